@@ -55,12 +55,8 @@ public record LlamaConfig(
      * from the token embedding's shape, which is what the weights actually hold.
      */
     public static LlamaConfig from(Metadata metadata, int vocabularySize) {
-        String architecture = metadata.getString("general.architecture");
-        if (!ARCHITECTURE.equals(architecture)) {
-            throw new UnsupportedModelException("architecture '" + architecture
-                    + "' is not supported; Souverain runs the 'llama' family (Llama 2/3, Mistral, TinyLlama)");
-        }
-        String p = architecture + ".";
+        requireLlama(metadata);
+        String p = ARCHITECTURE + ".";
         int expertCount = metadata.getInt(p + "expert_count", 0);
         if (expertCount > 0) {
             throw new UnsupportedModelException("mixture-of-experts models (" + expertCount
@@ -91,6 +87,15 @@ public record LlamaConfig(
                 metadata.getInt(p + "rope.dimension_count", headSize),
                 ropeScale == 0 ? 1f : ropeScale,
                 metadata.getInt(p + "attention.sliding_window", 0));
+    }
+
+    /** Refuses, by name, any architecture other than the llama family. */
+    public static void requireLlama(Metadata metadata) {
+        String architecture = metadata.getString("general.architecture");
+        if (!ARCHITECTURE.equals(architecture)) {
+            throw new UnsupportedModelException("architecture '" + architecture
+                    + "' is not supported; Souverain runs the 'llama' family (Llama 2/3, Mistral, TinyLlama)");
+        }
     }
 
     /** The same model run with a different context length (the CLI's --context). */

@@ -52,6 +52,7 @@ public final class LlamaModel implements AutoCloseable {
         GGUFFile file = GGUFFile.open(path);
         try {
             Metadata metadata = file.metadata();
+            LlamaConfig.requireLlama(metadata);
             int vocabulary = Math.toIntExact(file.tensor("token_embd.weight").rows());
             LlamaConfig config = LlamaConfig.from(metadata, vocabulary);
             if (contextLength > 0) {

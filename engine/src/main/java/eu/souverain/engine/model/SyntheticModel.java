@@ -18,17 +18,19 @@ public final class SyntheticModel {
 
     /**
      * A model's dimensions. {@code headSize} may differ from embedding/heads (as in Mistral Nemo);
-     * {@code slidingWindow} 0 means none; {@code tiedOutput} leaves out output.weight.
+     * {@code slidingWindow} 0 means none; {@code tiedOutput} leaves out output.weight;
+     * {@code llama3Rope} adds Llama 3.1's rope frequency factors, with {@code context} as the
+     * original training context.
      */
     public record Shape(int embedding, int layers, int heads, int kvHeads, int headSize, int feedForward,
-                        int context, float ropeBase, int slidingWindow, boolean tiedOutput) {
+                        int context, float ropeBase, int slidingWindow, boolean tiedOutput, boolean llama3Rope) {
 
         public static Shape tinyllama() {
-            return new Shape(2048, 22, 32, 4, 64, 5632, 2048, 10000f, 0, false);
+            return new Shape(2048, 22, 32, 4, 64, 5632, 2048, 10000f, 0, false, false);
         }
 
         public static Shape mistral7b() {
-            return new Shape(4096, 32, 32, 8, 128, 14336, 32768, 1_000_000f, 0, false);
+            return new Shape(4096, 32, 32, 8, 128, 14336, 32768, 1_000_000f, 0, false, false);
         }
     }
 
@@ -92,7 +94,37 @@ public final class SyntheticModel {
         if (!shape.tiedOutput()) {
             tensors.matrix("output.weight", vocabulary, dim);
         }
+        if (shape.llama3Rope()) {
+            float[] factors = llama3RopeFactors(shape.headSize(), shape.ropeBase(), shape.context());
+            writer.addTensor("rope_freqs.weight", GGMLType.F32, new long[] {factors.length},
+                    Quantizer.quantize(GGMLType.F32, factors));
+        }
         writer.write(out);
+    }
+
+    /**
+     * Llama 3.1's published rope scaling (factor 8, low-frequency factor 1, high-frequency factor
+     * 4): frequencies whose wavelength exceeds the original context are slowed down 8 times, short
+     * wavelengths are kept, and the band between is interpolated. Stored as divisors of theta.
+     */
+    static float[] llama3RopeFactors(int dimensions, float base, int originalContext) {
+        double factor = 8, lowFrequencyFactor = 1, highFrequencyFactor = 4;
+        double lowWavelength = originalContext / lowFrequencyFactor;
+        double highWavelength = originalContext / highFrequencyFactor;
+        float[] factors = new float[dimensions / 2];
+        for (int i = 0; i < factors.length; i++) {
+            double wavelength = 2 * Math.PI / Math.pow(base, -2.0 * i / dimensions);
+            if (wavelength < highWavelength) {
+                factors[i] = 1f;
+            } else if (wavelength > lowWavelength) {
+                factors[i] = (float) factor;
+            } else {
+                double smooth = (originalContext / wavelength - lowFrequencyFactor)
+                        / (highFrequencyFactor - lowFrequencyFactor);
+                factors[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return factors;
     }
 
     /** Adds tensors whose values are drawn when the writer asks for them, each from its own seed. */
