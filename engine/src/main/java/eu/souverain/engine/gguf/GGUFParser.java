@@ -414,7 +414,7 @@ final class GGUFParser {
         return new GGUFFormatException(message);
     }
 
-    static String hex(long offset) {
+    private static String hex(long offset) {
         return "0x" + Long.toHexString(offset);
     }
 }
