@@ -15,6 +15,9 @@ import java.nio.ByteOrder;
  */
 public final class Quantizer {
 
+    /** Offsets from a rounded scale tried by the search, the rounded one first so that it wins ties. */
+    private static final int[] GUESS_FIRST = {0, -1, 1};
+
     private Quantizer() {
     }
 
@@ -91,7 +94,8 @@ public final class Quantizer {
                 extreme = v[o + i];
             }
         }
-        float d = f16Round(extreme / -8);
+        // extreme == 0 must give +0, not -0.
+        float d = extreme == 0 ? 0 : f16Round(extreme / -8);
         float inverse = d == 0 ? 0 : 1 / d;
         out.putShort(Float.floatToFloat16(d));
         for (int i = 0; i < 16; i++) {
@@ -134,8 +138,13 @@ public final class Quantizer {
             int scaleGuess = d == 0 ? 0 : Math.round(scales[j] / d);
             int minGuess = dmin == 0 ? 0 : Math.round(mins[j] / dmin);
             double bestError = Double.POSITIVE_INFINITY;
-            for (int sc = Math.max(0, scaleGuess - 1); sc <= Math.min(63, scaleGuess + 1); sc++) {
-                for (int mn = Math.max(0, minGuess - 1); mn <= Math.min(63, minGuess + 1); mn++) {
+            for (int scaleStep : GUESS_FIRST) {
+                for (int minStep : GUESS_FIRST) {
+                    int sc = scaleGuess + scaleStep;
+                    int mn = minGuess + minStep;
+                    if (sc < 0 || sc > 63 || mn < 0 || mn > 63) {
+                        continue;
+                    }
                     float scale = d * sc;
                     float min = dmin * mn;
                     float inverse = scale == 0 ? 0 : 1 / scale;
@@ -203,7 +212,7 @@ public final class Quantizer {
                     extreme = v[o + 16 * k + l];
                 }
             }
-            scales[k] = extreme / -32;
+            scales[k] = extreme == 0 ? 0 : extreme / -32;
             maxScale = Math.max(maxScale, Math.abs(scales[k]));
         }
         float d = f16Round(maxScale / 127);
@@ -214,7 +223,11 @@ public final class Quantizer {
         for (int k = 0; k < 16; k++) {
             int guess = d == 0 ? 0 : Math.round(scales[k] / d);
             double bestError = Double.POSITIVE_INFINITY;
-            for (int sc = Math.max(-128, guess - 1); sc <= Math.min(127, guess + 1); sc++) {
+            for (int step : GUESS_FIRST) {
+                int sc = guess + step;
+                if (sc < -128 || sc > 127) {
+                    continue;
+                }
                 float scale = d * sc;
                 float inverse = scale == 0 ? 0 : 1 / scale;
                 double error = 0;
