@@ -29,10 +29,11 @@ final class VectorDot {
     static final int L = F.length();
 
     /**
-     * 16 bytes: every quantized layout stores its quants in runs of 16 or 32 bytes that map to
-     * consecutive elements, and 128 bits is the one byte shape every SIMD CPU has.
+     * 128 bits (16 quants): every quantized layout stores its quants in runs of 16 or 32 bytes that map to
+     * consecutive elements, and 128 bits is the one shape every SIMD CPU has.
      */
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final int PARTS = 16 / L;
 
     /** Shorts filling a full vector of F's size, widened to two int (then float) vectors. */
@@ -63,11 +64,22 @@ final class VectorDot {
         int step = S.length();
         int i = 0;
         for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector h = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            acc = f16ToFloat((IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
-                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc);
-            acc = f16ToFloat((IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 1))
-                    .fma(FloatVector.fromArray(F, x, xOffset + i + L), acc);
+            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
+            for (int part = 0; part < 2; part++) {
+                // Exponent and mantissa shifted into float position, times 2^112, rebias the
+                // exponent (15 to 127) and normalize subnormals in one step; infinities and NaNs
+                // get the all-ones float exponent instead. (Vector conversion: 10 GB/s of weights
+                // on AVX-512 against 1.2 GB/s for a scalar Float.float16ToFloat loop.)
+                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
+                IntVector magnitude = h.and(0x7FFF);
+                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
+                FloatVector value = finite.blend(shifted.or(0x7F800000), special)
+                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                        .reinterpretAsFloats();
+                acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
+            }
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -76,32 +88,17 @@ final class VectorDot {
         return sum;
     }
 
-    /**
-     * Half-precision bits (zero-extended) to floats: shifting exponent and mantissa into float
-     * position and multiplying by 2^112 rebiases the exponent (15 to 127) and normalizes
-     * subnormals in one step; infinities and NaNs get the all-ones float exponent instead.
-     */
-    private static FloatVector f16ToFloat(IntVector h) {
-        IntVector magnitude = h.and(0x7FFF);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
-        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.reinterpretAsInts().blend(shifted.or(0x7F800000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
     static float bf16(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         int step = S.length();
         int i = 0;
         for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector h = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            FloatVector lo = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector hi = ((IntVector) h.convertShape(VectorOperators.S2I, I, 1))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = lo.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
-            acc = hi.fma(FloatVector.fromArray(F, x, xOffset + i + L), acc);
+            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
+            for (int part = 0; part < 2; part++) {
+                FloatVector value = ((IntVector) halves.convertShape(VectorOperators.S2I, I, part))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
+            }
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -110,32 +107,30 @@ final class VectorDot {
         return sum;
     }
 
-    /** Sum over 16 elements of q[i] * x[xOffset + i], q given as 16 signed byte lanes, added to acc. */
-    private static FloatVector dot16(ByteVector q, float[] x, int xOffset, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-            acc = qf.fma(FloatVector.fromArray(F, x, xOffset + p * L), acc);
-        }
-        return acc;
-    }
-
-    /** Adds (q[i] * scale - min) * x[xOffset + i] over 16 elements to acc. */
-    private static FloatVector dot16(ByteVector q, FloatVector scale, FloatVector negMin,
-                                     float[] x, int xOffset, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-            acc = qf.fma(scale, negMin).fma(FloatVector.fromArray(F, x, xOffset + p * L), acc);
-        }
-        return acc;
-    }
+    /*
+     * The quantized kernels below are written out in full, one compact loop body each, with no
+     * helper method taking or returning a vector: C2 compiles a hot helper on its own, then
+     * refuses to inline it ("already compiled into a big method") and boxes its vectors, and a
+     * long unrolled body runs out of its inlining node budget with the same result (measured: Q6_K
+     * at a tenth of the speed, allocating 30 KB per 4096-column row).
+     *
+     * Quants are loaded 16 bytes at a time as four ints: unpacking nibbles and bit fields needs
+     * shifts, which x86 has for 16-bit lanes and wider but not for bytes; shifting whole ints and
+     * masking off the bits that crossed into a neighbouring byte does the same in one instruction.
+     */
 
     static float q8_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 32) {
             long block = offset + (long) (i / 32) * 34;
             FloatVector sum = FloatVector.zero(F);
-            sum = dot16(ByteVector.fromMemorySegment(B16, w, block + 2, LE), x, xOffset + i, sum);
-            sum = dot16(ByteVector.fromMemorySegment(B16, w, block + 18, LE), x, xOffset + i + 16, sum);
+            for (int c = 0; c < 32; c += 16) {
+                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + c + p * L), sum);
+                }
+            }
             acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -145,10 +140,17 @@ final class VectorDot {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 32) {
             long block = offset + (long) (i / 32) * 18;
-            ByteVector qs = ByteVector.fromMemorySegment(B16, w, block + 2, LE);
+            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
             FloatVector sum = FloatVector.zero(F);
-            sum = dot16(qs.and((byte) 0xF).sub((byte) 8), x, xOffset + i, sum);
-            sum = dot16(qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), x, xOffset + i + 16, sum);
+            // Low nibbles are elements 0..15, high nibbles 16..31.
+            for (int half = 0; half < 2; half++) {
+                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
+                        .reinterpretAsBytes().sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 16 * half + p * L), sum);
+                }
+            }
             acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -160,19 +162,18 @@ final class VectorDot {
             long block = offset + (long) (i / 256) * 144;
             float d = ScalarReference.f16(w, block);
             float dmin = ScalarReference.f16(w, block + 2);
-            long qs = block + 16;
-            for (int pair = 0; pair < 4; pair++) {
-                int smLow = ScalarReference.scaleAndMin(w, block + 4, 2 * pair);
-                int smHigh = ScalarReference.scaleAndMin(w, block + 4, 2 * pair + 1);
-                FloatVector scaleLow = FloatVector.broadcast(F, d * (smLow & 0xFF));
-                FloatVector negMinLow = FloatVector.broadcast(F, -dmin * (smLow >>> 8));
-                FloatVector scaleHigh = FloatVector.broadcast(F, d * (smHigh & 0xFF));
-                FloatVector negMinHigh = FloatVector.broadcast(F, -dmin * (smHigh >>> 8));
-                int xi = xOffset + i + 64 * pair;
+            for (int j = 0; j < 8; j++) {
+                // Sub-block j: quants in the low (even j) or high (odd j) nibbles of qs[32*(j/2)..].
+                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
+                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
                 for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = ByteVector.fromMemorySegment(B16, w, qs + 32 * pair + c, LE);
-                    acc = dot16(q.and((byte) 0xF), scaleLow, negMinLow, x, xi + c, acc);
-                    acc = dot16(q.lanewise(VectorOperators.LSHR, 4), scaleHigh, negMinHigh, x, xi + 32 + c, acc);
+                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
+                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                        acc = qf.fma(scale, negMin).fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + p * L), acc);
+                    }
                 }
             }
         }
@@ -185,24 +186,21 @@ final class VectorDot {
             long block = offset + (long) (i / 256) * 176;
             float d = ScalarReference.f16(w, block);
             float dmin = ScalarReference.f16(w, block + 2);
-            long qh = block + 16;
-            long qs = block + 48;
-            for (int pair = 0; pair < 4; pair++) {
-                int smLow = ScalarReference.scaleAndMin(w, block + 4, 2 * pair);
-                int smHigh = ScalarReference.scaleAndMin(w, block + 4, 2 * pair + 1);
-                FloatVector scaleLow = FloatVector.broadcast(F, d * (smLow & 0xFF));
-                FloatVector negMinLow = FloatVector.broadcast(F, -dmin * (smLow >>> 8));
-                FloatVector scaleHigh = FloatVector.broadcast(F, d * (smHigh & 0xFF));
-                FloatVector negMinHigh = FloatVector.broadcast(F, -dmin * (smHigh >>> 8));
-                int xi = xOffset + i + 64 * pair;
+            for (int j = 0; j < 8; j++) {
+                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
+                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
                 for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = ByteVector.fromMemorySegment(B16, w, qs + 32 * pair + c, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B16, w, qh + c, LE);
-                    // Bit j of qh[l] is the fifth bit of element l in sub-block j = 2*pair (+1).
-                    ByteVector hLow = h.lanewise(VectorOperators.LSHR, 2 * pair).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector hHigh = h.lanewise(VectorOperators.LSHR, 2 * pair + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                    acc = dot16(q.and((byte) 0xF).or(hLow), scaleLow, negMinLow, x, xi + c, acc);
-                    acc = dot16(q.lanewise(VectorOperators.LSHR, 4).or(hHigh), scaleHigh, negMinHigh, x, xi + 32 + c, acc);
+                    IntVector low = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * (j / 2) + c, LE)
+                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F);
+                    // Bit j of qh[l] is the fifth bit (16) of element l of sub-block j.
+                    IntVector fifth = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
+                            .lanewise(VectorOperators.LSHR, j).and(0x01010101).lanewise(VectorOperators.LSHL, 4);
+                    ByteVector q = low.or(fifth).reinterpretAsBytes();
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                        acc = qf.fma(scale, negMin).fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + p * L), acc);
+                    }
                 }
             }
         }
@@ -214,36 +212,26 @@ final class VectorDot {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 210;
             float d = ScalarReference.f16(w, block + 208);
-            long scales = block + 192;
-            for (int half = 0; half < 2; half++) {
-                long ql = block + 64 * half;
-                long qh = block + 128 + 32 * half;
-                int xi = xOffset + i + 128 * half;
-                for (int c = 0; c < 32; c += 16) {
-                    ByteVector a = ByteVector.fromMemorySegment(B16, w, ql + c, LE);
-                    ByteVector b = ByteVector.fromMemorySegment(B16, w, ql + 32 + c, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B16, w, qh + c, LE);
-                    ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = b.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    // Each 16-element run has one scale: scales[e / 16] for its first element e.
-                    int s = 8 * half + c / 16;
-                    acc = dot16(q1.sub((byte) 32), x, xi + c, FloatVector.zero(F))
-                            .fma(FloatVector.broadcast(F, d * scale(w, scales, s)), acc);
-                    acc = dot16(q2.sub((byte) 32), x, xi + 32 + c, FloatVector.zero(F))
-                            .fma(FloatVector.broadcast(F, d * scale(w, scales, s + 2)), acc);
-                    acc = dot16(q3.sub((byte) 32), x, xi + 64 + c, FloatVector.zero(F))
-                            .fma(FloatVector.broadcast(F, d * scale(w, scales, s + 4)), acc);
-                    acc = dot16(q4.sub((byte) 32), x, xi + 96 + c, FloatVector.zero(F))
-                            .fma(FloatVector.broadcast(F, d * scale(w, scales, s + 6)), acc);
+            for (int k = 0; k < 16; k++) {
+                // Run k of 16 elements (scale k) lies in half h, group g, at l = c..c+15: low 4
+                // bits in nibble g/2 of ql[64h + 32*(g%2) + l], high 2 bits in bits 2g..2g+1 of qh[32h + l].
+                int h = k / 8;
+                int g = (k / 2) % 4;
+                int c = 16 * (k % 2);
+                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
+                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
+                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
+                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
+                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
+                FloatVector sum = FloatVector.zero(F);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 16 * k + p * L), sum);
                 }
+                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
+                acc = sum.fma(FloatVector.broadcast(F, scale), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static byte scale(MemorySegment w, long scales, int index) {
-        return w.get(ValueLayout.JAVA_BYTE, scales + index);
     }
 }
