@@ -29,8 +29,8 @@ final class VectorDot {
     static final int L = F.length();
 
     /**
-     * 128 bits (16 quants): every quantized layout stores its quants in runs of 16 or 32 bytes that map to
-     * consecutive elements, and 128 bits is the one shape every SIMD CPU has.
+     * 128 bits, 16 quant bytes: every quantized layout stores its quants in runs of 16 or 32 bytes
+     * that map to consecutive elements, and 128 bits is the one shape every SIMD CPU has.
      */
     private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
