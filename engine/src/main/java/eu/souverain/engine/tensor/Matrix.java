@@ -1,0 +1,103 @@
+package eu.souverain.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A row-major matrix of {@code rows} rows of {@code cols} elements stored in the layout of
+ * {@code type}, usually a slice of a memory-mapped GGUF file. Immutable and thread-safe: callers
+ * split the rows of a {@link #matmul} across threads.
+ */
+public final class Matrix {
+
+    private final GGMLType type;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    private final long rowBytes;
+
+    private Matrix(GGMLType type, MemorySegment data, int rows, int cols) {
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.byteSize(cols);
+    }
+
+    /**
+     * Wraps {@code data}, which must hold exactly {@code rows} rows of {@code cols} elements of
+     * {@code type}, a type the engine has kernels for.
+     */
+    public static Matrix of(GGMLType type, MemorySegment data, int rows, int cols) {
+        if (!type.hasKernel()) {
+            throw new IllegalArgumentException("no kernel for tensor type " + type);
+        }
+        if (rows < 0 || cols <= 0) {
+            throw new IllegalArgumentException("bad matrix shape " + rows + " x " + cols);
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type + " rows must be a multiple of " + type.blockSize()
+                    + " elements, not " + cols);
+        }
+        long expected = rows * type.byteSize(cols);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("a " + rows + " x " + cols + " " + type + " matrix takes "
+                    + expected + " bytes, the data has " + data.byteSize());
+        }
+        return new Matrix(type, data, rows, cols);
+    }
+
+    public GGMLType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The dot product of row {@code row} with {@code x[xOffset..xOffset+cols)}. */
+    public float dot(int row, float[] x, int xOffset) {
+        long offset = rowOffset(row);
+        return switch (type) {
+            case F32 -> VectorDot.f32(data, offset, x, xOffset, cols);
+            case F16 -> VectorDot.f16(data, offset, x, xOffset, cols);
+            case BF16 -> VectorDot.bf16(data, offset, x, xOffset, cols);
+            case Q8_0 -> VectorDot.q8_0(data, offset, x, xOffset, cols);
+            case Q4_0 -> VectorDot.q4_0(data, offset, x, xOffset, cols);
+            case Q4_K -> VectorDot.q4K(data, offset, x, xOffset, cols);
+            case Q5_K -> VectorDot.q5K(data, offset, x, xOffset, cols);
+            case Q6_K -> VectorDot.q6K(data, offset, x, xOffset, cols);
+            default -> throw new IllegalStateException("no kernel for tensor type " + type);
+        };
+    }
+
+    /** {@code out[outOffset + r] = dot(r, x, xOffset)} for each row r in {@code [rowFrom, rowTo)}. */
+    public void matmul(float[] x, int xOffset, float[] out, int outOffset, int rowFrom, int rowTo) {
+        if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
+            throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
+        }
+        for (int r = rowFrom; r < rowTo; r++) {
+            out[outOffset + r] = dot(r, x, xOffset);
+        }
+    }
+
+    /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */
+    public void dequantizeRow(int row, float[] out, int outOffset) {
+        ScalarReference.dequantize(type, data, rowOffset(row), out, outOffset, cols);
+    }
+
+    private long rowOffset(int row) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " of a matrix of " + rows);
+        }
+        return row * rowBytes;
+    }
+
+    @Override
+    public String toString() {
+        return "Matrix[" + type + ", " + rows + " x " + cols + "]";
+    }
+}

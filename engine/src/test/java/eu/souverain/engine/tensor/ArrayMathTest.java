@@ -1,0 +1,136 @@
+package eu.souverain.engine.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Each operation against a plain loop in double precision, at lengths below, at and around
+ * multiples of every vector width (4, 8, 16 floats) so the scalar tails run, and at offsets,
+ * with the elements around the range checked untouched.
+ */
+class ArrayMathTest {
+
+    private static final int OFFSET = 3;
+    /** Float rounding: a few units of 2^-24 relative, whatever the summation order over n &le; 100. */
+    private static final double RELATIVE = 1e-5;
+
+    private static float[] gaussian(Random random, int n, double scale) {
+        float[] values = new float[OFFSET + n + 2];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * scale);
+        }
+        return values;
+    }
+
+    private static void assertOutsideUntouched(float[] actual, float[] original, int n) {
+        for (int i = 0; i < actual.length; i++) {
+            if (i < OFFSET || i >= OFFSET + n) {
+                assertThat(actual[i]).as("element %d outside the range", i).isEqualTo(original[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 100})
+    void dot(int n) {
+        Random random = new Random(n);
+        float[] a = gaussian(random, n, 1);
+        float[] b = gaussian(random, n, 1);
+        double expected = 0;
+        double magnitude = 0;
+        for (int i = 0; i < n; i++) {
+            expected += (double) a[OFFSET + i] * b[1 + i];
+            magnitude += Math.abs((double) a[OFFSET + i] * b[1 + i]);
+        }
+        assertThat((double) ArrayMath.dot(a, OFFSET, b, 1, n)).isCloseTo(expected, offset(RELATIVE * magnitude + 1e-30));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 100})
+    void axpyAndAdd(int n) {
+        Random random = new Random(n);
+        float[] y = gaussian(random, n, 1);
+        float[] x = gaussian(random, n, 1);
+        float[] original = y.clone();
+        ArrayMath.axpy(y, OFFSET, -1.5f, x, 1, n);
+        for (int i = 0; i < n; i++) {
+            double expected = original[OFFSET + i] + -1.5 * x[1 + i];
+            // One rounding (fused) or two (multiply, then add): within 2^-23 of the operands.
+            double bound = 0x1p-23 * (Math.abs(original[OFFSET + i]) + Math.abs(1.5 * x[1 + i]));
+            assertThat((double) y[OFFSET + i]).isCloseTo(expected, offset(bound));
+        }
+        assertOutsideUntouched(y, original, n);
+
+        float[] sum = original.clone();
+        ArrayMath.add(sum, OFFSET, x, 1, n);
+        for (int i = 0; i < n; i++) {
+            assertThat(sum[OFFSET + i]).isEqualTo(original[OFFSET + i] + x[1 + i]);
+        }
+        assertOutsideUntouched(sum, original, n);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 100})
+    void rmsnorm(int n) {
+        Random random = new Random(n);
+        float[] x = gaussian(random, n, 3);
+        float[] weight = gaussian(random, n, 1);
+        float[] out = gaussian(random, n, 1);
+        float[] original = out.clone();
+        float eps = 1e-5f;
+        ArrayMath.rmsnorm(out, OFFSET, x, 1, weight, n, eps);
+        double squares = 0;
+        for (int i = 0; i < n; i++) {
+            squares += (double) x[1 + i] * x[1 + i];
+        }
+        double scale = 1 / Math.sqrt(squares / n + eps);
+        for (int i = 0; i < n; i++) {
+            double expected = weight[i] * x[1 + i] * scale;
+            assertThat((double) out[OFFSET + i]).isCloseTo(expected, offset(RELATIVE * Math.abs(expected) + 1e-30));
+        }
+        assertOutsideUntouched(out, original, n);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 100})
+    void softmax(int n) {
+        Random random = new Random(n);
+        float[] x = gaussian(random, n, 4);
+        x[OFFSET + n - 1] = 30;   // the maximum in the tail, far above the rest
+        float[] original = x.clone();
+        ArrayMath.softmax(x, OFFSET, n);
+        double max = 30;
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += Math.exp(original[OFFSET + i] - max);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double expected = Math.exp(original[OFFSET + i] - max) / total;
+            assertThat((double) x[OFFSET + i]).isCloseTo(expected, offset(RELATIVE * expected + 1e-30));
+            sum += x[OFFSET + i];
+        }
+        assertThat(sum).isCloseTo(1.0, offset(1e-5));
+        assertOutsideUntouched(x, original, n);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 100})
+    void siluMul(int n) {
+        Random random = new Random(n);
+        float[] gate = gaussian(random, n, 4);
+        float[] up = gaussian(random, n, 1);
+        float[] original = gate.clone();
+        ArrayMath.siluMul(gate, OFFSET, up, 1, n);
+        for (int i = 0; i < n; i++) {
+            double g = original[OFFSET + i];
+            double expected = g / (1 + Math.exp(-g)) * up[1 + i];
+            assertThat((double) gate[OFFSET + i]).isCloseTo(expected, offset(RELATIVE * Math.abs(expected) + 1e-30));
+        }
+        assertOutsideUntouched(gate, original, n);
+    }
+}
