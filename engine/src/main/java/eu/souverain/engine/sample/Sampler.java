@@ -13,14 +13,17 @@ import java.util.SplittableRandom;
  */
 public final class Sampler {
 
-    /** How many candidates the top-p walk sorts first, when top-k leaves the whole vocabulary. */
-    private static final int FIRST_SORTED_CHUNK = 64;
+    /** Below this many candidates, top-p's search sorts and walks them instead of partitioning. */
+    private static final int SHORT_RUN = 16;
 
     private final SamplerConfig config;
     private final int vocabularySize;
     /** Candidates as keys that order like their logits; see {@link #key}. */
     private final long[] candidates;
+    /** exp(logit - max) for top-p, by candidate position: moved along with the candidates. */
     private final double[] weights;
+    /** Running sums of the draw's weights, by candidate position. */
+    private final double[] cumulativeWeights;
     /** The last repeatLastN accepted tokens, as a ring; entries [0, windowSize) are valid. */
     private final int[] window;
     private int windowSize;
@@ -40,6 +43,7 @@ public final class Sampler {
         this.vocabularySize = vocabularySize;
         this.candidates = new long[vocabularySize];
         this.weights = new double[vocabularySize];
+        this.cumulativeWeights = new double[vocabularySize];
         this.window = new int[config.repeatLastN()];
         this.counts = new int[vocabularySize];
         this.random = new SplittableRandom(config.seed());
@@ -79,30 +83,26 @@ public final class Sampler {
             return argmax(logits);
         }
 
-        float max = loadCandidates(logits);
-        int count = vocabularySize;
-        int sorted = 0;
         int topK = config.topK();
-        if (topK > 0 && topK < count) {
-            selectLargest(0, count, topK);
-            sortDescending(0, topK);
-            count = topK;
-            sorted = topK;
+        int count = topK > 0 && topK < vocabularySize ? loadLargest(logits, topK) : loadAll(logits);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            max = Math.max(max, logits[index(candidates[i])]);
         }
-
-        // top-p and min-p each keep a prefix of the candidates sorted by probability, and min-p's
-        // test (p >= minP * pMax) survives top-p's renormalisation, so applying both keeps the
-        // shorter prefix. Min-p goes first here because it is cheap and shrinks what top-p sorts;
-        // top-p's total still has to cover every candidate top-k left.
+        if (max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("every logit is -infinity: no token can be chosen");
+        }
+        // Top-p and min-p each keep the most likely candidates, and min-p's test
+        // (p >= minP * pMax) is unchanged by top-p's renormalisation, so applying both keeps
+        // whichever set is smaller, in either order. Min-p goes first because it is one cheap
+        // pass that shrinks what top-p searches; top-p's total still covers all of top-k's.
         float topP = config.topP();
-        double total = topP < 1f ? sumExp(logits, count, max) : 0;
+        double total = topP < 1f ? weighAtTemperatureOne(logits, count, max) : 0;
         if (config.minP() > 0f) {
-            float threshold = max + (float) Math.log(config.minP());
-            count = sorted == count ? keptPrefix(logits, count, threshold) : partitionAtLeast(logits, count, threshold);
-            sorted = Math.min(sorted, count);
+            count = partitionAtLeast(logits, count, max + (float) Math.log(config.minP()));
         }
         if (topP < 1f) {
-            count = topPPrefix(logits, count, sorted, max, topP * total);
+            count = topPCount(count, topP * total);
         }
         if (count == 1) {
             return index(candidates[0]);
@@ -159,19 +159,40 @@ public final class Sampler {
         }
     }
 
-    /** Fills the candidates with the whole vocabulary and returns the largest logit. */
-    private float loadCandidates(float[] logits) {
-        float max = Float.NEGATIVE_INFINITY;
+    /** Makes every token a candidate; returns how many. */
+    private int loadAll(float[] logits) {
         for (int i = 0; i < logits.length; i++) {
+            checkLogit(logits[i], i);
+            candidates[i] = key(logits[i], i);
+        }
+        return logits.length;
+    }
+
+    /**
+     * Makes the k tokens with the largest logits the candidates, in one pass over the logits: a
+     * min-heap of the best k so far, which most tokens fail to enter after one float comparison.
+     * A token whose logit ties the heap's smallest stays out, because its index is higher: the
+     * same order as {@link #key}.
+     */
+    private int loadLargest(float[] logits, int k) {
+        for (int i = 0; i < k; i++) {
+            checkLogit(logits[i], i);
+            candidates[i] = key(logits[i], i);
+        }
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(i, k);
+        }
+        float smallest = logits[index(candidates[0])];
+        for (int i = k; i < logits.length; i++) {
             float logit = logits[i];
             checkLogit(logit, i);
-            candidates[i] = key(logit, i);
-            max = Math.max(max, logit);
+            if (logit > smallest) {
+                candidates[0] = key(logit, i);
+                siftDown(0, k);
+                smallest = logits[index(candidates[0])];
+            }
         }
-        if (max == Float.NEGATIVE_INFINITY) {
-            throw new IllegalArgumentException("every logit is -infinity: no token can be chosen");
-        }
-        return max;
+        return k;
     }
 
     /**
@@ -188,59 +209,63 @@ public final class Sampler {
         return ~(int) key;
     }
 
-    private double sumExp(float[] logits, int count, float max) {
+    /** Stores exp(logit - max) for each candidate, for top-p, and returns their sum. */
+    private double weighAtTemperatureOne(float[] logits, int count, float max) {
         double sum = 0;
         for (int i = 0; i < count; i++) {
-            sum += Math.exp(logits[index(candidates[i])] - max);
+            weights[i] = Math.exp(logits[index(candidates[i])] - max);
+            sum += weights[i];
         }
         return sum;
-    }
-
-    /** For sorted candidates: how many have a logit >= threshold (at least one). */
-    private int keptPrefix(float[] logits, int count, float threshold) {
-        int kept = 1;
-        while (kept < count && logits[index(candidates[kept])] >= threshold) {
-            kept++;
-        }
-        return kept;
     }
 
     /** Moves the candidates with a logit >= threshold to the front; returns how many (the max is one). */
     private int partitionAtLeast(float[] logits, int count, float threshold) {
         int kept = 0;
         for (int i = 0; i < count; i++) {
-            long candidate = candidates[i];
-            if (logits[index(candidate)] >= threshold) {
-                candidates[i] = candidates[kept];
-                candidates[kept++] = candidate;
+            if (logits[index(candidates[i])] >= threshold) {
+                swap(i, kept++);
             }
         }
         return kept;
     }
 
     /**
-     * The length of the shortest prefix, by descending probability, whose probability mass
-     * reaches {@code target}. Candidates [0, sorted) are already in order; the rest are sorted
-     * in growing chunks only as far as the walk needs, so a peaked distribution over a large
-     * vocabulary never gets fully sorted.
+     * Moves to the front the fewest most likely candidates whose weight reaches {@code target},
+     * and returns how many. A quickselect that weighs instead of counts: each partition either
+     * contains the boundary above its pivot or adds its upper part's weight to the mass already
+     * kept, so no more than a few passes over the candidates are needed and none is sorted
+     * beyond a short final run.
      */
-    private int topPPrefix(float[] logits, int count, int sorted, float max, double target) {
-        double mass = 0;
-        int i = 0;
-        while (i < count) {
-            if (i == sorted) {
-                int chunk = Math.min(Math.max(FIRST_SORTED_CHUNK, sorted), count - sorted);
-                selectLargest(sorted, count, chunk);
-                sortDescending(sorted, sorted + chunk);
-                sorted += chunk;
+    private int topPCount(int count, double target) {
+        double kept = 0; // weight of [0, low): candidates known to be above the boundary
+        int low = 0;
+        int high = count;
+        while (high - low > SHORT_RUN) {
+            int pivot = partitionAroundMedian(low, high);
+            double above = kept;
+            for (int i = low; i < pivot; i++) {
+                above += weights[i];
             }
-            mass += Math.exp(logits[index(candidates[i])] - max);
-            i++;
-            if (mass >= target) {
-                break;
+            if (above >= target) {
+                high = pivot;
+                continue;
+            }
+            above += weights[pivot];
+            if (above >= target) {
+                return pivot + 1;
+            }
+            kept = above;
+            low = pivot + 1;
+        }
+        sortDescending(low, high);
+        for (int i = low; i < high; i++) {
+            kept += weights[i];
+            if (kept >= target) {
+                return i + 1;
             }
         }
-        return i;
+        return high; // rounding left the walk a hair short; [0, high) is known to reach the target
     }
 
     /** Softmax of the first {@code count} candidates at the temperature, and a draw from it. */
@@ -249,70 +274,75 @@ public final class Sampler {
         double total = 0;
         for (int i = 0; i < count; i++) {
             total += Math.exp((logits[index(candidates[i])] - max) * inverseTemperature);
-            weights[i] = total;
+            cumulativeWeights[i] = total;
         }
         // nextDouble() * total can round up to total; capping below it keeps the walk inside
         // the candidates and away from a trailing one of weight 0.
         double u = Math.min(random.nextDouble() * total, Math.nextDown(total));
         int i = 0;
-        while (u >= weights[i]) {
+        while (u >= cumulativeWeights[i]) {
             i++;
         }
         return index(candidates[i]);
     }
 
-    /**
-     * Rearranges candidates [from, to) so that the k largest come first, in [from, from + k):
-     * a min-heap of the best k so far, which most candidates fail to enter after one comparison.
-     */
-    private void selectLargest(int from, int to, int k) {
-        if (k >= to - from) {
-            return;
-        }
-        for (int i = k / 2 - 1; i >= 0; i--) {
-            siftDown(from, i, k);
-        }
-        for (int i = from + k; i < to; i++) {
-            long candidate = candidates[i];
-            if (candidate > candidates[from]) {
-                candidates[i] = candidates[from];
-                candidates[from] = candidate;
-                siftDown(from, 0, k);
-            }
-        }
-    }
-
-    /** Heapsort of [from, to) into descending order, by repeatedly moving the min-heap's root to the end. */
-    private void sortDescending(int from, int to) {
-        int size = to - from;
-        for (int i = size / 2 - 1; i >= 0; i--) {
-            siftDown(from, i, size);
-        }
-        for (int end = size - 1; end > 0; end--) {
-            long smallest = candidates[from];
-            candidates[from] = candidates[from + end];
-            candidates[from + end] = smallest;
-            siftDown(from, 0, end);
-        }
-    }
-
-    /** Restores the min-heap of {@code size} entries starting at {@code base}, from node {@code node} down. */
-    private void siftDown(int base, int node, int size) {
-        long value = candidates[base + node];
+    /** Restores the min-heap over candidates [0, size) from {@code node} down. */
+    private void siftDown(int node, int size) {
+        long value = candidates[node];
         while (true) {
             int child = 2 * node + 1;
             if (child >= size) {
                 break;
             }
-            if (child + 1 < size && candidates[base + child + 1] < candidates[base + child]) {
+            if (child + 1 < size && candidates[child + 1] < candidates[child]) {
                 child++;
             }
-            if (candidates[base + child] >= value) {
+            if (candidates[child] >= value) {
                 break;
             }
-            candidates[base + node] = candidates[base + child];
+            candidates[node] = candidates[child];
             node = child;
         }
-        candidates[base + node] = value;
+        candidates[node] = value;
+    }
+
+    /**
+     * Partitions candidates [low, high) around the median of the first, middle and last: larger
+     * ones before it, smaller after (keys are distinct). Returns the pivot's position.
+     */
+    private int partitionAroundMedian(int low, int high) {
+        int middle = (low + high) >>> 1;
+        long a = candidates[low];
+        long b = candidates[middle];
+        long c = candidates[high - 1];
+        int median = (a < b) == (b < c) ? middle : (b < a) == (a < c) ? low : high - 1;
+        swap(median, high - 1);
+        long pivot = candidates[high - 1];
+        int store = low;
+        for (int i = low; i < high - 1; i++) {
+            if (candidates[i] > pivot) {
+                swap(i, store++);
+            }
+        }
+        swap(store, high - 1);
+        return store;
+    }
+
+    private void sortDescending(int low, int high) {
+        for (int i = low + 1; i < high; i++) {
+            for (int j = i; j > low && candidates[j - 1] < candidates[j]; j--) {
+                swap(j - 1, j);
+            }
+        }
+    }
+
+    /** Swaps two candidates, with their weights. */
+    private void swap(int i, int j) {
+        long candidate = candidates[i];
+        candidates[i] = candidates[j];
+        candidates[j] = candidate;
+        double weight = weights[i];
+        weights[i] = weights[j];
+        weights[j] = weight;
     }
 }
