@@ -82,12 +82,23 @@ public final class Sampler {
         if (config.temperature() == 0f) {
             return argmax(logits);
         }
+        int count = keep(logits);
+        if (count == 1) {
+            return candidate(0);
+        }
+        return draw(logits, count);
+    }
 
+    /**
+     * Applies top-k, top-p and min-p: the tokens that survive become {@link #candidate}s
+     * [0, count), in no particular order. Returns count (at least one).
+     */
+    int keep(float[] logits) {
         int topK = config.topK();
         int count = topK > 0 && topK < vocabularySize ? loadLargest(logits, topK) : loadAll(logits);
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < count; i++) {
-            max = Math.max(max, logits[index(candidates[i])]);
+            max = Math.max(max, logits[candidate(i)]);
         }
         if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("every logit is -infinity: no token can be chosen");
@@ -104,10 +115,11 @@ public final class Sampler {
         if (topP < 1f) {
             count = topPCount(count, topP * total);
         }
-        if (count == 1) {
-            return index(candidates[0]);
-        }
-        return draw(logits, count, max);
+        return count;
+    }
+
+    int candidate(int position) {
+        return index(candidates[position]);
     }
 
     /**
@@ -182,14 +194,14 @@ public final class Sampler {
         for (int i = k / 2 - 1; i >= 0; i--) {
             siftDown(i, k);
         }
-        float smallest = logits[index(candidates[0])];
+        float smallest = logits[candidate(0)];
         for (int i = k; i < logits.length; i++) {
             float logit = logits[i];
             checkLogit(logit, i);
             if (logit > smallest) {
                 candidates[0] = key(logit, i);
                 siftDown(0, k);
-                smallest = logits[index(candidates[0])];
+                smallest = logits[candidate(0)];
             }
         }
         return k;
@@ -213,7 +225,7 @@ public final class Sampler {
     private double weighAtTemperatureOne(float[] logits, int count, float max) {
         double sum = 0;
         for (int i = 0; i < count; i++) {
-            weights[i] = Math.exp(logits[index(candidates[i])] - max);
+            weights[i] = Math.exp(logits[candidate(i)] - max);
             sum += weights[i];
         }
         return sum;
@@ -223,7 +235,7 @@ public final class Sampler {
     private int partitionAtLeast(float[] logits, int count, float threshold) {
         int kept = 0;
         for (int i = 0; i < count; i++) {
-            if (logits[index(candidates[i])] >= threshold) {
+            if (logits[candidate(i)] >= threshold) {
                 swap(i, kept++);
             }
         }
@@ -269,11 +281,15 @@ public final class Sampler {
     }
 
     /** Softmax of the first {@code count} candidates at the temperature, and a draw from it. */
-    private int draw(float[] logits, int count, float max) {
+    private int draw(float[] logits, int count) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            max = Math.max(max, logits[candidate(i)]);
+        }
         double inverseTemperature = 1.0 / config.temperature();
         double total = 0;
         for (int i = 0; i < count; i++) {
-            total += Math.exp((logits[index(candidates[i])] - max) * inverseTemperature);
+            total += Math.exp((logits[candidate(i)] - max) * inverseTemperature);
             cumulativeWeights[i] = total;
         }
         // nextDouble() * total can round up to total; capping below it keeps the walk inside
@@ -283,7 +299,7 @@ public final class Sampler {
         while (u >= cumulativeWeights[i]) {
             i++;
         }
-        return index(candidates[i]);
+        return candidate(i);
     }
 
     /** Restores the min-heap over candidates [0, size) from {@code node} down. */

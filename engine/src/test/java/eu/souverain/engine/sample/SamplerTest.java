@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -169,7 +168,8 @@ class SamplerTest {
     /** Top-k, then top-p over the renormalised survivors, then min-p, each on a fully sorted list. */
     private static Set<Integer> referenceKept(float[] logits, int topK, float topP, float minP) {
         Integer[] order = IntStream.range(0, logits.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -logits[i]).thenComparingInt(i -> i));
+        // Float's == (not Float.compare, which orders -0 before +0) decides the ties.
+        Arrays.sort(order, (a, b) -> logits[a] == logits[b] ? Integer.compare(a, b) : logits[a] > logits[b] ? -1 : 1);
         List<Integer> kept = new ArrayList<>(Arrays.asList(order));
         if (topK > 0 && topK < kept.size()) {
             kept = kept.subList(0, topK);
@@ -197,17 +197,25 @@ class SamplerTest {
         return new TreeSet<>(kept);
     }
 
+    private static Set<Integer> kept(Sampler sampler, float[] logits) {
+        int count = sampler.keep(logits);
+        Set<Integer> tokens = new TreeSet<>();
+        for (int i = 0; i < count; i++) {
+            tokens.add(sampler.candidate(i));
+        }
+        return tokens;
+    }
+
     @ParameterizedTest(name = "topK {0}, topP {1}, minP {2}")
     @CsvSource({
             "0,   0.5,  0",
-            "0,   0.95, 0",
             "0,   0.3,  0.3",
             "0,   1.0,  0.9",
             "0,   0.9,  0.97",
             "250, 0.7,  0",
             "250, 0.9,  0.95",
             "40,  0.95, 0.05"})
-    void filtersOnALargeVocabularyKeepWhatTheLiteralChainKeeps(int topK, float topP, float minP) {
+    void filtersOnALargeVocabularyDrawOnlyWhatTheLiteralChainKeeps(int topK, float topP, float minP) {
         // 300 likely tokens, with distinct logits from 10 to 13, scattered among 20,000 unlikely ones.
         int size = 20_000;
         Random random = new Random(3);
@@ -225,6 +233,50 @@ class SamplerTest {
         Sampler sampler = new Sampler(PLAIN.withTopK(topK).withTopP(topP).withMinP(minP).withTemperature(100f), size);
 
         assertThat(drawn(histogram(sampler, logits, 20 * expected.size()))).isEqualTo(expected);
+    }
+
+    @Test
+    void filtersKeepWhatTheLiteralChainKeepsOnManyRandomDistributions() {
+        Random random = new Random(17);
+        for (int trial = 0; trial < 400; trial++) {
+            int size = 1 + random.nextInt(trial < 200 ? 60 : 5000);
+            double scale = 0.1 + random.nextDouble() * 5;
+            boolean coarse = random.nextBoolean(); // logits on a coarse grid: many ties
+            float[] logits = new float[size];
+            for (int i = 0; i < size; i++) {
+                double logit = random.nextGaussian() * scale;
+                logits[i] = (float) (coarse ? Math.rint(logit * 2) / 2 : logit);
+                if (random.nextInt(20) == 0 && i > 0) {
+                    logits[i] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            int topK = switch (random.nextInt(5)) {
+                case 0 -> 0;
+                case 1 -> 1;
+                case 2 -> 1 + random.nextInt(10);
+                case 3 -> 40;
+                default -> size;
+            };
+            float topP = random.nextBoolean() ? 1f : 0.05f + 0.95f * random.nextFloat();
+            float minP = random.nextBoolean() ? 0f : random.nextFloat() * 0.5f;
+            Sampler sampler = new Sampler(PLAIN.withTopK(topK).withTopP(topP).withMinP(minP), size);
+
+            assertThat(kept(sampler, logits))
+                    .as("trial %d: %d tokens, topK %d, topP %s, minP %s", trial, size, topK, topP, minP)
+                    .isEqualTo(referenceKept(logits, topK, topP, minP));
+        }
+    }
+
+    @Test
+    void topPKeepsAPrefixWhoseMassEqualsPExactly() {
+        // Equal logits weigh exactly 1 each, so p = 0.5 of 40 tokens is reached by exactly 20 of
+        // them, the lowest indices on the tie; one more would be one too many.
+        float[] logits = new float[40];
+        Sampler half = new Sampler(PLAIN.withTopP(0.5f), logits.length);
+        Sampler quarter = new Sampler(PLAIN.withTopP(0.25f), 4);
+
+        assertThat(kept(half, logits)).isEqualTo(new TreeSet<>(IntStream.range(0, 20).boxed().toList()));
+        assertThat(kept(quarter, new float[4])).containsExactly(0);
     }
 
     // temperature
