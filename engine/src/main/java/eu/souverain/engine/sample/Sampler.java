@@ -118,6 +118,7 @@ public final class Sampler {
         return count;
     }
 
+    /** The token at a position among the candidates that {@link #keep} left. */
     int candidate(int position) {
         return index(candidates[position]);
     }
