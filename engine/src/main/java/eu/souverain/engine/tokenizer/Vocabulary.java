@@ -95,18 +95,33 @@ final class Vocabulary {
         for (int id = 0; id < types.length; id++) {
             types[id] = codes == null ? TokenType.NORMAL : TokenType.fromCode(codes[id]);
         }
-        int eos = metadata.getInt("tokenizer.ggml.eos_token_id", -1);
+        int eos = tokenId(metadata, "tokenizer.ggml.eos_token_id");
         int[] endOfGeneration = {
                 eos,
-                metadata.getInt("tokenizer.ggml.eot_token_id", -1),
-                metadata.getInt("tokenizer.ggml.eom_token_id", -1)};
+                tokenId(metadata, "tokenizer.ggml.eot_token_id"),
+                tokenId(metadata, "tokenizer.ggml.eom_token_id")};
         return new Vocabulary(texts, types, scores,
-                metadata.getInt("tokenizer.ggml.bos_token_id", -1),
+                tokenId(metadata, "tokenizer.ggml.bos_token_id"),
                 eos,
-                metadata.getInt("tokenizer.ggml.unknown_token_id", -1),
+                tokenId(metadata, "tokenizer.ggml.unknown_token_id"),
                 endOfGeneration,
                 metadata.getBool("tokenizer.ggml.add_bos_token", addBosByDefault),
                 metadata.getBool("tokenizer.ggml.add_eos_token", false));
+    }
+
+    /** The id stored under the key, or -1 when the key is absent or holds the "unset" marker, UINT32 0xFFFFFFFF. */
+    private static int tokenId(Metadata metadata, String key) {
+        if (!metadata.has(key)) {
+            return -1;
+        }
+        long id = metadata.getLong(key);
+        if (id == 0xFFFF_FFFFL || id == -1) {
+            return -1;
+        }
+        if (id < 0 || id > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(key + " = " + id + " is not a token id");
+        }
+        return (int) id;
     }
 
     private static int checkedId(String what, int id, int size) {
