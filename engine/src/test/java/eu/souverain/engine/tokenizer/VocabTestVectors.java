@@ -44,7 +44,11 @@ record VocabTestVectors(List<String> texts, List<int[]> ids) {
     }
 
     static Tokenizer tokenizer(String name) {
-        try (GGUFFile file = GGUFFile.open(TestFiles.shared("models/tokenizers/" + name + ".gguf"))) {
+        return tokenizerOf("models/tokenizers/" + name + ".gguf");
+    }
+
+    static Tokenizer tokenizerOf(String sharedPath) {
+        try (GGUFFile file = GGUFFile.open(TestFiles.shared(sharedPath))) {
             return Tokenizer.fromMetadata(file.metadata());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
