@@ -21,8 +21,7 @@ public final class BytePairTokenizer extends VocabularyTokenizer implements Toke
     private final Map<String, Integer> pieceIds;
     /** The token of each single byte, or -1. */
     private final int[] byteTokens = new int[256];
-    /** (left id, right id) packed into a long, to (rank, merged id) packed into a long. */
-    private final Map<Long, Long> merges;
+    private final MergeTable merges;
 
     BytePairTokenizer(Vocabulary vocabulary, PreTokenizer preTokenizer, String[] mergeRules) {
         super(vocabulary);
@@ -36,7 +35,7 @@ public final class BytePairTokenizer extends VocabularyTokenizer implements Toke
         for (int b = 0; b < 256; b++) {
             byteTokens[b] = pieceIds.getOrDefault(String.valueOf(ByteLevel.charOf(b)), -1);
         }
-        this.merges = HashMap.newHashMap(mergeRules.length);
+        this.merges = new MergeTable(mergeRules.length);
         for (int rank = 0; rank < mergeRules.length; rank++) {
             String rule = mergeRules[rank];
             int space = rule.indexOf(' ');
@@ -46,7 +45,7 @@ public final class BytePairTokenizer extends VocabularyTokenizer implements Toke
             int left = pieceId(rule.substring(0, space), rank, rule);
             int right = pieceId(rule.substring(space + 1), rank, rule);
             int merged = pieceId(rule.substring(0, space) + rule.substring(space + 1), rank, rule);
-            merges.putIfAbsent(pair(left, right), (long) rank << 32 | merged);
+            merges.putIfAbsent(left, right, rank, merged);
         }
     }
 
@@ -64,10 +63,6 @@ public final class BytePairTokenizer extends VocabularyTokenizer implements Toke
             throw new IllegalArgumentException("merge " + rank + " '" + rule + "' uses '" + piece + "', which is not in the vocabulary");
         }
         return id;
-    }
-
-    private static long pair(int left, int right) {
-        return (long) left << 32 | (right & 0xFFFFFFFFL);
     }
 
     @Override
@@ -151,9 +146,9 @@ public final class BytePairTokenizer extends VocabularyTokenizer implements Toke
         if (ids[left] < 0 || ids[right] < 0) {
             return;
         }
-        Long merge = merges.get(pair(ids[left], ids[right]));
-        if (merge != null) {
-            queue.add(new Bigram(left, right, (int) (merge >>> 32), ids[left], ids[right], (int) (long) merge));
+        long merge = merges.find(ids[left], ids[right]);
+        if (merge >= 0) {
+            queue.add(new Bigram(left, right, (int) (merge >>> 32), ids[left], ids[right], (int) merge));
         }
     }
 
