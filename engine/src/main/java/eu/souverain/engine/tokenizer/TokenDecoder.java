@@ -8,7 +8,9 @@ import java.util.function.IntFunction;
  * Streaming decode: turns tokens into text as they come. A character whose UTF-8 bytes are spread
  * over several tokens (byte-fallback or byte-level pieces) is held back until it is complete, so
  * no broken character is ever emitted. For SentencePiece vocabularies that prefix a space to the
- * input, the space that starts the first text is dropped, as llama.cpp's detokenizer does.
+ * input, the space that starts the first text is dropped, as llama.cpp's detokenizer does; to
+ * decode a continuation after a prompt with its spaces intact, pass the prompt's tokens through
+ * the same decoder first.
  */
 public final class TokenDecoder {
 

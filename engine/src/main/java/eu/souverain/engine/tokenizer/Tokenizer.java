@@ -25,7 +25,11 @@ public sealed interface Tokenizer permits SentencePieceTokenizer, BytePairTokeni
         };
     }
 
-    /** Plain text, without BOS or EOS; control-token strings in it are ordinary text. */
+    /**
+     * Plain text, without BOS or EOS; control-token strings in it are ordinary text. User-defined
+     * entries (ordinary pieces the model learned whole) are still matched, as llama.cpp and Hugging
+     * Face do.
+     */
     int[] encode(String text);
 
     /** With {@code parseSpecial}, control and user-defined token strings in the text become those tokens (longest match). */

@@ -94,6 +94,13 @@ class SentencePieceTokenizerTest {
     }
 
     @Test
+    void userDefinedEntriesAreMatchedEvenInPlainText() {
+        // Phi-3 stores </s> as a user-defined entry (type 4): an ordinary piece, split out as llama.cpp does.
+        assertThat(PHI3.encode("Hi</s>")).containsExactly(concat(PHI3.encode("Hi"), new int[] {2}));
+        assertThat(PHI3.decode(PHI3.encode("Hi</s>"))).isEqualTo("Hi</s>");
+    }
+
+    @Test
     void specialTokensMatchTheLongestEntry() {
         // <|end|> and <|endoftext|> share a prefix; the longer one wins.
         assertThat(PHI3.encode("<|endoftext|>", true)).containsExactly(32000);
