@@ -21,7 +21,7 @@ public record GGUFArray(ValueType elementType, Object values) {
         }
     }
 
-    static Class<?> javaArrayClass(ValueType elementType) {
+    private static Class<?> javaArrayClass(ValueType elementType) {
         return switch (elementType) {
             case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> long[].class;
             case FLOAT32 -> float[].class;

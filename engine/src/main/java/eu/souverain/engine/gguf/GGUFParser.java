@@ -70,7 +70,6 @@ final class GGUFParser {
         if (size < HEADER_BYTES) {
             throw tooShort();
         }
-        position = 4;
         int version = readVersion();
         long tensorCount = readCount("tensor count", MIN_TENSOR_INFO_BYTES, MAX_TENSORS);
         long kvCount = readCount("metadata count", MIN_KV_BYTES, MAX_METADATA_VALUES);
@@ -414,7 +413,7 @@ final class GGUFParser {
         return new GGUFFormatException(message);
     }
 
-    static String hex(long offset) {
+    private static String hex(long offset) {
         return "0x" + Long.toHexString(offset);
     }
 }

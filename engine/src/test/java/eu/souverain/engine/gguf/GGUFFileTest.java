@@ -10,9 +10,13 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GGUFFileTest {
 
@@ -113,6 +117,33 @@ class GGUFFileTest {
         }
         try (GGUFFile file = GGUFFile.open(TestFiles.shared("models/tokenizers/ggml-vocab-bert-bge.gguf"))) {
             assertThat(file.metadata().getBool("bert.attention.causal", true)).isFalse();
+        }
+    }
+
+    @Test
+    void readsTensorsBeyond2GiB(@TempDir Path dir) throws IOException {
+        // A sparse file: the 3 GiB gap takes no disk space.
+        long far = 3L << 30;
+        RawGGUF header = RawGGUF.header(3, 2, 0)
+                .tensor("near", GGMLType.F32, 0, 8)
+                .tensor("far", GGMLType.F32, far, 8)
+                .padTo(32);
+        long dataOffset = header.size();
+        ByteBuffer floats = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 8; i++) {
+            floats.putFloat(i + 0.5f);
+        }
+        Path path = dir.resolve("sparse.gguf");
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(header.bytes()), 0);
+            channel.write(floats.flip(), dataOffset + far);
+        }
+        try (GGUFFile file = GGUFFile.open(path)) {
+            assertThat(file.fileSize()).isEqualTo(dataOffset + far + 32).isGreaterThan(Integer.MAX_VALUE);
+            MemorySegment data = file.data(file.tensor("far"));
+            assertThat(data.byteSize()).isEqualTo(32);
+            assertThat(data.get(F32, 0)).isEqualTo(0.5f);
+            assertThat(data.get(F32, 28)).isEqualTo(7.5f);
         }
     }
 
