@@ -20,7 +20,8 @@ import jinjava.javax.el.CompositeELResolver;
 
 /**
  * One Jinjava instance set up to render chat templates the way Hugging Face's sandboxed jinja2
- * environment does: trim_blocks, lstrip_blocks, loop controls, jinja2's whitespace control on
+ * environment does (with the help of {@link Jinja2Source}): trim_blocks, lstrip_blocks, loop
+ * controls, jinja2's whitespace control on
  * expressions and comments, its operator precedence, raise_exception and strftime_now, tojson as
  * json.dumps, Python's str methods, and for-loop filters. Templates cannot load other templates.
  */
@@ -39,11 +40,15 @@ final class JinjaEnvironment {
         resolver.add(new PythonMethodResolver());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                // jinja2 drops the template's own final newline, never the output's: see prepare
+                // Jinja2Source applies jinja2's trim_blocks and lstrip_blocks and drops the template's
+                // final newline; Jinjava's versions of these differ
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
                 .withRangeLimit(100_000) // jinja2's sandbox limit
+                // Jinjava would otherwise render again any output holding {{ or {%, so that a user
+                // typing "{{ 7*7 }}" would run code in the template
+                .withNestedInterpretationEnabled(false)
                 .withElResolver(resolver)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withEvaluateMapKeys(true)
@@ -82,16 +87,8 @@ final class JinjaEnvironment {
         }
     }
 
-    /**
-     * The source as Jinjava must see it to render like jinja2: any line ending read as \n, one
-     * final newline dropped, prefix {@code not} given jinja2's precedence.
-     */
     static String prepare(String source) {
-        String normalized = source.replace("\r\n", "\n").replace('\r', '\n');
-        if (normalized.endsWith("\n")) {
-            normalized = normalized.substring(0, normalized.length() - 1);
-        }
-        return NotPrecedence.parenthesize(normalized);
+        return Jinja2Source.translate(source);
     }
 
     /** Parses a prepared template, reporting what is wrong with its tags. */

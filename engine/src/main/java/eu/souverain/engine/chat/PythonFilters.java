@@ -14,7 +14,7 @@ final class PythonFilters {
     private PythonFilters() {}
 
     static List<Filter> all() {
-        return List.of(new ToJson(), new Trim(), new Length("length"), new Length("count"));
+        return List.of(new ToJson(), new Trim(), new Length("length"), new Length("count"), new Str());
     }
 
     /** Common plumbing: Jinjava calls the Object-arguments form when keyword arguments are present. */
@@ -130,6 +130,19 @@ final class PythonFilters {
         private static int visibleLength(String s, JinjavaInterpreter interpreter) {
             UntrustedMarks marks = JinjaEnvironment.marks(interpreter);
             return PythonStrings.length(marks == null ? s : marks.strip(s));
+        }
+    }
+
+    /** string: Python's str(), which is also how jinja2 prints every expression (see Jinja2Source). */
+    static final class Str extends PythonFilter {
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            return PythonStr.str(var);
         }
     }
 }

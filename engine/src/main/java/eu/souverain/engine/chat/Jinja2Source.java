@@ -7,13 +7,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * In jinja2, {@code not} binds looser than comparisons and tests: {@code not tools is defined}
- * means {@code not (tools is defined)}. Jinjava applies {@code not} to {@code tools} alone. This
- * rewrites every prefix {@code not} in the template's tags and expressions to parenthesize its
- * operand as jinja2's grammar delimits it: up to the next {@code and}, {@code or}, {@code if},
- * {@code else}, comma, colon or closing bracket at the same nesting level.
+ * Translates a jinja2 template into the Jinjava source that renders the same text, doing ourselves
+ * what Jinjava does differently:
+ * <ul>
+ * <li>line endings: jinja2 reads any line ending as \n and drops one final newline of the template;
+ * <li>trim_blocks and lstrip_blocks: jinja2 strips the spaces before a block or comment tag only
+ *     when nothing else precedes it on its line, and {@code {%+} / {@code +%}} turn either off
+ *     for one tag; Jinjava strips before any block tag. They are applied to the text here, and
+ *     Jinjava's own options stay off;
+ * <li>{@code not} binds looser than comparisons and tests in jinja2: {@code not tools is defined}
+ *     means {@code not (tools is defined)}, while Jinjava applies {@code not} to {@code tools}
+ *     alone. Every prefix {@code not} gets its operand parenthesized as jinja2's grammar delimits
+ *     it: up to the next {@code and}, {@code or}, {@code if}, {@code else}, comma, colon or
+ *     closing bracket at the same nesting level;
+ * <li>printing: jinja2 prints an expression's value as Python's str() ({@code True},
+ *     {@code ['a']}); every {@code {{ x }}} becomes {@code {{ (x)|string }}}, whose filter does that.
+ * </ul>
  */
-final class NotPrecedence {
+final class Jinja2Source {
 
     private static final Pattern END_RAW = Pattern.compile("\\{%[-+]?\\s*endraw\\s*[-+]?%}");
     private static final Pattern START_RAW = Pattern.compile("[-+]?\\s*raw\\s*[-+]?");
@@ -21,42 +32,61 @@ final class NotPrecedence {
     private static final Set<String> BEFORE_PREFIX_NOT = Set.of("and", "or", "not", "if", "elif", "else", "(", "[", "{", ",", ":", "=");
     private static final Set<String> OPERAND_END = Set.of("and", "or", "if", "else", ",", ":");
 
-    private NotPrecedence() {}
+    private Jinja2Source() {}
 
-    static String parenthesize(String source) {
-        StringBuilder out = new StringBuilder(source.length() + 16);
+    static String translate(String source) {
+        String text = source.replace("\r\n", "\n").replace('\r', '\n');
+        if (text.endsWith("\n")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16);
         int i = 0;
-        while (i < source.length()) {
-            int open = nextOpening(source, i);
+        boolean raw = false;
+        while (i < text.length()) {
+            int open = raw ? endRaw(text, i) : nextOpening(text, i);
             if (open < 0) {
-                out.append(source, i, source.length());
+                out.append(text, i, text.length());
                 break;
             }
-            out.append(source, i, open + 2);
-            char kind = source.charAt(open + 1);
-            if (kind == '#') {
-                int end = source.indexOf("#}", open + 2);
-                end = end < 0 ? source.length() : end;
-                out.append(source, open + 2, end);
-                i = end;
-                continue;
-            }
-            int close = closing(source, open + 2, kind == '{' ? '}' : '%');
+            char kind = text.charAt(open + 1);
+            boolean keepSpaceBefore = kind != '{' && open + 2 < text.length() && text.charAt(open + 2) == '+';
+            int dataEnd = kind != '{' && !keepSpaceBefore ? lineIndentStart(text, i, open) : open;
+            out.append(text, i, dataEnd).append(text, open, open + 2);
+            int bodyStart = keepSpaceBefore ? open + 3 : open + 2;
+            int close = kind == '#' ? text.indexOf("#}", bodyStart) : closing(text, bodyStart, kind == '{' ? '}' : '%');
             if (close < 0) {
-                out.append(source, open + 2, source.length());
+                out.append(text, bodyStart, text.length());
                 break;
             }
-            String body = source.substring(open + 2, close);
-            out.append(rewrite(body));
-            i = close;
-            if (kind == '%' && START_RAW.matcher(body).matches()) {
-                Matcher endRaw = END_RAW.matcher(source);
-                int rawEnd = endRaw.find(close) ? endRaw.start() : source.length();
-                out.append(source, close, rawEnd);
-                i = rawEnd;
+            String body = text.substring(bodyStart, close);
+            boolean keepNewlineAfter = kind != '{' && body.endsWith("+");
+            if (keepNewlineAfter) {
+                body = body.substring(0, body.length() - 1);
+            }
+            out.append(kind == '#' ? body : rewrite(body, kind == '{')).append(text, close, close + 2);
+            i = close + 2;
+            if (kind != '{' && !keepNewlineAfter && i < text.length() && text.charAt(i) == '\n') {
+                i++;
+            }
+            if (kind == '%') {
+                raw = START_RAW.matcher(body).matches();
             }
         }
         return out.toString();
+    }
+
+    /** Where the spaces and tabs that alone precede a tag on its line begin, or the tag itself when other text precedes it. */
+    private static int lineIndentStart(String text, int dataStart, int tag) {
+        int start = tag;
+        while (start > dataStart && text.charAt(start - 1) != '\n' && Character.isWhitespace(text.charAt(start - 1))) {
+            start--;
+        }
+        return start == 0 || text.charAt(start - 1) == '\n' ? start : tag;
+    }
+
+    private static int endRaw(String text, int from) {
+        Matcher end = END_RAW.matcher(text);
+        return end.find(from) ? end.start() : -1;
     }
 
     private static int nextOpening(String source, int from) {
@@ -102,13 +132,22 @@ final class NotPrecedence {
 
     private record Token(String text, boolean space) {}
 
-    /** Rewrites the inside of one tag or expression, leaving its whitespace-control markers in place. */
-    private static String rewrite(String body) {
+    /**
+     * Rewrites the inside of one tag or expression, leaving its whitespace-control markers in
+     * place; an expression's value goes through the string filter, so it prints as Python's str().
+     */
+    private static String rewrite(String body, boolean expression) {
         int start = !body.isEmpty() && (body.charAt(0) == '-' || body.charAt(0) == '+') ? 1 : 0;
         int end = body.length() > start && (body.endsWith("-") || body.endsWith("+")) ? body.length() - 1 : body.length();
         List<Token> tokens = tokenize(body.substring(start, end));
-        StringBuilder out = new StringBuilder(body.length() + 8).append(body, 0, start);
+        StringBuilder out = new StringBuilder(body.length() + 16).append(body, 0, start);
+        if (expression) {
+            out.append("(");
+        }
         rewrite(tokens, 0, tokens.size(), out);
+        if (expression) {
+            out.append(")|string");
+        }
         return out.append(body, end, body.length()).toString();
     }
 
