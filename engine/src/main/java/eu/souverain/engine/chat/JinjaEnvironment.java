@@ -7,6 +7,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.lib.filter.Filter;
 import java.io.IOException;
@@ -67,6 +68,9 @@ final class JinjaEnvironment {
         });
         for (Filter filter : PythonFilters.all()) {
             jinjava.registerFilter(filter);
+        }
+        for (ExpTest test : PythonTests.all()) {
+            jinjava.registerExpTest(test);
         }
         jinjava.registerTag(new FilteredForTag());
         function(jinjava, "raise_exception", "raiseException");
@@ -129,8 +133,9 @@ final class JinjaEnvironment {
 
     /**
      * Jinjava records errors and goes on rendering; jinja2 stops at the first. An exception of ours
-     * (raise_exception, a filter refusing its input) is rethrown as it is; any other error fails
-     * the render with Jinjava's description.
+     * (raise_exception, a filter refusing its input) is rethrown as it is; any other fatal or
+     * syntax error fails the render with Jinjava's description. Warnings about a property missing
+     * from a value are not errors: jinja2 reads such a property as undefined too.
      */
     private static void failOnErrors(List<TemplateError> errors) {
         for (TemplateError error : errors) {
@@ -140,8 +145,11 @@ final class JinjaEnvironment {
                 }
             }
         }
-        if (!errors.isEmpty()) {
-            throw new ChatTemplateException("chat template error: " + errors.stream()
+        List<TemplateError> failures = errors.stream()
+                .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR)
+                .toList();
+        if (!failures.isEmpty()) {
+            throw new ChatTemplateException("chat template error: " + failures.stream()
                     .map(e -> "line " + e.getLineno() + ": " + e.getMessage())
                     .collect(Collectors.joining("; ")));
         }
