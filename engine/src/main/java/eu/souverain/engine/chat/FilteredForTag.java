@@ -32,7 +32,7 @@ final class FilteredForTag extends ForTag {
         String condition = expression.substring(filterAt + 2);
         Object collection = interpreter.resolveELExpression(expression.substring(0, filterAt), tagNode.getLineNumber());
         List<Object> kept = new ArrayList<>();
-        try (var scope = interpreter.enterScope()) {
+        try (var _ = interpreter.enterScope()) {
             ForLoop items = ObjectIterator.getLoop(collection);
             while (items.hasNext()) {
                 Object item = items.next();

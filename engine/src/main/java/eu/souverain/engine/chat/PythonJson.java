@@ -2,6 +2,8 @@ package eu.souverain.engine.chat;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -176,8 +178,13 @@ final class PythonJson {
         if (d == 0) {
             return (1 / d < 0) ? "-0.0" : "0.0";
         }
-        // Java's Double.toString already yields the shortest round-trip digits; only the layout differs.
+        // Double.toString yields the shortest round-trip digits, but never fewer than two: for some
+        // subnormals one digit would do (5e-324, where Java writes 4.9E-324), and Python uses one.
         BigDecimal exact = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+        BigDecimal oneDigit = exact.round(new MathContext(1, RoundingMode.HALF_EVEN));
+        if (oneDigit.doubleValue() == Math.abs(d)) {
+            exact = oneDigit.stripTrailingZeros();
+        }
         String digits = exact.unscaledValue().toString();
         int exponent = digits.length() - 1 - exact.scale();
         String sign = d < 0 ? "-" : "";
