@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.StringJoiner;
+import java.util.function.UnaryOperator;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
 
@@ -46,7 +47,7 @@ final class PythonMethodResolver extends ELResolver {
         return result;
     }
 
-    private static String transform(UntrustedMarks marks, String self, java.util.function.UnaryOperator<String> operation) {
+    private static String transform(UntrustedMarks marks, String self, UnaryOperator<String> operation) {
         return marks == null ? operation.apply(self) : marks.applyInside(self, operation);
     }
 

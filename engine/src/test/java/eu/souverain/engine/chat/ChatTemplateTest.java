@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,7 +83,7 @@ class ChatTemplateTest {
 
     @Test
     void templatesCannotChangeTheCallersConversation() {
-        List<Map<String, Object>> messages = new ArrayList<>(List.of(new java.util.HashMap<>(Map.of("role", "user", "content", "hi"))));
+        List<Map<String, Object>> messages = new ArrayList<>(List.of(new HashMap<>(Map.of("role", "user", "content", "hi"))));
         ChatTemplate appending = ChatTemplate.of("{% set _ = messages.append(1) %}{% set _ = messages[0].update({'content': 'x'}) %}{{ messages|length }}", "", "");
 
         assertThat(appending.render(messages, null, true)).isEqualTo("2");
