@@ -125,11 +125,15 @@ class CliTest {
     }
 
     @Test
-    void chatAnswersEachLineReadFromStdin() throws IOException {
+    void chatAnswersEachLineAndReusesTheConversationSoFar() throws IOException {
         Run run = process("Hello there\nTell me a story\n/exit\n", "chat", "--temperature", "0", "-n", "16", "-t", "1");
         assertThat(run.exit()).as(run.err()).isZero();
-        assertThat(run.out().lines().filter(line -> !line.isBlank())).hasSize(2);
-        assertThat(run.err().lines().filter(line -> line.startsWith("prompt: "))).hasSize(2);
+        assertThat(run.out()).isNotBlank();
+        List<String> turns = run.err().lines().filter(line -> line.startsWith("prompt: ")).toList();
+        assertThat(turns).hasSize(2);
+        assertThat(turns.get(0)).contains("(0 cached)");
+        // The second turn's prompt starts with the first turn's, which the state still holds.
+        assertThat(turns.get(1)).containsPattern("\\([1-9]\\d* cached\\)");
     }
 
     private static Run inProcess(String... args) {
