@@ -3,6 +3,7 @@ package eu.souverain.engine.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.engine.TestFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +32,7 @@ class ChatTemplateGoldenTest {
     }
 
     static Path templatesDir() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path shared = dir.resolve("shared");
-            if (Files.isDirectory(shared.resolve("models"))) {
-                return shared.resolve("models").resolve("templates");
-            }
-        }
-        throw new IllegalStateException("no shared/models folder above " + Path.of("").toAbsolutePath());
+        return TestFiles.shared("models/templates");
     }
 
     @SuppressWarnings("unchecked")
