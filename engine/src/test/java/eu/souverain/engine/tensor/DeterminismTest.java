@@ -25,15 +25,19 @@ class DeterminismTest {
     @Test
     void kernelsGiveTheSameBitsCompiledAsInterpreted() throws Exception {
         Process interpreted = startInterpreted();
-        List<KernelFingerprints.Kernel> kernels = new KernelFingerprints().kernels();
-        warmUp(kernels);
-        List<String> compiled = KernelFingerprints.fingerprints(kernels);
+        try {
+            List<KernelFingerprints.Kernel> kernels = new KernelFingerprints().kernels();
+            warmUp(kernels);
+            List<String> compiled = KernelFingerprints.fingerprints(kernels);
 
-        assertThat(interpreted.waitFor(60, TimeUnit.SECONDS)).as("the -Xint JVM finished").isTrue();
-        String output = new String(interpreted.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String errors = new String(interpreted.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(interpreted.exitValue()).as("-Xint JVM exit status; its errors:%n%s", errors).isZero();
-        assertThat(output.lines().toList()).as("fingerprints with -Xint").isEqualTo(compiled);
+            assertThat(interpreted.waitFor(60, TimeUnit.SECONDS)).as("the -Xint JVM finished").isTrue();
+            String output = new String(interpreted.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String errors = new String(interpreted.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(interpreted.exitValue()).as("-Xint JVM exit status; its errors:%n%s", errors).isZero();
+            assertThat(output.lines().toList()).as("fingerprints with -Xint").isEqualTo(compiled);
+        } finally {
+            interpreted.destroyForcibly();
+        }
     }
 
     /**
