@@ -6,6 +6,7 @@ import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
+import eu.souverain.server.gateway.PromptTokens;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -82,7 +83,7 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 messages.add(Map.of("role", "user", "content", line));
-                int[] prompt = Prompts.chat(tokenizer, template.renderParts(messages, null, true));
+                int[] prompt = PromptTokens.chat(tokenizer, template.renderParts(messages, null, true));
                 if (prompt.length >= state.capacity()) {
                     messages.removeLast();
                     err.println("error: the conversation (" + prompt.length + " tokens) no longer fits the context of "
@@ -99,7 +100,7 @@ final class ChatCommand implements Callable<Integer> {
                         });
                 out.println();
                 out.flush();
-                err.println(Prompts.statistics(result));
+                err.println(Statistics.line(result));
                 messages.add(Map.of("role", "assistant", "content", answer.toString().strip()));
             }
         }

@@ -5,6 +5,7 @@ import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
+import eu.souverain.server.gateway.PromptTokens;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (LlamaModel model = modelOptions.load();
              InferenceState state = model.newState(modelOptions.threads())) {
             Tokenizer tokenizer = model.tokenizer();
-            int[] prompt = Prompts.raw(tokenizer, this.prompt);
+            int[] prompt = PromptTokens.raw(tokenizer, this.prompt);
             Sampler sampler = new Sampler(sampling.config(), model.config().vocabularySize());
             Generator.Result result = new Generator(model, state).generate(prompt, sampler, sampling.maxTokens,
                     sampling.stops, text -> {
@@ -45,7 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
                     });
             out.println();
             out.flush();
-            err.println(Prompts.statistics(result));
+            err.println(Statistics.line(result));
         }
         return 0;
     }

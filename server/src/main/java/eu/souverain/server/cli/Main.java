@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             InspectCommand.class,
             PerplexityCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -3,6 +3,7 @@ package eu.souverain.server.cli;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.model.Perplexity;
+import eu.souverain.server.gateway.PromptTokens;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ final class PerplexityCommand implements Callable<Integer> {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         try (LlamaModel model = modelOptions.load();
              InferenceState state = model.newState(modelOptions.threads())) {
-            int[] tokens = Prompts.raw(model.tokenizer(), text);
+            int[] tokens = PromptTokens.raw(model.tokenizer(), text);
             int window = modelOptions.context > 0 ? modelOptions.context : Math.min(512, state.capacity());
             err.printf(Locale.ROOT, "%d tokens, windows of %d%n", tokens.length, window);
             Perplexity.Result result = Perplexity.measure(model, state, tokens, window,

@@ -1,0 +1,189 @@
+package eu.souverain.server.api;
+
+import eu.souverain.server.gateway.Backend;
+import eu.souverain.server.gateway.BackendException;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API: Mistral- and OpenAI-compatible routes over a {@link Backend}, on Javalin with one
+ * virtual thread per request. It listens as soon as it starts, so that /health answers while the
+ * models load; /ready and the /v1 routes answer 503 until {@link #serve} hands it the backend.
+ */
+public final class ApiServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    /**
+     * @param maxBodyBytes larger request bodies are refused with 413
+     * @param shutdownGrace how long running generations may go on once shutdown begins
+     */
+    public record Settings(String host, int port, long maxBodyBytes, Duration shutdownGrace) {
+        public static final long DEFAULT_MAX_BODY_BYTES = 4L << 20;
+        public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+        public Settings {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be in [0, 65535] (0: any free port), was " + port);
+            }
+            if (maxBodyBytes < 1) {
+                throw new IllegalArgumentException("the body size limit must be positive, was " + maxBodyBytes);
+            }
+        }
+    }
+
+    private final Settings settings;
+    private final Javalin app;
+    /** Chat requests being answered; shutdown waits for them to write their last event. */
+    private final AtomicInteger answering = new AtomicInteger();
+    private volatile Backend backend;
+    private volatile boolean closed;
+
+    private ApiServer(Settings settings) {
+        this.settings = settings;
+        ModelsRoute models = new ModelsRoute(this);
+        ChatCompletionsRoute chat = new ChatCompletionsRoute(this);
+        this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            config.concurrency.useVirtualThreads = true;
+            config.http.maxRequestSize = settings.maxBodyBytes();
+            // Compression would buffer the event stream; answers are small anyway.
+            config.http.compressionStrategy = CompressionStrategy.NONE;
+            config.jetty.host = settings.host();
+            config.jetty.port = settings.port();
+
+            config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
+            config.routes.get("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok")));
+            config.routes.get("/ready", this::ready);
+            config.routes.get("/v1/models", models::list);
+            config.routes.get("/v1/models/<id>", models::get);
+            config.routes.post("/v1/chat/completions", ctx -> {
+                answering.incrementAndGet();
+                try {
+                    chat.handle(ctx);
+                } finally {
+                    answering.decrementAndGet();
+                }
+            });
+
+            config.routes.exception(ApiError.class, ApiServer::respond);
+            config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
+                    new ApiError(e.getStatus(), e.getStatus() >= 500 ? "server_error" : "invalid_request_error",
+                            codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of()), ctx));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("{} {} failed (request {})", ctx.method(), ctx.path(), ctx.res().getHeader(RequestIds.HEADER), e);
+                respond(new ApiError(500, "server_error", "internal_error", null,
+                        "internal error: " + e, Map.of()), ctx);
+            });
+        });
+        app.start();
+    }
+
+    /** Starts listening; the routes that need models answer 503 until {@link #serve}. */
+    public static ApiServer start(Settings settings) {
+        return new ApiServer(settings);
+    }
+
+    /** From now on, requests run on {@code backend}; the server owns it and closes it in {@link #close}. */
+    public void serve(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** The port it listens on: the one it was given, or the one the system chose for port 0. */
+    public int port() {
+        return app.port();
+    }
+
+    long maxBodyBytes() {
+        return settings.maxBodyBytes();
+    }
+
+    Backend backend() {
+        Backend serving = backend;
+        if (serving == null || closed) {
+            throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
+                    closed ? "the server is shutting down" : "the models are still loading; try again shortly",
+                    Map.of("Retry-After", "1"));
+        }
+        return serving;
+    }
+
+    private void ready(Context ctx) {
+        List<String> models = backend().models().stream().map(m -> m.id()).toList();
+        Json.respond(ctx, 200, Map.of("status", "ready", "models", models));
+    }
+
+    /**
+     * Stops taking generations, gives the running ones the grace period to finish (then cuts
+     * them off with an error event), stops the HTTP server and releases the models.
+     */
+    @Override
+    public void close() {
+        Backend serving = backend;
+        closed = true;
+        if (serving != null) {
+            serving.shutdown(settings.shutdownGrace());
+        }
+        // Cut-off streams still write their last event; give them a moment before the sockets close.
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (answering.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        app.stop();
+        if (serving != null) {
+            serving.close();
+        }
+    }
+
+    static ApiError toApiError(BackendException e) {
+        return switch (e.reason()) {
+            case MODEL_NOT_FOUND -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
+                    e.getMessage(), Map.of());
+            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value", "messages",
+                    e.getMessage(), Map.of());
+            case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(), Map.of(
+                    "Retry-After", "1",
+                    "x-ratelimit-limit-requests", Integer.toString(e.queueCapacity()),
+                    "x-ratelimit-remaining-requests", "0",
+                    "x-ratelimit-reset-requests", "1s"));
+            case UNAVAILABLE -> new ApiError(503, "server_error", "unavailable", null, e.getMessage(),
+                    Map.of("Retry-After", "1"));
+        };
+    }
+
+    private static void respond(ApiError error, Context ctx) {
+        error.headers().forEach(ctx::header);
+        Json.respond(ctx, error.status(), error.body());
+    }
+
+    private static String codeOf(int status) {
+        return switch (status) {
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "request_too_large";
+            default -> "http_" + status;
+        };
+    }
+
+    private static String messageOf(HttpResponseException e, Context ctx) {
+        return switch (e.getStatus()) {
+            case 404 -> "no route for " + ctx.method() + " " + ctx.path();
+            case 405 -> ctx.method() + " is not allowed on " + ctx.path();
+            default -> e.getMessage();
+        };
+    }
+}

@@ -1,0 +1,477 @@
+package eu.souverain.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.engine.sample.SamplerConfig;
+import eu.souverain.server.gateway.ChatRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * Reads a chat completion request: the union of the fields Mistral's and OpenAI's chat APIs
+ * document, each checked for its type and range. A field neither documents is refused (422), a
+ * documented feature this server does not implement yet is refused by name (400), never
+ * silently ignored.
+ *
+ * <p>Sampling defaults: temperature 0.7 (Mistral's default for its chat models; OpenAI's is 1,
+ * which small local models answer too loosely with), top_p 1, and neither top_k nor min_p unless
+ * the request sets them (two extensions llama.cpp and vLLM also accept). Presence and frequency
+ * penalties count over the last 64 tokens, prompt included, as llama.cpp does. Without a seed,
+ * a random one is drawn; choice i of n samples with seed + i.
+ */
+final class ChatCompletionRequests {
+
+    /** Mistral's documented guardrail prompt, prepended as a system prompt when safe_prompt is true. */
+    static final String SAFE_PROMPT = "Always assist with care, respect, and truth. Respond with utmost utility yet "
+            + "securely. Avoid harmful, unethical, prejudiced, or negative content. Ensure replies promote fairness "
+            + "and positivity.";
+
+    static final int MAX_CHOICES = 8;
+    static final float DEFAULT_TEMPERATURE = 0.7f;
+    private static final int PENALTY_WINDOW = 64;
+
+    private static final Set<String> FIELDS = Set.of(
+            // both APIs
+            "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "response_format", "tools",
+            "tool_choice", "presence_penalty", "frequency_penalty", "n", "parallel_tool_calls", "prediction", "metadata",
+            // Mistral
+            "random_seed", "safe_prompt", "prompt_mode",
+            // OpenAI
+            "seed", "max_completion_tokens", "stream_options", "logprobs", "top_logprobs", "logit_bias", "user",
+            "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "store", "modalities", "audio",
+            "reasoning_effort", "verbosity", "service_tier", "web_search_options", "functions", "function_call",
+            // llama.cpp and vLLM extensions
+            "top_k", "min_p");
+
+    private static final Set<String> MESSAGE_FIELDS = Set.of(
+            "role", "content", "name", "prefix", "tool_calls", "tool_call_id", "refusal", "function_call", "audio");
+
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** A checked request: what to run, and how to answer. */
+    record Call(ChatRequest request, boolean stream, boolean includeUsage) {}
+
+    private ChatCompletionRequests() {}
+
+    /** {@code defaultModel} serves requests that name none; {@code randomSeed} seeds those that give none. */
+    static Call parse(JsonNode body, String defaultModel, LongSupplier randomSeed) {
+        if (!body.isObject()) {
+            throw ApiError.schema("invalid_type", null, "the body must be a JSON object, got " + kind(body));
+        }
+        body.fieldNames().forEachRemaining(name -> {
+            if (!FIELDS.contains(name)) {
+                throw ApiError.schema("unknown_field", name, "unknown field '" + name
+                        + "': neither Mistral's nor OpenAI's chat completion API has it");
+            }
+        });
+        refuseUnsupported(body);
+
+        String model = string(body, "model");
+        Messages messages = messages(body);
+
+        float temperature = (float) number(body, "temperature", DEFAULT_TEMPERATURE);
+        range("temperature", temperature, 0, 2);
+        float topP = (float) number(body, "top_p", 1);
+        if (!(topP > 0 && topP <= 1)) {
+            throw ApiError.invalid("top_p", "top_p must be in (0, 1], got " + topP);
+        }
+        long topK = integer(body, "top_k", 0);
+        if (topK < 0 || topK > Integer.MAX_VALUE) {
+            throw ApiError.invalid("top_k", "top_k must be 0 (off) or more, got " + topK);
+        }
+        float minP = (float) number(body, "min_p", 0);
+        range("min_p", minP, 0, 1);
+        float presencePenalty = (float) number(body, "presence_penalty", 0);
+        range("presence_penalty", presencePenalty, -2, 2);
+        float frequencyPenalty = (float) number(body, "frequency_penalty", 0);
+        range("frequency_penalty", frequencyPenalty, -2, 2);
+
+        Long seed = agreeing(body, "random_seed", "seed");
+        SamplerConfig sampling = new SamplerConfig(temperature, (int) topK, topP, minP, 1f, PENALTY_WINDOW,
+                frequencyPenalty, presencePenalty, seed != null ? seed : randomSeed.getAsLong());
+
+        Long maxTokens = agreeing(body, "max_tokens", "max_completion_tokens");
+        if (maxTokens != null && maxTokens < 0) {
+            throw ApiError.invalid(body.hasNonNull("max_tokens") ? "max_tokens" : "max_completion_tokens",
+                    "the token limit must not be negative, got " + maxTokens);
+        }
+        long n = integer(body, "n", 1);
+        if (n < 1 || n > MAX_CHOICES) {
+            throw ApiError.invalid("n", "n must be between 1 and " + MAX_CHOICES + ", got " + n);
+        }
+
+        boolean stream = bool(body, "stream", false);
+        boolean includeUsage = false;
+        JsonNode streamOptions = body.get("stream_options");
+        if (streamOptions != null && !streamOptions.isNull()) {
+            if (!streamOptions.isObject()) {
+                throw typeError("stream_options", "an object", streamOptions);
+            }
+            if (!stream) {
+                throw ApiError.invalid("stream_options", "stream_options is only allowed when stream is true");
+            }
+            streamOptions.fieldNames().forEachRemaining(name -> {
+                if (!name.equals("include_usage") && !name.equals("include_obfuscation")) {
+                    throw ApiError.schema("unknown_field", "stream_options." + name,
+                            "unknown field 'stream_options." + name + "'");
+                }
+            });
+            includeUsage = bool(streamOptions, "include_usage", false);
+            bool(streamOptions, "include_obfuscation", false);
+        }
+
+        ChatRequest request = new ChatRequest(model != null ? model : defaultModel, messages.list(), messages.prefix(),
+                sampling, maxTokens != null ? (int) Math.min(maxTokens, Integer.MAX_VALUE) : Integer.MAX_VALUE,
+                stops(body), (int) n);
+        return new Call(request, stream, includeUsage);
+    }
+
+    /** Documented features that change the answer and are not implemented yet: refused by name. */
+    private static void refuseUnsupported(JsonNode body) {
+        JsonNode format = body.get("response_format");
+        if (format != null && !format.isNull()) {
+            if (!format.isObject()) {
+                throw typeError("response_format", "an object", format);
+            }
+            String type = string(format, "type");
+            if (type == null) {
+                throw ApiError.schema("missing_field", "response_format.type", "response_format needs a 'type'");
+            }
+            switch (type) {
+                case "text" -> { }
+                case "json_object", "json_schema" -> throw ApiError.unsupported("response_format",
+                        "response_format '" + type + "' is not supported yet");
+                default -> throw ApiError.invalid("response_format.type",
+                        "response_format type must be 'text', 'json_object' or 'json_schema', got '" + type + "'");
+            }
+        }
+        for (String list : List.of("tools", "functions")) {
+            JsonNode tools = body.get(list);
+            if (tools != null && !tools.isNull()) {
+                if (!tools.isArray()) {
+                    throw typeError(list, "an array", tools);
+                }
+                if (!tools.isEmpty()) {
+                    throw ApiError.unsupported(list, list + " are not supported yet");
+                }
+            }
+        }
+        for (String choice : List.of("tool_choice", "function_call")) {
+            JsonNode value = body.get(choice);
+            if (value == null || value.isNull()) {
+                continue;
+            }
+            // "auto" with no tools can only mean a plain answer, the same as "none".
+            if (value.isTextual() && (value.asText().equals("none") || value.asText().equals("auto"))) {
+                continue;
+            }
+            if (!value.isTextual() && !value.isObject()) {
+                throw typeError(choice, "a string or an object", value);
+            }
+            String what = value.isTextual() ? "'" + value.asText() + "'" : "naming a function";
+            throw ApiError.unsupported(choice, choice + " " + what + " is not supported yet: tools are not supported yet");
+        }
+        bool(body, "parallel_tool_calls", false);
+        if (bool(body, "logprobs", false)) {
+            throw ApiError.unsupported("logprobs", "logprobs are not supported yet");
+        }
+        if (integer(body, "top_logprobs", 0) != 0) {
+            throw ApiError.unsupported("top_logprobs", "top_logprobs are not supported yet");
+        }
+        JsonNode bias = body.get("logit_bias");
+        if (bias != null && !bias.isNull()) {
+            if (!bias.isObject()) {
+                throw typeError("logit_bias", "an object", bias);
+            }
+            if (!bias.isEmpty()) {
+                throw ApiError.unsupported("logit_bias", "logit_bias is not supported yet");
+            }
+        }
+        if (bool(body, "store", false)) {
+            throw ApiError.unsupported("store", "store (keeping completions on the server) is not supported yet");
+        }
+        JsonNode modalities = body.get("modalities");
+        if (modalities != null && !modalities.isNull()) {
+            if (!modalities.isArray()) {
+                throw typeError("modalities", "an array", modalities);
+            }
+            for (JsonNode modality : modalities) {
+                if (!modality.isTextual()) {
+                    throw typeError("modalities", "an array of strings", modalities);
+                }
+                if (!modality.asText().equals("text")) {
+                    throw ApiError.unsupported("modalities", "output modality '" + modality.asText()
+                            + "' is not supported yet; only 'text'");
+                }
+            }
+        }
+        for (String feature : List.of("audio", "prediction", "reasoning_effort", "verbosity", "web_search_options")) {
+            JsonNode value = body.get(feature);
+            if (value != null && !value.isNull()) {
+                throw ApiError.unsupported(feature, feature + " is not supported yet");
+            }
+        }
+        String promptMode = string(body, "prompt_mode");
+        if (promptMode != null) {
+            throw ApiError.unsupported("prompt_mode", "prompt_mode '" + promptMode + "' is not supported yet");
+        }
+        String tier = string(body, "service_tier");
+        if (tier != null && !tier.equals("auto") && !tier.equals("default")) {
+            throw ApiError.unsupported("service_tier", "service_tier '" + tier + "' is not supported yet");
+        }
+        // Accepted, and without effect on the answer: one cache and one tier per model here.
+        for (String name : List.of("user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention")) {
+            string(body, name);
+        }
+        bool(body, "safe_prompt", false);
+        JsonNode metadata = body.get("metadata");
+        if (metadata != null && !metadata.isNull()) {
+            if (!metadata.isObject()) {
+                throw typeError("metadata", "an object of strings", metadata);
+            }
+            metadata.properties().forEach(entry -> {
+                if (!entry.getValue().isTextual()) {
+                    throw typeError("metadata." + entry.getKey(), "a string", entry.getValue());
+                }
+            });
+        }
+    }
+
+    /** The conversation as templates read it, and the assistant prefix its last message may set. */
+    private record Messages(List<Map<String, Object>> list, String prefix) {}
+
+    private static Messages messages(JsonNode body) {
+        JsonNode messages = body.get("messages");
+        if (messages == null || messages.isNull()) {
+            throw ApiError.schema("missing_field", "messages", "'messages' is required");
+        }
+        if (!messages.isArray()) {
+            throw typeError("messages", "an array", messages);
+        }
+        if (messages.isEmpty()) {
+            throw ApiError.invalid("messages", "messages must not be empty");
+        }
+        List<Map<String, Object>> list = new ArrayList<>();
+        String prefix = null;
+        for (int i = 0; i < messages.size(); i++) {
+            String path = "messages[" + i + "]";
+            JsonNode message = messages.get(i);
+            if (!message.isObject()) {
+                throw typeError(path, "an object", message);
+            }
+            message.fieldNames().forEachRemaining(name -> {
+                if (!MESSAGE_FIELDS.contains(name)) {
+                    throw ApiError.schema("unknown_field", path + "." + name, "unknown field '" + path + "." + name + "'");
+                }
+            });
+            String role = string(message, "role", path + ".role");
+            if (role == null) {
+                throw ApiError.schema("missing_field", path + ".role", path + " needs a 'role'");
+            }
+            if (!ROLES.contains(role)) {
+                throw ApiError.invalid(path + ".role", "unknown role '" + role
+                        + "'; expected system, developer, user, assistant or tool");
+            }
+            for (String feature : List.of("function_call", "audio")) {
+                JsonNode value = message.get(feature);
+                if (value != null && !value.isNull()) {
+                    throw ApiError.unsupported(path + "." + feature, path + "." + feature + " is not supported yet");
+                }
+            }
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("role", role.equals("developer") ? "system" : role);
+            entry.put("content", content(message.get("content"), path + ".content", role));
+            String name = string(message, "name", path + ".name");
+            if (name != null) {
+                entry.put("name", name);
+            }
+            JsonNode toolCalls = message.get("tool_calls");
+            if (toolCalls != null && !toolCalls.isNull()) {
+                if (!role.equals("assistant")) {
+                    throw ApiError.invalid(path + ".tool_calls", "only assistant messages carry tool_calls");
+                }
+                if (!toolCalls.isArray()) {
+                    throw typeError(path + ".tool_calls", "an array", toolCalls);
+                }
+                entry.put("tool_calls", MAPPER.convertValue(toolCalls, List.class));
+            }
+            String toolCallId = string(message, "tool_call_id", path + ".tool_call_id");
+            if (toolCallId != null) {
+                entry.put("tool_call_id", toolCallId);
+            }
+            string(message, "refusal", path + ".refusal");
+            if (bool(message, "prefix", false, path + ".prefix")) {
+                if (!role.equals("assistant") || i != messages.size() - 1) {
+                    throw ApiError.invalid(path + ".prefix",
+                            "prefix is only allowed on the last message, and only if it is the assistant's");
+                }
+                prefix = (String) entry.get("content");
+                continue;
+            }
+            list.add(entry);
+        }
+        if (body.hasNonNull("safe_prompt") && body.get("safe_prompt").asBoolean()) {
+            if (!list.isEmpty() && list.getFirst().get("role").equals("system")) {
+                Map<String, Object> system = new LinkedHashMap<>(list.getFirst());
+                system.put("content", SAFE_PROMPT + "\n\n" + system.get("content"));
+                list.set(0, system);
+            } else {
+                list.addFirst(new LinkedHashMap<>(Map.of("role", "system", "content", SAFE_PROMPT)));
+            }
+        }
+        return new Messages(list, prefix);
+    }
+
+    /** A string, or the text parts of an array joined by newlines; null only for an assistant's tool calls. */
+    private static String content(JsonNode content, String path, String role) {
+        if (content == null || content.isNull()) {
+            if (role.equals("assistant")) {
+                return "";
+            }
+            throw ApiError.schema("missing_field", path, path + " is required for a " + role + " message");
+        }
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        if (!content.isArray()) {
+            throw typeError(path, "a string or an array of content parts", content);
+        }
+        List<String> texts = new ArrayList<>();
+        for (int j = 0; j < content.size(); j++) {
+            String partPath = path + "[" + j + "]";
+            JsonNode part = content.get(j);
+            if (!part.isObject()) {
+                throw typeError(partPath, "an object", part);
+            }
+            String type = string(part, "type", partPath + ".type");
+            if (type == null) {
+                throw ApiError.schema("missing_field", partPath + ".type", partPath + " needs a 'type'");
+            }
+            if (!type.equals("text")) {
+                throw ApiError.unsupported(partPath + ".type", "content part type '" + type
+                        + "' is not supported yet; only 'text'");
+            }
+            String text = string(part, "text", partPath + ".text");
+            if (text == null) {
+                throw ApiError.schema("missing_field", partPath + ".text", partPath + " needs a 'text'");
+            }
+            texts.add(text);
+        }
+        return String.join("\n", texts);
+    }
+
+    private static List<String> stops(JsonNode body) {
+        JsonNode stop = body.get("stop");
+        if (stop == null || stop.isNull()) {
+            return List.of();
+        }
+        List<String> stops = new ArrayList<>();
+        if (stop.isTextual()) {
+            stops.add(stop.asText());
+        } else if (stop.isArray()) {
+            for (JsonNode s : stop) {
+                if (!s.isTextual()) {
+                    throw typeError("stop", "a string or an array of strings", stop);
+                }
+                stops.add(s.asText());
+            }
+        } else {
+            throw typeError("stop", "a string or an array of strings", stop);
+        }
+        if (stops.contains("")) {
+            throw ApiError.invalid("stop", "stop strings must not be empty");
+        }
+        return stops;
+    }
+
+    /** One of two names for the same setting (Mistral's and OpenAI's); both may be given if they agree. */
+    private static Long agreeing(JsonNode body, String first, String second) {
+        Long a = body.hasNonNull(first) ? integer(body, first, 0) : null;
+        Long b = body.hasNonNull(second) ? integer(body, second, 0) : null;
+        if (a != null && b != null && !a.equals(b)) {
+            throw ApiError.invalid(second, first + " (" + a + ") and " + second + " (" + b
+                    + ") name the same setting and disagree");
+        }
+        return a != null ? a : b;
+    }
+
+    private static void range(String name, float value, float min, float max) {
+        if (!(value >= min && value <= max)) {
+            throw ApiError.invalid(name, name + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    private static String string(JsonNode node, String name) {
+        return string(node, name, name);
+    }
+
+    private static String string(JsonNode node, String name, String path) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw typeError(path, "a string", value);
+        }
+        return value.asText();
+    }
+
+    private static boolean bool(JsonNode node, String name, boolean absent) {
+        return bool(node, name, absent, name);
+    }
+
+    private static boolean bool(JsonNode node, String name, boolean absent, String path) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            return absent;
+        }
+        if (!value.isBoolean()) {
+            throw typeError(path, "a boolean", value);
+        }
+        return value.asBoolean();
+    }
+
+    private static double number(JsonNode node, String name, double absent) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            return absent;
+        }
+        if (!value.isNumber()) {
+            throw typeError(name, "a number", value);
+        }
+        return value.asDouble();
+    }
+
+    private static long integer(JsonNode node, String name, long absent) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            return absent;
+        }
+        if (!value.isNumber() || !(value.canConvertToExactIntegral() && value.canConvertToLong())) {
+            throw typeError(name, "an integer", value);
+        }
+        return value.asLong();
+    }
+
+    private static ApiError typeError(String path, String expected, JsonNode got) {
+        return ApiError.schema("invalid_type", path, "'" + path + "' must be " + expected + ", got " + kind(got));
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+}

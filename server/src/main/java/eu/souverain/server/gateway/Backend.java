@@ -1,0 +1,31 @@
+package eu.souverain.server.gateway;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the API routes call to run models: the local engine, or later a remote server speaking
+ * the same protocol. Implementations are thread-safe.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The models it serves, in the order they were given. */
+    List<ModelInfo> models();
+
+    /**
+     * Checks the request against the model (its prompt must fit the context) and queues it;
+     * throws {@link BackendException} when it cannot. Nothing has been sent to the client yet
+     * when this returns, so every refusal can still be an HTTP status.
+     */
+    Generation start(ChatRequest request);
+
+    /**
+     * Stops accepting requests, lets those already accepted finish for up to {@code grace},
+     * then cuts off the rest (their {@link Generation#drain} throws).
+     */
+    void shutdown(Duration grace);
+
+    /** Releases the models; call after {@link #shutdown}. */
+    @Override
+    void close();
+}

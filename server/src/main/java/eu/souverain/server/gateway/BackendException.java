@@ -1,0 +1,51 @@
+package eu.souverain.server.gateway;
+
+/** A request a backend cannot serve, with the reason the API turns into a status code. */
+public final class BackendException extends RuntimeException {
+
+    public enum Reason {
+        /** No model of that name. */
+        MODEL_NOT_FOUND,
+        /** The request cannot run on this model (its prompt does not fit, its template refuses it). */
+        INVALID_REQUEST,
+        /** Every place in the queue is taken; try again shortly. */
+        BUSY,
+        /** Not serving now: still loading, or shutting down. */
+        UNAVAILABLE
+    }
+
+    private final Reason reason;
+    private final int queueCapacity;
+
+    private BackendException(Reason reason, String message, int queueCapacity) {
+        super(message);
+        this.reason = reason;
+        this.queueCapacity = queueCapacity;
+    }
+
+    public static BackendException modelNotFound(String model) {
+        return new BackendException(Reason.MODEL_NOT_FOUND, "the model '" + model + "' does not exist", 0);
+    }
+
+    public static BackendException invalid(String message) {
+        return new BackendException(Reason.INVALID_REQUEST, message, 0);
+    }
+
+    public static BackendException busy(String model, int queueCapacity) {
+        return new BackendException(Reason.BUSY, "the model '" + model + "' has " + queueCapacity
+                + " requests waiting already; try again shortly", queueCapacity);
+    }
+
+    public static BackendException unavailable(String message) {
+        return new BackendException(Reason.UNAVAILABLE, message, 0);
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    /** For {@link Reason#BUSY}: how many requests may wait per model. */
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+}

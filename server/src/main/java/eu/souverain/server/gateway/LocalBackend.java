@@ -1,0 +1,101 @@
+package eu.souverain.server.gateway;
+
+import eu.souverain.engine.model.LlamaModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The engine in this process: one {@link ModelScheduler} per model. */
+public final class LocalBackend implements Backend {
+
+    private final Map<String, ModelScheduler> schedulers;
+
+    private LocalBackend(Map<String, ModelScheduler> schedulers) {
+        this.schedulers = schedulers;
+    }
+
+    /**
+     * Loads every model (name to GGUF file) with {@code contextLength} (0: each model's own),
+     * {@code threads} for each forward pass and room for {@code queueCapacity} waiting requests per model.
+     */
+    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity)
+            throws IOException {
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no model to serve");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, was " + threads);
+        }
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("the queue must hold at least 1 request, was " + queueCapacity);
+        }
+        Map<String, ModelScheduler> schedulers = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Path> entry : files.entrySet()) {
+                Path path = entry.getValue();
+                if (!Files.isRegularFile(path)) {
+                    throw new NoSuchFileException(path.toString());
+                }
+                LlamaModel model = LlamaModel.load(path, contextLength);
+                ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
+                        model.config().contextLength());
+                schedulers.put(entry.getKey(), new ModelScheduler(info, model, threads, queueCapacity));
+            }
+        } catch (IOException | RuntimeException e) {
+            LocalBackend loaded = new LocalBackend(schedulers);
+            loaded.shutdown(Duration.ZERO);
+            loaded.close();
+            throw e;
+        }
+        return new LocalBackend(schedulers);
+    }
+
+    @Override
+    public List<ModelInfo> models() {
+        List<ModelInfo> models = new ArrayList<>();
+        for (ModelScheduler scheduler : schedulers.values()) {
+            models.add(scheduler.info());
+        }
+        return models;
+    }
+
+    @Override
+    public Generation start(ChatRequest request) {
+        ModelScheduler scheduler = schedulers.get(request.model());
+        if (scheduler == null) {
+            throw BackendException.modelNotFound(request.model());
+        }
+        return scheduler.submit(request);
+    }
+
+    /** Every model at once, so that the grace period is shared rather than summed. */
+    @Override
+    public void shutdown(Duration grace) {
+        List<Thread> stopping = new ArrayList<>();
+        for (ModelScheduler scheduler : schedulers.values()) {
+            stopping.add(Thread.ofVirtual().start(() -> scheduler.shutdown(grace)));
+        }
+        for (Thread thread : stopping) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ModelScheduler scheduler : schedulers.values()) {
+            scheduler.close();
+        }
+    }
+}

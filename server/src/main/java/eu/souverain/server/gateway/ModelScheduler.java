@@ -1,0 +1,263 @@
+package eu.souverain.server.gateway;
+
+import eu.souverain.engine.chat.ChatTemplateException;
+import eu.souverain.engine.chat.PromptPart;
+import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.InferenceState;
+import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.sample.Sampler;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one model's generations one at a time, in arrival order, on one inference state and one
+ * platform thread of its own.
+ *
+ * <p>One state for every request is what makes the prefix cache: the state keeps the tokens it
+ * ran, and the next prompt that starts with them (the same system prompt, the next turn of a
+ * conversation, the next choice of the same request) skips them. The forward pass is CPU-bound
+ * and already spreads each matrix product over the state's worker threads, so it runs on a
+ * platform thread that owns the state; the request's virtual thread only waits for the pieces
+ * and writes them to its socket, so a slow client never holds up the model.
+ */
+final class ModelScheduler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
+
+    private final ModelInfo info;
+    private final LlamaModel model;
+    private final InferenceState state;
+    private final Generator generator;
+    private final BlockingQueue<Job> queue;
+    private final int queueCapacity;
+    private final Thread thread;
+    private boolean accepting = true;
+    private volatile boolean stopped;
+    private volatile Job running;
+    /** Jobs accepted and not yet complete, queued or running. */
+    private final AtomicInteger unfinished = new AtomicInteger();
+    private volatile RuntimeException cutOff;
+
+    ModelScheduler(ModelInfo info, LlamaModel model, int threads, int queueCapacity) {
+        this.info = info;
+        this.model = model;
+        this.state = model.newState(threads);
+        this.generator = new Generator(model, state);
+        this.queueCapacity = queueCapacity;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.thread = Thread.ofPlatform().name("souverain-model-" + info.id()).start(this::runJobs);
+    }
+
+    ModelInfo info() {
+        return info;
+    }
+
+    Generation submit(ChatRequest request) {
+        Job job = new Job(request, prompt(request));
+        // Under the lock shutdown takes to stop accepting: no job slips in after its last look at the queue.
+        synchronized (this) {
+            if (!accepting) {
+                throw BackendException.unavailable("the server is shutting down");
+            }
+            unfinished.incrementAndGet();
+            if (!queue.offer(job)) {
+                unfinished.decrementAndGet();
+                throw BackendException.busy(info.id(), queueCapacity);
+            }
+        }
+        return job;
+    }
+
+    /** The prompt's tokens: the template's own text may hold control tokens, the conversation's never. */
+    private int[] prompt(ChatRequest request) {
+        List<PromptPart> parts;
+        try {
+            parts = new ArrayList<>(model.chatTemplate().renderParts(request.messages(), null, true));
+        } catch (ChatTemplateException e) {
+            throw BackendException.invalid("the chat template of model '" + info.id()
+                    + "' cannot render these messages: " + e.getMessage());
+        }
+        if (request.assistantPrefix() != null) {
+            parts.add(new PromptPart(request.assistantPrefix(), false));
+        }
+        int[] tokens = PromptTokens.chat(model.tokenizer(), parts);
+        if (tokens.length >= state.capacity()) {
+            throw BackendException.invalid("the prompt has " + tokens.length + " tokens; the context of model '"
+                    + info.id() + "' holds " + state.capacity() + " tokens, answer included");
+        }
+        return tokens;
+    }
+
+    private void runJobs() {
+        while (!stopped) {
+            Job job;
+            try {
+                job = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (job != null) {
+                running = job;
+                // Read after publishing the job, so that shutdown either sees it running or is seen here.
+                if (cutOff != null) {
+                    job.cancel(cutOff);
+                }
+                job.run();
+                running = null;
+                unfinished.decrementAndGet();
+            }
+        }
+    }
+
+    void shutdown(Duration grace) {
+        synchronized (this) {
+            accepting = false;
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (unfinished.get() > 0 && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        BackendException cut = BackendException.unavailable(
+                "the server is shutting down; the generation was cut off");
+        cutOff = cut;
+        for (Job job; (job = queue.poll()) != null; ) {
+            job.fail(cut);
+        }
+        Job current = running;
+        if (current != null) {
+            current.cancel(cut);
+        }
+        stopped = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Job job; (job = queue.poll()) != null; ) {
+            job.fail(cut);
+        }
+    }
+
+    void close() {
+        state.close();
+        model.close();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A queued request; its pieces pass from the model's thread to the request's thread through {@code events}. */
+    private final class Job implements Generation {
+
+        private sealed interface Event permits Text, Finished, Done, Failed {}
+
+        private record Text(int choice, String text) implements Event {}
+
+        private record Finished(int choice, Generator.Finish finish) implements Event {}
+
+        private record Done(Completion completion) implements Event {}
+
+        private record Failed(RuntimeException error) implements Event {}
+
+        /** Thrown on the model's thread to leave the decoding loop at the next piece. */
+        private static final class Cancelled extends RuntimeException {
+            Cancelled() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final ChatRequest request;
+        private final int[] prompt;
+        private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        private volatile RuntimeException cancelled;
+
+        Job(ChatRequest request, int[] prompt) {
+            this.request = request;
+            this.prompt = prompt;
+        }
+
+        void run() {
+            try {
+                int cached = 0;
+                int generated = 0;
+                for (int choice = 0; choice < request.choices(); choice++) {
+                    checkCancelled();
+                    if (request.assistantPrefix() != null && !request.assistantPrefix().isEmpty()) {
+                        events.add(new Text(choice, request.assistantPrefix()));
+                    }
+                    Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
+                            model.config().vocabularySize());
+                    int index = choice;
+                    Generator.Result result = generator.generate(prompt, sampler, request.maxTokens(), request.stops(),
+                            text -> {
+                                checkCancelled();
+                                events.add(new Text(index, text));
+                            });
+                    if (choice == 0) {
+                        cached = result.cachedTokens();
+                    }
+                    generated += result.generatedTokens();
+                    events.add(new Finished(choice, result.finish()));
+                }
+                events.add(new Done(new Completion(prompt.length, cached, generated)));
+            } catch (Cancelled c) {
+                events.add(new Failed(cancelled));
+            } catch (RuntimeException e) {
+                LOG.error("generation on model {} failed", info.id(), e);
+                events.add(new Failed(new IllegalStateException("the generation failed: " + e, e)));
+            }
+        }
+
+        private void checkCancelled() {
+            if (cancelled != null) {
+                throw new Cancelled();
+            }
+        }
+
+        void cancel(RuntimeException reason) {
+            cancelled = reason;
+        }
+
+        void fail(RuntimeException reason) {
+            events.add(new Failed(reason));
+        }
+
+        @Override
+        public Completion drain(GenerationSink sink) throws IOException {
+            try {
+                while (true) {
+                    switch (events.take()) {
+                        case Text t -> sink.text(t.choice(), t.text());
+                        case Finished f -> sink.finished(f.choice(), f.finish());
+                        case Done d -> {
+                            return d.completion();
+                        }
+                        case Failed f -> throw f.error();
+                    }
+                }
+            } catch (InterruptedException e) {
+                cancel(BackendException.unavailable("the request was interrupted"));
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the generation");
+            } catch (IOException | RuntimeException e) {
+                cancel(BackendException.unavailable("the client went away"));
+                throw e;
+            }
+        }
+    }
+}
