@@ -1,0 +1,152 @@
+package eu.souverain.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.server.gateway.LocalBackend;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A real API server on a free loopback port, and the HTTP calls tests make to it. */
+final class TestServer implements AutoCloseable {
+
+    /** The project root, where the bundled model lives (surefire runs in server/). */
+    static final Path BUNDLED_MODEL = Path.of("").toAbsolutePath().getParent().resolve("models/stories260K.gguf");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final ApiServer server;
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    TestServer(Map<String, Path> models, int queue, long maxBody, Duration grace) throws IOException {
+        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, maxBody, grace));
+        server.serve(LocalBackend.load(models, 0, 1, queue));
+    }
+
+    /** Requests to a server the test started itself; it stays the test's to close. */
+    TestServer(ApiServer server) {
+        this.server = server;
+    }
+
+    static TestServer bundled() throws IOException {
+        return new TestServer(Map.of("stories260K", BUNDLED_MODEL), 16, 64 << 10, Duration.ofSeconds(5));
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    record Reply(int status, JsonNode body, HttpResponse<String> raw) {
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    Reply get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    }
+
+    Reply post(String json) {
+        return send(HttpRequest.newBuilder(uri("/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    Reply send(HttpRequest request) {
+        try {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            JsonNode body = response.body().isEmpty() ? null : JSON.readTree(response.body());
+            return new Reply(response.statusCode(), body, response);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A streamed answer read to its end: the data of each event, in order. */
+    List<String> stream(String json) {
+        try (EventReader events = openStream(json)) {
+            List<String> data = new ArrayList<>();
+            for (String event; (event = events.next()) != null; ) {
+                data.add(event);
+            }
+            return data;
+        }
+    }
+
+    EventReader openStream(String json) {
+        HttpRequest request = HttpRequest.newBuilder(uri("/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        try {
+            HttpResponse<java.io.InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return new EventReader(response);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Reads server-sent events one at a time, as they arrive. */
+    static final class EventReader implements AutoCloseable {
+        final HttpResponse<java.io.InputStream> response;
+        private final BufferedReader reader;
+
+        EventReader(HttpResponse<java.io.InputStream> response) {
+            this.response = response;
+            this.reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+        }
+
+        /** The next event's data, or null at the end of the stream. */
+        String next() {
+            try {
+                String data = null;
+                for (String line; (line = reader.readLine()) != null; ) {
+                    if (line.startsWith("data: ")) {
+                        data = line.substring("data: ".length());
+                    } else if (line.isEmpty() && data != null) {
+                        return data;
+                    }
+                }
+                return data;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                reader.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
