@@ -1,0 +1,90 @@
+package eu.souverain.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** `souverain serve` as an operator runs it: its own process, a free port, SIGTERM to stop. */
+class ServeCommandTest {
+
+    private static final Path HOME = Path.of("").toAbsolutePath().getParent();
+    private static final Pattern READY = Pattern.compile("souverain: serving (\\S+) at (http://127\\.0\\.0\\.1:(\\d+)/v1)");
+
+    @Test
+    void servesTheBundledModelOnAFreePortAndStopsOnSigterm() throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dsouverain.home=" + HOME, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--port", "0", "--threads", "1"));
+        Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+            Matcher ready = null;
+            List<String> seen = new ArrayList<>();
+            for (String line; ready == null && (line = stderr.readLine()) != null; ) {
+                seen.add(line);
+                Matcher m = READY.matcher(line);
+                if (m.find()) {
+                    ready = m;
+                }
+            }
+            assertThat(ready).as("stderr: %s", seen).isNotNull();
+            assertThat(ready.group(1)).isEqualTo("stories260K");
+            String base = ready.group(2);
+            assertThat(Integer.parseInt(ready.group(3))).isPositive();
+
+            StringBuilder rest = new StringBuilder();
+            BufferedReader remaining = stderr;
+            Thread drain = Thread.ofVirtual().start(() -> remaining.lines().forEach(line -> rest.append(line).append('\n')));
+
+            HttpClient client = HttpClient.newHttpClient();
+            HttpResponse<String> models = client.send(HttpRequest.newBuilder(URI.create(base + "/models")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(models.statusCode()).isEqualTo(200);
+            JsonNode list = new ObjectMapper().readTree(models.body());
+            assertThat(list.get("data").get(0).get("id").asText()).isEqualTo("stories260K");
+            HttpResponse<String> chat = client.send(HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":8}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+
+            process.destroy();  // SIGTERM
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
+            // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited as a terminated process does.
+            assertThat(process.exitValue()).isEqualTo(143);
+            drain.join();
+            assertThat(rest.toString()).doesNotContain("Exception").doesNotContain("ERROR");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void twoModelsWithTheSameNameAreRefused() throws IOException {
+        java.io.StringWriter err = new java.io.StringWriter();
+        String model = HOME.resolve("models/stories260K.gguf").toString();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--model", model, "--model", model},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("two models are named 'stories260K'");
+    }
+}
