@@ -10,11 +10,13 @@ import java.util.Map;
  */
 final class ApiError extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final int status;
     private final String type;
     private final String code;
     private final String param;
-    private final Map<String, String> headers;
+    private final transient Map<String, String> headers;
 
     ApiError(int status, String type, String code, String param, String message, Map<String, String> headers) {
         super(message);

@@ -3,6 +3,8 @@ package eu.souverain.server.gateway;
 /** A request a backend cannot serve, with the reason the API turns into a status code. */
 public final class BackendException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     public enum Reason {
         /** No model of that name. */
         MODEL_NOT_FOUND,

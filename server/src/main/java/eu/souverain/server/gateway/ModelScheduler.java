@@ -176,6 +176,8 @@ final class ModelScheduler {
 
         /** Thrown on the model's thread to leave the decoding loop at the next piece. */
         private static final class Cancelled extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
             Cancelled() {
                 super(null, null, false, false);
             }
