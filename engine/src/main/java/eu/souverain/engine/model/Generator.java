@@ -57,13 +57,10 @@ public final class Generator {
         long start = System.nanoTime();
         // Reuse what the state already ran; the last prompt token always runs again for its logits.
         int cached = Math.min(state.cachedPrefix(prompt), prompt.length - 1);
-        float[] logits = null;
-        for (int position = 0; position < prompt.length; position++) {
-            if (position >= cached) {
-                logits = model.forward(state, prompt[position], position);
-            }
-            sampler.accept(prompt[position]);
-            decoder.next(prompt[position]);  // so the first generated piece is decoded as a continuation
+        float[] logits = model.ingest(state, prompt, cached, prompt.length, cached);
+        for (int token : prompt) {
+            sampler.accept(token);
+            decoder.next(token);  // so the first generated piece is decoded as a continuation
         }
         long promptDone = System.nanoTime();
 

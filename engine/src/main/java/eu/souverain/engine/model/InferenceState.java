@@ -1,5 +1,6 @@
 package eu.souverain.engine.model;
 
+import eu.souverain.engine.tensor.BlockMatmul;
 import eu.souverain.engine.tensor.Matrix;
 
 /**
@@ -28,7 +29,32 @@ public final class InferenceState implements AutoCloseable {
     final int[] tokens;     // the token run at each cached position
     int length;             // positions [0, length) hold valid keys and values
 
+    /**
+     * Tokens a prompt runs through each matrix together (see LlamaModel.ingest): enough that the
+     * weights, read once per block, cost less than the arithmetic; few enough that a block's
+     * activations stay in the core's cache.
+     */
+    static final int BLOCK = 64;
+
+    // The buffers above, one row per token of a block.
+    final float[] blockX;
+    final float[] blockXb;
+    final float[] blockQ;
+    final float[] blockK;
+    final float[] blockV;
+    final float[] blockHeads;
+    final float[] blockHb;
+    final float[] blockHb2;
+    final float[] blockRopeCos;
+    final float[] blockRopeSin;
+    final float[][] blockScratch;   // one per thread: weight rows decoded for BlockMatmul
+    float[] blockLogits;            // allocated when per-position logits are first asked for
+
     // The operation the workers run next; set just before each parallel run.
+    private final BlockMatmulTask blockMatmul = new BlockMatmulTask();
+    Parallel.RangeTask blockAttention;
+    int blockStart;
+    int blockTokens;
     private final MatmulTask matmul = new MatmulTask();
     Parallel.RangeTask attention;
     int layer;
@@ -49,6 +75,19 @@ public final class InferenceState implements AutoCloseable {
         kv = new KVCache(c.blockCount(), c.keyDim(), c.valueDim(), c.contextLength());
         parallel = new Parallel(threads);
         tokens = new int[c.contextLength()];
+
+        blockX = new float[BLOCK * x.length];
+        blockXb = new float[BLOCK * x.length];
+        blockQ = new float[BLOCK * q.length];
+        blockK = new float[BLOCK * c.keyDim()];
+        blockV = new float[BLOCK * c.valueDim()];
+        blockHeads = new float[BLOCK * heads.length];
+        blockHb = new float[BLOCK * hb.length];
+        blockHb2 = new float[BLOCK * hb.length];
+        blockRopeCos = new float[BLOCK * ropeCos.length];
+        blockRopeSin = new float[BLOCK * ropeSin.length];
+        int widest = Math.max(Math.max(x.length, heads.length), hb.length);
+        blockScratch = new float[threads][BlockMatmul.scratchLength(widest)];
     }
 
     /**
@@ -87,6 +126,12 @@ public final class InferenceState implements AutoCloseable {
         parallel.run(w.rows(), matmul);
     }
 
+    /** out[t * rows + r] = W[r] · x[t * cols ..] for the first {@code tokens} rows of x, split by rows. */
+    void matmulBlock(Matrix w, float[] x, int tokens, float[] out) {
+        blockMatmul.set(w, x, tokens, out);
+        parallel.run(w.rows(), blockMatmul);
+    }
+
     @Override
     public void close() {
         parallel.close();
@@ -108,6 +153,25 @@ public final class InferenceState implements AutoCloseable {
         @Override
         public void run(int from, int to) {
             w.matmul(x, 0, out, outOffset, from, to);
+        }
+    }
+
+    private final class BlockMatmulTask implements Parallel.ShareTask {
+        private Matrix w;
+        private float[] x;
+        private int tokens;
+        private float[] out;
+
+        void set(Matrix w, float[] x, int tokens, float[] out) {
+            this.w = w;
+            this.x = x;
+            this.tokens = tokens;
+            this.out = out;
+        }
+
+        @Override
+        public void run(int share, int from, int to) {
+            w.matmulBlock(x, tokens, out, from, to, blockScratch[share]);
         }
     }
 }

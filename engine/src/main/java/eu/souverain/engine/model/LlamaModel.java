@@ -96,6 +96,7 @@ public final class LlamaModel implements AutoCloseable {
     public InferenceState newState(int threads) {
         InferenceState state = new InferenceState(config, threads);
         state.attention = (from, to) -> attend(state, from, to);
+        state.blockAttention = (from, to) -> attendBlock(state, from, to);
         return state;
     }
 
@@ -114,7 +115,7 @@ public final class LlamaModel implements AutoCloseable {
         s.length = position + 1;
         s.position = position;
         weights.tokenEmbedding().dequantizeRow(token, s.x, 0);
-        rotation(s, position);
+        rotation(position, s.ropeCos, s.ropeSin, 0);
 
         for (int l = 0; l < c.blockCount(); l++) {
             LlamaWeights.Layer w = weights.layers()[l];
@@ -128,8 +129,8 @@ public final class LlamaModel implements AutoCloseable {
             s.matmul(w.wq(), s.xb, s.q, 0);
             s.matmul(w.wk(), s.xb, keys, kOffset);
             s.matmul(w.wv(), s.xb, values, vOffset);
-            rotate(s, s.q, 0, c.headCount());
-            rotate(s, keys, kOffset, c.headCountKv());
+            rotate(s.q, 0, c.headCount(), s.ropeCos, s.ropeSin, 0);
+            rotate(keys, kOffset, c.headCountKv(), s.ropeCos, s.ropeSin, 0);
             s.layer = l;
             if ((long) c.headCount() * c.headSize() * (position + 1) < PARALLEL_MIN_ATTENTION) {
                 attend(s, 0, c.headCount());
@@ -153,55 +154,194 @@ public final class LlamaModel implements AutoCloseable {
         return s.logits;
     }
 
+    /** Receives the logits after one position; the array is overwritten once the call returns. */
+    public interface LogitsConsumer {
+        void accept(int position, float[] logits);
+    }
+
     /**
-     * Scaled dot-product attention of query heads [from, to) over the cached positions this
-     * one may see: all earlier ones, or the last {@code slidingWindow} of them (itself included).
+     * Runs {@code tokens[from..to)} at positions {@code startPosition..} as {@link #forward} would
+     * one by one, and returns the logits after the last of them (the state's buffer, overwritten
+     * by the next call). The tokens go through each matrix in blocks of {@link InferenceState#BLOCK},
+     * so every weight is read once per block rather than once per token: this is how a prompt
+     * should run. Logits may differ from {@code forward}'s in the last bits (another summation order).
      */
+    public float[] ingest(InferenceState s, int[] tokens, int from, int to, int startPosition) {
+        int lastRow = run(s, tokens, from, to, startPosition, Integer.MAX_VALUE, null);
+        rmsnorm(s.x, 0, s.blockX, lastRow * config.embeddingLength(), weights.outputNorm(), config.embeddingLength(),
+                config.rmsEpsilon());
+        s.matmul(weights.output(), s.x, s.logits, 0);
+        return s.logits;
+    }
+
+    /**
+     * As {@link #ingest(InferenceState, int[], int, int, int)}, but passes the logits after every
+     * position from {@code logitsFrom} on to {@code consumer}, in order (what perplexity needs).
+     */
+    public void ingest(InferenceState s, int[] tokens, int from, int to, int startPosition, int logitsFrom,
+                       LogitsConsumer consumer) {
+        run(s, tokens, from, to, startPosition, logitsFrom, consumer);
+    }
+
+    /** The blocks of {@link #ingest}; returns the last token's row of the final block. */
+    private int run(InferenceState s, int[] tokens, int from, int to, int startPosition, int logitsFrom,
+                    LogitsConsumer consumer) {
+        if (from < 0 || to > tokens.length || from >= to) {
+            throw new IllegalArgumentException("tokens [" + from + ", " + to + ") of " + tokens.length
+                    + ": give at least one token");
+        }
+        if (startPosition < 0 || startPosition > s.length) {
+            throw new IllegalArgumentException("start position " + startPosition + " leaves a gap after the "
+                    + s.length + " cached positions");
+        }
+        s.kv.ensure(startPosition + to - from);
+        int count = 0;
+        for (int i = from; i < to; i += count) {
+            count = Math.min(InferenceState.BLOCK, to - i);
+            block(s, tokens, i, count, startPosition + i - from, logitsFrom, consumer);
+        }
+        return count - 1;
+    }
+
+    /** One block of {@code n} tokens from {@code tokens[from]} at positions {@code start..}. */
+    private void block(InferenceState s, int[] tokens, int from, int n, int start, int logitsFrom,
+                       LogitsConsumer consumer) {
+        LlamaConfig c = config;
+        int dim = c.embeddingLength();
+        int half = s.ropeCos.length;
+        float eps = c.rmsEpsilon();
+        System.arraycopy(tokens, from, s.tokens, start, n);
+        s.length = start + n;
+        s.position = start + n - 1;
+        for (int t = 0; t < n; t++) {
+            weights.tokenEmbedding().dequantizeRow(tokens[from + t], s.blockX, t * dim);
+            rotation(start + t, s.blockRopeCos, s.blockRopeSin, t * half);
+        }
+        s.blockStart = start;
+        s.blockTokens = n;
+
+        for (int l = 0; l < c.blockCount(); l++) {
+            LlamaWeights.Layer w = weights.layers()[l];
+            for (int t = 0; t < n; t++) {
+                rmsnorm(s.blockXb, t * dim, s.blockX, t * dim, w.attentionNorm(), dim, eps);
+            }
+            s.matmulBlock(w.wq(), s.blockXb, n, s.blockQ);
+            s.matmulBlock(w.wk(), s.blockXb, n, s.blockK);
+            s.matmulBlock(w.wv(), s.blockXb, n, s.blockV);
+            for (int t = 0; t < n; t++) {
+                int position = start + t;
+                rotate(s.blockQ, t * c.queryDim(), c.headCount(), s.blockRopeCos, s.blockRopeSin, t * half);
+                rotate(s.blockK, t * c.keyDim(), c.headCountKv(), s.blockRopeCos, s.blockRopeSin, t * half);
+                System.arraycopy(s.blockK, t * c.keyDim(), s.kv.keyPage(l, position), s.kv.keyOffset(position),
+                        c.keyDim());
+                System.arraycopy(s.blockV, t * c.valueDim(), s.kv.valuePage(l, position), s.kv.valueOffset(position),
+                        c.valueDim());
+            }
+            s.layer = l;
+            s.parallel.run(c.headCount(), s.blockAttention);
+            s.matmulBlock(w.wo(), s.blockHeads, n, s.blockXb);
+            add(s.blockX, 0, s.blockXb, 0, n * dim);
+
+            for (int t = 0; t < n; t++) {
+                rmsnorm(s.blockXb, t * dim, s.blockX, t * dim, w.ffnNorm(), dim, eps);
+            }
+            s.matmulBlock(w.gate(), s.blockXb, n, s.blockHb);
+            s.matmulBlock(w.up(), s.blockXb, n, s.blockHb2);
+            siluMul(s.blockHb, 0, s.blockHb2, 0, n * c.feedForwardLength());
+            s.matmulBlock(w.down(), s.blockHb, n, s.blockXb);
+            add(s.blockX, 0, s.blockXb, 0, n * dim);
+        }
+
+        int first = Math.max(0, logitsFrom - start);
+        if (consumer == null || first >= n) {
+            return;
+        }
+        int vocabulary = c.vocabularySize();
+        if (s.blockLogits == null) {
+            s.blockLogits = new float[InferenceState.BLOCK * vocabulary];
+        }
+        for (int t = first; t < n; t++) {
+            rmsnorm(s.blockXb, (t - first) * dim, s.blockX, t * dim, weights.outputNorm(), dim, eps);
+        }
+        s.matmulBlock(weights.output(), s.blockXb, n - first, s.blockLogits);
+        for (int t = first; t < n; t++) {
+            System.arraycopy(s.blockLogits, (t - first) * vocabulary, s.logits, 0, vocabulary);
+            consumer.accept(start + t, s.logits);
+        }
+    }
+
+    /** Attention of query heads [from, to) of the token run last by {@link #forward}. */
     private void attend(InferenceState s, int from, int to) {
+        int headSize = config.headSize();
+        int valueSize = config.valueHeadSize();
+        for (int h = from; h < to; h++) {
+            attendHead(s, s.position, h, s.q, h * headSize, s.heads, h * valueSize);
+        }
+    }
+
+    /** Attention of query heads [from, to) for every token of the block {@link #ingest} runs. */
+    private void attendBlock(InferenceState s, int from, int to) {
+        int headSize = config.headSize();
+        int valueSize = config.valueHeadSize();
+        int queryDim = config.queryDim();
+        int headsDim = config.headCount() * valueSize;
+        for (int h = from; h < to; h++) {
+            for (int t = 0; t < s.blockTokens; t++) {
+                attendHead(s, s.blockStart + t, h, s.blockQ, t * queryDim + h * headSize,
+                        s.blockHeads, t * headsDim + h * valueSize);
+            }
+        }
+    }
+
+    /**
+     * Scaled dot-product attention of query head {@code h} of the token at {@code pos} (its query
+     * at {@code q[qOffset..]}, its output to {@code out[outOffset..]}) over the cached positions
+     * this one may see: all earlier ones, or the last {@code slidingWindow} of them (itself included).
+     */
+    private void attendHead(InferenceState s, int pos, int h, float[] q, int qOffset, float[] out, int outOffset) {
         LlamaConfig c = config;
         int l = s.layer;
-        int pos = s.position;
         int start = c.slidingWindow() > 0 ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
         int span = pos - start + 1;
         int headSize = c.headSize();
         int valueSize = c.valueHeadSize();
         KVCache kv = s.kv;
-        for (int h = from; h < to; h++) {
-            int kvHead = h / c.groupSize();
-            int scores = h * s.attRow;
-            for (int t = start; t <= pos; t++) {
-                float[] keys = kv.keyPage(l, t);
-                int k = kv.keyOffset(t) + kvHead * headSize;
-                s.att[scores + t - start] = dot(s.q, h * headSize, keys, k, headSize) * attentionScale;
-            }
-            softmax(s.att, scores, span);
-            int out = h * valueSize;
-            Arrays.fill(s.heads, out, out + valueSize, 0f);
-            for (int t = start; t <= pos; t++) {
-                float[] values = kv.valuePage(l, t);
-                axpy(s.heads, out, s.att[scores + t - start], values, kv.valueOffset(t) + kvHead * valueSize, valueSize);
-            }
+        int kvHead = h / c.groupSize();
+        int scores = h * s.attRow;
+        for (int t = start; t <= pos; t++) {
+            float[] keys = kv.keyPage(l, t);
+            int k = kv.keyOffset(t) + kvHead * headSize;
+            s.att[scores + t - start] = dot(q, qOffset, keys, k, headSize) * attentionScale;
+        }
+        softmax(s.att, scores, span);
+        Arrays.fill(out, outOffset, outOffset + valueSize, 0f);
+        for (int t = start; t <= pos; t++) {
+            float[] values = kv.valuePage(l, t);
+            axpy(out, outOffset, s.att[scores + t - start], values, kv.valueOffset(t) + kvHead * valueSize, valueSize);
         }
     }
 
-    /** The cosines and sines of this position's rotary angles, shared by every head. */
-    private void rotation(InferenceState s, int position) {
+    /** The cosines and sines of this position's rotary angles, shared by every head, from {@code at}. */
+    private void rotation(int position, float[] cosines, float[] sines, int at) {
         double scaled = position / (double) config.ropeScale();
         for (int i = 0; i < ropeFrequencies.length; i++) {
             double angle = scaled * ropeFrequencies[i];
-            s.ropeCos[i] = (float) Math.cos(angle);
-            s.ropeSin[i] = (float) Math.sin(angle);
+            cosines[at + i] = (float) Math.cos(angle);
+            sines[at + i] = (float) Math.sin(angle);
         }
     }
 
-    /** Rotary embedding of {@code heads} consecutive heads: rotates each pair (2i, 2i+1). */
-    private void rotate(InferenceState s, float[] v, int offset, int heads) {
+    /**
+     * Rotary embedding of {@code heads} consecutive heads: rotates each pair (2i, 2i+1) by the
+     * angles whose cosines and sines start at {@code at}.
+     */
+    private void rotate(float[] v, int offset, int heads, float[] cosines, float[] sines, int at) {
         int headSize = config.headSize();
         for (int h = 0; h < heads; h++) {
             int base = offset + h * headSize;
-            for (int i = 0; i < s.ropeCos.length; i++) {
-                float cos = s.ropeCos[i];
-                float sin = s.ropeSin[i];
+            for (int i = 0; i < ropeFrequencies.length; i++) {
+                float cos = cosines[at + i];
+                float sin = sines[at + i];
                 float x0 = v[base + 2 * i];
                 float x1 = v[base + 2 * i + 1];
                 v[base + 2 * i] = x0 * cos - x1 * sin;

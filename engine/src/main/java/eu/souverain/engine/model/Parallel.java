@@ -13,9 +13,22 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Parallel implements AutoCloseable {
 
+    /**
+     * Work over the half-open index range [from, to), the {@code share}-th of a run's shares (0 on
+     * the calling thread): a task that needs scratch memory keeps one buffer per share.
+     */
+    interface ShareTask {
+        void run(int share, int from, int to);
+    }
+
     /** Work over the half-open index range [from, to). */
-    interface RangeTask {
+    interface RangeTask extends ShareTask {
         void run(int from, int to);
+
+        @Override
+        default void run(int share, int from, int to) {
+            run(from, to);
+        }
     }
 
     private static final int SPINS_BEFORE_PARK = 50_000;
@@ -26,7 +39,7 @@ final class Parallel implements AutoCloseable {
     private volatile long generation;
     private volatile boolean closed;
     // Written before the volatile write of generation that publishes them to the workers.
-    private RangeTask task;
+    private ShareTask task;
     private int size;
     private volatile Throwable failure;
 
@@ -47,10 +60,10 @@ final class Parallel implements AutoCloseable {
     }
 
     /** Runs {@code task} over [0, size), split in contiguous shares, and returns when all are done. */
-    void run(int size, RangeTask task) {
+    void run(int size, ShareTask task) {
         int threads = threads();
         if (threads == 1 || size < 2 * threads) {
-            task.run(0, size);
+            task.run(0, 0, size);
             return;
         }
         this.task = task;
@@ -61,7 +74,7 @@ final class Parallel implements AutoCloseable {
             LockSupport.unpark(worker);
         }
         try {
-            task.run(0, share(size, 1, threads));
+            task.run(0, 0, share(size, 1, threads));
         } finally {
             // A worker that lost its core to another process would leave us spinning for a whole
             // time slice; yielding gives the core back to it.
@@ -97,7 +110,7 @@ final class Parallel implements AutoCloseable {
             seen = generation;
             int threads = threads();
             try {
-                task.run(share(size, share, threads), share(size, share + 1, threads));
+                task.run(share, share(size, share, threads), share(size, share + 1, threads));
             } catch (Throwable t) {
                 failure = t;
             } finally {

@@ -31,23 +31,37 @@ public final class Perplexity {
             throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one window of "
                     + context + "; give a longer text or a smaller --context");
         }
-        int first = context / 2;
         boolean bos = model.tokenizer().addBos();
-        double nll = 0;
-        int scored = 0;
+        int[] window = new int[context];
+        Scorer scorer = new Scorer(tokens);
         for (int w = 0; w < windows; w++) {
-            int start = w * context;
-            for (int j = 0; j < context - 1; j++) {
-                int token = j == 0 && bos ? model.tokenizer().bosToken() : tokens[start + j];
-                float[] logits = model.forward(state, token, j);
-                if (j >= first) {
-                    nll -= logSoftmax(logits, tokens[start + j + 1]);
-                    scored++;
-                }
+            scorer.start = w * context;
+            System.arraycopy(tokens, scorer.start, window, 0, context);
+            if (bos) {
+                window[0] = model.tokenizer().bosToken();
             }
-            progress.windowDone(w + 1, windows, Math.exp(nll / scored));
+            model.ingest(state, window, 0, context - 1, 0, context / 2, scorer);
+            progress.windowDone(w + 1, windows, Math.exp(scorer.nll / scorer.scored));
         }
-        return new Result(Math.exp(nll / scored), nll / scored, windows, scored);
+        return new Result(Math.exp(scorer.nll / scorer.scored), scorer.nll / scorer.scored, windows, scorer.scored);
+    }
+
+    /** Adds up the negative log-likelihood of the token that follows each scored position. */
+    private static final class Scorer implements LlamaModel.LogitsConsumer {
+        private final int[] tokens;
+        int start;  // the window's first token in tokens
+        double nll;
+        int scored;
+
+        Scorer(int[] tokens) {
+            this.tokens = tokens;
+        }
+
+        @Override
+        public void accept(int position, float[] logits) {
+            nll -= logSoftmax(logits, tokens[start + position + 1]);
+            scored++;
+        }
     }
 
     private static double logSoftmax(float[] logits, int target) {

@@ -84,6 +84,23 @@ public final class Matrix {
         }
     }
 
+    /**
+     * The product with a block of {@code tokens} vectors: {@code out[t * rows + r] = dot(r, x, t * cols)}
+     * for each token t and each row r in {@code [rowFrom, rowTo)}, reading each row once for all
+     * tokens. {@code scratch} holds {@link BlockMatmul#scratchLength} floats for this many columns;
+     * each thread needs its own.
+     */
+    public void matmulBlock(float[] x, int tokens, float[] out, int rowFrom, int rowTo, float[] scratch) {
+        if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
+            throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
+        }
+        if (x.length < (long) tokens * cols || out.length < (long) tokens * rows
+                || scratch.length < BlockMatmul.scratchLength(cols)) {
+            throw new IllegalArgumentException("buffers too small for " + tokens + " tokens through " + this);
+        }
+        BlockMatmul.multiply(type, data, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+    }
+
     /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */
     public void dequantizeRow(int row, float[] out, int outOffset) {
         ScalarReference.dequantize(type, data, rowOffset(row), out, outOffset, cols);

@@ -42,6 +42,22 @@ class GoldenGenerationTest {
     }
 
     @Test
+    void aPromptIngestedInBlocksGivesTheGoldenTokens() throws IOException {
+        int[] prompt = ints(golden.get("prompt_token_ids"));
+        int[] expected = ints(golden.get("generated_token_ids"));
+        try (LlamaModel model = LlamaModel.load(TestFiles.shared("models/stories260K.gguf"));
+             InferenceState state = model.newState(2)) {
+            float[] logits = model.ingest(state, prompt, 0, prompt.length, 0);
+            int[] generated = new int[expected.length];
+            for (int i = 0; i < expected.length; i++) {
+                generated[i] = argmax(logits);
+                logits = model.forward(state, generated[i], prompt.length + i);
+            }
+            assertThat(generated).containsExactly(expected);
+        }
+    }
+
+    @Test
     void generatorStreamsTheGoldenText() throws IOException {
         int[] prompt = ints(golden.get("prompt_token_ids"));
         int count = golden.get("generated_token_ids").size();

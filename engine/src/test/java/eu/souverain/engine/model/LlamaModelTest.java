@@ -86,6 +86,85 @@ class LlamaModelTest {
         }
     }
 
+    /**
+     * Prompt processing in blocks gives every position the reference's logits: the 40 positions
+     * in one call (one block), and in calls of 13 (a block that does not divide the prompt, leaves
+     * a token over from the 4-token tiles, and is wider than the window-8 model's window).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("models")
+    void ingestedLogitsMatchTheReference(GGMLType type, String name, Shape shape) throws IOException {
+        Path file = dir.resolve("ingest-" + name + "-" + type + ".gguf");
+        SyntheticModel.write(file, shape, type, INIT, tokenizer);
+        int[] tokens = randomTokens(512, 13);
+        try (LlamaModel model = LlamaModel.load(file);
+             InferenceState state = model.newState(2);
+             GGUFFile gguf = GGUFFile.open(file)) {
+            ReferenceLlama reference = new ReferenceLlama(gguf);
+            double[][] want = new double[POSITIONS][];
+            for (int pos = 0; pos < POSITIONS; pos++) {
+                want[pos] = reference.forward(tokens[pos]);
+            }
+            for (int block : new int[] {POSITIONS, 13}) {
+                int[] seen = {0};
+                for (int from = 0; from < POSITIONS; from += block) {
+                    int to = Math.min(POSITIONS, from + block);
+                    model.ingest(state, tokens, from, to, from, 0, (position, logits) -> {
+                        assertThat(position).isEqualTo(seen[0]++);
+                        assertThat(relativeError(logits, want[position]))
+                                .as("block %d position %d", block, position).isLessThan(TOLERANCE);
+                    });
+                }
+                assertThat(seen[0]).isEqualTo(POSITIONS);
+                assertThat(state.length()).isEqualTo(POSITIONS);
+            }
+        }
+    }
+
+    /** A prompt ingested in blocks, then decoded token by token, continues as forward alone does. */
+    @Test
+    void ingestThenForwardContinuesLikeForward() throws IOException {
+        Shape shape = new Shape(256, 2, 8, 2, 32, 512, 64, 10000f, 8, false, false);
+        Path file = dir.resolve("continue.gguf");
+        SyntheticModel.write(file, shape, GGMLType.Q4_K, INIT, tokenizer);
+        int[] tokens = randomTokens(512, 17);
+        int prompt = 27;
+        try (LlamaModel model = LlamaModel.load(file);
+             InferenceState ingested = model.newState(2);
+             InferenceState stepped = model.newState(2)) {
+            float[] last = null;
+            for (int pos = 0; pos < prompt; pos++) {
+                last = model.forward(stepped, tokens[pos], pos);
+            }
+            double[] want = toDouble(last);
+            float[] got = model.ingest(ingested, tokens, 0, prompt, 0);
+            assertThat(relativeError(got, want)).as("last prompt position").isLessThan(TOLERANCE);
+            assertThat(ingested.cachedPrefix(tokens)).isEqualTo(prompt);
+            for (int pos = prompt; pos < POSITIONS; pos++) {
+                want = toDouble(model.forward(stepped, tokens[pos], pos));
+                got = model.forward(ingested, tokens[pos], pos);
+                assertThat(relativeError(got, want)).as("position %d", pos).isLessThan(TOLERANCE);
+            }
+        }
+    }
+
+    @Test
+    void ingestRefusesAGapOrNoTokens() throws IOException {
+        Shape shape = new Shape(256, 1, 8, 2, 32, 512, 64, 10000f, 0, false, false);
+        Path file = dir.resolve("refuse.gguf");
+        SyntheticModel.write(file, shape, GGMLType.F32, INIT, tokenizer);
+        int[] tokens = randomTokens(512, 19);
+        try (LlamaModel model = LlamaModel.load(file);
+             InferenceState state = model.newState(1)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.ingest(state, tokens, 0, 4, 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gap");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.ingest(state, tokens, 3, 3, 0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one token");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.ingest(state, tokens, 0, 10, 60))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
     @Test
     void slidingWindowIsSensitive() throws IOException {
         Shape windowed = new Shape(256, 2, 8, 2, 32, 512, 64, 10000f, 8, false, false);

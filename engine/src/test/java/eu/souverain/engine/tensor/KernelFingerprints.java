@@ -27,7 +27,14 @@ final class KernelFingerprints {
     private static final int N = 525;
     private static final int X_OFFSET = 3;
 
+    /** One 4 x 4 tile of the block product, and a row and a token left over. */
+    private static final int BLOCK_ROWS = 5;
+    private static final int BLOCK_TOKENS = 5;
+
     private final Matrix[] matrices = new Matrix[TYPES.length];
+    private final Matrix[] blockMatrices = new Matrix[TYPES.length];
+    private final float[] tokens;
+    private final float[] scratch = new float[BlockMatmul.scratchLength(BLOCK_COLS)];
     private final float[] x;
     private final float[] y;
     private final float[] weight;
@@ -45,7 +52,12 @@ final class KernelFingerprints {
             // another element type without its intrinsics.
             MemorySegment data = Arena.ofAuto().allocate(bytes.length).copyFrom(MemorySegment.ofArray(bytes));
             matrices[t] = Matrix.of(TYPES[t], data, ROWS, cols);
+            byte[] blockBytes = Quantizer.quantize(TYPES[t], gaussian(random, BLOCK_ROWS * BLOCK_COLS, 1));
+            MemorySegment blockData = Arena.ofAuto().allocate(blockBytes.length)
+                    .copyFrom(MemorySegment.ofArray(blockBytes));
+            blockMatrices[t] = Matrix.of(TYPES[t], blockData, BLOCK_ROWS, BLOCK_COLS);
         }
+        tokens = gaussian(random, BLOCK_TOKENS * BLOCK_COLS, 1);
         x = gaussian(random, X_OFFSET + N, 1);
         y = gaussian(random, N, 1);
         weight = gaussian(random, N, 1);
@@ -72,6 +84,11 @@ final class KernelFingerprints {
         for (Matrix matrix : matrices) {
             float[] out = new float[ROWS];
             kernels.add(new Kernel("matmul " + matrix.type(), () -> matrix.matmul(x, X_OFFSET, out, 0, 0, ROWS), out));
+        }
+        for (Matrix matrix : blockMatrices) {
+            float[] out = new float[BLOCK_TOKENS * BLOCK_ROWS];
+            kernels.add(new Kernel("matmulBlock " + matrix.type(),
+                    () -> matrix.matmulBlock(tokens, BLOCK_TOKENS, out, 0, BLOCK_ROWS, scratch), out));
         }
         float[] dot = new float[1];
         kernels.add(new Kernel("dot", () -> dot[0] = ArrayMath.dot(x, X_OFFSET, y, 0, N), dot));

@@ -1,0 +1,334 @@
+package eu.souverain.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The product of a stored matrix with a block of token vectors, for prompt processing: each strip
+ * of {@link #STRIP} weight rows is decoded once into a float scratch and then multiplied with
+ * every token of the block, so the weights are read and dequantized once per block instead of
+ * once per token.
+ *
+ * <p>The inner kernel computes a tile of 4 tokens by 4 rows: per step it loads 4 weight vectors
+ * and 4 token vectors and does 16 FMAs into 16 accumulators, so each load feeds several FMAs.
+ * Every output is the same fixed-order sum whichever tile, thread share or mode (interpreted or
+ * compiled) computes it: lane-wise FMAs over the row in order, then the lanes added as a tree
+ * (lane i plus lane i + L/2, and so on down), the order of {@link VectorDot#sum}. The tree runs on
+ * the lanes stored to the scratch: sixteen inlined vector reductions make the tile method too
+ * big for C2, which then calls them out of line and boxes a vector per call.
+ */
+public final class BlockMatmul {
+
+    /** Weight rows decoded together into the scratch. */
+    public static final int STRIP = 4;
+
+    private static final VectorSpecies<Float> F = VectorDot.F;
+    private static final int L = VectorDot.L;
+    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final int PARTS = 16 / L;
+    private static final VectorSpecies<Short> S = F.withLanes(short.class);
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private BlockMatmul() {
+    }
+
+    /** Floats of scratch that a product over rows of {@code cols} elements needs. */
+    public static int scratchLength(int cols) {
+        return STRIP * cols + 16 * L;
+    }
+
+    /**
+     * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for tokens t in [0, tokens) and rows r in
+     * [rowFrom, rowTo), where W is {@code rows x cols} of {@code type} at {@code data}.
+     */
+    static void multiply(GGMLType type, MemorySegment data, int rows, int cols, float[] x, int tokens, float[] out,
+                         int rowFrom, int rowTo, float[] scratch) {
+        long rowBytes = type.byteSize(cols);
+        boolean whole = cols % L == 0;
+        int lanes = STRIP * cols;
+        for (int r = rowFrom; r < rowTo; r += STRIP) {
+            int strip = Math.min(STRIP, rowTo - r);
+            for (int i = 0; i < strip; i++) {
+                decode(type, data, (r + i) * rowBytes, cols, scratch, i * cols);
+            }
+            if (!whole) {
+                for (int t = 0; t < tokens; t++) {
+                    for (int i = 0; i < strip; i++) {
+                        out[t * rows + r + i] = dotWithTail(scratch, i * cols, x, t * cols, cols, lanes);
+                    }
+                }
+                continue;
+            }
+            int t = 0;
+            if (strip == STRIP) {
+                for (; t + 4 <= tokens; t += 4) {
+                    tile4x4(scratch, cols, x, t * cols, out, t * rows + r, rows, lanes);
+                }
+            }
+            for (; t < tokens; t++) {
+                for (int i = 0; i < strip; i++) {
+                    out[t * rows + r + i] = dot(scratch, i * cols, x, t * cols, cols, lanes);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows 0..3 of {@code w} (stride {@code n}) times tokens 0..3 of {@code x} from {@code xOffset}
+     * (stride {@code n}); results to {@code out[o + token * outStride + row]}. The weights are the
+     * first rows of the scratch {@code w}, whose floats from {@code lanes} take the accumulators.
+     */
+    private static void tile4x4(float[] w, int n, float[] x, int xOffset, float[] out, int o, int outStride,
+                                int lanes) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int x1 = xOffset + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int k = 0; k < n; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, k);
+            FloatVector w1 = FloatVector.fromArray(F, w, n + k);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * n + k);
+            FloatVector w3 = FloatVector.fromArray(F, w, 3 * n + k);
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + k);
+            a00 = w0.fma(v, a00);
+            a01 = w1.fma(v, a01);
+            a02 = w2.fma(v, a02);
+            a03 = w3.fma(v, a03);
+            v = FloatVector.fromArray(F, x, x1 + k);
+            a10 = w0.fma(v, a10);
+            a11 = w1.fma(v, a11);
+            a12 = w2.fma(v, a12);
+            a13 = w3.fma(v, a13);
+            v = FloatVector.fromArray(F, x, x2 + k);
+            a20 = w0.fma(v, a20);
+            a21 = w1.fma(v, a21);
+            a22 = w2.fma(v, a22);
+            a23 = w3.fma(v, a23);
+            v = FloatVector.fromArray(F, x, x3 + k);
+            a30 = w0.fma(v, a30);
+            a31 = w1.fma(v, a31);
+            a32 = w2.fma(v, a32);
+            a33 = w3.fma(v, a33);
+        }
+        a00.intoArray(w, lanes);
+        a01.intoArray(w, lanes + L);
+        a02.intoArray(w, lanes + 2 * L);
+        a03.intoArray(w, lanes + 3 * L);
+        a10.intoArray(w, lanes + 4 * L);
+        a11.intoArray(w, lanes + 5 * L);
+        a12.intoArray(w, lanes + 6 * L);
+        a13.intoArray(w, lanes + 7 * L);
+        a20.intoArray(w, lanes + 8 * L);
+        a21.intoArray(w, lanes + 9 * L);
+        a22.intoArray(w, lanes + 10 * L);
+        a23.intoArray(w, lanes + 11 * L);
+        a30.intoArray(w, lanes + 12 * L);
+        a31.intoArray(w, lanes + 13 * L);
+        a32.intoArray(w, lanes + 14 * L);
+        a33.intoArray(w, lanes + 15 * L);
+        for (int token = 0; token < 4; token++) {
+            for (int row = 0; row < 4; row++) {
+                out[o + token * outStride + row] = sumLanes(w, lanes + (4 * token + row) * L);
+            }
+        }
+    }
+
+    /** The lanes at {@code a[o..o+L)} added as a tree, overwriting them. */
+    private static float sumLanes(float[] a, int o) {
+        for (int half = L / 2; half > 0; half >>= 1) {
+            for (int i = 0; i < half; i++) {
+                a[o + i] += a[o + i + half];
+            }
+        }
+        return a[o];
+    }
+
+    /** The same sum as one entry of {@link #tile4x4}, for the tokens and rows left over. */
+    private static float dot(float[] w, int wOffset, float[] x, int xOffset, int n, int lanes) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < n; k += L) {
+            acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
+        }
+        acc.intoArray(w, lanes);
+        return sumLanes(w, lanes);
+    }
+
+    /** For rows whose length is not a whole number of vectors (only possible for float types). */
+    private static float dotWithTail(float[] w, int wOffset, float[] x, int xOffset, int n, int lanes) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (int bound = F.loopBound(n); k < bound; k += L) {
+            acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
+        }
+        acc.intoArray(w, lanes);
+        float sum = sumLanes(w, lanes);
+        for (; k < n; k++) {
+            sum += w[wOffset + k] * x[xOffset + k];
+        }
+        return sum;
+    }
+
+    /** Decodes the {@code n} elements at {@code offset} into {@code out[o..o+n)}, vectorized. */
+    static void decode(GGMLType type, MemorySegment w, long offset, int n, float[] out, int o) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(w, ScalarReference.FLOAT_LE, offset, out, o, n);
+            case F16 -> f16(w, offset, n, out, o);
+            case BF16 -> bf16(w, offset, n, out, o);
+            case Q8_0 -> q8_0(w, offset, n, out, o);
+            case Q4_0 -> q4_0(w, offset, n, out, o);
+            case Q4_K -> q4K(w, offset, n, out, o);
+            case Q5_K -> q5K(w, offset, n, out, o);
+            case Q6_K -> q6K(w, offset, n, out, o);
+            default -> throw new IllegalStateException("no kernel for tensor type " + type);
+        }
+    }
+
+    private static void f16(MemorySegment w, long offset, int n, float[] out, int o) {
+        int step = S.length();
+        int i = 0;
+        for (int bound = n - n % step; i < bound; i += step) {
+            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
+            for (int part = 0; part < 2; part++) {
+                // As in VectorDot.f16: shift into float position, rebias by 2^112, patch inf/NaN.
+                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
+                IntVector magnitude = h.and(0x7FFF);
+                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
+                finite.blend(shifted.or(0x7F800000), special)
+                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                        .reinterpretAsFloats()
+                        .intoArray(out, o + i + part * L);
+            }
+        }
+        for (; i < n; i++) {
+            out[o + i] = ScalarReference.f16(w, offset + 2L * i);
+        }
+    }
+
+    private static void bf16(MemorySegment w, long offset, int n, float[] out, int o) {
+        int step = S.length();
+        int i = 0;
+        for (int bound = n - n % step; i < bound; i += step) {
+            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
+            for (int part = 0; part < 2; part++) {
+                ((IntVector) halves.convertShape(VectorOperators.S2I, I, part))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                        .intoArray(out, o + i + part * L);
+            }
+        }
+        for (; i < n; i++) {
+            out[o + i] = ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i));
+        }
+    }
+
+    private static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {
+        for (int i = 0; i < n; i += 32) {
+            long block = offset + (long) (i / 32) * 34;
+            float d = ScalarReference.f16(w, block);
+            for (int c = 0; c < 32; c += 16) {
+                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + i + c + p * L);
+                }
+            }
+        }
+    }
+
+    private static void q4_0(MemorySegment w, long offset, int n, float[] out, int o) {
+        for (int i = 0; i < n; i += 32) {
+            long block = offset + (long) (i / 32) * 18;
+            float d = ScalarReference.f16(w, block);
+            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
+            for (int half = 0; half < 2; half++) {
+                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
+                        .reinterpretAsBytes().sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                            .intoArray(out, o + i + 16 * half + p * L);
+                }
+            }
+        }
+    }
+
+    private static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
+        for (int i = 0; i < n; i += 256) {
+            long block = offset + (long) (i / 256) * 144;
+            float d = ScalarReference.f16(w, block);
+            float dmin = ScalarReference.f16(w, block + 2);
+            for (int j = 0; j < 8; j++) {
+                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
+                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
+                for (int c = 0; c < 32; c += 16) {
+                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
+                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
+                                .intoArray(out, o + i + 32 * j + c + p * L);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void q5K(MemorySegment w, long offset, int n, float[] out, int o) {
+        for (int i = 0; i < n; i += 256) {
+            long block = offset + (long) (i / 256) * 176;
+            float d = ScalarReference.f16(w, block);
+            float dmin = ScalarReference.f16(w, block + 2);
+            for (int j = 0; j < 8; j++) {
+                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
+                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
+                for (int c = 0; c < 32; c += 16) {
+                    IntVector low = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * (j / 2) + c, LE)
+                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F);
+                    IntVector fifth = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
+                            .lanewise(VectorOperators.LSHR, j).and(0x01010101).lanewise(VectorOperators.LSHL, 4);
+                    ByteVector q = low.or(fifth).reinterpretAsBytes();
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
+                                .intoArray(out, o + i + 32 * j + c + p * L);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void q6K(MemorySegment w, long offset, int n, float[] out, int o) {
+        for (int i = 0; i < n; i += 256) {
+            long block = offset + (long) (i / 256) * 210;
+            float d = ScalarReference.f16(w, block + 208);
+            for (int k = 0; k < 16; k++) {
+                // Run k of 16 elements: see VectorDot.q6K for where its bits lie.
+                int h = k / 8;
+                int g = (k / 2) % 4;
+                int c = 16 * (k % 2);
+                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
+                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
+                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
+                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
+                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
+                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
+                            .intoArray(out, o + i + 16 * k + p * L);
+                }
+            }
+        }
+    }
+}
