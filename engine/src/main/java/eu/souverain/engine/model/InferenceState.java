@@ -2,6 +2,7 @@ package eu.souverain.engine.model;
 
 import eu.souverain.engine.tensor.BlockMatmul;
 import eu.souverain.engine.tensor.Matrix;
+import eu.souverain.engine.tensor.PreparedVector;
 
 /**
  * Everything one sequence needs while it runs through the model: its key/value cache and the
@@ -50,6 +51,8 @@ public final class InferenceState implements AutoCloseable {
     final float[][] blockScratch;   // one per thread: weight rows decoded for BlockMatmul
     float[] blockLogits;            // allocated when per-position logits are first asked for
 
+    // The input of the current matrix product, prepared once for all its rows and threads.
+    private final PreparedVector matmulInput;
     // The operation the workers run next; set just before each parallel run.
     private final BlockMatmulTask blockMatmul = new BlockMatmulTask();
     Parallel.RangeTask blockAttention;
@@ -88,6 +91,7 @@ public final class InferenceState implements AutoCloseable {
         blockRopeSin = new float[BLOCK * ropeSin.length];
         int widest = Math.max(Math.max(x.length, heads.length), hb.length);
         blockScratch = new float[threads][BlockMatmul.scratchLength(widest)];
+        matmulInput = new PreparedVector(Math.max(Math.max(x.length, heads.length), hb.length));
     }
 
     /**
@@ -118,11 +122,12 @@ public final class InferenceState implements AutoCloseable {
      * matrix is big enough for the hand-off to pay (a few microseconds of work per thread).
      */
     void matmul(Matrix w, float[] x, float[] out, int outOffset) {
+        matmulInput.prepare(x, 0, w.cols());
         if ((long) w.rows() * w.cols() < PARALLEL_MIN_ELEMENTS) {
-            w.matmul(x, 0, out, outOffset, 0, w.rows());
+            w.matmul(matmulInput, out, outOffset, 0, w.rows());
             return;
         }
-        matmul.set(w, x, out, outOffset);
+        matmul.set(w, matmulInput, out, outOffset);
         parallel.run(w.rows(), matmul);
     }
 
@@ -139,11 +144,11 @@ public final class InferenceState implements AutoCloseable {
 
     private static final class MatmulTask implements Parallel.RangeTask {
         private Matrix w;
-        private float[] x;
+        private PreparedVector x;
         private float[] out;
         private int outOffset;
 
-        void set(Matrix w, float[] x, float[] out, int outOffset) {
+        void set(Matrix w, PreparedVector x, float[] out, int outOffset) {
             this.w = w;
             this.x = x;
             this.out = out;
@@ -152,7 +157,7 @@ public final class InferenceState implements AutoCloseable {
 
         @Override
         public void run(int from, int to) {
-            w.matmul(x, 0, out, outOffset, from, to);
+            w.matmul(x, out, outOffset, from, to);
         }
     }
 

@@ -58,29 +58,48 @@ public final class Matrix {
         return cols;
     }
 
-    /** The dot product of row {@code row} with {@code x[xOffset..xOffset+cols)}. */
+    /**
+     * The dot product of row {@code row} with {@code x[xOffset..xOffset+cols)}. Prepares the
+     * vector on each call; repeated products with one vector should prepare it once and use
+     * {@link #matmul(PreparedVector, float[], int, int, int)}.
+     */
     public float dot(int row, float[] x, int xOffset) {
+        return dot(row, PreparedVector.of(x, xOffset, cols));
+    }
+
+    private float dot(int row, PreparedVector x) {
         long offset = rowOffset(row);
+        float[] values = x.values();
+        int xOffset = x.offset();
         return switch (type) {
-            case F32 -> VectorDot.f32(data, offset, x, xOffset, cols);
-            case F16 -> VectorDot.f16(data, offset, x, xOffset, cols);
-            case BF16 -> VectorDot.bf16(data, offset, x, xOffset, cols);
-            case Q8_0 -> VectorDot.q8_0(data, offset, x, xOffset, cols);
-            case Q4_0 -> VectorDot.q4_0(data, offset, x, xOffset, cols);
-            case Q4_K -> VectorDot.q4K(data, offset, x, xOffset, cols);
-            case Q5_K -> VectorDot.q5K(data, offset, x, xOffset, cols);
-            case Q6_K -> VectorDot.q6K(data, offset, x, xOffset, cols);
+            case F32 -> VectorDot.f32(data, offset, values, xOffset, cols);
+            case F16 -> VectorDot.f16(data, offset, values, xOffset, cols);
+            case BF16 -> VectorDot.bf16(data, offset, values, xOffset, cols);
+            case Q8_0 -> VectorDot.q8_0(data, offset, values, xOffset, cols);
+            case Q4_0 -> VectorDot.q4_0(data, offset, values, xOffset, cols);
+            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, x.sums(), cols);
+            case Q5_K -> VectorDot.q5K(data, offset, values, xOffset, cols);
+            case Q6_K -> VectorDot.q6K(data, offset, values, xOffset, cols);
             default -> throw new IllegalStateException("no kernel for tensor type " + type);
         };
     }
 
     /** {@code out[outOffset + r] = dot(r, x, xOffset)} for each row r in {@code [rowFrom, rowTo)}. */
     public void matmul(float[] x, int xOffset, float[] out, int outOffset, int rowFrom, int rowTo) {
+        matmul(PreparedVector.of(x, xOffset, cols), out, outOffset, rowFrom, rowTo);
+    }
+
+    /** {@code out[outOffset + r] = W[r] . x} for each row r in {@code [rowFrom, rowTo)}. */
+    public void matmul(PreparedVector x, float[] out, int outOffset, int rowFrom, int rowTo) {
+        if (x.length() != cols) {
+            throw new IllegalArgumentException("a vector of " + x.length() + " elements times a matrix of "
+                    + cols + " columns");
+        }
         if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
             throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
         }
         for (int r = rowFrom; r < rowTo; r++) {
-            out[outOffset + r] = dot(r, x, xOffset);
+            out[outOffset + r] = dot(r, x);
         }
     }
 

@@ -189,28 +189,76 @@ final class VectorDot {
         return sum(acc);
     }
 
-    static float q4K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
+    /**
+     * The six-bit scales (mins) of sub-blocks 0..3 in the bytes of {@code lowScales}, those of
+     * sub-blocks 4..7 in the bytes of {@code highScales}, decoded from the 12 packed bytes with a
+     * few int operations instead of three byte reads per sub-block: see
+     * {@link ScalarReference#scaleAndMin} for the layout.
+     */
+    private static int highScales(int bytes0to3, int bytes8to11) {
+        return (bytes8to11 & 0x0F0F0F0F) | ((bytes0to3 >>> 2) & 0x30303030);
+    }
+
+    private static int highMins(int bytes4to7, int bytes8to11) {
+        return ((bytes8to11 >>> 4) & 0x0F0F0F0F) | ((bytes4to7 >>> 2) & 0x30303030);
+    }
+
+    /**
+     * Sum over a super-block's sub-blocks j of min_j * (sum of x over sub-block j): what the
+     * minimums take off the dot product, from the prepared sums of 32.
+     */
+    private static float minTerm(int lowMins, int highMins, float[] sums, int run) {
+        float total = 0;
+        for (int j = 0; j < 4; j++) {
+            total += ((lowMins >>> 8 * j) & 0xFF) * sums[run + j];
+            total += ((highMins >>> 8 * j) & 0xFF) * sums[run + 4 + j];
+        }
+        return total;
+    }
+
+    /*
+     * Q4_K computes sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j: the inner
+     * loop is one conversion and one fused multiply-add per element, the minimums come from the
+     * prepared sums. Two sub-blocks share each run of quant bytes (low and high nibbles), so each
+     * run is loaded once and feeds two independent accumulators.
+     */
+
+    static float q4K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
+        FloatVector accLow = FloatVector.zero(F);
+        FloatVector accHigh = FloatVector.zero(F);
+        float mins = 0;
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 144;
             float d = ScalarReference.f16(w, block);
             float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                // Sub-block j: quants in the low (even j) or high (odd j) nibbles of qs[32*(j/2)..].
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
+            int bytes0to3 = w.get(ScalarReference.INT_LE, block + 4);
+            int bytes4to7 = w.get(ScalarReference.INT_LE, block + 8);
+            int bytes8to11 = w.get(ScalarReference.INT_LE, block + 12);
+            int lowScales = bytes0to3 & 0x3F3F3F3F;
+            int highScales = highScales(bytes0to3, bytes8to11);
+            mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, highMins(bytes4to7, bytes8to11), sums, i / 32);
+            // Pair p: sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) of qs[32p..32p+31].
+            for (int p = 0; p < 4; p++) {
+                int scales = (p < 2 ? lowScales : highScales) >>> 16 * (p % 2);
+                FloatVector sumLow = FloatVector.zero(F);
+                FloatVector sumHigh = FloatVector.zero(F);
                 for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                        acc = qf.fma(scale, negMin).fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + p * L), acc);
+                    IntVector qs = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * p + c, LE);
+                    ByteVector low = qs.and(0x0F0F0F0F).reinterpretAsBytes();
+                    ByteVector high = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
+                    for (int part = 0; part < PARTS; part++) {
+                        int xi = xOffset + i + 64 * p + c + part * L;
+                        sumLow = ((FloatVector) low.convertShape(VectorOperators.B2F, F, part))
+                                .fma(FloatVector.fromArray(F, x, xi), sumLow);
+                        sumHigh = ((FloatVector) high.convertShape(VectorOperators.B2F, F, part))
+                                .fma(FloatVector.fromArray(F, x, xi + 32), sumHigh);
                     }
                 }
+                accLow = sumLow.fma(FloatVector.broadcast(F, d * (scales & 0xFF)), accLow);
+                accHigh = sumHigh.fma(FloatVector.broadcast(F, d * ((scales >>> 8) & 0xFF)), accHigh);
             }
         }
-        return sum(acc);
+        return sum(accLow.add(accHigh)) - mins;
     }
 
     static float q5K(MemorySegment w, long offset, float[] x, int xOffset, int n) {

@@ -82,14 +82,17 @@ final class KernelFingerprints {
     List<Kernel> kernels() {
         List<Kernel> kernels = new ArrayList<>();
         for (Matrix matrix : matrices) {
+            PreparedVector prepared = PreparedVector.of(x, X_OFFSET, matrix.cols());
             float[] out = new float[ROWS];
-            kernels.add(new Kernel("matmul " + matrix.type(), () -> matrix.matmul(x, X_OFFSET, out, 0, 0, ROWS), out));
+            kernels.add(new Kernel("matmul " + matrix.type(), () -> matrix.matmul(prepared, out, 0, 0, ROWS), out));
         }
         for (Matrix matrix : blockMatrices) {
             float[] out = new float[BLOCK_TOKENS * BLOCK_ROWS];
             kernels.add(new Kernel("matmulBlock " + matrix.type(),
                     () -> matrix.matmulBlock(tokens, BLOCK_TOKENS, out, 0, BLOCK_ROWS, scratch), out));
         }
+        PreparedVector prepared = new PreparedVector(BLOCK_COLS);
+        kernels.add(new Kernel("prepare", () -> prepared.prepare(x, X_OFFSET, BLOCK_COLS), prepared.sums()));
         float[] dot = new float[1];
         kernels.add(new Kernel("dot", () -> dot[0] = ArrayMath.dot(x, X_OFFSET, y, 0, N), dot));
         float[] axpy = new float[N];

@@ -161,6 +161,44 @@ class MatrixTest {
         }
     }
 
+    /** One prepared vector reused for another vector gives the products of a freshly prepared one. */
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void preparedVectorCanBeReused(GGMLType type) {
+        Random random = new Random(200 + type.ordinal());
+        int cols = cols(type);
+        byte[] bytes = Quantizer.quantize(type, gaussian(random, ROWS * cols));
+        float[] first = gaussian(random, cols + 7);
+        float[] second = gaussian(random, cols + 7);
+        try (Arena arena = Arena.ofConfined()) {
+            Matrix matrix = matrix(arena, type, bytes, ROWS, cols);
+            PreparedVector prepared = new PreparedVector(cols + 64);
+            prepared.prepare(first, 7, cols);
+            float[] fromFirst = new float[ROWS];
+            matrix.matmul(prepared, fromFirst, 0, 0, ROWS);
+            prepared.prepare(second, 3, cols);
+            float[] reused = new float[ROWS];
+            matrix.matmul(prepared, reused, 0, 0, ROWS);
+            float[] fresh = new float[ROWS];
+            matrix.matmul(second, 3, fresh, 0, 0, ROWS);
+            assertThat(reused).containsExactly(fresh);
+            assertThat(reused).isNotEqualTo(fromFirst);
+        }
+    }
+
+    @Test
+    void preparedVectorRefusesWrongLengths() {
+        PreparedVector prepared = new PreparedVector(64);
+        assertThatThrownBy(() -> prepared.prepare(new float[96], 0, 96))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacity of 64");
+        assertThatThrownBy(() -> prepared.prepare(new float[64], 1, 64))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        prepared.prepare(new float[64], 0, 32);
+        Matrix matrix = Matrix.of(GGMLType.Q4_0, MemorySegment.ofArray(new byte[2 * 36]), 2, 64);
+        assertThatThrownBy(() -> matrix.matmul(prepared, new float[2], 0, 0, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 elements");
+    }
+
     @Test
     void f16KernelDecodesInfinityAndNaN() {
         float[] ones = new float[64];
