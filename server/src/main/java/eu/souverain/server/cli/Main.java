@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             InspectCommand.class,
             PerplexityCommand.class,
+            BenchCommand.class,
+            MakeModelCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
