@@ -9,6 +9,9 @@ import eu.souverain.engine.tensor.Matrix;
  */
 public final class InferenceState implements AutoCloseable {
 
+    /** Below this many weights a matrix-vector product takes less time than waking a thread. */
+    private static final long PARALLEL_MIN_ELEMENTS = 1 << 16;
+
     final float[] x;        // residual stream
     final float[] xb;       // normalized input of a sub-layer, then its output
     final float[] q;        // queries of every head
@@ -71,8 +74,15 @@ public final class InferenceState implements AutoCloseable {
         return kv.capacity();
     }
 
-    /** out[outOffset + r] = W[r] · x for every row r, split across the threads by rows. */
+    /**
+     * out[outOffset + r] = W[r] · x for every row r, split across the threads by rows when the
+     * matrix is big enough for the hand-off to pay (a few microseconds of work per thread).
+     */
     void matmul(Matrix w, float[] x, float[] out, int outOffset) {
+        if ((long) w.rows() * w.cols() < PARALLEL_MIN_ELEMENTS) {
+            w.matmul(x, 0, out, outOffset, 0, w.rows());
+            return;
+        }
         matmul.set(w, x, out, outOffset);
         parallel.run(w.rows(), matmul);
     }

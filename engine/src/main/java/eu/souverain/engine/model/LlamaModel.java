@@ -24,6 +24,9 @@ import java.util.Arrays;
  */
 public final class LlamaModel implements AutoCloseable {
 
+    /** Below this many query-key products, attention runs on the calling thread alone. */
+    private static final long PARALLEL_MIN_ATTENTION = 1 << 15;
+
     private final GGUFFile file;
     private final LlamaConfig config;
     private final LlamaWeights weights;
@@ -128,7 +131,11 @@ public final class LlamaModel implements AutoCloseable {
             rotate(s, s.q, 0, c.headCount());
             rotate(s, keys, kOffset, c.headCountKv());
             s.layer = l;
-            s.parallel.run(c.headCount(), s.attention);
+            if ((long) c.headCount() * c.headSize() * (position + 1) < PARALLEL_MIN_ATTENTION) {
+                attend(s, 0, c.headCount());
+            } else {
+                s.parallel.run(c.headCount(), s.attention);
+            }
             s.matmul(w.wo(), s.heads, s.xb, 0);
             add(s.x, 0, s.xb, 0, dim);
 

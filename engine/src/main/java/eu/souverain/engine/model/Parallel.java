@@ -19,6 +19,7 @@ final class Parallel implements AutoCloseable {
     }
 
     private static final int SPINS_BEFORE_PARK = 50_000;
+    private static final int SPINS_BEFORE_YIELD = 10_000;
 
     private final Thread[] workers;
     private final AtomicInteger unfinished = new AtomicInteger();
@@ -62,8 +63,14 @@ final class Parallel implements AutoCloseable {
         try {
             task.run(0, share(size, 1, threads));
         } finally {
-            while (unfinished.get() != 0) {
-                Thread.onSpinWait();
+            // A worker that lost its core to another process would leave us spinning for a whole
+            // time slice; yielding gives the core back to it.
+            for (int spins = 0; unfinished.get() != 0; spins++) {
+                if (spins < SPINS_BEFORE_YIELD) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
         }
         Throwable failed = failure;

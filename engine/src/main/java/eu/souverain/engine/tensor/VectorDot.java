@@ -9,6 +9,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,7 +43,38 @@ final class VectorDot {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /** F's lanes rotated by 8, 4, 2 and 1 for {@link #sum}: constants, so each is one permute. */
+    private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8, 1, true);
+    private static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(F, 4, 1, true);
+    private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(F, 2, 1, true);
+    private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(F, 1, 1, true);
+
     private VectorDot() {
+    }
+
+    /**
+     * The sum of the lanes of {@code v} (of species F) in one fixed order, a tree: lane i plus lane
+     * i + L/2 for each i of the first half, then the same over that half, down to lane 0. Not
+     * reduceLanes(ADD), whose order is unspecified: C2's intrinsic adds in another order than the
+     * Java code that runs before a method is compiled, so a seeded run gave different logits
+     * depending on the JIT's timing. Compiled, this is as fast as the intrinsic, and small enough
+     * for C2 to inline into every kernel.
+     */
+    static float sum(FloatVector v) {
+        FloatVector s = v;
+        if (L > 8) {
+            s = s.add(s.rearrange(ROTATE_8));
+        }
+        if (L > 4) {
+            s = s.add(s.rearrange(ROTATE_4));
+        }
+        if (L > 2) {
+            s = s.add(s.rearrange(ROTATE_2));
+        }
+        if (L > 1) {
+            s = s.add(s.rearrange(ROTATE_1));
+        }
+        return s.lane(0);
     }
 
     static float f32(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -52,7 +84,7 @@ final class VectorDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE);
             acc = wv.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             sum += w.get(ScalarReference.FLOAT_LE, offset + 4L * i) * x[xOffset + i];
         }
@@ -82,7 +114,7 @@ final class VectorDot {
                 acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             sum += ScalarReference.f16(w, offset + 2L * i) * x[xOffset + i];
         }
@@ -101,7 +133,7 @@ final class VectorDot {
                 acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             sum += ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i)) * x[xOffset + i];
         }
@@ -110,10 +142,10 @@ final class VectorDot {
 
     /*
      * The quantized kernels below are written out in full, one compact loop body each, with no
-     * helper method taking or returning a vector: C2 compiles a hot helper on its own, then
-     * refuses to inline it ("already compiled into a big method") and boxes its vectors, and a
-     * long unrolled body runs out of its inlining node budget with the same result (measured: Q6_K
-     * at a tenth of the speed, allocating 30 KB per 4096-column row).
+     * helper method taking or returning a vector but the small sum: C2 compiles a hot helper on
+     * its own, then refuses to inline it ("already compiled into a big method") and boxes its
+     * vectors, and a long unrolled body runs out of its inlining node budget with the same result
+     * (measured: Q6_K at a tenth of the speed, allocating 30 KB per 4096-column row).
      *
      * Quants are loaded 16 bytes at a time as four ints: unpacking nibbles and bit fields needs
      * shifts, which x86 has for 16-bit lanes and wider but not for bytes; shifting whole ints and
@@ -134,7 +166,7 @@ final class VectorDot {
             }
             acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     static float q4_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -154,7 +186,7 @@ final class VectorDot {
             }
             acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     static float q4K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -178,7 +210,7 @@ final class VectorDot {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     static float q5K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -205,7 +237,7 @@ final class VectorDot {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     static float q6K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -233,6 +265,6 @@ final class VectorDot {
                 acc = sum.fma(FloatVector.broadcast(F, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 }

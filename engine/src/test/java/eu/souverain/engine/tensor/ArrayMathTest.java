@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -132,5 +134,53 @@ class ArrayMathTest {
             assertThat((double) gate[OFFSET + i]).isCloseTo(expected, offset(RELATIVE * Math.abs(expected) + 1e-30));
         }
         assertOutsideUntouched(gate, original, n);
+    }
+
+    private static float[] exp(float[] x) {
+        int lanes = VectorDot.F.length();
+        float[] padded = java.util.Arrays.copyOf(x, (x.length + lanes - 1) / lanes * lanes);
+        float[] result = new float[padded.length];
+        for (int i = 0; i < padded.length; i += lanes) {
+            ArrayMath.exp(FloatVector.fromArray(VectorDot.F, padded, i)).intoArray(result, i);
+        }
+        return java.util.Arrays.copyOf(result, x.length);
+    }
+
+    /**
+     * Within 1 ulp of e^x (Math.exp in double) from where it rounds to 0 to just below overflow,
+     * every 2^-9 and at random points; subnormal results count in units of the smallest subnormal.
+     */
+    @Test
+    void expIsWithinOneUlpOfMathExp() {
+        Random random = new Random(7);
+        int grid = (int) ((88.72 + 104) * 512);
+        float[] x = new float[grid + 50_000];
+        for (int i = 0; i < grid; i++) {
+            x[i] = -104f + i / 512f;
+        }
+        for (int i = grid; i < x.length; i++) {
+            x[i] = (float) (-104 + random.nextDouble() * (88.72 + 104));
+        }
+        float[] actual = exp(x);
+        double worst = 0;
+        float worstAt = 0;
+        for (int i = 0; i < x.length; i++) {
+            double expected = Math.exp(x[i]);
+            double ulps = Math.abs(actual[i] - expected) / Math.ulp((float) expected);
+            if (ulps > worst) {
+                worst = ulps;
+                worstAt = x[i];
+            }
+        }
+        assertThat(worst).as("worst error, at x = %s", worstAt).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void expAtTheEndsOfItsRange() {
+        float[] x = {0f, -0f, 1f, -1f, 88.8f, 89f, 1000f, Float.POSITIVE_INFINITY,
+                -104f, -110f, Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, Float.NaN};
+        float[] expected = {1f, 1f, (float) Math.E, (float) (1 / Math.E), Float.POSITIVE_INFINITY,
+                Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY, 0f, 0f, 0f, 0f, Float.NaN};
+        assertThat(exp(x)).containsExactly(expected);
     }
 }

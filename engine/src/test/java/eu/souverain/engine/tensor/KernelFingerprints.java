@@ -1,0 +1,124 @@
+package eu.souverain.engine.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Every kernel run on fixed seeded inputs into preallocated outputs, and a fingerprint of each
+ * output's float bits. {@link #main} prints the fingerprints, one kernel a line, for
+ * {@link DeterminismTest} to run in a child JVM with {@code -Xint}.
+ *
+ * <p>Small inputs, since the interpreter runs Vector API code thousands of times slower than C2,
+ * but long enough for each loop to run several vector iterations and a scalar tail at any width.
+ */
+final class KernelFingerprints {
+
+    static final GGMLType[] TYPES = {
+            GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0,
+            GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K};
+    private static final int ROWS = 3;
+    /** Two super-blocks of the K-quants; the plain float types get a tail on top. */
+    private static final int BLOCK_COLS = 512;
+    private static final int FLOAT_COLS = 512 + 13;
+    private static final int N = 525;
+    private static final int X_OFFSET = 3;
+
+    private final Matrix[] matrices = new Matrix[TYPES.length];
+    private final float[] x;
+    private final float[] y;
+    private final float[] weight;
+    /** Logits spread over about 60 units, with one masked position, as attention scores may be. */
+    private final float[] scores;
+    /** Gate values from far negative (exp(-g) overflows) to far positive. */
+    private final float[] gate;
+
+    KernelFingerprints() {
+        Random random = new Random(42);
+        for (int t = 0; t < TYPES.length; t++) {
+            int cols = TYPES[t].blockSize() == 1 ? FLOAT_COLS : BLOCK_COLS;
+            byte[] bytes = Quantizer.quantize(TYPES[t], gaussian(random, ROWS * cols, 1));
+            // Native memory, as a mapped file is: C2 compiles vector loads from a heap segment of
+            // another element type without its intrinsics.
+            MemorySegment data = Arena.ofAuto().allocate(bytes.length).copyFrom(MemorySegment.ofArray(bytes));
+            matrices[t] = Matrix.of(TYPES[t], data, ROWS, cols);
+        }
+        x = gaussian(random, X_OFFSET + N, 1);
+        y = gaussian(random, N, 1);
+        weight = gaussian(random, N, 1);
+        scores = gaussian(random, N, 12);
+        scores[100] = Float.NEGATIVE_INFINITY;
+        gate = gaussian(random, N, 30);
+    }
+
+    private static float[] gaussian(Random random, int n, double scale) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) (random.nextGaussian() * scale);
+        }
+        return values;
+    }
+
+    /** A kernel call whose result lands in {@code out}. */
+    record Kernel(String name, Runnable call, float[] out) {
+    }
+
+    /** Every kernel, each writing its own output array, so that calls allocate nothing. */
+    List<Kernel> kernels() {
+        List<Kernel> kernels = new ArrayList<>();
+        for (Matrix matrix : matrices) {
+            float[] out = new float[ROWS];
+            kernels.add(new Kernel("matmul " + matrix.type(), () -> matrix.matmul(x, X_OFFSET, out, 0, 0, ROWS), out));
+        }
+        float[] dot = new float[1];
+        kernels.add(new Kernel("dot", () -> dot[0] = ArrayMath.dot(x, X_OFFSET, y, 0, N), dot));
+        float[] axpy = new float[N];
+        kernels.add(new Kernel("axpy", () -> {
+            System.arraycopy(y, 0, axpy, 0, N);
+            ArrayMath.axpy(axpy, 0, -0.75f, x, X_OFFSET, N);
+        }, axpy));
+        float[] add = new float[N];
+        kernels.add(new Kernel("add", () -> {
+            System.arraycopy(y, 0, add, 0, N);
+            ArrayMath.add(add, 0, x, X_OFFSET, N);
+        }, add));
+        float[] rmsnorm = new float[N];
+        kernels.add(new Kernel("rmsnorm", () -> ArrayMath.rmsnorm(rmsnorm, 0, x, X_OFFSET, weight, N, 1e-5f), rmsnorm));
+        float[] softmax = new float[N];
+        kernels.add(new Kernel("softmax", () -> {
+            System.arraycopy(scores, 0, softmax, 0, N);
+            ArrayMath.softmax(softmax, 0, N);
+        }, softmax));
+        float[] siluMul = new float[N];
+        kernels.add(new Kernel("siluMul", () -> {
+            System.arraycopy(gate, 0, siluMul, 0, N);
+            ArrayMath.siluMul(siluMul, 0, y, 0, N);
+        }, siluMul));
+        return kernels;
+    }
+
+    /** Runs each kernel once; one line per kernel: its name and a hash of its output bits. */
+    static List<String> fingerprints(List<Kernel> kernels) {
+        List<String> lines = new ArrayList<>();
+        for (Kernel kernel : kernels) {
+            kernel.call().run();
+            lines.add(kernel.name() + " " + hash(kernel.out()));
+        }
+        return lines;
+    }
+
+    private static String hash(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return Integer.toHexString(Arrays.hashCode(bits));
+    }
+
+    public static void main(String[] args) {
+        fingerprints(new KernelFingerprints().kernels()).forEach(System.out::println);
+    }
+}
