@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class ReadBandwidth {
 
     /** What one measurement found; bytes per second count the bytes read (10^9 per GB). */
-    record Result(double bytesPerSecond, long bufferBytes, int threads, int passes) {
+    record Result(double bytesPerSecond, long bufferBytes, int passes) {
         double gigabytesPerSecond() {
             return bytesPerSecond / 1e9;
         }
@@ -79,7 +79,7 @@ final class ReadBandwidth {
                     best = Math.min(best, nanos);
                 }
             }
-            return new Result(size * 1e9 / best, size, threads, passes);
+            return new Result(size * 1e9 / best, size, passes);
         } catch (ExecutionException e) {
             throw new IllegalStateException("a bandwidth thread failed: " + e.getCause(), e.getCause());
         } finally {
