@@ -7,12 +7,17 @@ import eu.souverain.engine.tensor.Quantizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * Writes llama-family GGUF files of any shape with seeded random weights: the models that tests
  * and benchmarks run, without downloading anything. Weights are normal with the given standard
  * deviation, norm weights are 1, and the tokenizer is copied from a real GGUF file, so the
- * result loads like any model. Tensors are generated one at a time while the file is written.
+ * result loads like any model. Tensors are generated one at a time while the file is written, so
+ * memory holds at most one tensor however large the file; the rows of a tensor are drawn and
+ * quantized in parallel, in chunks that each have their own seed, so the bytes do not depend on
+ * the number of threads.
  */
 public final class SyntheticModel {
 
@@ -45,6 +50,73 @@ public final class SyntheticModel {
         }
     }
 
+    /**
+     * How a file stores its matrices: the file type's name and llama.cpp's number for it (the
+     * {@code general.file_type} key, LLAMA_FTYPE) and the type of each matrix, chosen by its
+     * tensor name. Norms are always F32.
+     */
+    public record FileType(String name, int id, Function<String, GGMLType> matrixType) {
+
+        /**
+         * Every matrix as {@code type}, under the number llama.cpp gives a file mostly of that
+         * type (Q4_K and Q5_K as llama-quantize --pure writes their _M file types).
+         */
+        public static FileType uniform(GGMLType type) {
+            int id = switch (type) {
+                case F32 -> 0;
+                case F16 -> 1;
+                case Q4_0 -> 2;
+                case Q8_0 -> 7;
+                case Q4_K -> 15;
+                case Q5_K -> 17;
+                case Q6_K -> 18;
+                case BF16 -> 32;
+                default -> throw new IllegalArgumentException("cannot write matrices of tensor type " + type);
+            };
+            return new FileType(type.name(), id, name -> type);
+        }
+
+        /**
+         * A file type as llama.cpp's llama-quantize makes it for a model of this shape: F16 and
+         * Q8_0 store every matrix in that type; Q4_0 keeps the output matrix at Q6_K; Q4_K_M is
+         * Q4_K with the output matrix at Q6_K, and attn_v and ffn_down at Q6_K in the layers
+         * {@link #usesMoreBits} picks. A tied output makes the token embedding the output matrix.
+         */
+        public static FileType llamaCpp(String name, Shape shape) {
+            String output = shape.tiedOutput() ? "token_embd.weight" : "output.weight";
+            return switch (name) {
+                case "F16" -> uniform(GGMLType.F16);
+                case "Q8_0" -> uniform(GGMLType.Q8_0);
+                case "Q4_0" -> new FileType(name, 2,
+                        tensor -> tensor.equals(output) ? GGMLType.Q6_K : GGMLType.Q4_0);
+                case "Q4_K_M" -> new FileType(name, 15, tensor -> {
+                    if (tensor.equals(output)) {
+                        return GGMLType.Q6_K;
+                    }
+                    boolean sensitive = tensor.endsWith(".attn_v.weight") || tensor.endsWith(".ffn_down.weight");
+                    return sensitive && usesMoreBits(layerOf(tensor), shape.layers()) ? GGMLType.Q6_K : GGMLType.Q4_K;
+                });
+                default -> throw new IllegalArgumentException("unknown file type '" + name
+                        + "': choose F16, Q8_0, Q4_0 or Q4_K_M");
+            };
+        }
+
+        /**
+         * llama.cpp's choice of the layers whose attn_v and ffn_down get more bits: the first and
+         * last eighth of the layers, and every third layer in between.
+         */
+        static boolean usesMoreBits(int layer, int layers) {
+            return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+        }
+
+        private static int layerOf(String tensor) {
+            if (!tensor.startsWith("blk.")) {
+                throw new IllegalArgumentException("tensor '" + tensor + "' is not in a layer");
+            }
+            return Integer.parseInt(tensor.substring(4, tensor.indexOf('.', 4)));
+        }
+    }
+
     private SyntheticModel() {}
 
     /**
@@ -53,10 +125,22 @@ public final class SyntheticModel {
      */
     public static void write(Path out, Shape shape, GGMLType type, Init init, Metadata tokenizer)
             throws IOException {
+        write(out, "synthetic-" + shape.embedding() + "x" + shape.layers() + "-" + type, shape,
+                FileType.uniform(type), init, tokenizer);
+    }
+
+    /**
+     * Writes the model to {@code out} under {@code general.name} {@code name}, each matrix in the
+     * type {@code fileType} chooses for it, the norms as F32. {@code tokenizer} supplies every
+     * {@code tokenizer.*} key and so the vocabulary size.
+     */
+    public static void write(Path out, String name, Shape shape, FileType fileType, Init init, Metadata tokenizer)
+            throws IOException {
         int vocabulary = tokenizer.getStringArray("tokenizer.ggml.tokens").length;
         GGUFWriter writer = new GGUFWriter()
                 .putString("general.architecture", "llama")
-                .putString("general.name", "synthetic-" + shape.embedding() + "x" + shape.layers() + "-" + type)
+                .putString("general.name", name)
+                .putUInt32("general.file_type", fileType.id())
                 .putUInt32("llama.context_length", shape.context())
                 .putUInt32("llama.embedding_length", shape.embedding())
                 .putUInt32("llama.block_count", shape.layers())
@@ -73,7 +157,7 @@ public final class SyntheticModel {
         }
         writer.copyMetadata(tokenizer, key -> key.startsWith("tokenizer."));
 
-        Tensors tensors = new Tensors(writer, type, init);
+        Tensors tensors = new Tensors(writer, fileType.matrixType(), init);
         int dim = shape.embedding();
         int qDim = shape.heads() * shape.headSize();
         int kvDim = shape.kvHeads() * shape.headSize();
@@ -127,26 +211,63 @@ public final class SyntheticModel {
         return factors;
     }
 
-    /** Adds tensors whose values are drawn when the writer asks for them, each from its own seed. */
-    private record Tensors(GGUFWriter writer, GGMLType type, Init init) {
+    /** Adds tensors whose values are drawn when the writer asks for them, each from its own seeds. */
+    private record Tensors(GGUFWriter writer, Function<String, GGMLType> matrixType, Init init) {
+
+        /** Rows drawn and quantized together: enough work per task, small enough to spread well. */
+        private static final int CHUNK_ROWS = 32;
 
         void matrix(String name, int rows, int cols) {
-            writer.addTensor(name, type, new long[] {cols, rows},
-                    () -> Quantizer.quantize(type, draw(name, Math.multiplyExact(rows, cols), 0f, init.std())));
+            GGMLType type = matrixType.apply(name);
+            writer.addTensor(name, type, new long[] {cols, rows}, () -> quantizedRows(name, type, rows, cols));
         }
 
         void norm(String name, int length) {
             writer.addTensor(name, GGMLType.F32, new long[] {length},
-                    Quantizer.quantize(GGMLType.F32, draw(name, length, 1f, init.normStd())));
+                    Quantizer.quantize(GGMLType.F32, draw(seed(name, 0), length, 1f, init.normStd())));
         }
 
-        private float[] draw(String name, int count, float mean, float std) {
-            SplittableRandom random = new SplittableRandom(init.seed() * 31 + name.hashCode());
+        /** The matrix's bytes; each chunk of rows is drawn from its own seed, chunks in parallel. */
+        private byte[] quantizedRows(String name, GGMLType type, int rows, int cols) {
+            long rowBytes = type.byteSize(cols);
+            long size = Math.multiplyExact(rowBytes, rows);
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("tensor '" + name + "' takes " + size + " bytes, more than one array holds");
+            }
+            byte[] bytes = new byte[(int) size];
+            int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+            IntStream.range(0, chunks).parallel().forEach(chunk -> {
+                int from = chunk * CHUNK_ROWS;
+                int count = Math.min(CHUNK_ROWS, rows - from);
+                byte[] quantized = Quantizer.quantize(type, draw(seed(name, chunk), count * cols, 0f, init.std()));
+                System.arraycopy(quantized, 0, bytes, (int) (from * rowBytes), quantized.length);
+            });
+            return bytes;
+        }
+
+        /**
+         * A well-mixed seed per tensor and chunk: SplittableRandom takes its seed as its starting
+         * state, so seeds that differ by a multiple of its increment would give shifted copies of
+         * one stream; mixing first makes the starting states unrelated.
+         */
+        private long seed(String name, int chunk) {
+            return mix64(mix64(init.seed() * 31 + name.hashCode()) + chunk);
+        }
+
+        private static float[] draw(long seed, int count, float mean, float std) {
+            SplittableRandom random = new SplittableRandom(seed);
             float[] values = new float[count];
             for (int i = 0; i < count; i++) {
                 values[i] = (float) (mean + random.nextGaussian() * std);
             }
             return values;
+        }
+
+        /** Stafford's variant 13 of the MurmurHash3 finalizer: every input bit moves every output bit. */
+        private static long mix64(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
         }
     }
 }

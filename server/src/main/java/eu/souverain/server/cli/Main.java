@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             PerplexityCommand.class,
             ServeCommand.class,
+            BenchCommand.class,
+            MakeModelCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
