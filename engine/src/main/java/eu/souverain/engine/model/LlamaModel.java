@@ -167,7 +167,7 @@ public final class LlamaModel implements AutoCloseable {
      * should run. Logits may differ from {@code forward}'s in the last bits (another summation order).
      */
     public float[] ingest(InferenceState s, int[] tokens, int from, int to, int startPosition) {
-        int lastRow = run(s, tokens, from, to, startPosition, Integer.MAX_VALUE, null);
+        int lastRow = run(s, tokens, from, to, startPosition, null);
         rmsnorm(s.x, 0, s.blockX, lastRow * config.embeddingLength(), weights.outputNorm(), config.embeddingLength(),
                 config.rmsEpsilon());
         s.matmul(weights.output(), s.x, s.logits, 0);
@@ -180,12 +180,49 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void ingest(InferenceState s, int[] tokens, int from, int to, int startPosition, int logitsFrom,
                        LogitsConsumer consumer) {
-        run(s, tokens, from, to, startPosition, logitsFrom, consumer);
+        run(s, tokens, from, to, startPosition, (start, n) -> blockLogits(s, start, n, logitsFrom, consumer));
+    }
+
+    /**
+     * A sentence embedding of {@code tokens}: the mean over positions of the final hidden state
+     * (after the output norm, before the output matrix), scaled to unit length. Runs the tokens
+     * from position 0 in {@code s} as {@link #ingest} does, replacing whatever the state held.
+     */
+    public float[] embed(InferenceState s, int[] tokens) {
+        int dim = config.embeddingLength();
+        double[] sum = new double[dim];
+        run(s, tokens, 0, tokens.length, 0, (start, n) -> {
+            for (int t = 0; t < n; t++) {
+                rmsnorm(s.xb, 0, s.blockX, t * dim, weights.outputNorm(), dim, config.rmsEpsilon());
+                for (int i = 0; i < dim; i++) {
+                    sum[i] += s.xb[i];
+                }
+            }
+        });
+        // The mean's 1/n cancels in the normalisation.
+        double norm = 0;
+        for (double v : sum) {
+            norm += v * v;
+        }
+        norm = Math.sqrt(norm);
+        if (norm == 0) {
+            throw new IllegalStateException("the hidden states of these " + tokens.length
+                    + " tokens sum to zero: no direction to embed");
+        }
+        float[] embedding = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            embedding[i] = (float) (sum[i] / norm);
+        }
+        return embedding;
+    }
+
+    /** What runs after each block's layers, while its final hidden states are in {@code blockX}. */
+    private interface BlockEnd {
+        void accept(int start, int n);
     }
 
     /** The blocks of {@link #ingest}; returns the last token's row of the final block. */
-    private int run(InferenceState s, int[] tokens, int from, int to, int startPosition, int logitsFrom,
-                    LogitsConsumer consumer) {
+    private int run(InferenceState s, int[] tokens, int from, int to, int startPosition, BlockEnd end) {
         if (from < 0 || to > tokens.length || from >= to) {
             throw new IllegalArgumentException("tokens [" + from + ", " + to + ") of " + tokens.length
                     + ": give at least one token");
@@ -198,14 +235,17 @@ public final class LlamaModel implements AutoCloseable {
         int count = 0;
         for (int i = from; i < to; i += count) {
             count = Math.min(InferenceState.BLOCK, to - i);
-            block(s, tokens, i, count, startPosition + i - from, logitsFrom, consumer);
+            int start = startPosition + i - from;
+            block(s, tokens, i, count, start);
+            if (end != null) {
+                end.accept(start, count);
+            }
         }
         return count - 1;
     }
 
     /** One block of {@code n} tokens from {@code tokens[from]} at positions {@code start..}. */
-    private void block(InferenceState s, int[] tokens, int from, int n, int start, int logitsFrom,
-                       LogitsConsumer consumer) {
+    private void block(InferenceState s, int[] tokens, int from, int n, int start) {
         LlamaConfig c = config;
         int dim = c.embeddingLength();
         int half = s.ropeCos.length;
@@ -251,12 +291,17 @@ public final class LlamaModel implements AutoCloseable {
             s.matmulBlock(w.down(), s.blockHb, n, s.blockXb);
             add(s.blockX, 0, s.blockXb, 0, n * dim);
         }
+    }
 
+    /** The logits of the block just run, from position {@code logitsFrom} on, to {@code consumer}. */
+    private void blockLogits(InferenceState s, int start, int n, int logitsFrom, LogitsConsumer consumer) {
         int first = Math.max(0, logitsFrom - start);
-        if (consumer == null || first >= n) {
+        if (first >= n) {
             return;
         }
-        int vocabulary = c.vocabularySize();
+        int dim = config.embeddingLength();
+        float eps = config.rmsEpsilon();
+        int vocabulary = config.vocabularySize();
         if (s.blockLogits == null) {
             s.blockLogits = new float[InferenceState.BLOCK * vocabulary];
         }

@@ -66,6 +66,26 @@ final class ReferenceLlama {
 
     /** Logits after running {@code token} at the next position. */
     double[] forward(int token) {
+        return matmul(output, hidden(token));
+    }
+
+    /**
+     * The mean over {@code tokens}, run from the next position on, of the final hidden state after
+     * the output norm: the sentence embedding before it is scaled to unit length.
+     */
+    double[] meanHiddenState(int[] tokens) {
+        double[] mean = new double[dim];
+        for (int token : tokens) {
+            add(mean, hidden(token));
+        }
+        for (int i = 0; i < dim; i++) {
+            mean[i] /= tokens.length;
+        }
+        return mean;
+    }
+
+    /** The final hidden state, after the output norm, of {@code token} run at the next position. */
+    private double[] hidden(int token) {
         int pos = keys.size();
         double[] x = embedding[token].clone();
         double[][] k = new double[layers][];
@@ -105,7 +125,7 @@ final class ReferenceLlama {
             }
             add(x, matmul(down[l], g));
         }
-        return matmul(output, rmsnorm(x, outputNorm));
+        return rmsnorm(x, outputNorm);
     }
 
     int vocabulary() {
