@@ -51,6 +51,7 @@ public final class ApiServer implements AutoCloseable {
         this.settings = settings;
         ModelsRoute models = new ModelsRoute(this);
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this);
+        EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -74,6 +75,7 @@ public final class ApiServer implements AutoCloseable {
                     answering.decrementAndGet();
                 }
             });
+            config.routes.post("/v1/embeddings", embeddings::handle);
 
             config.routes.exception(ApiError.class, ApiServer::respond);
             config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(

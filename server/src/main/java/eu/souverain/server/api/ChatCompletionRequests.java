@@ -61,15 +61,7 @@ final class ChatCompletionRequests {
 
     /** {@code defaultModel} serves requests that name none; {@code randomSeed} seeds those that give none. */
     static Call parse(JsonNode body, String defaultModel, LongSupplier randomSeed) {
-        if (!body.isObject()) {
-            throw ApiError.schema("invalid_type", null, "the body must be a JSON object, got " + kind(body));
-        }
-        body.fieldNames().forEachRemaining(name -> {
-            if (!FIELDS.contains(name)) {
-                throw ApiError.schema("unknown_field", name, "unknown field '" + name
-                        + "': neither Mistral's nor OpenAI's chat completion API has it");
-            }
-        });
+        requireKnownFields(body, FIELDS, "chat completion");
         refuseUnsupported(body);
 
         String model = string(body, "model");
@@ -130,6 +122,19 @@ final class ChatCompletionRequests {
                 sampling, maxTokens != null ? (int) Math.min(maxTokens, Integer.MAX_VALUE) : Integer.MAX_VALUE,
                 stops(body), (int) n);
         return new Call(request, stream, includeUsage);
+    }
+
+    /** Refuses (422) a body that is not an object, or a field neither Mistral's nor OpenAI's {@code api} API has. */
+    static void requireKnownFields(JsonNode body, Set<String> fields, String api) {
+        if (!body.isObject()) {
+            throw ApiError.schema("invalid_type", null, "the body must be a JSON object, got " + kind(body));
+        }
+        body.fieldNames().forEachRemaining(name -> {
+            if (!fields.contains(name)) {
+                throw ApiError.schema("unknown_field", name, "unknown field '" + name
+                        + "': neither Mistral's nor OpenAI's " + api + " API has it");
+            }
+        });
     }
 
     /** Documented features that change the answer and are not implemented yet: refused by name. */
@@ -407,7 +412,7 @@ final class ChatCompletionRequests {
         }
     }
 
-    private static String string(JsonNode node, String name) {
+    static String string(JsonNode node, String name) {
         return string(node, name, name);
     }
 
@@ -448,7 +453,7 @@ final class ChatCompletionRequests {
         return value.asDouble();
     }
 
-    private static long integer(JsonNode node, String name, long absent) {
+    static long integer(JsonNode node, String name, long absent) {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return absent;
@@ -459,7 +464,7 @@ final class ChatCompletionRequests {
         return value.asLong();
     }
 
-    private static ApiError typeError(String path, String expected, JsonNode got) {
+    static ApiError typeError(String path, String expected, JsonNode got) {
         return ApiError.schema("invalid_type", path, "'" + path + "' must be " + expected + ", got " + kind(got));
     }
 

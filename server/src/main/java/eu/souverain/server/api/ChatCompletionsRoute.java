@@ -40,7 +40,7 @@ final class ChatCompletionsRoute {
     void handle(Context ctx) throws IOException {
         Backend backend = server.backend();
         List<ModelInfo> models = backend.models();
-        ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(body(ctx)),
+        ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(body(ctx, server.maxBodyBytes())),
                 models.getFirst().id(), RANDOM::nextLong);
         Generation generation;
         try {
@@ -58,8 +58,7 @@ final class ChatCompletionsRoute {
     }
 
     /** The body, refused before it is read whole when it is over the limit, whether or not its length is declared. */
-    private byte[] body(Context ctx) throws IOException {
-        long limit = server.maxBodyBytes();
+    static byte[] body(Context ctx, long limit) throws IOException {
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
             throw tooLarge(declared + " bytes", limit);

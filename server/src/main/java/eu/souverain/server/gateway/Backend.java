@@ -20,6 +20,13 @@ public interface Backend extends AutoCloseable {
     Generation start(ChatRequest request);
 
     /**
+     * Embeds each input (see {@link eu.souverain.engine.model.LlamaModel#embed}) in the model's
+     * turn with generations, and waits for the vectors; throws {@link BackendException} when it
+     * cannot (an input longer than the context, a full queue, a shutdown).
+     */
+    Embeddings embed(EmbeddingRequest request);
+
+    /**
      * Stops accepting requests, lets those already accepted finish for up to {@code grace},
      * then cuts off the rest (their {@link Generation#drain} throws).
      */

@@ -45,7 +45,7 @@ public final class LocalBackend implements Backend {
                 }
                 LlamaModel model = LlamaModel.load(path, contextLength);
                 ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
-                        model.config().contextLength());
+                        model.config().contextLength(), model.config().embeddingLength());
                 schedulers.put(entry.getKey(), new ModelScheduler(info, model, threads, queueCapacity));
             }
         } catch (IOException | RuntimeException e) {
@@ -73,6 +73,15 @@ public final class LocalBackend implements Backend {
             throw BackendException.modelNotFound(request.model());
         }
         return scheduler.submit(request);
+    }
+
+    @Override
+    public Embeddings embed(EmbeddingRequest request) {
+        ModelScheduler scheduler = schedulers.get(request.model());
+        if (scheduler == null) {
+            throw BackendException.modelNotFound(request.model());
+        }
+        return scheduler.embed(request);
     }
 
     /** Every model at once, so that the grace period is shared rather than summed. */

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one model's generations one at a time, in arrival order, on one inference state and one
+ * Runs one model's generations and embeddings one at a time, in arrival order, on one inference state and one
  * platform thread of its own.
  *
  * <p>One state for every request is what makes the prefix cache: the state keeps the tokens it
@@ -29,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * and already spreads each matrix product over the state's worker threads, so it runs on a
  * platform thread that owns the state; the request's virtual thread only waits for the pieces
  * and writes them to its socket, so a slow client never holds up the model.
+ *
+ * <p>Embeddings take their turn in the same queue on the same state rather than a state of their
+ * own: a second state would hold a second key/value cache as large as the context, and would run
+ * its matrix products on the same cores as the generation anyway. An embedding overwrites the
+ * state's cache, so the next chat prompt reuses only what it shares with the embedded text.
  */
 final class ModelScheduler {
 
@@ -38,12 +45,12 @@ final class ModelScheduler {
     private final LlamaModel model;
     private final InferenceState state;
     private final Generator generator;
-    private final BlockingQueue<Job> queue;
+    private final BlockingQueue<Task> queue;
     private final int queueCapacity;
     private final Thread thread;
     private boolean accepting = true;
     private volatile boolean stopped;
-    private volatile Job running;
+    private volatile Task running;
     /** Jobs accepted and not yet complete, queued or running. */
     private final AtomicInteger unfinished = new AtomicInteger();
     private volatile RuntimeException cutOff;
@@ -64,18 +71,38 @@ final class ModelScheduler {
 
     Generation submit(ChatRequest request) {
         Job job = new Job(request, prompt(request));
-        // Under the lock shutdown takes to stop accepting: no job slips in after its last look at the queue.
+        enqueue(job);
+        return job;
+    }
+
+    /** Embeds the request's inputs in turn with the generations; waits for the vectors. */
+    Embeddings embed(EmbeddingRequest request) {
+        List<int[]> inputs = new ArrayList<>();
+        for (int i = 0; i < request.inputs().size(); i++) {
+            int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
+            if (tokens.length > state.capacity()) {
+                throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
+                        + info.id() + "' holds " + state.capacity() + " tokens");
+            }
+            inputs.add(tokens);
+        }
+        EmbeddingJob job = new EmbeddingJob(inputs);
+        enqueue(job);
+        return job.await();
+    }
+
+    private void enqueue(Task task) {
+        // Under the lock shutdown takes to stop accepting: no task slips in after its last look at the queue.
         synchronized (this) {
             if (!accepting) {
                 throw BackendException.unavailable("the server is shutting down");
             }
             unfinished.incrementAndGet();
-            if (!queue.offer(job)) {
+            if (!queue.offer(task)) {
                 unfinished.decrementAndGet();
                 throw BackendException.busy(info.id(), queueCapacity);
             }
         }
-        return job;
     }
 
     /** The prompt's tokens: the template's own text may hold control tokens, the conversation's never. */
@@ -100,7 +127,7 @@ final class ModelScheduler {
 
     private void runJobs() {
         while (!stopped) {
-            Job job;
+            Task job;
             try {
                 job = queue.poll(100, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -130,10 +157,10 @@ final class ModelScheduler {
         BackendException cut = BackendException.unavailable(
                 "the server is shutting down; the generation was cut off");
         cutOff = cut;
-        for (Job job; (job = queue.poll()) != null; ) {
+        for (Task job; (job = queue.poll()) != null; ) {
             job.fail(cut);
         }
-        Job current = running;
+        Task current = running;
         if (current != null) {
             current.cancel(cut);
         }
@@ -143,7 +170,7 @@ final class ModelScheduler {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Job job; (job = queue.poll()) != null; ) {
+        for (Task job; (job = queue.poll()) != null; ) {
             job.fail(cut);
         }
     }
@@ -161,8 +188,73 @@ final class ModelScheduler {
         }
     }
 
+    /** What the model's thread runs in turn: a generation or an embedding. */
+    private sealed interface Task permits Job, EmbeddingJob {
+        void run();
+
+        /** Ends it at its next step, with {@code reason} for the waiting request. */
+        void cancel(RuntimeException reason);
+
+        /** Ends it before it ran. */
+        void fail(RuntimeException reason);
+    }
+
+    /** Texts to embed; the request's thread waits on {@code result}. */
+    private final class EmbeddingJob implements Task {
+
+        private final List<int[]> inputs;
+        private final CompletableFuture<Embeddings> result = new CompletableFuture<>();
+        private volatile RuntimeException cancelled;
+
+        EmbeddingJob(List<int[]> inputs) {
+            this.inputs = inputs;
+        }
+
+        @Override
+        public void run() {
+            try {
+                List<float[]> vectors = new ArrayList<>();
+                int tokens = 0;
+                for (int[] input : inputs) {
+                    if (cancelled != null) {
+                        result.completeExceptionally(cancelled);
+                        return;
+                    }
+                    vectors.add(model.embed(state, input));
+                    tokens += input.length;
+                }
+                result.complete(new Embeddings(vectors, tokens));
+            } catch (RuntimeException e) {
+                LOG.error("embedding on model {} failed", info.id(), e);
+                result.completeExceptionally(new IllegalStateException("the embedding failed: " + e, e));
+            }
+        }
+
+        @Override
+        public void cancel(RuntimeException reason) {
+            cancelled = reason;
+        }
+
+        @Override
+        public void fail(RuntimeException reason) {
+            result.completeExceptionally(reason);
+        }
+
+        Embeddings await() {
+            try {
+                return result.get();
+            } catch (InterruptedException e) {
+                cancel(BackendException.unavailable("the request was interrupted"));
+                Thread.currentThread().interrupt();
+                throw BackendException.unavailable("interrupted while waiting for the embedding");
+            } catch (ExecutionException e) {
+                throw (RuntimeException) e.getCause();
+            }
+        }
+    }
+
     /** A queued request; its pieces pass from the model's thread to the request's thread through {@code events}. */
-    private final class Job implements Generation {
+    private final class Job implements Generation, Task {
 
         private sealed interface Event permits Text, Finished, Done, Failed {}
 
@@ -193,7 +285,8 @@ final class ModelScheduler {
             this.prompt = prompt;
         }
 
-        void run() {
+        @Override
+        public void run() {
             try {
                 int cached = 0;
                 int generated = 0;
@@ -231,11 +324,13 @@ final class ModelScheduler {
             }
         }
 
-        void cancel(RuntimeException reason) {
+        @Override
+        public void cancel(RuntimeException reason) {
             cancelled = reason;
         }
 
-        void fail(RuntimeException reason) {
+        @Override
+        public void fail(RuntimeException reason) {
             events.add(new Failed(reason));
         }
 
