@@ -5,7 +5,10 @@ import eu.souverain.server.gateway.BackendException;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,15 +45,18 @@ public final class ApiServer implements AutoCloseable {
 
     private final Settings settings;
     private final Javalin app;
-    /** Chat requests being answered; shutdown waits for them to write their last event. */
+    /** Generations being answered; shutdown waits for them to write their last event. */
     private final AtomicInteger answering = new AtomicInteger();
+    private final ApiMetrics metrics = new ApiMetrics();
     private volatile Backend backend;
     private volatile boolean closed;
 
     private ApiServer(Settings settings) {
         this.settings = settings;
         ModelsRoute models = new ModelsRoute(this);
-        ChatCompletionsRoute chat = new ChatCompletionsRoute(this);
+        Generations generations = new Generations(this);
+        ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
+        CompletionsRoute completions = new CompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -63,19 +69,20 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.port = settings.port();
 
             config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
-            config.routes.get("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok")));
-            config.routes.get("/ready", this::ready);
-            config.routes.get("/v1/models", models::list);
-            config.routes.get("/v1/models/<id>", models::get);
-            config.routes.post("/v1/chat/completions", ctx -> {
-                answering.incrementAndGet();
-                try {
-                    chat.handle(ctx);
-                } finally {
-                    answering.decrementAndGet();
-                }
+            // After the exception handlers, so that a refusal is counted with its own status.
+            config.routes.after(ctx -> {
+                String route = ctx.attribute(ROUTE);
+                metrics.request(route != null ? route : "unmatched", ctx.statusCode());
             });
-            config.routes.post("/v1/embeddings", embeddings::handle);
+            config.routes.get("/health", named("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok"))));
+            config.routes.get("/ready", named("/ready", this::ready));
+            config.routes.get("/metrics", named("/metrics", ctx -> ctx.status(200)
+                    .contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape())));
+            config.routes.get("/v1/models", named("/v1/models", models::list));
+            config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
+            config.routes.post("/v1/chat/completions", named("/v1/chat/completions", answering(chat::handle)));
+            config.routes.post("/v1/completions", named("/v1/completions", answering(completions::handle)));
+            config.routes.post("/v1/embeddings", named("/v1/embeddings", answering(embeddings::handle)));
 
             config.routes.exception(ApiError.class, ApiServer::respond);
             config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
@@ -97,12 +104,60 @@ public final class ApiServer implements AutoCloseable {
 
     /** From now on, requests run on {@code backend}; the server owns it and closes it in {@link #close}. */
     public void serve(Backend backend) {
+        metrics.watch(backend);
         this.backend = backend;
+    }
+
+    ApiMetrics metrics() {
+        return metrics;
+    }
+
+    /** The context attribute that names the route a request matched, for the metrics. */
+    private static final String ROUTE = "souverain.route";
+
+    private static Handler named(String route, Handler handler) {
+        return ctx -> {
+            ctx.attribute(ROUTE, route);
+            handler.handle(ctx);
+        };
+    }
+
+    /** A generating route: shutdown waits for its last event. */
+    private Handler answering(Handler handler) {
+        return ctx -> {
+            answering.incrementAndGet();
+            try {
+                handler.handle(ctx);
+            } finally {
+                answering.decrementAndGet();
+            }
+        };
     }
 
     /** The port it listens on: the one it was given, or the one the system chose for port 0. */
     public int port() {
         return app.port();
+    }
+
+    /** The body, refused before it is read whole when it is over the limit, whether or not its length is declared. */
+    byte[] requestBody(Context ctx) throws IOException {
+        long limit = settings.maxBodyBytes();
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit) {
+            throw tooLarge(declared + " bytes", limit);
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+            if (body.length > limit) {
+                throw tooLarge("more than " + limit + " bytes", limit);
+            }
+            return body;
+        }
+    }
+
+    private static ApiError tooLarge(String size, long limit) {
+        return new ApiError(413, "invalid_request_error", "request_too_large", null,
+                "the request body has " + size + "; the limit is " + limit + " bytes", Map.of());
     }
 
     long maxBodyBytes() {

@@ -66,7 +66,25 @@ final class ChatCompletionRequests {
 
         String model = string(body, "model");
         Messages messages = messages(body);
+        Settings settings = settings(body, randomSeed);
+        ChatRequest request = new ChatRequest(model != null ? model : defaultModel,
+                new ChatRequest.Conversation(messages.list(), messages.prefix()), settings.sampling(),
+                settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices());
+        return new Call(request, settings.stream(), settings.includeUsage());
+    }
 
+    /** The generation settings both completion routes share. */
+    record Settings(SamplerConfig sampling, Long maxTokens, List<String> stops, int choices, boolean stream,
+                    boolean includeUsage) {
+
+        /** The token limit the request gave, else {@code absent}. */
+        int maxTokens(int absent) {
+            return maxTokens != null ? (int) Math.min(maxTokens, Integer.MAX_VALUE) : absent;
+        }
+    }
+
+    /** Sampling, limits, choices and streaming, from the fields both completion APIs name alike. */
+    static Settings settings(JsonNode body, LongSupplier randomSeed) {
         float temperature = (float) number(body, "temperature", DEFAULT_TEMPERATURE);
         range("temperature", temperature, 0, 2);
         float topP = (float) number(body, "top_p", 1);
@@ -117,11 +135,7 @@ final class ChatCompletionRequests {
             includeUsage = bool(streamOptions, "include_usage", false);
             bool(streamOptions, "include_obfuscation", false);
         }
-
-        ChatRequest request = new ChatRequest(model != null ? model : defaultModel, messages.list(), messages.prefix(),
-                sampling, maxTokens != null ? (int) Math.min(maxTokens, Integer.MAX_VALUE) : Integer.MAX_VALUE,
-                stops(body), (int) n);
-        return new Call(request, stream, includeUsage);
+        return new Settings(sampling, maxTokens, stops(body), (int) n, stream, includeUsage);
     }
 
     /** Refuses (422) a body that is not an object, or a field neither Mistral's nor OpenAI's {@code api} API has. */
@@ -416,7 +430,7 @@ final class ChatCompletionRequests {
         return string(node, name, name);
     }
 
-    private static String string(JsonNode node, String name, String path) {
+    static String string(JsonNode node, String name, String path) {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return null;
@@ -427,7 +441,7 @@ final class ChatCompletionRequests {
         return value.asText();
     }
 
-    private static boolean bool(JsonNode node, String name, boolean absent) {
+    static boolean bool(JsonNode node, String name, boolean absent) {
         return bool(node, name, absent, name);
     }
 
@@ -468,7 +482,7 @@ final class ChatCompletionRequests {
         return ApiError.schema("invalid_type", path, "'" + path + "' must be " + expected + ", got " + kind(got));
     }
 
-    private static String kind(JsonNode node) {
+    static String kind(JsonNode node) {
         return switch (node.getNodeType()) {
             case STRING -> "a string";
             case NUMBER -> "a number";

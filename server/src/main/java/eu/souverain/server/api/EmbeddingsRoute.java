@@ -41,7 +41,7 @@ final class EmbeddingsRoute {
 
     void handle(Context ctx) throws IOException {
         Backend backend = server.backend();
-        JsonNode body = Json.read(ChatCompletionsRoute.body(ctx, server.maxBodyBytes()));
+        JsonNode body = Json.read(server.requestBody(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
         if (model == null) {

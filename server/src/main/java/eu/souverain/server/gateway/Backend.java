@@ -12,6 +12,9 @@ public interface Backend extends AutoCloseable {
     /** The models it serves, in the order they were given. */
     List<ModelInfo> models();
 
+    /** How busy {@code model} is now; throws {@link BackendException} when there is no such model. */
+    ModelLoad load(String model);
+
     /**
      * Checks the request against the model (its prompt must fit the context) and queues it;
      * throws {@link BackendException} when it cannot. Nothing has been sent to the client yet

@@ -2,7 +2,7 @@ package eu.souverain.server.gateway;
 
 import java.io.IOException;
 
-/** A chat generation a backend has accepted: queued or running. */
+/** A generation a backend has accepted: queued or running. */
 public interface Generation {
 
     /**

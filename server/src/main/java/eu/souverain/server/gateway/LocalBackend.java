@@ -67,6 +67,15 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
+    public ModelLoad load(String model) {
+        ModelScheduler scheduler = schedulers.get(model);
+        if (scheduler == null) {
+            throw BackendException.modelNotFound(model);
+        }
+        return scheduler.load();
+    }
+
+    @Override
     public Generation start(ChatRequest request) {
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {

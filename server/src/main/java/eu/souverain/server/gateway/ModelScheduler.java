@@ -105,24 +105,33 @@ final class ModelScheduler {
         }
     }
 
-    /** The prompt's tokens: the template's own text may hold control tokens, the conversation's never. */
+    /** The prompt's tokens: a template's own text may hold control tokens, the client's text never. */
     private int[] prompt(ChatRequest request) {
-        List<PromptPart> parts;
-        try {
-            parts = new ArrayList<>(model.chatTemplate().renderParts(request.messages(), null, true));
-        } catch (ChatTemplateException e) {
-            throw BackendException.invalid("the chat template of model '" + info.id()
-                    + "' cannot render these messages: " + e.getMessage());
-        }
-        if (request.assistantPrefix() != null) {
-            parts.add(new PromptPart(request.assistantPrefix(), false));
-        }
-        int[] tokens = PromptTokens.chat(model.tokenizer(), parts);
+        int[] tokens = switch (request.prompt()) {
+            case ChatRequest.Text text -> PromptTokens.raw(model.tokenizer(), text.text());
+            case ChatRequest.Conversation conversation -> {
+                List<PromptPart> parts;
+                try {
+                    parts = new ArrayList<>(model.chatTemplate().renderParts(conversation.messages(), null, true));
+                } catch (ChatTemplateException e) {
+                    throw BackendException.invalid("the chat template of model '" + info.id()
+                            + "' cannot render these messages: " + e.getMessage());
+                }
+                if (conversation.assistantPrefix() != null) {
+                    parts.add(new PromptPart(conversation.assistantPrefix(), false));
+                }
+                yield PromptTokens.chat(model.tokenizer(), parts);
+            }
+        };
         if (tokens.length >= state.capacity()) {
             throw BackendException.invalid("the prompt has " + tokens.length + " tokens; the context of model '"
                     + info.id() + "' holds " + state.capacity() + " tokens, answer included");
         }
         return tokens;
+    }
+
+    ModelLoad load() {
+        return new ModelLoad(queue.size(), running != null ? 1 : 0);
     }
 
     private void runJobs() {
@@ -292,8 +301,9 @@ final class ModelScheduler {
                 int generated = 0;
                 for (int choice = 0; choice < request.choices(); choice++) {
                     checkCancelled();
-                    if (request.assistantPrefix() != null && !request.assistantPrefix().isEmpty()) {
-                        events.add(new Text(choice, request.assistantPrefix()));
+                    if (request.prompt() instanceof ChatRequest.Conversation c
+                            && c.assistantPrefix() != null && !c.assistantPrefix().isEmpty()) {
+                        events.add(new Text(choice, c.assistantPrefix()));
                     }
                     Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
                             model.config().vocabularySize());

@@ -57,7 +57,11 @@ final class TestServer implements AutoCloseable {
     }
 
     Reply post(String json) {
-        return send(HttpRequest.newBuilder(uri("/v1/chat/completions"))
+        return post("/v1/chat/completions", json);
+    }
+
+    Reply post(String path, String json) {
+        return send(HttpRequest.newBuilder(uri(path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
@@ -77,7 +81,11 @@ final class TestServer implements AutoCloseable {
 
     /** A streamed answer read to its end: the data of each event, in order. */
     List<String> stream(String json) {
-        try (EventReader events = openStream(json)) {
+        return stream("/v1/chat/completions", json);
+    }
+
+    List<String> stream(String path, String json) {
+        try (EventReader events = openStream(path, json)) {
             List<String> data = new ArrayList<>();
             for (String event; (event = events.next()) != null; ) {
                 data.add(event);
@@ -87,7 +95,11 @@ final class TestServer implements AutoCloseable {
     }
 
     EventReader openStream(String json) {
-        HttpRequest request = HttpRequest.newBuilder(uri("/v1/chat/completions"))
+        return openStream("/v1/chat/completions", json);
+    }
+
+    EventReader openStream(String path, String json) {
+        HttpRequest request = HttpRequest.newBuilder(uri(path))
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build();
         try {
             HttpResponse<java.io.InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());

@@ -1,0 +1,67 @@
+package eu.souverain.server.api;
+
+import eu.souverain.engine.model.Generator;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** POST /v1/completions: OpenAI's legacy text completion, a raw prompt continued as it is. */
+final class CompletionsRoute {
+
+    private final ApiServer server;
+    private final Generations generations;
+
+    CompletionsRoute(ApiServer server, Generations generations) {
+        this.server = server;
+        this.generations = generations;
+    }
+
+    void handle(Context ctx) throws IOException {
+        CompletionRequests.Call call = CompletionRequests.parse(Json.read(server.requestBody(ctx)),
+                server.backend().models().getFirst().id(), Generations.RANDOM::nextLong);
+        generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), new Text(call.echo()));
+    }
+
+    /** Choices as {@code text}; with echo, each answer starts with the prompt. */
+    private record Text(String echo) implements Generations.Wire {
+        @Override
+        public String idPrefix() {
+            return "cmpl-";
+        }
+
+        @Override
+        public String object() {
+            return "text_completion";
+        }
+
+        @Override
+        public String chunkObject() {
+            return "text_completion";
+        }
+
+        @Override
+        public Map<String, Object> choice(int index, String text, Generator.Finish finish) {
+            return entry(index, echo == null ? text : echo + text, finish);
+        }
+
+        @Override
+        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish) {
+            return entry(index, text == null ? "" : text, finish);
+        }
+
+        @Override
+        public Map<String, Object> opening(int index) {
+            return echo == null ? null : entry(index, echo, null);
+        }
+
+        private static Map<String, Object> entry(int index, String text, Generator.Finish finish) {
+            Map<String, Object> choice = new LinkedHashMap<>();
+            choice.put("text", text);
+            choice.put("index", index);
+            choice.put("logprobs", null);
+            choice.put("finish_reason", finish == null ? null : Generations.finishReason(finish));
+            return choice;
+        }
+    }
+}

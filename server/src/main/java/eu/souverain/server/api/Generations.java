@@ -1,0 +1,260 @@
+package eu.souverain.server.api;
+
+import eu.souverain.engine.model.Generator;
+import eu.souverain.server.gateway.BackendException;
+import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.gateway.Completion;
+import eu.souverain.server.gateway.Generation;
+import eu.souverain.server.gateway.GenerationSink;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the completion routes share from a checked request on: the backend runs it, the metrics
+ * see it, and the answer goes back as one JSON object or, when streaming, as server-sent chunks
+ * in the order both SDKs expect: the opening chunks, the text pieces, the finish reasons, the
+ * usage, then {@code [DONE]}. Each route only says how its choices look on the wire.
+ */
+final class Generations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Generations.class);
+    static final SecureRandom RANDOM = new SecureRandom();
+    private static final String ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+    /** How one route's answers look: the objects' names and each choice's fields. */
+    interface Wire {
+        /** The id's prefix, such as {@code chatcmpl-}. */
+        String idPrefix();
+
+        /** The {@code object} of a whole answer. */
+        String object();
+
+        /** The {@code object} of a streamed chunk. */
+        String chunkObject();
+
+        /** A choice of a whole answer. */
+        Map<String, Object> choice(int index, String text, Generator.Finish finish);
+
+        /** A choice of a streamed chunk: a piece of text, or (text null) the finish. */
+        Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish);
+
+        /** The choice of the chunk that opens choice {@code index}'s stream, or null for none. */
+        Map<String, Object> opening(int index);
+    }
+
+    private final ApiServer server;
+
+    Generations(ApiServer server) {
+        this.server = server;
+    }
+
+    /** Runs {@code request} and answers it whole, or streamed. */
+    void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire) throws IOException {
+        long started = System.nanoTime();
+        Generation generation;
+        try {
+            generation = server.backend().start(request);
+        } catch (BackendException e) {
+            throw ApiServer.toApiError(e);
+        }
+        Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
+                request.choices(), wire);
+        Metered metered = new Metered(server.metrics(), request.model(), started);
+        if (stream) {
+            stream(ctx, generation, answer, includeUsage, metered);
+        } else {
+            complete(ctx, generation, answer, metered);
+        }
+    }
+
+    private static void complete(Context ctx, Generation generation, Answer answer, Metered metered) throws IOException {
+        Completion completion;
+        try {
+            completion = metered.drain(generation, answer);
+        } catch (BackendException e) {
+            throw ApiServer.toApiError(e);
+        }
+        List<Map<String, Object>> choices = new ArrayList<>();
+        for (int i = 0; i < answer.choices; i++) {
+            choices.add(answer.wire.choice(i, answer.texts.get(i).toString(), answer.finishes.get(i)));
+        }
+        Map<String, Object> body = answer.header(answer.wire.object());
+        body.put("choices", choices);
+        body.put("usage", usage(completion));
+        Json.respond(ctx, 200, body);
+    }
+
+    private static void stream(Context ctx, Generation generation, Answer answer, boolean includeUsage,
+                               Metered metered) {
+        EventStream events;
+        try {
+            events = new EventStream(ctx.res());
+            for (int i = 0; i < answer.choices; i++) {
+                Map<String, Object> opening = answer.wire.opening(i);
+                if (opening != null) {
+                    events.data(answer.chunk(opening));
+                }
+            }
+        } catch (IOException e) {
+            abandon(generation);
+            return;
+        }
+        int last = answer.choices - 1;
+        GenerationSink sink = new GenerationSink() {
+            @Override
+            public void text(int choice, String text) throws IOException {
+                events.data(answer.chunk(answer.wire.chunkChoice(choice, text, null)));
+            }
+
+            @Override
+            public void finished(int choice, Generator.Finish finish) throws IOException {
+                answer.finishes.put(choice, finish);
+                // The last finish waits for the usage, which Mistral's clients read from that chunk.
+                if (choice != last) {
+                    events.data(answer.chunk(answer.wire.chunkChoice(choice, null, finish)));
+                }
+            }
+        };
+        try {
+            Completion completion = metered.drain(generation, sink);
+            Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last)));
+            if (includeUsage) {
+                events.data(finish);
+                Map<String, Object> usage = answer.header(answer.wire.chunkObject());
+                usage.put("choices", List.of());
+                usage.put("usage", usage(completion));
+                events.data(usage);
+            } else {
+                finish.put("usage", usage(completion));
+                events.data(finish);
+            }
+            events.done();
+        } catch (IOException e) {
+            LOG.debug("client went away during a streamed answer; its generation is cancelled", e);
+        } catch (BackendException e) {
+            endWithError(events, ApiServer.toApiError(e).body());
+        } catch (RuntimeException e) {
+            LOG.error("streamed generation failed", e);
+            endWithError(events, ApiError.body("the generation failed: " + e.getMessage(), "server_error", null,
+                    "internal_error"));
+        }
+    }
+
+    /** The status line has gone out, so an error can only be the stream's last event. */
+    private static void endWithError(EventStream events, Map<String, Object> error) {
+        try {
+            events.data(error);
+        } catch (IOException e) {
+            LOG.debug("client went away before the error event", e);
+        }
+    }
+
+    /** Drains a generation nobody listens to any more, which cancels it at its first piece. */
+    private static void abandon(Generation generation) {
+        try {
+            generation.drain(new GenerationSink() {
+                @Override
+                public void text(int choice, String text) throws IOException {
+                    throw new IOException("client went away");
+                }
+
+                @Override
+                public void finished(int choice, Generator.Finish finish) throws IOException {
+                    throw new IOException("client went away");
+                }
+            });
+        } catch (IOException | RuntimeException expected) {
+            LOG.debug("abandoned generation ended", expected);
+        }
+    }
+
+    private static Map<String, Object> usage(Completion completion) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("prompt_tokens", completion.promptTokens());
+        usage.put("completion_tokens", completion.completionTokens());
+        usage.put("total_tokens", completion.promptTokens() + completion.completionTokens());
+        usage.put("prompt_tokens_details", Map.of("cached_tokens", completion.cachedTokens()));
+        return usage;
+    }
+
+    static String finishReason(Generator.Finish finish) {
+        return switch (finish) {
+            case STOP -> "stop";
+            case LENGTH -> "length";
+            case MODEL_LENGTH -> "model_length";
+        };
+    }
+
+    private static String randomId() {
+        StringBuilder id = new StringBuilder();
+        for (int i = 0; i < 24; i++) {
+            id.append(ID_ALPHABET.charAt(RANDOM.nextInt(ID_ALPHABET.length())));
+        }
+        return id.toString();
+    }
+
+    /** A generation drained under the metrics' eyes: its latencies piece by piece, its tokens once it is done. */
+    private record Metered(ApiMetrics metrics, String model, long started) {
+        Completion drain(Generation generation, GenerationSink sink) throws IOException {
+            Completion completion = generation.drain(metrics.timed(model, started, sink));
+            metrics.completed(model, completion);
+            return completion;
+        }
+    }
+
+    /** One answer being built: its identity, and for a non-streamed answer the text of each choice. */
+    private static final class Answer implements GenerationSink {
+        final String id;
+        final long created;
+        final String model;
+        final int choices;
+        final Wire wire;
+        final List<StringBuilder> texts = new ArrayList<>();
+        final Map<Integer, Generator.Finish> finishes = new HashMap<>();
+
+        Answer(String id, long created, String model, int choices, Wire wire) {
+            this.id = id;
+            this.created = created;
+            this.model = model;
+            this.choices = choices;
+            this.wire = wire;
+            for (int i = 0; i < choices; i++) {
+                texts.add(new StringBuilder());
+            }
+        }
+
+        @Override
+        public void text(int choice, String text) {
+            texts.get(choice).append(text);
+        }
+
+        @Override
+        public void finished(int choice, Generator.Finish finish) {
+            finishes.put(choice, finish);
+        }
+
+        Map<String, Object> header(String object) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("id", id);
+            body.put("object", object);
+            body.put("created", created);
+            body.put("model", model);
+            return body;
+        }
+
+        Map<String, Object> chunk(Map<String, Object> choice) {
+            Map<String, Object> chunk = header(wire.chunkObject());
+            chunk.put("choices", List.of(choice));
+            return chunk;
+        }
+    }
+}
