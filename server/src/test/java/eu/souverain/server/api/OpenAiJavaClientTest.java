@@ -1,0 +1,149 @@
+package eu.souverain.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.ResponseFormatJsonObject;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.models.Model;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * OpenAI's own Java SDK against the server on loopback, with response validation on, so that
+ * every field the SDK requires must be there with the type it expects.
+ */
+class OpenAiJavaClientTest {
+
+    private static TestServer server;
+    private static LoopbackOnly loopback;
+    private static OpenAIClient client;
+
+    @BeforeAll
+    static void start() throws IOException {
+        loopback = LoopbackOnly.install();
+        server = TestServer.bundled();
+        client = OpenAIOkHttpClient.builder()
+                .baseUrl("http://127.0.0.1:" + server.server.port() + "/v1")
+                .apiKey("any-key")
+                .maxRetries(0)
+                .timeout(Duration.ofSeconds(30))
+                .responseValidation(true)
+                .build();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.close();
+        loopback.uninstall();
+        assertThat(loopback.uris()).isNotEmpty().allSatisfy(uri -> assertThat(uri.getHost()).isEqualTo("127.0.0.1"));
+    }
+
+    private static ChatCompletionCreateParams.Builder story() {
+        return ChatCompletionCreateParams.builder()
+                .model("stories260K")
+                .addUserMessage("Tell me a story")
+                .temperature(0)
+                .seed(7)
+                .maxCompletionTokens(24);
+    }
+
+    @Test
+    void chatCompletion() {
+        ChatCompletion completion = client.chat().completions().create(story().build());
+        assertThat(completion.id()).startsWith("chatcmpl-");
+        assertThat(completion.model()).isEqualTo("stories260K");
+        ChatCompletion.Choice choice = completion.choices().getFirst();
+        assertThat(choice.message().content()).hasValueSatisfying(text -> assertThat(text).isNotBlank());
+        assertThat(choice.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.LENGTH);
+        assertThat(completion.usage()).hasValueSatisfying(usage -> {
+            assertThat(usage.completionTokens()).isEqualTo(24);
+            assertThat(usage.totalTokens()).isEqualTo(usage.promptTokens() + 24);
+        });
+    }
+
+    @Test
+    void streamedDeltasAddUpToTheWholeAnswer() {
+        String whole = client.chat().completions().create(story().build()).choices().getFirst().message().content()
+                .orElseThrow();
+        StringBuilder streamed = new StringBuilder();
+        List<ChatCompletionChunk> chunks = new ArrayList<>();
+        ChatCompletionCreateParams params = story()
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(chunk -> {
+                chunks.add(chunk);
+                chunk.choices().forEach(choice -> choice.delta().content().ifPresent(streamed::append));
+            });
+        }
+        assertThat(streamed.toString()).isEqualTo(whole);
+        assertThat(chunks).allSatisfy(chunk -> assertThat(chunk.id()).isEqualTo(chunks.getFirst().id()));
+        assertThat(chunks.stream().flatMap(c -> c.choices().stream()).flatMap(c -> c.finishReason().stream()))
+                .containsExactly(ChatCompletionChunk.Choice.FinishReason.LENGTH);
+        ChatCompletionChunk last = chunks.getLast();
+        assertThat(last.choices()).isEmpty();
+        assertThat(last.usage()).hasValueSatisfying(usage -> assertThat(usage.completionTokens()).isEqualTo(24));
+    }
+
+    @Test
+    void embeddings() {
+        CreateEmbeddingResponse response = client.embeddings().create(EmbeddingCreateParams.builder()
+                .model("stories260K").inputOfArrayOfStrings(List.of("a cat", "a dog")).build());
+        assertThat(response.data()).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(response.data().get(i).index()).isEqualTo(i);
+            List<Float> vector = response.data().get(i).embedding();
+            assertThat(vector).hasSize(64);
+            double norm = Math.sqrt(vector.stream().mapToDouble(x -> x * x).sum());
+            assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+        }
+        assertThat(response.data().get(0).embedding()).isNotEqualTo(response.data().get(1).embedding());
+        assertThat(response.usage().promptTokens()).isPositive();
+    }
+
+    @Test
+    void modelsList() {
+        List<Model> models = client.models().list().data();
+        assertThat(models).extracting(Model::id).containsExactly("stories260K");
+        assertThat(models.getFirst().ownedBy()).isEqualTo("souverain");
+        assertThat(client.models().retrieve("stories260K").id()).isEqualTo("stories260K");
+    }
+
+    @Test
+    void jsonModeIsRefusedAsTheSdksBadRequest() {
+        BadRequestException refused = catchThrowableOfType(BadRequestException.class, () -> client.chat().completions()
+                .create(story().responseFormat(ResponseFormatJsonObject.builder().build()).build()));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.code()).hasValue("unsupported_feature");
+        assertThat(refused.param()).hasValue("response_format");
+        assertThat(refused.getMessage()).contains("response_format 'json_object' is not supported yet");
+    }
+
+    @Test
+    void toolsAreRefusedAsTheSdksBadRequest() {
+        ChatCompletionFunctionTool weather = ChatCompletionFunctionTool.builder()
+                .function(FunctionDefinition.builder().name("weather").build()).build();
+        BadRequestException refused = catchThrowableOfType(BadRequestException.class,
+                () -> client.chat().completions().create(story().addTool(weather).build()));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.code()).hasValue("unsupported_feature");
+        assertThat(refused.getMessage()).contains("tools are not supported yet");
+    }
+}
