@@ -186,11 +186,14 @@ final class Generations {
         return usage;
     }
 
+    /**
+     * The end of the context is "length" too, as OpenAI reports it: Mistral's "model_length" is
+     * unknown to OpenAI's SDK, which throws on it, and LangChain4j's Mistral client maps it to nothing.
+     */
     static String finishReason(Generator.Finish finish) {
         return switch (finish) {
             case STOP -> "stop";
-            case LENGTH -> "length";
-            case MODEL_LENGTH -> "model_length";
+            case LENGTH, MODEL_LENGTH -> "length";
         };
     }
 

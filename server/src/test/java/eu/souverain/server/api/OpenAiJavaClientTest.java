@@ -80,6 +80,17 @@ class OpenAiJavaClientTest {
     }
 
     @Test
+    void anAnswerCutOffByTheContextEndsAsOneTheSdkKnows() {
+        ChatCompletion completion = client.chat().completions().create(story().maxCompletionTokens(100_000).build());
+        assertThat(completion.choices().getFirst().finishReason().known())
+                .isEqualTo(ChatCompletion.Choice.FinishReason.Known.LENGTH);
+        long context = client.models().retrieve("stories260K")._additionalProperties().get("max_context_length")
+                .convert(Long.class);
+        // The context is full: its last position's token is answered too, without being read back.
+        assertThat(completion.usage().orElseThrow().totalTokens()).isEqualTo(context + 1);
+    }
+
+    @Test
     void streamedDeltasAddUpToTheWholeAnswer() {
         String whole = client.chat().completions().create(story().build()).choices().getFirst().message().content()
                 .orElseThrow();

@@ -103,7 +103,7 @@ class StreamingTest {
             start = System.nanoTime();
             JsonNode whole = server.post(LONG.replace(",\"stream\":true", "")).body();
             long fullMillis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(whole.get("choices").get(0).get("finish_reason").asText()).isEqualTo("model_length");
+            assertThat(whole.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
             assertThat(nextMillis).as("a whole generation took %d ms", fullMillis).isLessThan(fullMillis / 2);
         }
     }
