@@ -94,6 +94,7 @@ class OpenAiJavaClientTest {
     void streamedDeltasAddUpToTheWholeAnswer() {
         String whole = client.chat().completions().create(story().build()).choices().getFirst().message().content()
                 .orElseThrow();
+        assertThat(whole).isNotBlank();
         StringBuilder streamed = new StringBuilder();
         List<ChatCompletionChunk> chunks = new ArrayList<>();
         ChatCompletionCreateParams params = story()
