@@ -32,12 +32,7 @@ class GoldenGenerationTest {
             for (int pos = 0; pos < prompt.length; pos++) {
                 logits = model.forward(state, prompt[pos], pos);
             }
-            int[] generated = new int[expected.length];
-            for (int i = 0; i < expected.length; i++) {
-                generated[i] = argmax(logits);
-                logits = model.forward(state, generated[i], prompt.length + i);
-            }
-            assertThat(generated).containsExactly(expected);
+            assertThat(greedy(model, state, logits, prompt.length, expected.length)).containsExactly(expected);
         }
     }
 
@@ -48,12 +43,7 @@ class GoldenGenerationTest {
         try (LlamaModel model = LlamaModel.load(TestFiles.shared("models/stories260K.gguf"));
              InferenceState state = model.newState(2)) {
             float[] logits = model.ingest(state, prompt, 0, prompt.length, 0);
-            int[] generated = new int[expected.length];
-            for (int i = 0; i < expected.length; i++) {
-                generated[i] = argmax(logits);
-                logits = model.forward(state, generated[i], prompt.length + i);
-            }
-            assertThat(generated).containsExactly(expected);
+            assertThat(greedy(model, state, logits, prompt.length, expected.length)).containsExactly(expected);
         }
     }
 
@@ -101,6 +91,16 @@ class GoldenGenerationTest {
             assertThat(again.cachedTokens()).isEqualTo(prompt.length - 1);
             assertThat(second.toString()).isEqualTo(first.toString());
         }
+    }
+
+    /** {@code count} tokens decoded greedily from {@code logits}, the next one at {@code position}. */
+    private static int[] greedy(LlamaModel model, InferenceState state, float[] logits, int position, int count) {
+        int[] generated = new int[count];
+        for (int i = 0; i < count; i++) {
+            generated[i] = argmax(logits);
+            logits = model.forward(state, generated[i], position + i);
+        }
+        return generated;
     }
 
     private static int argmax(float[] logits) {
