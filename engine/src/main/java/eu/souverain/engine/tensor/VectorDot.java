@@ -311,39 +311,41 @@ final class VectorDot {
     /*
      * Q6_K has no minimum but sixteen signed scales, one per 16 elements: sum_k d*scale_k * (q . x)_k.
      * Groups g and g + 2 of a half take the low and high nibbles of the same ql bytes, so each
-     * 16-byte run of ql (and of qh) is loaded once for both. One flat loop with a small body:
-     * with both groups written out, C2 ran out of its inlining node budget before the final sum
-     * and boxed that vector on every call.
+     * 16-byte run of ql (and of qh) is loaded once for both, in a loop over the nibble small
+     * enough for C2 to parse: with both groups written out, it ran out of its inlining node
+     * budget before the final sum and boxed that vector on every call. A flat loop over the
+     * runs of all super-blocks, re-reading d on each, was a sixth slower.
      */
 
     static float q6K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        // Iteration t: half h = (t / 4) % 2 of its super-block, group pair p = (t / 2) % 2, run
-        // l = c..c+15. Group g's element 32g + l of the half has its low 4 bits in nibble g/2
-        // of ql[64h + 32*(g%2) + l] and its high 2 bits in bits 2g..2g+1 of qh[32h + l], moved
-        // into bits 4..5 of the byte; its scale is 8h + 2g + c/16.
-        for (int t = 0; t < n / 32; t++) {
-            int half = t / 4;
-            int h = half % 2;
-            int p = (t / 2) % 2;
-            int c = 16 * (t % 2);
-            long block = offset + (long) (half / 2) * 210;
-            IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
-            IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                    .lanewise(VectorOperators.LSHR, 2 * p);
+        for (int i = 0; i < n; i += 256) {
+            long block = offset + (long) (i / 256) * 210;
             float d = ScalarReference.f16(w, block + 208);
-            long scales = w.get(LONG_LE, block + 192 + 8 * h) >>> 8 * (2 * p + c / 16);
-            // Nibble s: group p + 2s.
-            for (int s = 0; s < 2; s++) {
-                ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
-                        .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
-                        .reinterpretAsBytes().sub((byte) 32);
-                FloatVector sum = FloatVector.zero(F);
-                for (int part = 0; part < PARTS; part++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
-                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + 128 * half + 64 * s + 32 * p + c + part * L), sum);
+            // Iteration t: half h = t / 4, group pair p = (t / 2) % 2, run l = c..c+15. Group
+            // g's element 32g + l of the half has its low 4 bits in nibble g/2 of
+            // ql[64h + 32*(g%2) + l] and its high 2 bits in bits 2g..2g+1 of qh[32h + l], moved
+            // into bits 4..5 of the byte; its scale is 8h + 2g + c/16.
+            for (int t = 0; t < 8; t++) {
+                int h = t / 4;
+                int p = (t / 2) % 2;
+                int c = 16 * (t % 2);
+                IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
+                IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
+                        .lanewise(VectorOperators.LSHR, 2 * p);
+                long scales = w.get(LONG_LE, block + 192 + 8 * h) >>> 8 * (2 * p + c / 16);
+                // Nibble s: group p + 2s.
+                for (int s = 0; s < 2; s++) {
+                    ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
+                            .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
+                            .reinterpretAsBytes().sub((byte) 32);
+                    FloatVector sum = FloatVector.zero(F);
+                    for (int part = 0; part < PARTS; part++) {
+                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+                        sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 128 * h + 64 * s + 32 * p + c + part * L), sum);
+                    }
+                    acc = sum.fma(FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s)), acc);
                 }
-                acc = sum.fma(FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s)), acc);
             }
         }
         return sum(acc);
