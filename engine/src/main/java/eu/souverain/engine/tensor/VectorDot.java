@@ -322,6 +322,8 @@ final class VectorDot {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 210;
             float d = ScalarReference.f16(w, block + 208);
+            long scalesLow = w.get(LONG_LE, block + 192);
+            long scalesHigh = w.get(LONG_LE, block + 200);
             // Iteration t: half h = t / 4, group pair p = (t / 2) % 2, run l = c..c+15. Group
             // g's element 32g + l of the half has its low 4 bits in nibble g/2 of
             // ql[64h + 32*(g%2) + l] and its high 2 bits in bits 2g..2g+1 of qh[32h + l], moved
@@ -333,7 +335,7 @@ final class VectorDot {
                 IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
                 IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
                         .lanewise(VectorOperators.LSHR, 2 * p);
-                long scales = w.get(LONG_LE, block + 192 + 8 * h) >>> 8 * (2 * p + c / 16);
+                long scales = (h == 0 ? scalesLow : scalesHigh) >>> 8 * (2 * p + c / 16);
                 // Nibble s: group p + 2s.
                 for (int s = 0; s < 2; s++) {
                     ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
