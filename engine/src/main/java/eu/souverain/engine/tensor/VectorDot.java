@@ -220,8 +220,10 @@ final class VectorDot {
     /*
      * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j: the inner
      * loop is one conversion and one fused multiply-add per element, the minimums come from the
-     * prepared sums. Two sub-blocks share each run of quant bytes (low and high nibbles), so each
-     * run is loaded once and feeds two independent accumulators.
+     * prepared sums. In Q4_K two sub-blocks share each run of quant bytes (low and high nibbles),
+     * so each run is loaded once and feeds two independent accumulators. Q5_K, written that way,
+     * was faster with 16 lanes but ran out of C2's inlining node budget with 8 (its final sum's
+     * vector boxed, slower than before): it takes one sub-block at a time, reloading the runs.
      */
 
     static float q4K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
@@ -263,8 +265,7 @@ final class VectorDot {
     }
 
     static float q5K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
-        FloatVector accLow = FloatVector.zero(F);
-        FloatVector accHigh = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 176;
@@ -280,32 +281,27 @@ final class VectorDot {
             int lowScales = bytes0to3 & 0x3F3F3F3F;
             int highScales = highScales(bytes0to3, bytes8to11);
             mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, highMins(bytes4to7, bytes8to11), sums, i / 32);
-            for (int p = 0; p < 4; p++) {
-                int scales = (p < 2 ? lowScales : highScales) >>> 16 * (p % 2);
-                FloatVector sumLow = FloatVector.zero(F);
-                FloatVector sumHigh = FloatVector.zero(F);
+            // Sub-block j = 2p + s: nibble s of qs[32p..32p+31], fifth bit (16) in bit j of qh[l].
+            for (int j = 0; j < 8; j++) {
+                int p = j / 2;
+                int s = j % 2;
+                int scale = ((p < 2 ? lowScales : highScales) >>> 8 * (j % 4)) & 0xFF;
+                FloatVector sum = FloatVector.zero(F);
                 for (int c = 0; c < 32; c += 16) {
                     IntVector qs = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * p + c, LE);
-                    // Bits 2p and 2p + 1 of qh[l] are the fifth bits (16) of element l of the pair's sub-blocks.
-                    IntVector qh = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
-                            .lanewise(VectorOperators.LSHR, 2 * p);
-                    ByteVector low = qs.and(0x0F0F0F0F)
-                            .or(qh.lanewise(VectorOperators.LSHL, 4).and(0x10101010)).reinterpretAsBytes();
-                    ByteVector high = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
-                            .or(qh.lanewise(VectorOperators.LSHL, 3).and(0x10101010)).reinterpretAsBytes();
+                    IntVector qh = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE);
+                    ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
+                            .or(qh.lanewise(VectorOperators.LSHR, j).lanewise(VectorOperators.LSHL, 4).and(0x10101010))
+                            .reinterpretAsBytes();
                     for (int part = 0; part < PARTS; part++) {
-                        int xi = xOffset + i + 64 * p + c + part * L;
-                        sumLow = ((FloatVector) low.convertShape(VectorOperators.B2F, F, part))
-                                .fma(FloatVector.fromArray(F, x, xi), sumLow);
-                        sumHigh = ((FloatVector) high.convertShape(VectorOperators.B2F, F, part))
-                                .fma(FloatVector.fromArray(F, x, xi + 32), sumHigh);
+                        sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part))
+                                .fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + part * L), sum);
                     }
                 }
-                accLow = sumLow.fma(FloatVector.broadcast(F, d * (scales & 0xFF)), accLow);
-                accHigh = sumHigh.fma(FloatVector.broadcast(F, d * ((scales >>> 8) & 0xFF)), accHigh);
+                acc = sum.fma(FloatVector.broadcast(F, d * scale), acc);
             }
         }
-        return sum(accLow.add(accHigh)) - mins;
+        return sum(acc) - mins;
     }
 
     /*
