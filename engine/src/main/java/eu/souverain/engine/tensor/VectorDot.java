@@ -42,6 +42,7 @@ final class VectorDot {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     /** F's lanes rotated by 8, 4, 2 and 1 for {@link #sum}: constants, so each is one permute. */
     private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8, 1, true);
@@ -217,10 +218,12 @@ final class VectorDot {
     }
 
     /*
-     * Q4_K computes sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j: the inner
+     * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j: the inner
      * loop is one conversion and one fused multiply-add per element, the minimums come from the
-     * prepared sums. Two sub-blocks share each run of quant bytes (low and high nibbles), so each
-     * run is loaded once and feeds two independent accumulators.
+     * prepared sums. In Q4_K two sub-blocks share each run of quant bytes (low and high nibbles),
+     * so each run is loaded once and feeds two independent accumulators. Q5_K, written that way,
+     * was faster with 16 lanes but ran out of C2's inlining node budget with 8 (its final sum's
+     * vector boxed, slower than before): it takes one sub-block at a time, reloading the runs.
      */
 
     static float q4K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
@@ -261,56 +264,86 @@ final class VectorDot {
         return sum(accLow.add(accHigh)) - mins;
     }
 
-    static float q5K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
+    static float q5K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
         FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 176;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
+            // The 16 header bytes in two reads: every segment access C2 inlines spends its
+            // node budget, and running out of it left the final sum's vector boxed.
+            long head = w.get(LONG_LE, block);
+            long tail = w.get(LONG_LE, block + 8);
+            float d = Float.float16ToFloat((short) head);
+            float dmin = Float.float16ToFloat((short) (head >>> 16));
+            int bytes0to3 = (int) (head >>> 32);
+            int bytes4to7 = (int) tail;
+            int bytes8to11 = (int) (tail >>> 32);
+            int lowScales = bytes0to3 & 0x3F3F3F3F;
+            int highScales = highScales(bytes0to3, bytes8to11);
+            mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, highMins(bytes4to7, bytes8to11), sums, i / 32);
+            // Sub-block j = 2p + s: nibble s of qs[32p..32p+31], fifth bit (16) in bit j of qh[l].
             for (int j = 0; j < 8; j++) {
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
+                int p = j / 2;
+                int s = j % 2;
+                int scale = ((p < 2 ? lowScales : highScales) >>> 8 * (j % 4)) & 0xFF;
+                FloatVector sum = FloatVector.zero(F);
                 for (int c = 0; c < 32; c += 16) {
-                    IntVector low = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F);
-                    // Bit j of qh[l] is the fifth bit (16) of element l of sub-block j.
-                    IntVector fifth = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
-                            .lanewise(VectorOperators.LSHR, j).and(0x01010101).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector q = low.or(fifth).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                        acc = qf.fma(scale, negMin).fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + p * L), acc);
+                    IntVector qs = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * p + c, LE);
+                    IntVector qh = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE);
+                    ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
+                            .or(qh.lanewise(VectorOperators.LSHR, j).lanewise(VectorOperators.LSHL, 4).and(0x10101010))
+                            .reinterpretAsBytes();
+                    for (int part = 0; part < PARTS; part++) {
+                        sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part))
+                                .fma(FloatVector.fromArray(F, x, xOffset + i + 32 * j + c + part * L), sum);
                     }
                 }
+                acc = sum.fma(FloatVector.broadcast(F, d * scale), acc);
             }
         }
-        return sum(acc);
+        return sum(acc) - mins;
     }
+
+    /*
+     * Q6_K has no minimum but sixteen signed scales, one per 16 elements: sum_k d*scale_k * (q . x)_k.
+     * Groups g and g + 2 of a half take the low and high nibbles of the same ql bytes, so each
+     * 16-byte run of ql (and of qh) is loaded once for both, in a loop over the nibble small
+     * enough for C2 to parse: with both groups written out, it ran out of its inlining node
+     * budget before the final sum and boxed that vector on every call. A flat loop over the
+     * runs of all super-blocks, re-reading d on each, was a sixth slower.
+     */
 
     static float q6K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 210;
             float d = ScalarReference.f16(w, block + 208);
-            for (int k = 0; k < 16; k++) {
-                // Run k of 16 elements (scale k) lies in half h, group g, at l = c..c+15: low 4
-                // bits in nibble g/2 of ql[64h + 32*(g%2) + l], high 2 bits in bits 2g..2g+1 of qh[32h + l].
-                int h = k / 8;
-                int g = (k / 2) % 4;
-                int c = 16 * (k % 2);
-                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
-                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
-                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
-                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
-                FloatVector sum = FloatVector.zero(F);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 16 * k + p * L), sum);
+            long scalesLow = w.get(LONG_LE, block + 192);
+            long scalesHigh = w.get(LONG_LE, block + 200);
+            // Iteration t: half h = t / 4, group pair p = (t / 2) % 2, run l = c..c+15. Group
+            // g's element 32g + l of the half has its low 4 bits in nibble g/2 of
+            // ql[64h + 32*(g%2) + l] and its high 2 bits in bits 2g..2g+1 of qh[32h + l], moved
+            // into bits 4..5 of the byte; its scale is 8h + 2g + c/16.
+            for (int t = 0; t < 8; t++) {
+                int h = t / 4;
+                int p = (t / 2) % 2;
+                int c = 16 * (t % 2);
+                IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
+                IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
+                        .lanewise(VectorOperators.LSHR, 2 * p);
+                long scales = (h == 0 ? scalesLow : scalesHigh) >>> 8 * (2 * p + c / 16);
+                // Nibble s: group p + 2s.
+                for (int s = 0; s < 2; s++) {
+                    ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
+                            .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
+                            .reinterpretAsBytes().sub((byte) 32);
+                    FloatVector sum = FloatVector.zero(F);
+                    for (int part = 0; part < PARTS; part++) {
+                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+                        sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 128 * h + 64 * s + 32 * p + c + part * L), sum);
+                    }
+                    acc = sum.fma(FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s)), acc);
                 }
-                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
-                acc = sum.fma(FloatVector.broadcast(F, scale), acc);
             }
         }
         return sum(acc);
