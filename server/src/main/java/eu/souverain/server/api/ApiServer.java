@@ -174,6 +174,11 @@ public final class ApiServer implements AutoCloseable {
         return serving;
     }
 
+    /** The model a request that names none runs on: the first one served. */
+    String defaultModel() {
+        return backend().models().getFirst().id();
+    }
+
     private void ready(Context ctx) {
         List<String> models = backend().models().stream().map(m -> m.id()).toList();
         Json.respond(ctx, 200, Map.of("status", "ready", "models", models));

@@ -19,7 +19,7 @@ final class ChatCompletionsRoute {
 
     void handle(Context ctx) throws IOException {
         ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(server.requestBody(ctx)),
-                server.backend().models().getFirst().id(), Generations.RANDOM::nextLong);
+                server.defaultModel(), Generations.RANDOM::nextLong);
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE);
     }
 

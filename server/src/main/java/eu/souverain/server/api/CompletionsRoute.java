@@ -19,7 +19,7 @@ final class CompletionsRoute {
 
     void handle(Context ctx) throws IOException {
         CompletionRequests.Call call = CompletionRequests.parse(Json.read(server.requestBody(ctx)),
-                server.backend().models().getFirst().id(), Generations.RANDOM::nextLong);
+                server.defaultModel(), Generations.RANDOM::nextLong);
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), new Text(call.echo()));
     }
 

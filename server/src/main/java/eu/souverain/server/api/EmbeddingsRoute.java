@@ -45,7 +45,7 @@ final class EmbeddingsRoute {
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
         if (model == null) {
-            model = backend.models().getFirst().id();
+            model = server.defaultModel();
         }
         List<String> inputs = inputs(body.get("input"));
         boolean base64 = base64(body);
