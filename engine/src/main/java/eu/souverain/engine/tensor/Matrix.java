@@ -104,6 +104,38 @@ public final class Matrix {
     }
 
     /**
+     * The products with {@code count} vectors at once, as a batched decode step needs them:
+     * {@code out[v * outStride + r] = W[r] . xs[v]} for each vector v and each row r in
+     * {@code [rowFrom, rowTo)}. Each result is bit-identical to {@link #matmul(PreparedVector,
+     * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
+     * whatever else shares its step. A row is read from memory once for all vectors and stays in
+     * the core's cache for the others.
+     */
+    public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
+        if (count < 0 || count > xs.length) {
+            throw new IllegalArgumentException(count + " vectors of " + xs.length);
+        }
+        for (int v = 0; v < count; v++) {
+            if (xs[v].length() != cols) {
+                throw new IllegalArgumentException("a vector of " + xs[v].length() + " elements times a matrix of "
+                        + cols + " columns");
+            }
+        }
+        if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
+            throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
+        }
+        if (count > 0 && out.length < (long) (count - 1) * outStride + rows) {
+            throw new IllegalArgumentException("an output of " + out.length + " floats for " + count
+                    + " vectors of " + rows + " rows with stride " + outStride);
+        }
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int v = 0; v < count; v++) {
+                out[v * outStride + r] = dot(r, xs[v]);
+            }
+        }
+    }
+
+    /**
      * The product with a block of {@code tokens} vectors: {@code out[t * rows + r] = dot(r, x, t * cols)}
      * for each token t and each row r in {@code [rowFrom, rowTo)}, reading each row once for all
      * tokens. {@code scratch} holds {@link BlockMatmul#scratchLength} floats for this many columns;

@@ -186,6 +186,38 @@ class MatrixTest {
         }
     }
 
+    /** Several vectors at once give, bit for bit, each vector's product alone, at any count. */
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void batchedProductsEqualEachProductAlone(GGMLType type) {
+        Random random = new Random(300 + type.ordinal());
+        int cols = cols(type);
+        int rows = 2 * ROWS + 1;
+        byte[] bytes = Quantizer.quantize(type, gaussian(random, rows * cols));
+        int stride = rows + 3;
+        try (Arena arena = Arena.ofConfined()) {
+            Matrix matrix = matrix(arena, type, bytes, rows, cols);
+            for (int count : new int[] {1, 2, 3, 5, 8, 9}) {
+                PreparedVector[] xs = new PreparedVector[count];
+                for (int v = 0; v < count; v++) {
+                    xs[v] = PreparedVector.of(gaussian(random, cols), 0, cols);
+                }
+                float[] out = new float[count * stride];
+                Arrays.fill(out, Float.NaN);
+                matrix.matmul(xs, count, out, stride, 1, rows);
+                for (int v = 0; v < count; v++) {
+                    float[] alone = new float[rows];
+                    matrix.matmul(xs[v], alone, 0, 1, rows);
+                    assertThat(out[v * stride]).isNaN();
+                    for (int r = 1; r < rows; r++) {
+                        assertThat(out[v * stride + r]).as("vector %d of %d, row %d", v, count, r)
+                                .isEqualTo(alone[r]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void preparedVectorRefusesWrongLengths() {
         PreparedVector prepared = new PreparedVector(64);
