@@ -1,97 +1,22 @@
 package eu.souverain.engine.model;
 
-import eu.souverain.engine.tensor.BlockMatmul;
-import eu.souverain.engine.tensor.Matrix;
-import eu.souverain.engine.tensor.PreparedVector;
-
 /**
- * Everything one sequence needs while it runs through the model: its key/value cache and the
- * activation buffers of the forward pass, allocated once so that decoding allocates nothing per
- * token. Not thread-safe: one sequence, one caller at a time.
+ * One sequence run on its own: its key/value cache, on a block store of its own, the tokens at
+ * its cached positions, and a {@link Batch} to run them through the model, allocated once so
+ * that decoding allocates nothing per token. Not thread-safe: one sequence, one caller at a time.
  */
 public final class InferenceState implements AutoCloseable {
 
-    /** Below this many weights a matrix-vector product takes less time than waking a thread. */
-    private static final long PARALLEL_MIN_ELEMENTS = 1 << 16;
-
-    final float[] x;        // residual stream
-    final float[] xb;       // normalized input of a sub-layer, then its output
-    final float[] q;        // queries of every head
-    final float[] heads;    // attention output of every head, concatenated
-    final float[] hb;       // feed-forward gate, then silu(gate) * up
-    final float[] hb2;      // feed-forward up
-    final float[] att;      // attention scores, one row per head
-    final float[] logits;
-    final float[] ropeCos;
-    final float[] ropeSin;
-    final int attRow;       // positions one head attends to at most
     final KVCache kv;
-    final Parallel parallel;
+    final Batch batch;
     final int[] tokens;     // the token run at each cached position
     int length;             // positions [0, length) hold valid keys and values
 
-    /**
-     * Tokens a prompt runs through each matrix together (see LlamaModel.ingest): enough that the
-     * weights, read once per block, cost less than the arithmetic; few enough that a block's
-     * activations stay in the core's cache.
-     */
-    static final int BLOCK = 64;
-
-    // The buffers above, one row per token of a block.
-    final float[] blockX;
-    final float[] blockXb;
-    final float[] blockQ;
-    final float[] blockK;
-    final float[] blockV;
-    final float[] blockHeads;
-    final float[] blockHb;
-    final float[] blockHb2;
-    final float[] blockRopeCos;
-    final float[] blockRopeSin;
-    final float[][] blockScratch;   // one per thread: weight rows decoded for BlockMatmul
-    float[] blockLogits;            // allocated when per-position logits are first asked for
-
-    // The input of the current matrix product, prepared once for all its rows and threads.
-    private final PreparedVector matmulInput;
-    // The operation the workers run next; set just before each parallel run.
-    private final BlockMatmulTask blockMatmul = new BlockMatmulTask();
-    Parallel.RangeTask blockAttention;
-    int blockStart;
-    int blockTokens;
-    private final MatmulTask matmul = new MatmulTask();
-    Parallel.RangeTask attention;
-    int layer;
-    int position;
-
     InferenceState(LlamaConfig c, int threads) {
-        x = new float[c.embeddingLength()];
-        xb = new float[c.embeddingLength()];
-        q = new float[c.queryDim()];
-        heads = new float[c.headCount() * c.valueHeadSize()];
-        hb = new float[c.feedForwardLength()];
-        hb2 = new float[c.feedForwardLength()];
-        attRow = c.slidingWindow() > 0 ? Math.min(c.slidingWindow(), c.contextLength()) : c.contextLength();
-        att = new float[c.headCount() * attRow];
-        logits = new float[c.vocabularySize()];
-        ropeCos = new float[c.ropeDimensions() / 2];
-        ropeSin = new float[c.ropeDimensions() / 2];
-        kv = new KVCache(c.blockCount(), c.keyDim(), c.valueDim(), c.contextLength());
-        parallel = new Parallel(threads);
-        tokens = new int[c.contextLength()];
-
-        blockX = new float[BLOCK * x.length];
-        blockXb = new float[BLOCK * x.length];
-        blockQ = new float[BLOCK * q.length];
-        blockK = new float[BLOCK * c.keyDim()];
-        blockV = new float[BLOCK * c.valueDim()];
-        blockHeads = new float[BLOCK * heads.length];
-        blockHb = new float[BLOCK * hb.length];
-        blockHb2 = new float[BLOCK * hb.length];
-        blockRopeCos = new float[BLOCK * ropeCos.length];
-        blockRopeSin = new float[BLOCK * ropeSin.length];
-        int widest = Math.max(Math.max(x.length, heads.length), hb.length);
-        blockScratch = new float[threads][BlockMatmul.scratchLength(widest)];
-        matmulInput = new PreparedVector(Math.max(Math.max(x.length, heads.length), hb.length));
+        int capacity = c.contextLength();
+        kv = new KVCache(new KVBlocks(c, (capacity + KVBlocks.MASK) >> KVBlocks.SHIFT), capacity);
+        batch = new Batch(c, Batch.PREFILL_ROWS, 1, threads);
+        tokens = new int[capacity];
     }
 
     /**
@@ -117,66 +42,19 @@ public final class InferenceState implements AutoCloseable {
         return kv.capacity();
     }
 
-    /**
-     * out[outOffset + r] = W[r] · x for every row r, split across the threads by rows when the
-     * matrix is big enough for the hand-off to pay (a few microseconds of work per thread).
-     */
-    void matmul(Matrix w, float[] x, float[] out, int outOffset) {
-        matmulInput.prepare(x, 0, w.cols());
-        if ((long) w.rows() * w.cols() < PARALLEL_MIN_ELEMENTS) {
-            w.matmul(matmulInput, out, outOffset, 0, w.rows());
-            return;
+    /** Gives the cache blocks for positions [0, length): block i of the own store is the i-th of the cache. */
+    void ensure(int length) {
+        if (length > kv.capacity()) {
+            throw new IllegalArgumentException("position " + (length - 1) + " is past the context length "
+                    + kv.capacity());
         }
-        matmul.set(w, matmulInput, out, outOffset);
-        parallel.run(w.rows(), matmul);
-    }
-
-    /** out[t * rows + r] = W[r] · x[t * cols ..] for the first {@code tokens} rows of x, split by rows. */
-    void matmulBlock(Matrix w, float[] x, int tokens, float[] out) {
-        blockMatmul.set(w, x, tokens, out);
-        parallel.run(w.rows(), blockMatmul);
+        while (kv.positions() < length) {
+            kv.append(kv.blockCount());
+        }
     }
 
     @Override
     public void close() {
-        parallel.close();
-    }
-
-    private static final class MatmulTask implements Parallel.RangeTask {
-        private Matrix w;
-        private PreparedVector x;
-        private float[] out;
-        private int outOffset;
-
-        void set(Matrix w, PreparedVector x, float[] out, int outOffset) {
-            this.w = w;
-            this.x = x;
-            this.out = out;
-            this.outOffset = outOffset;
-        }
-
-        @Override
-        public void run(int from, int to) {
-            w.matmul(x, out, outOffset, from, to);
-        }
-    }
-
-    private final class BlockMatmulTask implements Parallel.ShareTask {
-        private Matrix w;
-        private float[] x;
-        private int tokens;
-        private float[] out;
-
-        void set(Matrix w, float[] x, int tokens, float[] out) {
-            this.w = w;
-            this.x = x;
-            this.tokens = tokens;
-            this.out = out;
-        }
-
-        @Override
-        public void run(int share, int from, int to) {
-            w.matmulBlock(x, tokens, out, from, to, blockScratch[share]);
-        }
+        batch.close();
     }
 }

@@ -1,65 +1,77 @@
 package eu.souverain.engine.model;
 
 /**
- * Keys and values of every past position, per layer, in pages of {@link #PAGE} positions.
- *
- * <p>Pages are allocated as the sequence grows, so a model whose file allows a 128k context
- * costs memory only for the positions a conversation actually reaches; within a page, a
- * position's keys (and values) are contiguous: {@code page[(pos % PAGE) * dim + i]}.
+ * The keys and values of one sequence's positions, on blocks of a {@link KVBlocks} store: position
+ * p lives in the block at {@code table[p / POSITIONS]}, at row {@code p % POSITIONS}, where a
+ * position's keys (and values) are contiguous. Whoever owns the cache decides which blocks it
+ * gets; the forward pass only reads and writes through the table.
  */
-final class KVCache {
+public final class KVCache {
 
-    static final int PAGE_SHIFT = 8;
-    static final int PAGE = 1 << PAGE_SHIFT;
-    static final int PAGE_MASK = PAGE - 1;
-
-    private final int keyDim;
-    private final int valueDim;
+    private final KVBlocks store;
     private final int capacity;
-    private final float[][][] keys;   // [layer][page][offset]
-    private final float[][][] values;
-    private int pages;
+    private final int[] table;
+    private int blocks;
 
-    KVCache(int layers, int keyDim, int valueDim, int capacity) {
-        this.keyDim = keyDim;
-        this.valueDim = valueDim;
+    /** An empty cache on {@code store} for at most {@code capacity} positions (the context length). */
+    public KVCache(KVBlocks store, int capacity) {
+        this.store = store;
         this.capacity = capacity;
-        int maxPages = (capacity + PAGE - 1) >> PAGE_SHIFT;
-        keys = new float[layers][maxPages][];
-        values = new float[layers][maxPages][];
+        this.table = new int[(capacity + KVBlocks.MASK) >> KVBlocks.SHIFT];
     }
 
-    int capacity() {
+    /** Positions this cache may ever hold. */
+    public int capacity() {
         return capacity;
     }
 
-    /** Makes sure positions [0, length) have storage. */
-    void ensure(int length) {
-        if (length > capacity) {
-            throw new IllegalArgumentException("position " + (length - 1) + " is past the context length " + capacity);
-        }
-        int needed = (length + PAGE - 1) >> PAGE_SHIFT;
-        for (; pages < needed; pages++) {
-            for (int layer = 0; layer < keys.length; layer++) {
-                keys[layer][pages] = new float[PAGE * keyDim];
-                values[layer][pages] = new float[PAGE * valueDim];
-            }
-        }
+    /** Positions its blocks hold room for now. */
+    public int positions() {
+        return Math.min(blocks << KVBlocks.SHIFT, capacity);
     }
 
-    float[] keyPage(int layer, int position) {
-        return keys[layer][position >> PAGE_SHIFT];
+    public int blockCount() {
+        return blocks;
     }
 
-    float[] valuePage(int layer, int position) {
-        return values[layer][position >> PAGE_SHIFT];
+    /** The store's index of the {@code index}-th block of this cache. */
+    public int block(int index) {
+        if (index < 0 || index >= blocks) {
+            throw new IndexOutOfBoundsException("block " + index + " of a cache of " + blocks);
+        }
+        return table[index];
+    }
+
+    /** Adds block {@code block} of the store for the next {@link KVBlocks#POSITIONS} positions. */
+    public void append(int block) {
+        if (blocks == table.length) {
+            throw new IllegalStateException("the cache already holds its " + capacity + " positions");
+        }
+        if (block < 0 || block >= store.count()) {
+            throw new IndexOutOfBoundsException("block " + block + " of a store of " + store.count());
+        }
+        store.materialize(block);
+        table[blocks++] = block;
+    }
+
+    /** Forgets every block; the owner gives them back to wherever they came from. */
+    public void clear() {
+        blocks = 0;
+    }
+
+    float[] keys(int layer, int position) {
+        return store.keys(table[position >> KVBlocks.SHIFT], layer);
+    }
+
+    float[] values(int layer, int position) {
+        return store.values(table[position >> KVBlocks.SHIFT], layer);
     }
 
     int keyOffset(int position) {
-        return (position & PAGE_MASK) * keyDim;
+        return (position & KVBlocks.MASK) * store.keyDim();
     }
 
     int valueOffset(int position) {
-        return (position & PAGE_MASK) * valueDim;
+        return (position & KVBlocks.MASK) * store.valueDim();
     }
 }

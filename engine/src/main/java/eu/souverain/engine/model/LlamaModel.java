@@ -95,9 +95,18 @@ public final class LlamaModel implements AutoCloseable {
 
     public InferenceState newState(int threads) {
         InferenceState state = new InferenceState(config, threads);
-        state.attention = (from, to) -> attend(state, from, to);
-        state.blockAttention = (from, to) -> attendBlock(state, from, to);
+        state.batch.attention = (share, from, to) -> attend(state.batch, share, from, to);
         return state;
+    }
+
+    /**
+     * A batch of up to {@code rows} rows, with logits for up to {@code logitRows} of them, whose
+     * matrix products run on {@code threads} threads: what a continuous-batching scheduler steps.
+     */
+    public Batch newBatch(int rows, int logitRows, int threads) {
+        Batch batch = new Batch(config, rows, logitRows, threads);
+        batch.attention = (share, from, to) -> attend(batch, share, from, to);
+        return batch;
     }
 
     /**
@@ -107,51 +116,40 @@ public final class LlamaModel implements AutoCloseable {
      * after it are forgotten.
      */
     public float[] forward(InferenceState s, int token, int position) {
-        LlamaConfig c = config;
-        int dim = c.embeddingLength();
-        float eps = c.rmsEpsilon();
-        s.kv.ensure(position + 1);
+        if (position < 0 || position > s.length) {
+            throw new IllegalArgumentException("position " + position + " leaves a gap after the "
+                    + s.length + " cached positions");
+        }
+        s.ensure(position + 1);
         s.tokens[position] = token;
         s.length = position + 1;
-        s.position = position;
-        weights.tokenEmbedding().dequantizeRow(token, s.x, 0);
-        rotation(position, s.ropeCos, s.ropeSin, 0);
+        Batch b = s.batch;
+        b.clear();
+        b.add(s.kv, token, position, true);
+        decode(b);
+        return b.logits;
+    }
 
-        for (int l = 0; l < c.blockCount(); l++) {
-            LlamaWeights.Layer w = weights.layers()[l];
-            float[] keys = s.kv.keyPage(l, position);
-            float[] values = s.kv.valuePage(l, position);
-            int kOffset = s.kv.keyOffset(position);
-            int vOffset = s.kv.valueOffset(position);
+    /**
+     * One decode step for every row of {@code b}, each the next token of its own sequence: the
+     * matrix products read each weight once for all rows, yet each row's result is bit-identical
+     * to what it would be alone in the batch. Leaves the logits of the rows that asked for them.
+     */
+    public void decode(Batch b) {
+        layers(b, false);
+        logits(b);
+    }
 
-            // attention: q, k, v of this token; k and v go straight into the cache
-            rmsnorm(s.xb, 0, s.x, 0, w.attentionNorm(), dim, eps);
-            s.matmul(w.wq(), s.xb, s.q, 0);
-            s.matmul(w.wk(), s.xb, keys, kOffset);
-            s.matmul(w.wv(), s.xb, values, vOffset);
-            rotate(s.q, 0, c.headCount(), s.ropeCos, s.ropeSin, 0);
-            rotate(keys, kOffset, c.headCountKv(), s.ropeCos, s.ropeSin, 0);
-            s.layer = l;
-            if ((long) c.headCount() * c.headSize() * (position + 1) < PARALLEL_MIN_ATTENTION) {
-                attend(s, 0, c.headCount());
-            } else {
-                s.parallel.run(c.headCount(), s.attention);
-            }
-            s.matmul(w.wo(), s.heads, s.xb, 0);
-            add(s.x, 0, s.xb, 0, dim);
-
-            // feed-forward: SwiGLU
-            rmsnorm(s.xb, 0, s.x, 0, w.ffnNorm(), dim, eps);
-            s.matmul(w.gate(), s.xb, s.hb, 0);
-            s.matmul(w.up(), s.xb, s.hb2, 0);
-            siluMul(s.hb, 0, s.hb2, 0, c.feedForwardLength());
-            s.matmul(w.down(), s.hb, s.xb, 0);
-            add(s.x, 0, s.xb, 0, dim);
-        }
-
-        rmsnorm(s.x, 0, s.x, 0, weights.outputNorm(), dim, eps);
-        s.matmul(weights.output(), s.x, s.logits, 0);
-        return s.logits;
+    /**
+     * A prefill pass: the rows are prompt tokens, each at its position in its sequence's cache,
+     * which must already hold every earlier position of that sequence (an earlier row of this
+     * pass counts). The matrix products run as block products; a row's keys, values and logits
+     * do not depend on which other rows share its pass, so however a prompt is cut in passes it
+     * leaves the same cache. Leaves the logits of the rows that asked for them.
+     */
+    public void prefill(Batch b) {
+        layers(b, true);
+        logits(b);
     }
 
     /** Receives the logits after one position; the array is overwritten once the call returns. */
@@ -162,16 +160,13 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Runs {@code tokens[from..to)} at positions {@code startPosition..} as {@link #forward} would
      * one by one, and returns the logits after the last of them (the state's buffer, overwritten
-     * by the next call). The tokens go through each matrix in blocks of {@link InferenceState#BLOCK},
-     * so every weight is read once per block rather than once per token: this is how a prompt
+     * by the next call). The tokens go through each matrix in passes of {@link Batch#PREFILL_ROWS},
+     * so every weight is read once per pass rather than once per token: this is how a prompt
      * should run. Logits may differ from {@code forward}'s in the last bits (another summation order).
      */
     public float[] ingest(InferenceState s, int[] tokens, int from, int to, int startPosition) {
-        int lastRow = run(s, tokens, from, to, startPosition, null);
-        rmsnorm(s.x, 0, s.blockX, lastRow * config.embeddingLength(), weights.outputNorm(), config.embeddingLength(),
-                config.rmsEpsilon());
-        s.matmul(weights.output(), s.x, s.logits, 0);
-        return s.logits;
+        run(s, tokens, from, to, startPosition, null);
+        return s.batch.logits;
     }
 
     /**
@@ -180,7 +175,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void ingest(InferenceState s, int[] tokens, int from, int to, int startPosition, int logitsFrom,
                        LogitsConsumer consumer) {
-        run(s, tokens, from, to, startPosition, (start, n) -> blockLogits(s, start, n, logitsFrom, consumer));
+        run(s, tokens, from, to, startPosition, b -> blockLogits(b, logitsFrom, consumer));
     }
 
     /**
@@ -191,11 +186,12 @@ public final class LlamaModel implements AutoCloseable {
     public float[] embed(InferenceState s, int[] tokens) {
         int dim = config.embeddingLength();
         double[] sum = new double[dim];
-        run(s, tokens, 0, tokens.length, 0, (start, n) -> {
-            for (int t = 0; t < n; t++) {
-                rmsnorm(s.xb, 0, s.blockX, t * dim, weights.outputNorm(), dim, config.rmsEpsilon());
+        float[] normed = new float[dim];
+        run(s, tokens, 0, tokens.length, 0, b -> {
+            for (int t = 0; t < b.size; t++) {
+                rmsnorm(normed, 0, b.x, t * dim, weights.outputNorm(), dim, config.rmsEpsilon());
                 for (int i = 0; i < dim; i++) {
-                    sum[i] += s.xb[i];
+                    sum[i] += normed[i];
                 }
             }
         });
@@ -216,13 +212,16 @@ public final class LlamaModel implements AutoCloseable {
         return embedding;
     }
 
-    /** What runs after each block's layers, while its final hidden states are in {@code blockX}. */
-    private interface BlockEnd {
-        void accept(int start, int n);
+    /** What runs after each prefill pass, while its final hidden states are in the batch's {@code x}. */
+    private interface PassEnd {
+        void accept(Batch b);
     }
 
-    /** The blocks of {@link #ingest}; returns the last token's row of the final block. */
-    private int run(InferenceState s, int[] tokens, int from, int to, int startPosition, BlockEnd end) {
+    /**
+     * The passes of {@link #ingest}: the logits of the last token are asked for when {@code end}
+     * is null, for the caller to read from the batch.
+     */
+    private void run(InferenceState s, int[] tokens, int from, int to, int startPosition, PassEnd end) {
         if (from < 0 || to > tokens.length || from >= to) {
             throw new IllegalArgumentException("tokens [" + from + ", " + to + ") of " + tokens.length
                     + ": give at least one token");
@@ -231,138 +230,155 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("start position " + startPosition + " leaves a gap after the "
                     + s.length + " cached positions");
         }
-        s.kv.ensure(startPosition + to - from);
-        int count = 0;
-        for (int i = from; i < to; i += count) {
-            count = Math.min(InferenceState.BLOCK, to - i);
-            int start = startPosition + i - from;
-            block(s, tokens, i, count, start);
+        s.ensure(startPosition + to - from);
+        Batch b = s.batch;
+        for (int i = from; i < to; ) {
+            b.clear();
+            for (int last = Math.min(to, i + Batch.PREFILL_ROWS); i < last; i++) {
+                int position = startPosition + i - from;
+                b.add(s.kv, tokens[i], position, end == null && i == to - 1);
+                s.tokens[position] = tokens[i];
+            }
+            s.length = startPosition + i - from;
+            prefill(b);
             if (end != null) {
-                end.accept(start, count);
-            }
-        }
-        return count - 1;
-    }
-
-    /** One block of {@code n} tokens from {@code tokens[from]} at positions {@code start..}. */
-    private void block(InferenceState s, int[] tokens, int from, int n, int start) {
-        LlamaConfig c = config;
-        int dim = c.embeddingLength();
-        int half = s.ropeCos.length;
-        float eps = c.rmsEpsilon();
-        System.arraycopy(tokens, from, s.tokens, start, n);
-        s.length = start + n;
-        s.position = start + n - 1;
-        for (int t = 0; t < n; t++) {
-            weights.tokenEmbedding().dequantizeRow(tokens[from + t], s.blockX, t * dim);
-            rotation(start + t, s.blockRopeCos, s.blockRopeSin, t * half);
-        }
-        s.blockStart = start;
-        s.blockTokens = n;
-
-        for (int l = 0; l < c.blockCount(); l++) {
-            LlamaWeights.Layer w = weights.layers()[l];
-            for (int t = 0; t < n; t++) {
-                rmsnorm(s.blockXb, t * dim, s.blockX, t * dim, w.attentionNorm(), dim, eps);
-            }
-            s.matmulBlock(w.wq(), s.blockXb, n, s.blockQ);
-            s.matmulBlock(w.wk(), s.blockXb, n, s.blockK);
-            s.matmulBlock(w.wv(), s.blockXb, n, s.blockV);
-            for (int t = 0; t < n; t++) {
-                int position = start + t;
-                rotate(s.blockQ, t * c.queryDim(), c.headCount(), s.blockRopeCos, s.blockRopeSin, t * half);
-                rotate(s.blockK, t * c.keyDim(), c.headCountKv(), s.blockRopeCos, s.blockRopeSin, t * half);
-                System.arraycopy(s.blockK, t * c.keyDim(), s.kv.keyPage(l, position), s.kv.keyOffset(position),
-                        c.keyDim());
-                System.arraycopy(s.blockV, t * c.valueDim(), s.kv.valuePage(l, position), s.kv.valueOffset(position),
-                        c.valueDim());
-            }
-            s.layer = l;
-            s.parallel.run(c.headCount(), s.blockAttention);
-            s.matmulBlock(w.wo(), s.blockHeads, n, s.blockXb);
-            add(s.blockX, 0, s.blockXb, 0, n * dim);
-
-            for (int t = 0; t < n; t++) {
-                rmsnorm(s.blockXb, t * dim, s.blockX, t * dim, w.ffnNorm(), dim, eps);
-            }
-            s.matmulBlock(w.gate(), s.blockXb, n, s.blockHb);
-            s.matmulBlock(w.up(), s.blockXb, n, s.blockHb2);
-            siluMul(s.blockHb, 0, s.blockHb2, 0, n * c.feedForwardLength());
-            s.matmulBlock(w.down(), s.blockHb, n, s.blockXb);
-            add(s.blockX, 0, s.blockXb, 0, n * dim);
-        }
-    }
-
-    /** The logits of the block just run, from position {@code logitsFrom} on, to {@code consumer}. */
-    private void blockLogits(InferenceState s, int start, int n, int logitsFrom, LogitsConsumer consumer) {
-        int first = Math.max(0, logitsFrom - start);
-        if (first >= n) {
-            return;
-        }
-        int dim = config.embeddingLength();
-        float eps = config.rmsEpsilon();
-        int vocabulary = config.vocabularySize();
-        if (s.blockLogits == null) {
-            s.blockLogits = new float[InferenceState.BLOCK * vocabulary];
-        }
-        for (int t = first; t < n; t++) {
-            rmsnorm(s.blockXb, (t - first) * dim, s.blockX, t * dim, weights.outputNorm(), dim, eps);
-        }
-        s.matmulBlock(weights.output(), s.blockXb, n - first, s.blockLogits);
-        for (int t = first; t < n; t++) {
-            System.arraycopy(s.blockLogits, (t - first) * vocabulary, s.logits, 0, vocabulary);
-            consumer.accept(start + t, s.logits);
-        }
-    }
-
-    /** Attention of query heads [from, to) of the token run last by {@link #forward}. */
-    private void attend(InferenceState s, int from, int to) {
-        int headSize = config.headSize();
-        int valueSize = config.valueHeadSize();
-        for (int h = from; h < to; h++) {
-            attendHead(s, s.position, h, s.q, h * headSize, s.heads, h * valueSize);
-        }
-    }
-
-    /** Attention of query heads [from, to) for every token of the block {@link #ingest} runs. */
-    private void attendBlock(InferenceState s, int from, int to) {
-        int headSize = config.headSize();
-        int valueSize = config.valueHeadSize();
-        int queryDim = config.queryDim();
-        int headsDim = config.headCount() * valueSize;
-        for (int h = from; h < to; h++) {
-            for (int t = 0; t < s.blockTokens; t++) {
-                attendHead(s, s.blockStart + t, h, s.blockQ, t * queryDim + h * headSize,
-                        s.blockHeads, t * headsDim + h * valueSize);
+                end.accept(b);
             }
         }
     }
 
     /**
-     * Scaled dot-product attention of query head {@code h} of the token at {@code pos} (its query
-     * at {@code q[qOffset..]}, its output to {@code out[outOffset..]}) over the cached positions
-     * this one may see: all earlier ones, or the last {@code slidingWindow} of them (itself included).
+     * The forward pass through every layer of each row of {@code b}, leaving the final hidden
+     * states in {@code b.x}; {@code blocked} picks the matrix kernel (see {@link Batch#matmul}).
      */
-    private void attendHead(InferenceState s, int pos, int h, float[] q, int qOffset, float[] out, int outOffset) {
+    private void layers(Batch b, boolean blocked) {
         LlamaConfig c = config;
-        int l = s.layer;
-        int start = c.slidingWindow() > 0 ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
-        int span = pos - start + 1;
+        int n = b.size;
+        int dim = c.embeddingLength();
+        int half = ropeFrequencies.length;
+        float eps = c.rmsEpsilon();
+        for (int t = 0; t < n; t++) {
+            weights.tokenEmbedding().dequantizeRow(b.tokens[t], b.x, t * dim);
+            rotation(b.positions[t], b.ropeCos, b.ropeSin, t * half);
+        }
+
+        for (int l = 0; l < c.blockCount(); l++) {
+            LlamaWeights.Layer w = weights.layers()[l];
+
+            // attention: q, k, v of each row; k and v go into the row's cache at its position
+            for (int t = 0; t < n; t++) {
+                rmsnorm(b.xb, t * dim, b.x, t * dim, w.attentionNorm(), dim, eps);
+            }
+            b.matmul(w.wq(), b.xb, n, b.q, blocked);
+            b.matmul(w.wk(), b.xb, n, b.k, blocked);
+            b.matmul(w.wv(), b.xb, n, b.v, blocked);
+            for (int t = 0; t < n; t++) {
+                KVCache kv = b.caches[t];
+                int position = b.positions[t];
+                rotate(b.q, t * c.queryDim(), c.headCount(), b.ropeCos, b.ropeSin, t * half);
+                rotate(b.k, t * c.keyDim(), c.headCountKv(), b.ropeCos, b.ropeSin, t * half);
+                System.arraycopy(b.k, t * c.keyDim(), kv.keys(l, position), kv.keyOffset(position), c.keyDim());
+                System.arraycopy(b.v, t * c.valueDim(), kv.values(l, position), kv.valueOffset(position), c.valueDim());
+            }
+            b.layer = l;
+            long products = 0;
+            for (int t = 0; t < n; t++) {
+                products += b.positions[t] + 1;
+            }
+            if (products * c.headCount() * c.headSize() < PARALLEL_MIN_ATTENTION) {
+                b.attention.run(0, 0, c.headCount() * n);
+            } else {
+                b.parallel.run(c.headCount() * n, b.attention);
+            }
+            b.matmul(w.wo(), b.heads, n, b.xb, blocked);
+            add(b.x, 0, b.xb, 0, n * dim);
+
+            // feed-forward: SwiGLU
+            for (int t = 0; t < n; t++) {
+                rmsnorm(b.xb, t * dim, b.x, t * dim, w.ffnNorm(), dim, eps);
+            }
+            b.matmul(w.gate(), b.xb, n, b.hb, blocked);
+            b.matmul(w.up(), b.xb, n, b.hb2, blocked);
+            siluMul(b.hb, 0, b.hb2, 0, n * c.feedForwardLength());
+            b.matmul(w.down(), b.hb, n, b.xb, blocked);
+            add(b.x, 0, b.xb, 0, n * dim);
+        }
+    }
+
+    /**
+     * The logits of the rows that asked for them, each by the product of its vector alone so that
+     * they do not depend on the other rows: row {@code logitRows[i]} to slot i.
+     */
+    private void logits(Batch b) {
+        if (b.logitCount == 0) {
+            return;
+        }
+        int dim = config.embeddingLength();
+        for (int i = 0; i < b.logitCount; i++) {
+            // Slot i is at or before its row, so normalizing into it overwrites no row still to read.
+            rmsnorm(b.xb, i * dim, b.x, b.logitRows[i] * dim, weights.outputNorm(), dim, config.rmsEpsilon());
+        }
+        b.matmul(weights.output(), b.xb, b.logitCount, b.logits, false);
+    }
+
+    /** The logits of every row of the pass just run, from position {@code logitsFrom} on, to {@code consumer}. */
+    private void blockLogits(Batch b, int logitsFrom, LogitsConsumer consumer) {
+        int first = 0;
+        while (first < b.size && b.positions[first] < logitsFrom) {
+            first++;
+        }
+        if (first == b.size) {
+            return;
+        }
+        int dim = config.embeddingLength();
+        int vocabulary = config.vocabularySize();
+        if (b.blockLogits == null) {
+            b.blockLogits = new float[b.capacity * vocabulary];
+        }
+        for (int t = first; t < b.size; t++) {
+            rmsnorm(b.xb, (t - first) * dim, b.x, t * dim, weights.outputNorm(), dim, config.rmsEpsilon());
+        }
+        b.matmul(weights.output(), b.xb, b.size - first, b.blockLogits, true);
+        float[] logits = new float[vocabulary];
+        for (int t = first; t < b.size; t++) {
+            System.arraycopy(b.blockLogits, (t - first) * vocabulary, logits, 0, vocabulary);
+            consumer.accept(b.positions[t], logits);
+        }
+    }
+
+    /**
+     * Attention for the pairs [from, to) of (query head, row), head-major so that a thread's share
+     * holds whole heads and prompt rows of every length: scaled dot-product attention of the row's
+     * query head over the cached positions it may see, all earlier ones or the last
+     * {@code slidingWindow} of them (itself included).
+     */
+    private void attend(Batch b, int share, int from, int to) {
+        LlamaConfig c = config;
+        int n = b.size;
+        int l = b.layer;
         int headSize = c.headSize();
         int valueSize = c.valueHeadSize();
-        KVCache kv = s.kv;
-        int kvHead = h / c.groupSize();
-        int scores = h * s.attRow;
-        for (int t = start; t <= pos; t++) {
-            float[] keys = kv.keyPage(l, t);
-            int k = kv.keyOffset(t) + kvHead * headSize;
-            s.att[scores + t - start] = dot(q, qOffset, keys, k, headSize) * attentionScale;
-        }
-        softmax(s.att, scores, span);
-        Arrays.fill(out, outOffset, outOffset + valueSize, 0f);
-        for (int t = start; t <= pos; t++) {
-            float[] values = kv.valuePage(l, t);
-            axpy(out, outOffset, s.att[scores + t - start], values, kv.valueOffset(t) + kvHead * valueSize, valueSize);
+        int headsDim = c.headCount() * valueSize;
+        float[] att = b.att[share];
+        for (int i = from; i < to; i++) {
+            int h = i / n;
+            int row = i % n;
+            int pos = b.positions[row];
+            KVCache kv = b.caches[row];
+            int q = row * c.queryDim() + h * headSize;
+            int out = row * headsDim + h * valueSize;
+            int start = c.slidingWindow() > 0 ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
+            int span = pos - start + 1;
+            int kvHead = h / c.groupSize();
+            for (int t = start; t <= pos; t++) {
+                att[t - start] = dot(b.q, q, kv.keys(l, t), kv.keyOffset(t) + kvHead * headSize, headSize)
+                        * attentionScale;
+            }
+            softmax(att, 0, span);
+            Arrays.fill(b.heads, out, out + valueSize, 0f);
+            for (int t = start; t <= pos; t++) {
+                axpy(b.heads, out, att[t - start], kv.values(l, t), kv.valueOffset(t) + kvHead * valueSize, valueSize);
+            }
         }
     }
 
