@@ -299,7 +299,11 @@ public final class LlamaModel implements AutoCloseable {
             }
             b.matmul(w.gate(), b.xb, n, b.hb, blocked);
             b.matmul(w.up(), b.xb, n, b.hb2, blocked);
-            siluMul(b.hb, 0, b.hb2, 0, n * c.feedForwardLength());
+            // Row by row: which elements fall in the vector loop's scalar tail must not depend on the row count.
+            for (int t = 0; t < n; t++) {
+                int f = t * c.feedForwardLength();
+                siluMul(b.hb, f, b.hb2, f, c.feedForwardLength());
+            }
             b.matmul(w.down(), b.hb, n, b.xb, blocked);
             add(b.x, 0, b.xb, 0, n * dim);
         }

@@ -1,0 +1,481 @@
+package eu.souverain.engine.batch;
+
+import eu.souverain.engine.model.Batch;
+import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.KVBlocks;
+import eu.souverain.engine.model.KVCache;
+import eu.souverain.engine.model.LlamaConfig;
+import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.tokenizer.Tokenizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * Continuous batching of one model's generations on one thread of its own. Each step runs one
+ * decode pass for every sequence past its prompt, reading the weights once for all of them, then
+ * up to {@link Settings#prefillTokensPerStep} tokens of the prompts still being read, so that a
+ * long prompt never stalls the others; sequences join and leave between steps.
+ *
+ * <p>The keys and values live in one pool of blocks shared by every sequence, sized by a memory
+ * budget. A sequence is admitted, in arrival order, when one of the {@link Settings#maxSequences}
+ * places is open and the pool can give it the blocks for its prompt and its whole answer (so it
+ * never runs out half-way); its prompt's leading blocks come from the prefix cache where another
+ * prompt computed them (see {@link KVBlockPool}).
+ *
+ * <p>A sequence produces exactly the tokens it would produce alone: each row of a decode pass is
+ * computed as if it were the only one, a prompt leaves the same keys, values and logits however it
+ * is cut in chunks, and each sequence samples with its own sampler.
+ */
+public final class BatchScheduler implements AutoCloseable {
+
+    /**
+     * @param threads worker threads for each pass's matrix products
+     * @param maxSequences sequences generating at once
+     * @param kvCacheBytes the memory of the key/value block pool
+     * @param prefillTokensPerStep prompt tokens read per step, between two decode passes
+     */
+    public record Settings(int threads, int maxSequences, long kvCacheBytes, int prefillTokensPerStep) {
+        public Settings {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1, was " + threads);
+            }
+            if (maxSequences < 1) {
+                throw new IllegalArgumentException("maxSequences must be at least 1, was " + maxSequences);
+            }
+            if (kvCacheBytes < 1) {
+                throw new IllegalArgumentException("the key/value cache needs some memory, was " + kvCacheBytes + " bytes");
+            }
+            if (prefillTokensPerStep < 1) {
+                throw new IllegalArgumentException("prefillTokensPerStep must be at least 1, was " + prefillTokensPerStep);
+            }
+        }
+
+        /** Prompt tokens per step by default: two prefill passes. */
+        public static final int DEFAULT_PREFILL_TOKENS = 2 * Batch.PREFILL_ROWS;
+
+        /** Room for four whole contexts, but no more than 4 GiB. */
+        public static long defaultKvCacheBytes(LlamaConfig config) {
+            long context = KVBlocks.bytesPerBlock(config)
+                    * ((config.contextLength() + KVBlocks.POSITIONS - 1) / KVBlocks.POSITIONS);
+            return Math.min(4 * context, 4L << 30);
+        }
+    }
+
+    /**
+     * What one step did: rows decoded, prompt tokens read, and the sequences still reading their
+     * prompt after it.
+     */
+    public record Step(long number, int decoded, int prefilled, int prefilling) {}
+
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final Settings settings;
+    private final KVBlockPool pool;
+    private final Batch batch;
+    private final int sequenceCapacity;
+    private final Consumer<Step> onStep;
+    private final ConcurrentLinkedQueue<Sequence> incoming = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger incomingCount = new AtomicInteger();
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    // Figures the scheduler's thread publishes after each step, for any thread to read.
+    private volatile int waitingCount;
+    private volatile int runningCount;
+    private volatile int blocksUsed;
+    private volatile int blocksCachedIdle;
+    private volatile long steps;
+    private volatile long promptTokens;
+    private volatile long cachedPromptTokens;
+
+    public BatchScheduler(LlamaModel model, Settings settings) {
+        this(model, settings, null);
+    }
+
+    /** As {@link #BatchScheduler(LlamaModel, Settings)}, telling {@code onStep} (on the scheduler's thread) what each step did. */
+    public BatchScheduler(LlamaModel model, Settings settings, Consumer<Step> onStep) {
+        this.model = model;
+        this.tokenizer = model.tokenizer();
+        this.settings = settings;
+        this.onStep = onStep;
+        LlamaConfig config = model.config();
+        long blocks = settings.kvCacheBytes() / KVBlocks.bytesPerBlock(config);
+        if (blocks < 1) {
+            throw new IllegalArgumentException("a key/value cache of " + settings.kvCacheBytes()
+                    + " bytes holds no block of " + KVBlocks.POSITIONS + " positions of this model ("
+                    + KVBlocks.bytesPerBlock(config) + " bytes)");
+        }
+        this.pool = new KVBlockPool(new KVBlocks(config, (int) Math.min(blocks, Integer.MAX_VALUE / 2)));
+        this.sequenceCapacity = (int) Math.min(config.contextLength(), (long) pool.total() * KVBlocks.POSITIONS);
+        this.batch = model.newBatch(Math.max(settings.maxSequences(), Batch.PREFILL_ROWS), settings.maxSequences(),
+                settings.threads());
+        this.thread = Thread.ofPlatform().name("souverain-batch").start(this::loop);
+    }
+
+    /**
+     * Queues a generation; it starts when there is room for it. Throws IllegalArgumentException if
+     * its prompt can never fit: it must leave a position for the answer within the context length
+     * and the key/value cache.
+     */
+    public Sequence submit(SequenceRequest request) {
+        if (request.prompt().length >= sequenceCapacity) {
+            throw new IllegalArgumentException("the prompt has " + request.prompt().length + " tokens; a sequence holds "
+                    + sequenceCapacity + " tokens, answer included ("
+                    + (sequenceCapacity < model.config().contextLength() ? "the key/value cache's budget"
+                    : "the context length") + ")");
+        }
+        Sequence sequence = new Sequence(this, request, new KVCache(pool.store(), sequenceCapacity),
+                tokenizer.newDecoder(), model.config().vocabularySize());
+        if (closed) {
+            throw new IllegalStateException("the scheduler is closed");
+        }
+        incomingCount.incrementAndGet();
+        incoming.add(sequence);
+        wake();
+        return sequence;
+    }
+
+    /** Positions one sequence may reach, prompt and answer: the context length, or less if the cache is smaller. */
+    public int sequenceCapacity() {
+        return sequenceCapacity;
+    }
+
+    /** Sequences submitted and not yet admitted. */
+    public int waiting() {
+        return waitingCount + incomingCount.get();
+    }
+
+    /** Sequences admitted and not yet finished. */
+    public int running() {
+        return runningCount;
+    }
+
+    public int kvBlocksTotal() {
+        return pool.total();
+    }
+
+    /** Blocks that running sequences hold. */
+    public int kvBlocksUsed() {
+        return blocksUsed;
+    }
+
+    /** Blocks that only the prefix cache holds: they are evicted when the pool needs them. */
+    public int kvBlocksCached() {
+        return blocksCachedIdle;
+    }
+
+    /** Blocks holding nothing. */
+    public int kvBlocksFree() {
+        return pool.total() - blocksUsed - blocksCachedIdle;
+    }
+
+    /** Steps run so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Prompt tokens of every admitted sequence. */
+    public long promptTokens() {
+        return promptTokens;
+    }
+
+    /** Of {@link #promptTokens()}, those the prefix cache held. */
+    public long cachedPromptTokens() {
+        return cachedPromptTokens;
+    }
+
+    /** Stops the scheduler: whatever has not finished ends with a CancellationException. */
+    @Override
+    public void close() {
+        closed = true;
+        wake();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        batch.close();
+    }
+
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    private void loop() {
+        while (!closed) {
+            for (Sequence s; (s = incoming.poll()) != null; ) {
+                incomingCount.decrementAndGet();
+                waiting.add(s);
+            }
+            dropCancelledAndLate();
+            admit();
+            publish();
+            if (running.isEmpty()) {
+                LockSupport.parkNanos(this, IDLE_NANOS);
+                continue;
+            }
+            try {
+                step();
+            } catch (RuntimeException | Error e) {
+                IllegalStateException failure = new IllegalStateException("a batched step failed: " + e, e);
+                for (Sequence s : List.copyOf(running)) {
+                    fail(s, failure);
+                }
+            }
+            publish();
+        }
+        CancellationException shut = new CancellationException("the scheduler is closed");
+        for (Sequence s; (s = incoming.poll()) != null; ) {
+            incomingCount.decrementAndGet();
+            waiting.add(s);
+        }
+        for (Sequence s : List.copyOf(running)) {
+            fail(s, shut);
+        }
+        for (Sequence s : waiting) {
+            s.future().completeExceptionally(shut);
+        }
+        waiting.clear();
+        publish();
+    }
+
+    private void publish() {
+        waitingCount = waiting.size();
+        runningCount = running.size();
+        blocksUsed = pool.used();
+        blocksCachedIdle = pool.cachedIdle();
+    }
+
+    private void dropCancelledAndLate() {
+        long now = System.nanoTime();
+        for (Sequence s : List.copyOf(running)) {
+            if (s.cancelled()) {
+                fail(s, new CancellationException("the generation was cancelled"));
+            } else if (now - s.deadline > 0) {
+                fail(s, late(s));
+            }
+        }
+        waiting.removeIf(s -> {
+            if (s.cancelled()) {
+                s.future().completeExceptionally(new CancellationException("the generation was cancelled"));
+                return true;
+            }
+            if (now - s.deadline > 0) {
+                s.future().completeExceptionally(late(s));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private static TimeoutException late(Sequence s) {
+        return new TimeoutException("the generation ran past its timeout of " + s.request.timeout().toMillis() + " ms");
+    }
+
+    /** Admits waiting sequences in arrival order while there are places and blocks. */
+    private void admit() {
+        while (!waiting.isEmpty() && running.size() < settings.maxSequences()) {
+            Sequence s = waiting.peek();
+            int[] prompt = s.request.prompt();
+            long positions = Math.min(Math.max(prompt.length, (long) prompt.length + s.request.maxTokens() - 1),
+                    sequenceCapacity);
+            int blocks = (int) ((positions + KVBlocks.POSITIONS - 1) / KVBlocks.POSITIONS);
+            // The last prompt token always runs, for the logits of the first answer token.
+            int cached = pool.allocate(s.cache, prompt, prompt.length - 1, blocks);
+            if (cached < 0) {
+                return;
+            }
+            waiting.poll();
+            s.cached = cached;
+            s.computed = cached;
+            s.registeredHash = KVBlockPool.root();
+            s.prefilling = true;
+            s.admitted = System.nanoTime();
+            running.add(s);
+            promptTokens += prompt.length;
+            cachedPromptTokens += cached;
+        }
+    }
+
+    private void step() {
+        int decoded = decode();
+        int prefilled = prefill();
+        steps++;
+        if (onStep != null) {
+            int prefilling = 0;
+            for (Sequence s : running) {
+                prefilling += s.prefilling ? 1 : 0;
+            }
+            onStep.accept(new Step(steps, decoded, prefilled, prefilling));
+        }
+    }
+
+    /** One decode pass over every sequence past its prompt; returns how many there were. */
+    private int decode() {
+        batch.clear();
+        List<Sequence> rows = new ArrayList<>();
+        for (Sequence s : running) {
+            if (!s.prefilling) {
+                batch.add(s.cache, s.pendingToken, s.position, true);
+                rows.add(s);
+            }
+        }
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        model.decode(batch);
+        for (int i = 0; i < rows.size(); i++) {
+            Sequence s = rows.get(i);
+            batch.logits(i, s.logits);
+            next(s);
+        }
+        return rows.size();
+    }
+
+    /** A chunk of a prompt in a prefill pass: rows for positions [from, to) of {@code s}; {@code slot} if its last row's logits are asked for. */
+    private record Chunk(Sequence s, int to, int slot) {}
+
+    /** Prefill passes over up to the step's budget of prompt tokens, oldest sequence first; returns the tokens read. */
+    private int prefill() {
+        int budget = settings.prefillTokensPerStep();
+        batch.clear();
+        List<Chunk> chunks = new ArrayList<>();
+        for (Sequence s : List.copyOf(running)) {
+            int[] prompt = s.request.prompt();
+            int from = s.computed;
+            while (s.prefilling && from < prompt.length && budget > 0) {
+                if (batch.size() == Batch.PREFILL_ROWS) {
+                    runPrefill(chunks);
+                }
+                int to = from + Math.min(Math.min(prompt.length - from, budget), Batch.PREFILL_ROWS - batch.size());
+                int slot = -1;
+                for (int p = from; p < to; p++) {
+                    int row = batch.add(s.cache, prompt[p], p, p == prompt.length - 1);
+                    slot = Math.max(slot, row);
+                }
+                chunks.add(new Chunk(s, to, slot));
+                budget -= to - from;
+                from = to;
+            }
+        }
+        if (batch.size() > 0) {
+            runPrefill(chunks);
+        }
+        return settings.prefillTokensPerStep() - budget;
+    }
+
+    private void runPrefill(List<Chunk> chunks) {
+        model.prefill(batch);
+        for (Chunk c : chunks) {
+            Sequence s = c.s();
+            s.computed = c.to();
+            offerToPrefixCache(s);
+            if (c.slot() >= 0) {
+                batch.logits(c.slot(), s.logits);
+                promptRead(s);
+            }
+        }
+        batch.clear();
+        chunks.clear();
+    }
+
+    /** Registers the prompt blocks whose keys and values are now computed, and the prompt's last part once it is. */
+    private void offerToPrefixCache(Sequence s) {
+        int[] prompt = s.request.prompt();
+        while ((s.registeredBlocks + 1) * KVBlocks.POSITIONS <= s.computed) {
+            s.registeredHash = pool.register(s.cache, s.registeredBlocks, prompt, KVBlocks.POSITIONS, s.registeredHash);
+            s.registeredBlocks++;
+        }
+        int rest = s.computed - s.registeredBlocks * KVBlocks.POSITIONS;
+        if (s.computed == prompt.length && rest > 0) {
+            pool.register(s.cache, s.registeredBlocks, prompt, rest, s.registeredHash);
+        }
+    }
+
+    /** The prompt is in the cache and its last logits in the sequence: sample the first token, as Generator does. */
+    private void promptRead(Sequence s) {
+        s.prefilling = false;
+        s.promptDone = System.nanoTime();
+        for (int token : s.request.prompt()) {
+            s.request.sampler().accept(token);
+            s.decoder.next(token);  // so the first generated piece is decoded as a continuation
+        }
+        next(s);
+    }
+
+    /** Samples the next token from the sequence's logits, passes on its text, and ends the sequence or queues the token. */
+    private void next(Sequence s) {
+        try {
+            if (s.request.maxTokens() == 0) {
+                finish(s, Generator.Finish.LENGTH);
+                return;
+            }
+            int token = s.request.sampler().sample(s.logits);
+            s.request.sampler().accept(token);
+            s.generated++;
+            if (tokenizer.isEndOfGeneration(token)) {
+                finish(s, Generator.Finish.STOP);
+                return;
+            }
+            emit(s, s.stopMatcher.feed(s.decoder.next(token)));
+            if (s.stopMatcher.stopped()) {
+                finish(s, Generator.Finish.STOP);
+                return;
+            }
+            if (s.generated == s.request.maxTokens()) {
+                finish(s, Generator.Finish.LENGTH);
+                return;
+            }
+            int position = s.request.prompt().length + s.generated - 1;
+            if (position == s.cache.capacity()) {
+                finish(s, Generator.Finish.MODEL_LENGTH);
+                return;
+            }
+            s.pendingToken = token;
+            s.position = position;
+        } catch (RuntimeException e) {
+            fail(s, e);
+        }
+    }
+
+    private void finish(Sequence s, Generator.Finish finish) {
+        if (!s.stopMatcher.stopped()) {
+            emit(s, s.stopMatcher.feed(s.decoder.flush()));
+            emit(s, s.stopMatcher.flush());
+        }
+        long now = System.nanoTime();
+        release(s);
+        s.future().complete(new Generator.Result(s.request.prompt().length, s.cached, s.generated, finish,
+                s.promptDone - s.admitted, now - s.promptDone));
+    }
+
+    private void fail(Sequence s, Throwable reason) {
+        release(s);
+        s.future().completeExceptionally(reason);
+    }
+
+    /** Frees the sequence's place and blocks, and publishes the figures before its result completes. */
+    private void release(Sequence s) {
+        running.remove(s);
+        pool.release(s.cache);
+        publish();
+    }
+
+    private static void emit(Sequence s, String text) {
+        if (!text.isEmpty()) {
+            s.request.onText().accept(text);
+        }
+    }
+}
