@@ -6,6 +6,7 @@ import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
 import eu.souverain.server.gateway.ModelInfo;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -17,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The server's metrics, in Prometheus' text format at GET /metrics: requests by route and status,
  * and per model the tokens read and written, the latencies a client feels (time to the first
- * piece of text, queueing included, and between pieces) and how busy the model is.
+ * piece of text, queueing included, and between pieces) and how busy the model is: its queue, its
+ * running sequences, its key/value cache's blocks and the prompt tokens its prefix cache saved.
  */
 final class ApiMetrics {
 
@@ -39,6 +41,17 @@ final class ApiMetrics {
                     .description("requests waiting for the model").tag("model", id).register(registry);
             Gauge.builder("souverain_active_sequences", () -> backend.load(id).running())
                     .description("sequences the model is generating").tag("model", id).register(registry);
+            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksUsed())
+                    .description("key/value cache blocks: held by sequences (used), held only by the prefix cache "
+                            + "(cached), empty (free)").tag("model", id).tag("state", "used").register(registry);
+            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksCached())
+                    .tag("model", id).tag("state", "cached").register(registry);
+            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksFree())
+                    .tag("model", id).tag("state", "free").register(registry);
+            FunctionCounter.builder("souverain_prefix_cache_hit_tokens", backend,
+                            b -> b.load(id).cachedPromptTokens())
+                    .description("prompt tokens whose keys and values came from the prefix cache")
+                    .tag("model", id).register(registry);
         }
     }
 

@@ -43,8 +43,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--context"}, paramLabel = "N", description = "Context length in tokens (default: each model's own).")
     int context;
 
-    @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait per model before 429 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--queue", paramLabel = "N", description = "Sequences (one per choice) that may wait per model before 429 (default: ${DEFAULT-VALUE}).")
     int queue = 16;
+
+    @Option(names = "--max-sequences", paramLabel = "N",
+            description = "Sequences each model generates at once, advanced together in one batched step (default: ${DEFAULT-VALUE}).")
+    int maxSequences = 8;
+
+    @Option(names = "--kv-cache-mb", paramLabel = "MB",
+            description = "Memory of each model's key/value cache, shared by its sequences and its prefix cache; "
+                    + "a request waits until its prompt and answer fit (default: room for four whole contexts, at most 4096).")
+    long kvCacheMb;
+
+    @Option(names = "--request-timeout", paramLabel = "SECONDS",
+            description = "How long a generation may take, waiting included, before it ends with an error; 0 for no limit (default: ${DEFAULT-VALUE}).")
+    long requestTimeout = 600;
 
     @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ApiServer.Settings.DEFAULT_MAX_BODY_BYTES;
@@ -60,6 +73,14 @@ final class ServeCommand implements Callable<Integer> {
         if (context < 0) {
             throw new IllegalArgumentException("--context must not be negative, was " + context);
         }
+        if (kvCacheMb < 0) {
+            throw new IllegalArgumentException("--kv-cache-mb must not be negative, was " + kvCacheMb);
+        }
+        if (requestTimeout < 0) {
+            throw new IllegalArgumentException("--request-timeout must not be negative, was " + requestTimeout);
+        }
+        LocalBackend.Settings serving = new LocalBackend.Settings(context, threadCount, queue, maxSequences, kvCacheMb,
+                requestTimeout == 0 ? null : Duration.ofSeconds(requestTimeout));
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
@@ -71,7 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            server.serve(LocalBackend.load(files, context, threadCount, queue));
+            server.serve(LocalBackend.load(files, serving));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

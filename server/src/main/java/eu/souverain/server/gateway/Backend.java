@@ -23,9 +23,9 @@ public interface Backend extends AutoCloseable {
     Generation start(ChatRequest request);
 
     /**
-     * Embeds each input (see {@link eu.souverain.engine.model.LlamaModel#embed}) in the model's
-     * turn with generations, and waits for the vectors; throws {@link BackendException} when it
-     * cannot (an input longer than the context, a full queue, a shutdown).
+     * Embeds each input (see {@link eu.souverain.engine.model.LlamaModel#embed}) and waits for the
+     * vectors; throws {@link BackendException} when it cannot (an input longer than the context,
+     * a shutdown).
      */
     Embeddings embed(EmbeddingRequest request);
 

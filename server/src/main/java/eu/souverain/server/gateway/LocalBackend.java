@@ -1,5 +1,6 @@
 package eu.souverain.server.gateway;
 
+import eu.souverain.engine.batch.BatchScheduler;
 import eu.souverain.engine.model.LlamaModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,19 +23,44 @@ public final class LocalBackend implements Backend {
     }
 
     /**
-     * Loads every model (name to GGUF file) with {@code contextLength} (0: each model's own),
-     * {@code threads} for each forward pass and room for {@code queueCapacity} waiting requests per model.
+     * How the local engine serves each model.
+     *
+     * @param contextLength tokens of context, 0 for each model's own
+     * @param threads threads for each forward pass
+     * @param queueCapacity sequences that may wait per model before requests are refused
+     * @param maxSequences sequences each model generates at once, batched in one step
+     * @param kvCacheMegabytes memory of each model's key/value cache, 0 for room for four whole contexts (at most 4 GiB)
+     * @param requestTimeout how long a generation may take, null for no limit
      */
-    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity)
-            throws IOException {
+    public record Settings(int contextLength, int threads, int queueCapacity, int maxSequences, long kvCacheMegabytes,
+                           Duration requestTimeout) {
+        public Settings {
+            if (contextLength < 0) {
+                throw new IllegalArgumentException("the context length must not be negative, was " + contextLength);
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1, was " + threads);
+            }
+            if (queueCapacity < 1) {
+                throw new IllegalArgumentException("the queue must hold at least 1 request, was " + queueCapacity);
+            }
+            if (maxSequences < 1) {
+                throw new IllegalArgumentException("at least 1 sequence must run at once, was " + maxSequences);
+            }
+            if (kvCacheMegabytes < 0) {
+                throw new IllegalArgumentException("the key/value cache's size must not be negative, was "
+                        + kvCacheMegabytes + " MB");
+            }
+            if (requestTimeout != null && (requestTimeout.isNegative() || requestTimeout.isZero())) {
+                throw new IllegalArgumentException("the request timeout must be positive, was " + requestTimeout);
+            }
+        }
+    }
+
+    /** Loads every model (name to GGUF file) and starts its scheduler. */
+    public static LocalBackend load(Map<String, Path> files, Settings settings) throws IOException {
         if (files.isEmpty()) {
             throw new IllegalArgumentException("no model to serve");
-        }
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, was " + threads);
-        }
-        if (queueCapacity < 1) {
-            throw new IllegalArgumentException("the queue must hold at least 1 request, was " + queueCapacity);
         }
         Map<String, ModelScheduler> schedulers = new LinkedHashMap<>();
         try {
@@ -43,10 +69,20 @@ public final class LocalBackend implements Backend {
                 if (!Files.isRegularFile(path)) {
                     throw new NoSuchFileException(path.toString());
                 }
-                LlamaModel model = LlamaModel.load(path, contextLength);
-                ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
-                        model.config().contextLength(), model.config().embeddingLength());
-                schedulers.put(entry.getKey(), new ModelScheduler(info, model, threads, queueCapacity));
+                LlamaModel model = LlamaModel.load(path, settings.contextLength());
+                try {
+                    ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
+                            model.config().contextLength(), model.config().embeddingLength());
+                    long kvBytes = settings.kvCacheMegabytes() > 0 ? settings.kvCacheMegabytes() << 20
+                            : BatchScheduler.Settings.defaultKvCacheBytes(model.config());
+                    BatchScheduler.Settings batching = new BatchScheduler.Settings(settings.threads(),
+                            settings.maxSequences(), kvBytes, BatchScheduler.Settings.DEFAULT_PREFILL_TOKENS);
+                    schedulers.put(entry.getKey(), new ModelScheduler(info, model, batching, settings.queueCapacity(),
+                            settings.requestTimeout()));
+                } catch (RuntimeException e) {
+                    model.close();
+                    throw e;
+                }
             }
         } catch (IOException | RuntimeException e) {
             LocalBackend loaded = new LocalBackend(schedulers);

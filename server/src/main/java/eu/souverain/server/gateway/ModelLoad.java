@@ -1,4 +1,9 @@
 package eu.souverain.server.gateway;
 
-/** How busy a model is right now: requests waiting for it, and sequences it is generating. */
-public record ModelLoad(int waiting, int running) {}
+/**
+ * How busy a model is right now: sequences waiting for it and sequences it is generating, and
+ * for a model this process runs, its key/value cache's blocks (held by sequences, held only by
+ * the prefix cache, empty) and the prompt tokens the prefix cache has saved so far.
+ */
+public record ModelLoad(int waiting, int running, int kvBlocksUsed, int kvBlocksCached, int kvBlocksFree,
+                        long cachedPromptTokens) {}

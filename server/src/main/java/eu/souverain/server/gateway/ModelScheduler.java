@@ -1,5 +1,8 @@
 package eu.souverain.server.gateway;
 
+import eu.souverain.engine.batch.BatchScheduler;
+import eu.souverain.engine.batch.Sequence;
+import eu.souverain.engine.batch.SequenceRequest;
 import eu.souverain.engine.chat.ChatTemplateException;
 import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.Generator;
@@ -11,31 +14,25 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one model's generations and embeddings one at a time, in arrival order, on one inference state and one
- * platform thread of its own.
+ * Runs one model's requests on the engine's {@link BatchScheduler}: each choice of a request is
+ * one sequence there, batched with every other running one, its prompt's shared prefix taken from
+ * the prefix cache. This class only turns requests into token sequences and the sequences' text
+ * into the events a request's thread drains to its socket, so a slow client never holds up the
+ * model.
  *
- * <p>One state for every request is what makes the prefix cache: the state keeps the tokens it
- * ran, and the next prompt that starts with them (the same system prompt, the next turn of a
- * conversation, the next choice of the same request) skips them. The forward pass is CPU-bound
- * and already spreads each matrix product over the state's worker threads, so it runs on a
- * platform thread that owns the state; the request's virtual thread only waits for the pieces
- * and writes them to its socket, so a slow client never holds up the model.
- *
- * <p>Embeddings take their turn in the same queue on the same state rather than a state of their
- * own: a second state would hold a second key/value cache as large as the context, and would run
- * its matrix products on the same cores as the generation anyway. An embedding overwrites the
- * state's cache, so the next chat prompt reuses only what it shares with the embedded text.
+ * <p>Embeddings run on the request's thread, one at a time, on an inference state of their own:
+ * they never touch the sequences' key/value blocks.
  */
 final class ModelScheduler {
 
@@ -43,26 +40,27 @@ final class ModelScheduler {
 
     private final ModelInfo info;
     private final LlamaModel model;
-    private final InferenceState state;
-    private final Generator generator;
-    private final BlockingQueue<Task> queue;
+    private final BatchScheduler engine;
+    private final int threads;
     private final int queueCapacity;
-    private final Thread thread;
+    private final Duration requestTimeout;
+    /** Requests accepted and not yet complete. */
+    private final Set<Job> jobs = ConcurrentHashMap.newKeySet();
     private boolean accepting = true;
-    private volatile boolean stopped;
-    private volatile Task running;
-    /** Jobs accepted and not yet complete, queued or running. */
-    private final AtomicInteger unfinished = new AtomicInteger();
-    private volatile RuntimeException cutOff;
+    private InferenceState embeddingState;  // created on the first embedding, guarded by itself's lock below
+    private final Object embeddingLock = new Object();
 
-    ModelScheduler(ModelInfo info, LlamaModel model, int threads, int queueCapacity) {
+    /**
+     * @param requestTimeout how long a request's generation may take, null for no limit
+     */
+    ModelScheduler(ModelInfo info, LlamaModel model, BatchScheduler.Settings settings, int queueCapacity,
+                   Duration requestTimeout) {
         this.info = info;
         this.model = model;
-        this.state = model.newState(threads);
-        this.generator = new Generator(model, state);
+        this.threads = settings.threads();
         this.queueCapacity = queueCapacity;
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
-        this.thread = Thread.ofPlatform().name("souverain-model-" + info.id()).start(this::runJobs);
+        this.requestTimeout = requestTimeout;
+        this.engine = new BatchScheduler(model, settings);
     }
 
     ModelInfo info() {
@@ -70,37 +68,53 @@ final class ModelScheduler {
     }
 
     Generation submit(ChatRequest request) {
-        Job job = new Job(request, prompt(request));
-        enqueue(job);
-        return job;
-    }
-
-    /** Embeds the request's inputs in turn with the generations; waits for the vectors. */
-    Embeddings embed(EmbeddingRequest request) {
-        List<int[]> inputs = new ArrayList<>();
-        for (int i = 0; i < request.inputs().size(); i++) {
-            int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
-            if (tokens.length > state.capacity()) {
-                throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
-                        + info.id() + "' holds " + state.capacity() + " tokens");
-            }
-            inputs.add(tokens);
-        }
-        EmbeddingJob job = new EmbeddingJob(inputs);
-        enqueue(job);
-        return job.await();
-    }
-
-    private void enqueue(Task task) {
-        // Under the lock shutdown takes to stop accepting: no task slips in after its last look at the queue.
+        int[] prompt = prompt(request);
+        // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
             if (!accepting) {
                 throw BackendException.unavailable("the server is shutting down");
             }
-            unfinished.incrementAndGet();
-            if (!queue.offer(task)) {
-                unfinished.decrementAndGet();
+            if (engine.waiting() >= queueCapacity) {
                 throw BackendException.busy(info.id(), queueCapacity);
+            }
+            Job job = new Job(request, prompt);
+            jobs.add(job);
+            job.start();
+            return job;
+        }
+    }
+
+    /** Embeds the request's inputs on the request's thread, one request at a time; returns the vectors. */
+    Embeddings embed(EmbeddingRequest request) {
+        List<int[]> inputs = new ArrayList<>();
+        for (int i = 0; i < request.inputs().size(); i++) {
+            int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
+            if (tokens.length > model.config().contextLength()) {
+                throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
+                        + info.id() + "' holds " + model.config().contextLength() + " tokens");
+            }
+            inputs.add(tokens);
+        }
+        synchronized (embeddingLock) {
+            synchronized (this) {
+                if (!accepting) {
+                    throw BackendException.unavailable("the server is shutting down");
+                }
+            }
+            if (embeddingState == null) {
+                embeddingState = model.newState(threads);
+            }
+            try {
+                List<float[]> vectors = new ArrayList<>();
+                int tokens = 0;
+                for (int[] input : inputs) {
+                    vectors.add(model.embed(embeddingState, input));
+                    tokens += input.length;
+                }
+                return new Embeddings(vectors, tokens);
+            } catch (RuntimeException e) {
+                LOG.error("embedding on model {} failed", info.id(), e);
+                throw new IllegalStateException("the embedding failed: " + e, e);
             }
         }
     }
@@ -123,69 +137,43 @@ final class ModelScheduler {
                 yield PromptTokens.chat(model.tokenizer(), parts);
             }
         };
-        if (tokens.length >= state.capacity()) {
+        if (tokens.length == 0) {
+            throw BackendException.invalid("the prompt is empty");
+        }
+        if (tokens.length >= engine.sequenceCapacity()) {
             throw BackendException.invalid("the prompt has " + tokens.length + " tokens; the context of model '"
-                    + info.id() + "' holds " + state.capacity() + " tokens, answer included");
+                    + info.id() + "' holds " + engine.sequenceCapacity() + " tokens, answer included");
         }
         return tokens;
     }
 
     ModelLoad load() {
-        return new ModelLoad(queue.size(), running != null ? 1 : 0);
+        return new ModelLoad(engine.waiting(), engine.running(), engine.kvBlocksUsed(), engine.kvBlocksCached(),
+                engine.kvBlocksFree(), engine.cachedPromptTokens());
     }
 
-    private void runJobs() {
-        while (!stopped) {
-            Task job;
-            try {
-                job = queue.poll(100, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (job != null) {
-                running = job;
-                // Read after publishing the job, so that shutdown either sees it running or is seen here.
-                if (cutOff != null) {
-                    job.cancel(cutOff);
-                }
-                job.run();
-                running = null;
-                unfinished.decrementAndGet();
-            }
-        }
-    }
-
+    /** Stops accepting, lets accepted requests finish for up to {@code grace}, then cuts off the rest. */
     void shutdown(Duration grace) {
         synchronized (this) {
             accepting = false;
         }
         long deadline = System.nanoTime() + grace.toNanos();
-        while (unfinished.get() > 0 && System.nanoTime() < deadline) {
+        while (!jobs.isEmpty() && System.nanoTime() < deadline) {
             sleep(20);
         }
-        BackendException cut = BackendException.unavailable(
-                "the server is shutting down; the generation was cut off");
-        cutOff = cut;
-        for (Task job; (job = queue.poll()) != null; ) {
-            job.fail(cut);
+        BackendException cut = BackendException.unavailable("the server is shutting down; the generation was cut off");
+        for (Job job : jobs) {
+            job.cancel(cut);
         }
-        Task current = running;
-        if (current != null) {
-            current.cancel(cut);
-        }
-        stopped = true;
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        for (Task job; (job = queue.poll()) != null; ) {
-            job.fail(cut);
-        }
+        engine.close();
     }
 
     void close() {
-        state.close();
+        synchronized (embeddingLock) {
+            if (embeddingState != null) {
+                embeddingState.close();
+            }
+        }
         model.close();
     }
 
@@ -197,73 +185,8 @@ final class ModelScheduler {
         }
     }
 
-    /** What the model's thread runs in turn: a generation or an embedding. */
-    private sealed interface Task permits Job, EmbeddingJob {
-        void run();
-
-        /** Ends it at its next step, with {@code reason} for the waiting request. */
-        void cancel(RuntimeException reason);
-
-        /** Ends it before it ran. */
-        void fail(RuntimeException reason);
-    }
-
-    /** Texts to embed; the request's thread waits on {@code result}. */
-    private final class EmbeddingJob implements Task {
-
-        private final List<int[]> inputs;
-        private final CompletableFuture<Embeddings> result = new CompletableFuture<>();
-        private volatile RuntimeException cancelled;
-
-        EmbeddingJob(List<int[]> inputs) {
-            this.inputs = inputs;
-        }
-
-        @Override
-        public void run() {
-            try {
-                List<float[]> vectors = new ArrayList<>();
-                int tokens = 0;
-                for (int[] input : inputs) {
-                    if (cancelled != null) {
-                        result.completeExceptionally(cancelled);
-                        return;
-                    }
-                    vectors.add(model.embed(state, input));
-                    tokens += input.length;
-                }
-                result.complete(new Embeddings(vectors, tokens));
-            } catch (RuntimeException e) {
-                LOG.error("embedding on model {} failed", info.id(), e);
-                result.completeExceptionally(new IllegalStateException("the embedding failed: " + e, e));
-            }
-        }
-
-        @Override
-        public void cancel(RuntimeException reason) {
-            cancelled = reason;
-        }
-
-        @Override
-        public void fail(RuntimeException reason) {
-            result.completeExceptionally(reason);
-        }
-
-        Embeddings await() {
-            try {
-                return result.get();
-            } catch (InterruptedException e) {
-                cancel(BackendException.unavailable("the request was interrupted"));
-                Thread.currentThread().interrupt();
-                throw BackendException.unavailable("interrupted while waiting for the embedding");
-            } catch (ExecutionException e) {
-                throw (RuntimeException) e.getCause();
-            }
-        }
-    }
-
-    /** A queued request; its pieces pass from the model's thread to the request's thread through {@code events}. */
-    private final class Job implements Generation, Task {
+    /** An accepted request: one engine sequence per choice, whose pieces pass to the request's thread through {@code events}. */
+    private final class Job implements Generation {
 
         private sealed interface Event permits Text, Finished, Done, Failed {}
 
@@ -275,32 +198,26 @@ final class ModelScheduler {
 
         private record Failed(RuntimeException error) implements Event {}
 
-        /** Thrown on the model's thread to leave the decoding loop at the next piece. */
-        private static final class Cancelled extends RuntimeException {
-            private static final long serialVersionUID = 1L;
-
-            Cancelled() {
-                super(null, null, false, false);
-            }
-        }
-
         private final ChatRequest request;
         private final int[] prompt;
         private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        private final List<Sequence> sequences = new ArrayList<>();
         private volatile RuntimeException cancelled;
+        // Guarded by this job's lock: sequences end on the engine's thread.
+        private int unfinished;
+        private int cached;
+        private int generated;
+        private boolean over;
 
         Job(ChatRequest request, int[] prompt) {
             this.request = request;
             this.prompt = prompt;
         }
 
-        @Override
-        public void run() {
-            try {
-                int cached = 0;
-                int generated = 0;
+        void start() {
+            synchronized (this) {
+                unfinished = request.choices();
                 for (int choice = 0; choice < request.choices(); choice++) {
-                    checkCancelled();
                     if (request.prompt() instanceof ChatRequest.Conversation c
                             && c.assistantPrefix() != null && !c.assistantPrefix().isEmpty()) {
                         events.add(new Text(choice, c.assistantPrefix()));
@@ -308,40 +225,71 @@ final class ModelScheduler {
                     Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
                             model.config().vocabularySize());
                     int index = choice;
-                    Generator.Result result = generator.generate(prompt, sampler, request.maxTokens(), request.stops(),
-                            text -> {
-                                checkCancelled();
-                                events.add(new Text(index, text));
-                            });
-                    if (choice == 0) {
-                        cached = result.cachedTokens();
+                    Sequence sequence;
+                    try {
+                        sequence = engine.submit(new SequenceRequest(prompt, sampler, request.maxTokens(), request.stops(),
+                                requestTimeout, text -> events.add(new Text(index, text))));
+                    } catch (IllegalStateException e) {
+                        end(BackendException.unavailable("the server is shutting down"));
+                        throw BackendException.unavailable("the server is shutting down");
                     }
-                    generated += result.generatedTokens();
-                    events.add(new Finished(choice, result.finish()));
+                    sequences.add(sequence);
+                    sequence.result().whenComplete((result, error) -> ended(index, result, error));
                 }
+            }
+        }
+
+        private synchronized void ended(int choice, Generator.Result result, Throwable error) {
+            if (over) {
+                return;
+            }
+            if (error != null) {
+                end(failure(error instanceof CompletionException ? error.getCause() : error));
+                return;
+            }
+            if (choice == 0) {
+                cached = result.cachedTokens();
+            }
+            generated += result.generatedTokens();
+            events.add(new Finished(choice, result.finish()));
+            if (--unfinished == 0) {
+                over = true;
                 events.add(new Done(new Completion(prompt.length, cached, generated)));
-            } catch (Cancelled c) {
-                events.add(new Failed(cancelled));
-            } catch (RuntimeException e) {
-                LOG.error("generation on model {} failed", info.id(), e);
-                events.add(new Failed(new IllegalStateException("the generation failed: " + e, e)));
+                jobs.remove(this);
             }
         }
 
-        private void checkCancelled() {
+        private RuntimeException failure(Throwable cause) {
             if (cancelled != null) {
-                throw new Cancelled();
+                return cancelled;
             }
+            if (cause instanceof TimeoutException) {
+                return BackendException.unavailable(cause.getMessage());
+            }
+            if (cause instanceof CancellationException) {
+                return BackendException.unavailable("the generation was cancelled");
+            }
+            LOG.error("generation on model {} failed", info.id(), cause);
+            return new IllegalStateException("the generation failed: " + cause, cause);
         }
 
-        @Override
-        public void cancel(RuntimeException reason) {
+        /** Ends the request with {@code error}, stopping its other choices. */
+        private synchronized void end(RuntimeException error) {
+            if (over) {
+                return;
+            }
+            over = true;
+            events.add(new Failed(error));
+            for (Sequence s : sequences) {
+                s.cancel();
+            }
+            jobs.remove(this);
+        }
+
+        /** Ends it at the engine's next step, with {@code reason} for the waiting request. */
+        void cancel(RuntimeException reason) {
             cancelled = reason;
-        }
-
-        @Override
-        public void fail(RuntimeException reason) {
-            events.add(new Failed(reason));
+            end(reason);
         }
 
         @Override

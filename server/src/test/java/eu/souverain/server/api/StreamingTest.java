@@ -36,8 +36,9 @@ class StreamingTest {
         }
     }
 
+    /** One sequence at a time, so that a second request waits in the queue. */
     private static TestServer server(int queue, Duration grace) throws IOException {
-        return new TestServer(Map.of("slow", model), queue, 1 << 20, grace);
+        return new TestServer(Map.of("slow", model), queue, 1, 1 << 20, grace);
     }
 
     /** Till the context is full: no max_tokens, and greedy so that it never stops early by chance. */

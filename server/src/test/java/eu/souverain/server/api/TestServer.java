@@ -29,8 +29,13 @@ final class TestServer implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     TestServer(Map<String, Path> models, int queue, long maxBody, Duration grace) throws IOException {
+        this(models, queue, 4, maxBody, grace);
+    }
+
+    /** A server whose models each generate up to {@code maxSequences} sequences at once. */
+    TestServer(Map<String, Path> models, int queue, int maxSequences, long maxBody, Duration grace) throws IOException {
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, maxBody, grace));
-        server.serve(LocalBackend.load(models, 0, 1, queue));
+        server.serve(LocalBackend.load(models, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null)));
     }
 
     /** Requests to a server the test started itself; it stays the test's to close. */
