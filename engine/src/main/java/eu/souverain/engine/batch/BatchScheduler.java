@@ -138,11 +138,14 @@ public final class BatchScheduler implements AutoCloseable {
         }
         Sequence sequence = new Sequence(this, request, new KVCache(pool.store(), sequenceCapacity),
                 tokenizer.newDecoder(), model.config().vocabularySize());
-        if (closed) {
-            throw new IllegalStateException("the scheduler is closed");
+        // Under the lock the scheduler's thread takes for its last look at the queue: nothing is left in it.
+        synchronized (incoming) {
+            if (closed) {
+                throw new IllegalStateException("the scheduler is closed");
+            }
+            incomingCount.incrementAndGet();
+            incoming.add(sequence);
         }
-        incomingCount.incrementAndGet();
-        incoming.add(sequence);
         wake();
         return sequence;
     }
@@ -215,13 +218,15 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void loop() {
         while (!closed) {
-            for (Sequence s; (s = incoming.poll()) != null; ) {
-                incomingCount.decrementAndGet();
+            int arrived = 0;
+            for (Sequence s; (s = incoming.poll()) != null; arrived++) {
                 waiting.add(s);
             }
             dropCancelledAndLate();
             admit();
             publish();
+            // Counted as incoming until published as waiting or running, so that waiting() never misses them.
+            incomingCount.addAndGet(-arrived);
             if (running.isEmpty()) {
                 LockSupport.parkNanos(this, IDLE_NANOS);
                 continue;
@@ -237,15 +242,17 @@ public final class BatchScheduler implements AutoCloseable {
             publish();
         }
         CancellationException shut = new CancellationException("the scheduler is closed");
-        for (Sequence s; (s = incoming.poll()) != null; ) {
-            incomingCount.decrementAndGet();
-            waiting.add(s);
+        synchronized (incoming) {
+            for (Sequence s; (s = incoming.poll()) != null; ) {
+                incomingCount.decrementAndGet();
+                waiting.add(s);
+            }
         }
         for (Sequence s : List.copyOf(running)) {
             fail(s, shut);
         }
         for (Sequence s : waiting) {
-            s.future().completeExceptionally(shut);
+            s.result().completeExceptionally(shut);
         }
         waiting.clear();
         publish();
@@ -269,11 +276,11 @@ public final class BatchScheduler implements AutoCloseable {
         }
         waiting.removeIf(s -> {
             if (s.cancelled()) {
-                s.future().completeExceptionally(new CancellationException("the generation was cancelled"));
+                s.result().completeExceptionally(new CancellationException("the generation was cancelled"));
                 return true;
             }
             if (now - s.deadline > 0) {
-                s.future().completeExceptionally(late(s));
+                s.result().completeExceptionally(late(s));
                 return true;
             }
             return false;
@@ -457,13 +464,13 @@ public final class BatchScheduler implements AutoCloseable {
         }
         long now = System.nanoTime();
         release(s);
-        s.future().complete(new Generator.Result(s.request.prompt().length, s.cached, s.generated, finish,
+        s.result().complete(new Generator.Result(s.request.prompt().length, s.cached, s.generated, finish,
                 s.promptDone - s.admitted, now - s.promptDone));
     }
 
     private void fail(Sequence s, Throwable reason) {
         release(s);
-        s.future().completeExceptionally(reason);
+        s.result().completeExceptionally(reason);
     }
 
     /** Frees the sequence's place and blocks, and publishes the figures before its result completes. */

@@ -60,8 +60,4 @@ public final class Sequence {
     boolean cancelled() {
         return cancelled;
     }
-
-    CompletableFuture<Generator.Result> future() {
-        return result;
-    }
 }

@@ -100,15 +100,6 @@ public final class Batch implements AutoCloseable {
         return size;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
-    /** Rows whose logits a pass can compute. */
-    public int logitCapacity() {
-        return logitRows.length;
-    }
-
     /**
      * Adds a row: {@code token} at {@code position} of {@code cache}, whose blocks must already
      * cover that position. Returns the row's logit slot if {@code wantLogits} (the pass leaves its
