@@ -87,4 +87,23 @@ class ServeCommandTest {
         assertThat(exit).isEqualTo(1);
         assertThat(err.toString()).contains("two models are named 'stories260K'");
     }
+
+    @Test
+    void theHelpNamesTheBatchingFlags() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--help"}, new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertThat(exit).isZero();
+        assertThat(out.toString()).contains("--max-sequences=N").contains("--kv-cache-mb=MB")
+                .contains("--request-timeout=SECONDS").contains("(default: 8)").contains("(default: 600)");
+    }
+
+    @Test
+    void aNegativeCacheBudgetIsRefused() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--kv-cache-mb", "-1"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--kv-cache-mb must not be negative");
+    }
 }
