@@ -1,12 +1,12 @@
 package eu.souverain.engine.batch;
 
 import eu.souverain.engine.model.Batch;
+import eu.souverain.engine.model.Decoding;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.KVBlocks;
 import eu.souverain.engine.model.KVCache;
 import eu.souverain.engine.model.LlamaConfig;
 import eu.souverain.engine.model.LlamaModel;
-import eu.souverain.engine.tokenizer.Tokenizer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +78,6 @@ public final class BatchScheduler implements AutoCloseable {
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final LlamaModel model;
-    private final Tokenizer tokenizer;
     private final Settings settings;
     private final KVBlockPool pool;
     private final Batch batch;
@@ -107,7 +106,6 @@ public final class BatchScheduler implements AutoCloseable {
     /** As {@link #BatchScheduler(LlamaModel, Settings)}, telling {@code onStep} (on the scheduler's thread) what each step did. */
     public BatchScheduler(LlamaModel model, Settings settings, Consumer<Step> onStep) {
         this.model = model;
-        this.tokenizer = model.tokenizer();
         this.settings = settings;
         this.onStep = onStep;
         LlamaConfig config = model.config();
@@ -137,7 +135,8 @@ public final class BatchScheduler implements AutoCloseable {
                     : "the context length") + ")");
         }
         Sequence sequence = new Sequence(this, request, new KVCache(pool.store(), sequenceCapacity),
-                tokenizer.newDecoder(), model.config().vocabularySize());
+                new Decoding(model.tokenizer(), request.sampler(), request.maxTokens(), request.stops(), sequenceCapacity,
+                        request.onText()), model.config().vocabularySize());
         // Under the lock the scheduler's thread takes for its last look at the queue: nothing is left in it.
         synchronized (incoming) {
             if (closed) {
@@ -335,7 +334,7 @@ public final class BatchScheduler implements AutoCloseable {
         List<Sequence> rows = new ArrayList<>();
         for (Sequence s : running) {
             if (!s.prefilling) {
-                batch.add(s.cache, s.pendingToken, s.position, true);
+                batch.add(s.cache, s.decoding.token(), s.decoding.position(), true);
                 rows.add(s);
             }
         }
@@ -411,61 +410,29 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** The prompt is in the cache and its last logits in the sequence: sample the first token, as Generator does. */
+    /** The prompt is in the cache and its last logits in the sequence: on to the first token. */
     private void promptRead(Sequence s) {
         s.prefilling = false;
         s.promptDone = System.nanoTime();
-        for (int token : s.request.prompt()) {
-            s.request.sampler().accept(token);
-            s.decoder.next(token);  // so the first generated piece is decoded as a continuation
-        }
+        s.decoding.prompt(s.request.prompt());
         next(s);
     }
 
-    /** Samples the next token from the sequence's logits, passes on its text, and ends the sequence or queues the token. */
+    /** Samples the next token from the sequence's logits: the sequence ends, or the token runs in the next decode step. */
     private void next(Sequence s) {
+        Generator.Finish finish;
         try {
-            if (s.request.maxTokens() == 0) {
-                finish(s, Generator.Finish.LENGTH);
-                return;
-            }
-            int token = s.request.sampler().sample(s.logits);
-            s.request.sampler().accept(token);
-            s.generated++;
-            if (tokenizer.isEndOfGeneration(token)) {
-                finish(s, Generator.Finish.STOP);
-                return;
-            }
-            emit(s, s.stopMatcher.feed(s.decoder.next(token)));
-            if (s.stopMatcher.stopped()) {
-                finish(s, Generator.Finish.STOP);
-                return;
-            }
-            if (s.generated == s.request.maxTokens()) {
-                finish(s, Generator.Finish.LENGTH);
-                return;
-            }
-            int position = s.request.prompt().length + s.generated - 1;
-            if (position == s.cache.capacity()) {
-                finish(s, Generator.Finish.MODEL_LENGTH);
-                return;
-            }
-            s.pendingToken = token;
-            s.position = position;
+            finish = s.decoding.next(s.logits);
         } catch (RuntimeException e) {
             fail(s, e);
+            return;
         }
-    }
-
-    private void finish(Sequence s, Generator.Finish finish) {
-        if (!s.stopMatcher.stopped()) {
-            emit(s, s.stopMatcher.feed(s.decoder.flush()));
-            emit(s, s.stopMatcher.flush());
+        if (finish != null) {
+            long now = System.nanoTime();
+            release(s);
+            s.result().complete(new Generator.Result(s.request.prompt().length, s.cached, s.decoding.generated(), finish,
+                    s.promptDone - s.admitted, now - s.promptDone));
         }
-        long now = System.nanoTime();
-        release(s);
-        s.result().complete(new Generator.Result(s.request.prompt().length, s.cached, s.generated, finish,
-                s.promptDone - s.admitted, now - s.promptDone));
     }
 
     private void fail(Sequence s, Throwable reason) {
@@ -478,11 +445,5 @@ public final class BatchScheduler implements AutoCloseable {
         running.remove(s);
         pool.release(s.cache);
         publish();
-    }
-
-    private static void emit(Sequence s, String text) {
-        if (!text.isEmpty()) {
-            s.request.onText().accept(text);
-        }
     }
 }

@@ -1,9 +1,8 @@
 package eu.souverain.engine.batch;
 
+import eu.souverain.engine.model.Decoding;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.KVCache;
-import eu.souverain.engine.sample.StopMatcher;
-import eu.souverain.engine.tokenizer.TokenDecoder;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,25 +22,20 @@ public final class Sequence {
     // From here on, only the scheduler's thread reads and writes.
     final KVCache cache;
     final float[] logits;
-    final TokenDecoder decoder;
-    final StopMatcher stopMatcher;
+    final Decoding decoding;
     int cached;            // prompt tokens whose keys and values came from the prefix cache
     int computed;          // prompt positions whose keys and values are in the cache
     int registeredBlocks;  // leading prompt blocks offered to the prefix cache
     long registeredHash;   // the hash of the last of them
     boolean prefilling;
-    int pendingToken;      // the last sampled token, which the next decode step runs
-    int position;          // ... at this position
-    int generated;
     long admitted;
     long promptDone;
 
-    Sequence(BatchScheduler scheduler, SequenceRequest request, KVCache cache, TokenDecoder decoder, int vocabulary) {
+    Sequence(BatchScheduler scheduler, SequenceRequest request, KVCache cache, Decoding decoding, int vocabulary) {
         this.scheduler = scheduler;
         this.request = request;
         this.cache = cache;
-        this.decoder = decoder;
-        this.stopMatcher = new StopMatcher(request.stops());
+        this.decoding = decoding;
         this.logits = new float[vocabulary];
         long now = System.nanoTime();
         this.deadline = request.timeout() == null ? Long.MAX_VALUE : now + request.timeout().toNanos();

@@ -1,9 +1,6 @@
 package eu.souverain.engine.model;
 
 import eu.souverain.engine.sample.Sampler;
-import eu.souverain.engine.sample.StopMatcher;
-import eu.souverain.engine.tokenizer.TokenDecoder;
-import eu.souverain.engine.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -51,54 +48,19 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt has " + prompt.length
                     + " tokens; the context holds " + state.capacity());
         }
-        Tokenizer tokenizer = model.tokenizer();
-        TokenDecoder decoder = tokenizer.newDecoder();
-        StopMatcher stopMatcher = new StopMatcher(stops);
+        Decoding decoding = new Decoding(model.tokenizer(), sampler, maxTokens, stops, state.capacity(), onText);
         long start = System.nanoTime();
         // Reuse what the state already ran; the last prompt token always runs again for its logits.
         int cached = Math.min(state.cachedPrefix(prompt), prompt.length - 1);
         float[] logits = model.ingest(state, prompt, cached, prompt.length, cached);
-        for (int token : prompt) {
-            sampler.accept(token);
-            decoder.next(token);  // so the first generated piece is decoded as a continuation
-        }
+        decoding.prompt(prompt);
         long promptDone = System.nanoTime();
 
-        int position = prompt.length;
-        int generated = 0;
-        Finish finish = Finish.LENGTH;
-        while (generated < maxTokens) {
-            int token = sampler.sample(logits);
-            sampler.accept(token);
-            generated++;
-            if (tokenizer.isEndOfGeneration(token)) {
-                finish = Finish.STOP;
-                break;
-            }
-            emit(onText, stopMatcher.feed(decoder.next(token)));
-            if (stopMatcher.stopped()) {
-                finish = Finish.STOP;
-                break;
-            }
-            if (generated == maxTokens) {
-                break;
-            }
-            if (position == state.capacity()) {
-                finish = Finish.MODEL_LENGTH;
-                break;
-            }
-            logits = model.forward(state, token, position++);
+        Finish finish;
+        while ((finish = decoding.next(logits)) == null) {
+            logits = model.forward(state, decoding.token(), decoding.position());
         }
-        if (!stopMatcher.stopped()) {
-            emit(onText, stopMatcher.feed(decoder.flush()));
-            emit(onText, stopMatcher.flush());
-        }
-        return new Result(prompt.length, cached, generated, finish, promptDone - start, System.nanoTime() - promptDone);
-    }
-
-    private static void emit(Consumer<String> onText, String text) {
-        if (!text.isEmpty()) {
-            onText.accept(text);
-        }
+        return new Result(prompt.length, cached, decoding.generated(), finish, promptDone - start,
+                System.nanoTime() - promptDone);
     }
 }

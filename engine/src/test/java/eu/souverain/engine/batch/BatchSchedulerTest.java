@@ -326,4 +326,28 @@ class BatchSchedulerTest {
         assertThatThrownBy(() -> submit(scheduler, stories, prompt(stories, "Mom said"), 1, 5))
                 .isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void stopStringsAndTheTokenBudgetEndASequenceAsTheyEndItAlone() throws Exception {
+        int[] prompt = prompt(stories, TEXTS[0]);
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 4 << 20, 64))) {
+            for (int maxTokens : new int[] {0, 1, 6, 300}) {
+                for (List<String> stops : List.of(List.<String>of(), List.of(" the", "."))) {
+                    StringBuilder batched = new StringBuilder();
+                    Generator.Result inBatch = scheduler.submit(new SequenceRequest(prompt, sampler(stories, 9), maxTokens,
+                            stops, null, batched::append)).result().get(60, TimeUnit.SECONDS);
+                    StringBuilder solo = new StringBuilder();
+                    Generator.Result alone;
+                    try (InferenceState state = stories.newState(1)) {
+                        alone = new Generator(stories, state).generate(prompt, sampler(stories, 9), maxTokens, stops,
+                                solo::append);
+                    }
+                    String what = "max " + maxTokens + ", stops " + stops;
+                    assertThat(batched.toString()).as(what).isEqualTo(solo.toString());
+                    assertThat(inBatch.finish()).as(what).isEqualTo(alone.finish());
+                    assertThat(inBatch.generatedTokens()).as(what).isEqualTo(alone.generatedTokens());
+                }
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ final class ModelScheduler {
     /** Requests accepted and not yet complete. */
     private final Set<Job> jobs = ConcurrentHashMap.newKeySet();
     private boolean accepting = true;
-    private InferenceState embeddingState;  // created on the first embedding, guarded by itself's lock below
+    private InferenceState embeddingState;  // created on the first embedding; guarded by embeddingLock
     private final Object embeddingLock = new Object();
 
     /**
