@@ -350,7 +350,10 @@ public final class BatchScheduler implements AutoCloseable {
         return rows.size();
     }
 
-    /** A chunk of a prompt in a prefill pass: rows for positions [from, to) of {@code s}; {@code slot} if its last row's logits are asked for. */
+    /**
+     * A chunk of a prompt in a prefill pass: rows of {@code s} up to position {@code to}; the
+     * logit slot of the prompt's last token if the chunk holds it, otherwise -1.
+     */
     private record Chunk(Sequence s, int to, int slot) {}
 
     /** Prefill passes over up to the step's budget of prompt tokens, oldest sequence first; returns the tokens read. */
