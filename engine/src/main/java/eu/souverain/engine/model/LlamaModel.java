@@ -19,8 +19,10 @@ import java.util.Arrays;
  * A llama-family model: configuration, memory-mapped weights, tokenizer and chat template of one
  * GGUF file, and the forward pass that turns a token at a position into next-token logits.
  *
- * <p>The model itself is immutable and can serve several {@link InferenceState}s; each state is
- * one sequence with its own key/value cache.
+ * <p>The model itself is immutable and can serve several {@link InferenceState}s, each one
+ * sequence with its own key/value cache, and {@link Batch}es, whose rows may belong to many
+ * sequences whose caches share one block store. One forward pass ({@code layers}) serves both:
+ * a decode step multiplies each row's vector alone, a prompt's prefill multiplies blocks of rows.
  */
 public final class LlamaModel implements AutoCloseable {
 
