@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
+import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
 import eu.souverain.server.gateway.ModelInfo;
@@ -31,13 +31,13 @@ final class ApiMetrics {
                 .register(registry).increment();
     }
 
-    /** Gauges of each model's queue and running sequences, read from the backend at each scrape. */
-    void watch(Backend backend) {
-        for (ModelInfo model : backend.models()) {
+    /** Gauges of each model's queue and running sequences, read from its backend at each scrape. */
+    void watch(Backends backends) {
+        for (ModelInfo model : backends.models()) {
             String id = model.id();
-            Gauge.builder("souverain_queue_depth", () -> backend.load(id).waiting())
+            Gauge.builder("souverain_queue_depth", () -> backends.serving(id).load(id).waiting())
                     .description("requests waiting for the model").tag("model", id).register(registry);
-            Gauge.builder("souverain_active_sequences", () -> backend.load(id).running())
+            Gauge.builder("souverain_active_sequences", () -> backends.serving(id).load(id).running())
                     .description("sequences the model is generating").tag("model", id).register(registry);
         }
     }

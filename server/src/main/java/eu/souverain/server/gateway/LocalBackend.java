@@ -15,18 +15,30 @@ import java.util.Map;
 /** The engine in this process: one {@link ModelScheduler} per model. */
 public final class LocalBackend implements Backend {
 
-    private final Map<String, ModelScheduler> schedulers;
+    /** The engine's name among the backends. */
+    public static final String NAME = "local";
 
-    private LocalBackend(Map<String, ModelScheduler> schedulers) {
+    private final Map<String, ModelScheduler> schedulers;
+    private final BackendLocation location;
+
+    private LocalBackend(Map<String, ModelScheduler> schedulers, BackendLocation location) {
         this.schedulers = schedulers;
+        this.location = location;
+    }
+
+    /** As {@link #load(Map, int, int, int, BackendLocation)}, on this host as its locale places it. */
+    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity)
+            throws IOException {
+        return load(files, contextLength, threads, queueCapacity, BackendLocation.thisHost(null, null, null, List.of()));
     }
 
     /**
      * Loads every model (name to GGUF file) with {@code contextLength} (0: each model's own),
-     * {@code threads} for each forward pass and room for {@code queueCapacity} waiting requests per model.
+     * {@code threads} for each forward pass and room for {@code queueCapacity} waiting requests per model,
+     * running at {@code location}.
      */
-    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity)
-            throws IOException {
+    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity,
+                                    BackendLocation location) throws IOException {
         if (files.isEmpty()) {
             throw new IllegalArgumentException("no model to serve");
         }
@@ -49,12 +61,27 @@ public final class LocalBackend implements Backend {
                 schedulers.put(entry.getKey(), new ModelScheduler(info, model, threads, queueCapacity));
             }
         } catch (IOException | RuntimeException e) {
-            LocalBackend loaded = new LocalBackend(schedulers);
+            LocalBackend loaded = new LocalBackend(schedulers, location);
             loaded.shutdown(Duration.ZERO);
             loaded.close();
             throw e;
         }
-        return new LocalBackend(schedulers);
+        return new LocalBackend(schedulers, location);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public BackendLocation location() {
+        return location;
+    }
+
+    @Override
+    public boolean remote() {
+        return false;
     }
 
     @Override
