@@ -144,16 +144,17 @@ public final class BackendsFile {
 
     /** http or https, with a host, and nothing secret or ambiguous in it: no user info, query or fragment. */
     private URI baseUrl(String url, String at) {
+        String lower = url.toLowerCase(Locale.ROOT);
+        if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
+            throw error(at, "'base_url' must start with http:// or https://, got '"
+                    + (url.contains("@") ? "(a URL with credentials)" : url) + "'");
+        }
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw error(at, "'base_url' is not a URL: " + e.getMessage());
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw error(at, "'base_url' must start with http:// or https://, got '"
-                    + (uri.getRawUserInfo() != null ? "(a URL with credentials)" : url) + "'");
+            // The reason alone: the URL itself may hold a secret.
+            throw error(at, "'base_url' is not a URL: " + e.getReason() + " at index " + e.getIndex());
         }
         if (uri.getRawUserInfo() != null) {
             throw error(at, "'base_url' must not carry credentials (user:password@); put the"
