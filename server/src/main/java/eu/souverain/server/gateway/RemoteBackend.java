@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,13 +64,13 @@ public final class RemoteBackend implements Backend {
      *
      * @param baseUrl the URL the protocol's paths (chat/completions, ...) are relative to, such as https://host/v1
      * @param apiKey  sent as a bearer token, or null for none
-     * @param models  the names this server exposes, each mapped to the name the remote knows it by
+     * @param models  the names this server exposes, in the order listed, each mapped to the name the remote knows it by
      * @param timeout how long the remote may take to start answering
      */
     public record Config(String name, Kind kind, URI baseUrl, String apiKey, Map<String, String> models,
                          BackendLocation location, Duration timeout) {
         public Config {
-            models = Map.copyOf(models);
+            models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
         }
     }
 
@@ -86,7 +88,7 @@ public final class RemoteBackend implements Backend {
     public RemoteBackend(Config config) {
         this.config = config;
         long now = Instant.now().getEpochSecond();
-        this.models = config.models().keySet().stream().sorted().map(id -> new ModelInfo(id, now, 0, 0)).toList();
+        this.models = config.models().keySet().stream().map(id -> new ModelInfo(id, now, 0, 0)).toList();
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
