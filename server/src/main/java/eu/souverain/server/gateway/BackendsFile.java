@@ -64,8 +64,9 @@ public final class BackendsFile {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? ""
                     : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-            throw new IllegalArgumentException("backends file " + file + " is not valid JSON: " + e.getOriginalMessage()
-                    + where);
+            // Jackson's note on where an unclosed array began names a redacted source: the line and column say enough.
+            String reason = e.getOriginalMessage().replaceAll(" \\(start marker at \\[Source: [^\\]]*\\]\\)", "");
+            throw new IllegalArgumentException("backends file " + file + " is not valid JSON: " + reason + where);
         }
         if (root == null || !root.isObject()) {
             throw error("", "must be a JSON object with a 'backends' array");

@@ -1,0 +1,40 @@
+package eu.souverain.server.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Nothing leaves the machine but requests to configured backends: the one place in the server's
+ * code that opens an outbound connection is the remote backend, whose client sends only under its
+ * configured base URL (RemoteBackendTest records what it sends). A second place, such as a
+ * telemetry or update check, fails this test.
+ */
+class OutboundConnectionsTest {
+
+    /** The ways Java code opens a connection elsewhere. */
+    private static final Pattern OUTBOUND = Pattern.compile(
+            "HttpClient\\.new|\\.openConnection\\(|\\.openStream\\(|new Socket\\(|SocketChannel\\.open|HttpURLConnection"
+                    + "|DatagramSocket");
+
+    @Test
+    void onlyTheRemoteBackendOpensConnections() throws IOException {
+        List<String> opening;
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            opening = files.filter(f -> f.toString().endsWith(".java")).filter(f -> {
+                try {
+                    return OUTBOUND.matcher(Files.readString(f)).find();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).map(f -> f.getFileName().toString()).toList();
+        }
+        assertThat(opening).containsExactly("RemoteBackend.java");
+    }
+}
