@@ -1,7 +1,8 @@
 package eu.souverain.server.gateway;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -107,11 +108,19 @@ public record BackendLocation(String provider, String operator, String country, 
         }
     }
 
+    /**
+     * The host's name as the system keeps it, read without a name lookup (InetAddress.getLocalHost
+     * may ask a DNS server, and nothing should leave the machine unasked).
+     */
     private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "this host";
+        String name = System.getenv("HOSTNAME");
+        if (name == null || name.isBlank()) {
+            try {
+                name = Files.readString(Path.of("/etc/hostname")).strip();
+            } catch (IOException e) {
+                name = null;
+            }
         }
+        return name == null || name.isBlank() ? "this host" : name;
     }
 }

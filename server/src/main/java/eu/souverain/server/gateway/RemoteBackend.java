@@ -26,8 +26,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -81,8 +79,6 @@ public final class RemoteBackend implements Backend {
     private final List<ModelInfo> models;
     private final HttpClient client;
     private final AtomicInteger running = new AtomicInteger();
-    /** Open response bodies, closed on shutdown to cut their streams off. */
-    private final Set<InputStream> open = ConcurrentHashMap.newKeySet();
     private volatile boolean accepting = true;
 
     public RemoteBackend(Config config) {
@@ -148,7 +144,6 @@ public final class RemoteBackend implements Backend {
         } catch (IOException e) {
             throw BackendException.badGateway("backend '" + name() + "' broke off its answer: " + e.getMessage());
         } finally {
-            open.remove(response.body());
             running.decrementAndGet();
         }
         JsonNode data = answer.path("data");
@@ -277,7 +272,6 @@ public final class RemoteBackend implements Backend {
             running.decrementAndGet();
             throw refusal(response);
         }
-        open.add(response.body());
         return response;
     }
 
@@ -364,7 +358,6 @@ public final class RemoteBackend implements Backend {
                 }
             }
         } finally {
-            open.remove(body);
             running.decrementAndGet();
         }
         if (finished.cardinality() < choices) {
@@ -373,7 +366,7 @@ public final class RemoteBackend implements Backend {
         return usage != null ? usage : new Completion(0, 0, 0);
     }
 
-    /** The next line; a body closed by shutdown is the cut-off it is, anything else a broken remote. */
+    /** The next line; a stream aborted by shutdown is the cut-off it is, anything else a broken remote. */
     private String readLine(BufferedReader events) throws IOException {
         try {
             return events.readLine();
@@ -413,7 +406,7 @@ public final class RemoteBackend implements Backend {
         }
     }
 
-    /** Stops taking requests, lets those in flight finish for up to {@code grace}, then cuts their streams. */
+    /** Stops taking requests, lets those in flight finish for up to {@code grace}, then aborts their exchanges. */
     @Override
     public void shutdown(Duration grace) {
         synchronized (this) {
@@ -428,13 +421,8 @@ public final class RemoteBackend implements Backend {
                 break;
             }
         }
-        for (InputStream body : open) {
-            try {
-                body.close();
-            } catch (IOException e) {
-                // Closing is all that was wanted.
-            }
-        }
+        // Wakes a reader blocked on the stream, which closing the body from here would not.
+        client.shutdownNow();
     }
 
     @Override
