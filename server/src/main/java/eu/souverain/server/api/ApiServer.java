@@ -214,24 +214,29 @@ public final class ApiServer implements AutoCloseable {
             throw toApiError(e);
         }
         Residency policies = residency;
-        try {
-            if (policies != null) {
-                policies.check(organizationOf(ctx), backend, model, actorOf(ctx), ctx.ip());
-            } else {
-                ResidencyPolicy.DEFAULT.refusal("the default policy (this server keeps no policies without a store)",
-                        backend).ifPresent(refusal -> {
-                            throw new ResidencyException(refusal);
-                        });
+        if (policies == null) {
+            String refusal = ResidencyPolicy.DEFAULT
+                    .refusal("the default policy (this server keeps no policies without a store)", backend).orElse(null);
+            if (refusal != null) {
+                throw forbidden(refusal);
             }
+            return backend;
+        }
+        try {
+            policies.check(organizationOf(ctx), backend, model, actorOf(ctx), ctx.ip());
         } catch (ResidencyException e) {
-            throw new ApiError(403, "permission_error", "residency_policy", "model", e.getMessage(), Map.of());
+            throw forbidden(e.getMessage());
         }
         return backend;
     }
 
+    private static ApiError forbidden(String rule) {
+        return new ApiError(403, "permission_error", "residency_policy", "model", rule, Map.of());
+    }
+
     /** The residency policies, for the admin routes; 503 when the server runs without a store. */
     Residency residency() {
-        backends();
+        backends();  // 503 while the backends load, as on every /v1 route
         Residency policies = residency;
         if (policies == null) {
             throw new ApiError(503, "server_error", "no_store", null,
