@@ -1,7 +1,9 @@
 package eu.souverain.server.cli;
 
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.store.Database;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -49,6 +52,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ApiServer.Settings.DEFAULT_MAX_BODY_BYTES;
 
+    @Mixin
+    StoreOptions store;
+
+    @Mixin
+    AuditOptions audit;
+
+    @Mixin
+    VaultOptions vault;
+
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
     long shutdownGrace = ApiServer.Settings.DEFAULT_SHUTDOWN_GRACE.toSeconds();
 
@@ -63,10 +75,33 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
-        ApiServer server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+        audit.parsedSinks();
+        Database database = store.open();
+        AuditCheckpoints checkpoints;
+        try {
+            // Opened before serving, so that an unsafe or corrupt key file stops the server here.
+            vault.open(database, store.data);
+            checkpoints = audit.start(database, store.data);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+        // The final checkpoint is written after the last request has finished.
+        Runnable closeStore = () -> {
+            checkpoints.close();
+            database.close();
+        };
+        ApiServer server;
+        try {
+            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+        } catch (RuntimeException e) {
+            closeStore.run();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             server.close();
+            closeStore.run();
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -75,6 +110,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
+            closeStore.run();
             throw e;
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at http://"

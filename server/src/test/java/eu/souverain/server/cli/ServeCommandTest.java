@@ -12,18 +12,24 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** `souverain serve` as an operator runs it: its own process, a free port, SIGTERM to stop. */
 class ServeCommandTest {
 
     private static final Path HOME = Path.of("").toAbsolutePath().getParent();
+    @TempDir
+    Path dir;
+
     private static final Pattern READY = Pattern.compile("souverain: serving (\\S+) at (http://127\\.0\\.0\\.1:(\\d+)/v1)");
 
     @Test
@@ -32,7 +38,8 @@ class ServeCommandTest {
                 ProcessHandle.current().info().command().orElseThrow(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dsouverain.home=" + HOME, "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "serve", "--port", "0", "--threads", "1"));
+                Main.class.getName(), "serve", "--port", "0", "--threads", "1", "--data", dir.resolve("data").toString(),
+                "--audit-sink", "file:" + dir.resolve("sink/checkpoints.jsonl")));
         Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
@@ -73,6 +80,14 @@ class ServeCommandTest {
             assertThat(process.exitValue()).isEqualTo(143);
             drain.join();
             assertThat(rest.toString()).doesNotContain("Exception").doesNotContain("ERROR");
+            // The final audit checkpoint, written on the way out, reached the sink outside the database.
+            List<String> checkpoints = Files.readAllLines(dir.resolve("sink/checkpoints.jsonl"));
+            assertThat(checkpoints).hasSize(1);
+            assertThat(new ObjectMapper().readTree(checkpoints.getFirst()).get("entry_count").asLong()).isZero();
+            for (String key : List.of("master-key.json", "audit-signing-key.json")) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data").resolve(key))))
+                        .isEqualTo("rw-------");
+            }
         } finally {
             process.destroyForcibly();
         }
