@@ -62,8 +62,10 @@ public final class AuditVerifier {
             if (!signatureHolds(c)) {
                 return new Verification(false, chain.checked, signed.size(), chain.brokenSeq,
                         chain.reason != null ? chain.reason : "the checkpoint of " + c.entryCount() + " entries at "
-                                + Instant.ofEpochMilli(c.at()) + " has a signature that does not verify: forged, altered"
-                                + " or signed by another key than " + c.keyId(), lastGood);
+                                + Instant.ofEpochMilli(c.at()) + (verifier == null
+                                ? " cannot be checked: there is no public key to check it with"
+                                : " has a signature that does not verify: forged, altered or signed by another key than "
+                                        + c.keyId()), lastGood);
             }
             signed.add(c);
             lastGood = c;
