@@ -13,9 +13,11 @@ CREATE TABLE data_keys (
     PRIMARY KEY (organization_id, user_id)
 );
 CREATE INDEX data_keys_user ON data_keys (user_id);
--- The master key versions the data keys have been wrapped with, and when each came into use.
+-- The master key versions the data keys have been wrapped with, when each came into use and
+-- when it was destroyed (retired).
 CREATE TABLE master_keys (
     id          TEXT    PRIMARY KEY,
     provider    TEXT    NOT NULL,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    retired_at  INTEGER
 );

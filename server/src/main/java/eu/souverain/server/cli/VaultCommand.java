@@ -48,7 +48,8 @@ final class VaultCommand implements Runnable {
                 var masters = root.putArray("master_keys");
                 for (Vault.MasterKeyVersion m : report.masterKeys()) {
                     masters.addObject().put("id", m.id()).put("provider", m.provider())
-                            .put("created_at", m.createdAt().toString());
+                            .put("created_at", m.createdAt().toString())
+                            .put("retired_at", m.retiredAt() == null ? null : m.retiredAt().toString());
                 }
                 var keys = root.putArray("data_keys");
                 for (Vault.DataKey k : report.dataKeys()) {
@@ -68,6 +69,11 @@ final class VaultCommand implements Runnable {
                     + " re-encrypted).")
     static final class Rotate implements Callable<Integer> {
 
+        @picocli.CommandLine.Option(names = "--retire-older",
+                description = "Then destroy the older master key versions: backups of the database taken before can"
+                        + " no longer be decrypted at all (this is what makes a crypto-shredding reach them).")
+        boolean retireOlder;
+
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -81,9 +87,14 @@ final class VaultCommand implements Runnable {
         public Integer call() throws IOException {
             try (Database database = store.open()) {
                 Vault opened = vault.open(database, store.data);
-                int rewrapped = opened.rotateMasterKey("cli:" + System.getProperty("user.name"));
+                String actor = "cli:" + System.getProperty("user.name");
+                int rewrapped = opened.rotateMasterKey(actor);
                 spec.commandLine().getOut().println("master key rotated to " + opened.report().currentMasterKeyId()
                         + "; " + rewrapped + " data keys re-wrapped");
+                if (retireOlder) {
+                    opened.retireOlderMasterKeys(actor);
+                    spec.commandLine().getOut().println("older master key versions destroyed");
+                }
             }
             return 0;
         }

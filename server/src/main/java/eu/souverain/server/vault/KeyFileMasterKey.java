@@ -155,4 +155,23 @@ public final class KeyFileMasterKey implements MasterKey {
             throw new VaultException("cannot rotate the master key in " + file, e);
         }
     }
+
+    @Override
+    public synchronized void retireOlderVersions() {
+        try {
+            KeysetHandle.Builder builder = KeysetHandle.newBuilder(read(file));
+            for (int i = builder.size() - 1; i >= 0; i--) {
+                if (!builder.getAt(i).isPrimary()) {
+                    builder.deleteAt(i);
+                }
+            }
+            KeysetHandle current = builder.build();
+            write(file, current);
+            use(current);
+        } catch (IOException e) {
+            throw new VaultException("cannot retire old master keys in " + file + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new VaultException("cannot retire old master keys in " + file, e);
+        }
+    }
 }

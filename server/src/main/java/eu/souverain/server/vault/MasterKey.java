@@ -25,4 +25,10 @@ public interface MasterKey {
 
     /** Makes a new version current; earlier versions keep unwrapping. Returns the new version's id. */
     String rotate();
+
+    /**
+     * Destroys every version but the current one: whatever only they wrapped, in old backups of the
+     * database too, can no longer be unwrapped.
+     */
+    void retireOlderVersions();
 }

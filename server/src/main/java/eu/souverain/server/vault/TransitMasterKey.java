@@ -117,6 +117,15 @@ public final class TransitMasterKey implements MasterKey {
         return currentKeyId();
     }
 
+    /** Raises the key's minimum decryption version to the latest, then trims the older versions away. */
+    @Override
+    public void retireOlderVersions() {
+        String current = currentKeyId();
+        int latest = Integer.parseInt(current.substring(current.lastIndexOf(":v") + 2));
+        call("POST", "keys/" + name + "/config", JSON.createObjectNode().put("min_decryption_version", latest));
+        call("POST", "keys/" + name + "/trim", JSON.createObjectNode().put("min_available_version", latest));
+    }
+
     private byte[] ciphertext(JsonNode data) {
         JsonNode ciphertext = data.path("ciphertext");
         if (!ciphertext.isTextual() || !VERSIONED.matcher(ciphertext.asText()).matches()) {

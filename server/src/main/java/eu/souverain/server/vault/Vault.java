@@ -223,13 +223,35 @@ public final class Vault {
         });
     }
 
+    /**
+     * Destroys the master key versions older than the current one, once no live data key is
+     * wrapped by them. A backup of the database keeps the wrapped keys it was taken with, which the
+     * version of its day unwraps, so this is what makes backups taken before a crypto-shredding
+     * unreadable (every record in them, not the shredded ones alone): shred, rotate, then retire.
+     */
+    public void retireOlderMasterKeys(String actor) {
+        String current = masterKey.currentKeyId();
+        long stale = storedKeys().stream().filter(k -> k.wrapped() != null && !current.equals(k.masterKeyId())).count();
+        if (stale > 0) {
+            throw new VaultException(stale + " data keys are still wrapped by a master key version older than " + current
+                    + ": rotate (which re-wraps them) before retiring the older versions");
+        }
+        masterKey.retireOlderVersions();
+        long now = clock.millis();
+        database.useTransaction(handle -> {
+            handle.createUpdate("UPDATE master_keys SET retired_at = :now WHERE id <> :current AND retired_at IS NULL")
+                    .bind("now", now).bind("current", current).execute();
+            audit.append(handle, AuditEvent.of(null, actor, "vault.retire", current, null, AuditEvent.Outcome.SUCCESS));
+        });
+    }
+
     /** What protects stored data, without key material: for the sovereignty report. */
     public record KeyReport(String algorithm, String provider, String currentMasterKeyId, List<MasterKeyVersion> masterKeys,
                             List<DataKey> dataKeys) {
     }
 
-    /** A master key version and when it came into use. */
-    public record MasterKeyVersion(String id, String provider, Instant createdAt) {
+    /** A master key version, when it came into use, and when it was destroyed (null while it lives). */
+    public record MasterKeyVersion(String id, String provider, Instant createdAt, Instant retiredAt) {
     }
 
     /** A data key: whose it is, which master key version wraps it, and its times (destroyedAt null while it lives). */
@@ -239,9 +261,13 @@ public final class Vault {
 
     public KeyReport report() {
         List<MasterKeyVersion> versions = database.jdbi().withHandle(h -> h.createQuery(
-                        "SELECT id, provider, created_at FROM master_keys ORDER BY created_at, id")
-                .map((rs, ctx) -> new MasterKeyVersion(rs.getString("id"), rs.getString("provider"),
-                        Instant.ofEpochMilli(rs.getLong("created_at"))))
+                        "SELECT id, provider, created_at, retired_at FROM master_keys ORDER BY created_at, id")
+                .map((rs, ctx) -> {
+                    long retiredAt = rs.getLong("retired_at");
+                    Instant retired = rs.wasNull() ? null : Instant.ofEpochMilli(retiredAt);
+                    return new MasterKeyVersion(rs.getString("id"), rs.getString("provider"),
+                            Instant.ofEpochMilli(rs.getLong("created_at")), retired);
+                })
                 .list());
         List<DataKey> keys = storedKeys().stream().map(k -> new DataKey(k.organizationId(),
                 k.userId().isEmpty() ? null : k.userId(), k.keyId(), k.masterKeyId(), Instant.ofEpochMilli(k.createdAt()),

@@ -169,12 +169,16 @@ class AuditCommandTest {
         JsonNode before = new ObjectMapper().readTree(status.out());
         assertThat(before.get("algorithm").asText()).contains("AES-256-GCM");
         assertThat(before.get("provider").asText()).contains(KeyFileMasterKey.FILE);
-        Run rotate = run("vault", "rotate", "--data", data().toString());
+        Run rotate = run("vault", "rotate", "--data", data().toString(), "--retire-older");
         assertThat(rotate.exit()).as(rotate.err()).isZero();
-        assertThat(rotate.out()).contains("0 data keys re-wrapped");
+        assertThat(rotate.out()).contains("0 data keys re-wrapped").contains("older master key versions destroyed");
         JsonNode after = new ObjectMapper().readTree(run("vault", "status", "--data", data().toString()).out());
         assertThat(after.get("current_master_key").asText()).isNotEqualTo(before.get("current_master_key").asText());
         assertThat(after.get("master_keys")).hasSize(2);
+        for (JsonNode version : after.get("master_keys")) {
+            boolean current = version.get("id").asText().equals(after.get("current_master_key").asText());
+            assertThat(version.get("retired_at").isNull()).as("%s", version).isEqualTo(current);
+        }
         assertThat(status.out() + rotate.out()).doesNotContain("\"value\"");
     }
 

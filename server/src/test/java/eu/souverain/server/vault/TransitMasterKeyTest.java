@@ -34,6 +34,11 @@ class TransitMasterKeyTest {
             assertThat(key.unwrap(rewrapped)).containsExactly(1, 2, 3);
             assertThat(key.unwrap(wrapped)).containsExactly(1, 2, 3);
             assertThat(key.provider()).contains("souverain").contains(vault.address());
+
+            key.retireOlderVersions();
+            assertThat(key.unwrap(rewrapped)).containsExactly(1, 2, 3);
+            assertThatThrownBy(() -> key.unwrap(wrapped)).isInstanceOf(VaultException.class).hasMessageContaining("400");
+            assertThat(key.currentKeyId()).isEqualTo("transit:souverain:v2");
         }
     }
 

@@ -27,7 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
  * A stand-in for a Vault / OpenBao server's Transit secrets engine on a loopback port, written from
  * Vault's documented HTTP API: {@code X-Vault-Token} authentication, {@code POST
  * /v1/MOUNT/encrypt/:name} (creating the key on first use, as Vault does with create permission),
- * {@code /decrypt/:name}, {@code /rewrap/:name}, {@code /keys/:name/rotate} and {@code GET
+ * {@code /decrypt/:name}, {@code /rewrap/:name}, {@code POST /keys/:name}, {@code /keys/:name/rotate},
+ * {@code /keys/:name/config} (min_decryption_version), {@code /keys/:name/trim} and {@code GET
  * /v1/MOUNT/keys/:name}; aes256-gcm96 keys with versions; ciphertexts {@code vault:vN:} followed by
  * base64 of the 12-byte nonce and the sealed bytes; errors as {@code {"errors": [...]}}.
  */
@@ -41,6 +42,7 @@ final class TransitStandIn implements AutoCloseable {
     private final String mount;
     private final Map<String, List<byte[]>> keys = new ConcurrentHashMap<>();
     private final Map<String, List<Long>> created = new ConcurrentHashMap<>();
+    private final Map<String, Integer> minDecryption = new ConcurrentHashMap<>();
     private final HttpServer server;
 
     TransitStandIn(String mount) throws IOException {
@@ -114,6 +116,25 @@ final class TransitStandIn implements AutoCloseable {
                 keys.get(parts[1]).add(random(32));
                 created.get(parts[1]).add(System.currentTimeMillis() / 1000);
                 reply(exchange, 200, data(keyInfo(parts[1])));
+            } else if (method.equals("POST") && parts.length == 3 && parts[0].equals("keys") && parts[2].equals("config")) {
+                int min = body.path("min_decryption_version").asInt(minDecryption.getOrDefault(parts[1], 1));
+                if (!keys.containsKey(parts[1]) || min < 1 || min > keys.get(parts[1]).size()) {
+                    reply(exchange, 400, errors("invalid min_decryption_version"));
+                    return;
+                }
+                minDecryption.put(parts[1], min);
+                reply(exchange, 200, data(keyInfo(parts[1])));
+            } else if (method.equals("POST") && parts.length == 3 && parts[0].equals("keys") && parts[2].equals("trim")) {
+                int min = body.path("min_available_version").asInt(0);
+                if (!keys.containsKey(parts[1]) || min < 1 || min > minDecryption.getOrDefault(parts[1], 1)) {
+                    reply(exchange, 400, errors("cannot set min_available_version to a value greater than the"
+                            + " min_decryption_version"));
+                    return;
+                }
+                for (int v = 1; v < min; v++) {
+                    keys.get(parts[1]).set(v - 1, null);
+                }
+                reply(exchange, 200, data(keyInfo(parts[1])));
             } else if (method.equals("GET") && parts.length == 2 && parts[0].equals("keys")) {
                 if (!keys.containsKey(parts[1])) {
                     reply(exchange, 404, errors());
@@ -138,7 +159,8 @@ final class TransitStandIn implements AutoCloseable {
 
     private ObjectNode keyInfo(String name) {
         ObjectNode info = JSON.createObjectNode().put("name", name).put("type", "aes256-gcm96")
-                .put("latest_version", keys.get(name).size()).put("min_decryption_version", 1)
+                .put("latest_version", keys.get(name).size())
+                .put("min_decryption_version", minDecryption.getOrDefault(name, 1))
                 .put("min_encryption_version", 0).put("deletion_allowed", false).put("exportable", false)
                 .put("supports_encryption", true).put("supports_decryption", true);
         ObjectNode versions = info.putObject("keys");
@@ -169,7 +191,7 @@ final class TransitStandIn implements AutoCloseable {
             return null;
         }
         int version = Integer.parseInt(m.group(1));
-        if (version < 1 || version > versions.size()) {
+        if (version < minDecryption.getOrDefault(name, 1) || version > versions.size() || versions.get(version - 1) == null) {
             return null;
         }
         try {

@@ -172,6 +172,52 @@ class VaultTest {
         }
     }
 
+    /**
+     * A backup taken before the shredding still holds the wrapped key; retiring the master key
+     * version that wrapped it is what makes that backup unreadable (all of it, by design).
+     */
+    @Test
+    void aBackupTakenBeforeShreddingIsUnreadableOnceTheOlderMasterKeysAreRetired() throws Exception {
+        Path live = dir.resolve("live");
+        Path backup = Files.createDirectories(dir.resolve("backup"));
+        byte[] forgotten;
+        byte[] kept;
+        try (Database db = Database.sqlite(live.resolve(Database.SQLITE_FILE))) {
+            Vault vault = vault(db);
+            forgotten = vault.encrypt("org_a", "user_1", "r1", utf8("to be forgotten"));
+            kept = vault.encrypt("org_a", "user_2", "r2", utf8("kept"));
+            db.jdbi().useHandle(h -> h.execute("PRAGMA wal_checkpoint(TRUNCATE)"));
+            try (var files = Files.list(live)) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, backup.resolve(file.getFileName()));
+                }
+            }
+            vault.shredUser("user_admin", "org_a", "user_1");
+            try (Database copy = Database.sqlite(backup.resolve(Database.SQLITE_FILE))) {
+                assertThat(text(vault(copy).decrypt("org_a", "user_1", "r1", forgotten)))
+                        .as("before retiring, the master key still opens the backup's wrapped key")
+                        .isEqualTo("to be forgotten");
+            }
+
+            // Retiring is refused while a live data key still depends on an older version.
+            KeyFileMasterKey.open(dir.resolve(KeyFileMasterKey.FILE)).rotate();
+            assertThatThrownBy(() -> vault(db).retireOlderMasterKeys("user_owner")).isInstanceOf(VaultException.class)
+                    .hasMessageContaining("1 data keys are still wrapped").hasMessageContaining("rotate");
+
+            vault.rotateMasterKey("user_owner");
+            vault.retireOlderMasterKeys("user_owner");
+            assertThat(text(vault(db).decrypt("org_a", "user_2", "r2", kept))).isEqualTo("kept");
+            assertThat(vault(db).report().masterKeys()).filteredOn(m -> m.retiredAt() == null).hasSize(1);
+            assertThat(actions(db)).endsWith("vault.rotate", "vault.retire");
+        }
+        try (Database copy = Database.sqlite(backup.resolve(Database.SQLITE_FILE))) {
+            Vault vault = vault(copy);
+            assertThatThrownBy(() -> vault.decrypt("org_a", "user_1", "r1", forgotten)).isInstanceOf(VaultException.class)
+                    .hasMessageContaining("not in the file");
+            assertThatThrownBy(() -> vault.decrypt("org_a", "user_2", "r2", kept)).isInstanceOf(VaultException.class);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void rotatingTheMasterKeyRewrapsEveryDataKeyAndOldRowsStillDecrypt(TestDatabases kind) {
