@@ -117,12 +117,16 @@ public final class TransitMasterKey implements MasterKey {
         return currentKeyId();
     }
 
-    /** Raises the key's minimum decryption version to the latest, then trims the older versions away. */
+    /**
+     * Raises the key's minimum decryption and encryption versions to the latest, then trims the
+     * older versions away (Vault trims only below both minimums, and neither may be zero).
+     */
     @Override
     public void retireOlderVersions() {
         String current = currentKeyId();
         int latest = Integer.parseInt(current.substring(current.lastIndexOf(":v") + 2));
-        call("POST", "keys/" + name + "/config", JSON.createObjectNode().put("min_decryption_version", latest));
+        call("POST", "keys/" + name + "/config", JSON.createObjectNode().put("min_decryption_version", latest)
+                .put("min_encryption_version", latest));
         call("POST", "keys/" + name + "/trim", JSON.createObjectNode().put("min_available_version", latest));
     }
 

@@ -28,7 +28,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Vault's documented HTTP API: {@code X-Vault-Token} authentication, {@code POST
  * /v1/MOUNT/encrypt/:name} (creating the key on first use, as Vault does with create permission),
  * {@code /decrypt/:name}, {@code /rewrap/:name}, {@code POST /keys/:name}, {@code /keys/:name/rotate},
- * {@code /keys/:name/config} (min_decryption_version), {@code /keys/:name/trim} and {@code GET
+ * {@code /keys/:name/config} (min_decryption_version, min_encryption_version), {@code /keys/:name/trim}
+ * (no lower than either minimum, refused while min_encryption_version is zero) and {@code GET
  * /v1/MOUNT/keys/:name}; aes256-gcm96 keys with versions; ciphertexts {@code vault:vN:} followed by
  * base64 of the 12-byte nonce and the sealed bytes; errors as {@code {"errors": [...]}}.
  */
@@ -43,6 +44,7 @@ final class TransitStandIn implements AutoCloseable {
     private final Map<String, List<byte[]>> keys = new ConcurrentHashMap<>();
     private final Map<String, List<Long>> created = new ConcurrentHashMap<>();
     private final Map<String, Integer> minDecryption = new ConcurrentHashMap<>();
+    private final Map<String, Integer> minEncryptions = new ConcurrentHashMap<>();
     private final HttpServer server;
 
     TransitStandIn(String mount) throws IOException {
@@ -118,17 +120,25 @@ final class TransitStandIn implements AutoCloseable {
                 reply(exchange, 200, data(keyInfo(parts[1])));
             } else if (method.equals("POST") && parts.length == 3 && parts[0].equals("keys") && parts[2].equals("config")) {
                 int min = body.path("min_decryption_version").asInt(minDecryption.getOrDefault(parts[1], 1));
-                if (!keys.containsKey(parts[1]) || min < 1 || min > keys.get(parts[1]).size()) {
-                    reply(exchange, 400, errors("invalid min_decryption_version"));
+                int minEncryption = body.path("min_encryption_version").asInt(minEncryptions.getOrDefault(parts[1], 0));
+                if (!keys.containsKey(parts[1]) || min < 1 || min > keys.get(parts[1]).size() || minEncryption < 0
+                        || minEncryption > keys.get(parts[1]).size()) {
+                    reply(exchange, 400, errors("invalid min_decryption_version or min_encryption_version"));
                     return;
                 }
                 minDecryption.put(parts[1], min);
+                minEncryptions.put(parts[1], minEncryption);
                 reply(exchange, 200, data(keyInfo(parts[1])));
             } else if (method.equals("POST") && parts.length == 3 && parts[0].equals("keys") && parts[2].equals("trim")) {
                 int min = body.path("min_available_version").asInt(0);
-                if (!keys.containsKey(parts[1]) || min < 1 || min > minDecryption.getOrDefault(parts[1], 1)) {
-                    reply(exchange, 400, errors("cannot set min_available_version to a value greater than the"
-                            + " min_decryption_version"));
+                int minEncryption = minEncryptions.getOrDefault(parts[1], 0);
+                if (!keys.containsKey(parts[1]) || minEncryption == 0) {
+                    reply(exchange, 400, errors("cannot trim while min_encryption_version is zero"));
+                    return;
+                }
+                if (min < 1 || min > Math.min(minDecryption.getOrDefault(parts[1], 1), minEncryption)) {
+                    reply(exchange, 400, errors("cannot set min_available_version to a value greater than the lesser"
+                            + " of min_decryption_version and min_encryption_version"));
                     return;
                 }
                 for (int v = 1; v < min; v++) {
@@ -161,7 +171,8 @@ final class TransitStandIn implements AutoCloseable {
         ObjectNode info = JSON.createObjectNode().put("name", name).put("type", "aes256-gcm96")
                 .put("latest_version", keys.get(name).size())
                 .put("min_decryption_version", minDecryption.getOrDefault(name, 1))
-                .put("min_encryption_version", 0).put("deletion_allowed", false).put("exportable", false)
+                .put("min_encryption_version", minEncryptions.getOrDefault(name, 0))
+                .put("deletion_allowed", false).put("exportable", false)
                 .put("supports_encryption", true).put("supports_decryption", true);
         ObjectNode versions = info.putObject("keys");
         List<Long> times = created.get(name);
