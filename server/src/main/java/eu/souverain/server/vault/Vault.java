@@ -135,7 +135,11 @@ public final class Vault {
         }
     }
 
-    /** Destroys the data key of {@code userId}: every ciphertext made under it becomes unreadable. */
+    /**
+     * Destroys the data key of {@code userId}: every ciphertext made under it becomes unreadable,
+     * here and in any copy of the database made from now on. A backup made before still holds the
+     * key wrapped; {@link #retireOlderMasterKeys} after a rotation puts it out of reach too.
+     */
     public int shredUser(String actor, String organizationId, String userId) {
         if (userId == null) {
             throw new IllegalArgumentException("a user id is required; shredOrganization destroys an organization's keys");
@@ -336,7 +340,8 @@ public final class Vault {
 
     private StoredKey createDataKey(Scope scope) {
         if (scope.userId() != null) {
-            Optional<StoredKey> organization = database.jdbi().withHandle(h -> storedKey(h, new Scope(scope.organizationId(), null)));
+            Scope organizationScope = new Scope(scope.organizationId(), null);
+            Optional<StoredKey> organization = database.jdbi().withHandle(h -> storedKey(h, organizationScope));
             if (organization.isPresent() && organization.get().destroyedAt() != null) {
                 throw new VaultException("the data keys of organization " + scope.organizationId()
                         + " were destroyed (crypto-shredded): nothing more is encrypted for it");
@@ -356,7 +361,8 @@ public final class Vault {
         return database.inTransaction(handle -> {
             // Two first uses at once both insert; the first one's key is the one everybody uses.
             handle.createUpdate("""
-                            INSERT INTO data_keys (organization_id, user_id, key_id, wrapped, master_key_id, created_at, wrapped_at)
+                            INSERT INTO data_keys (organization_id, user_id, key_id, wrapped, master_key_id, created_at,
+                                wrapped_at)
                             VALUES (:org, :user, :keyId, :wrapped, :master, :now, :now) ON CONFLICT DO NOTHING""")
                     .bind("org", scope.organizationId()).bind("user", scope.storedUserId())
                     .bind("keyId", Integer.toUnsignedLong(keyId)).bind("wrapped", wrapped).bind("master", masterKeyId)
