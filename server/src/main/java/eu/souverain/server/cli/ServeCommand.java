@@ -9,6 +9,7 @@ import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.LocalBackend;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.store.Database;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -78,7 +79,13 @@ final class ServeCommand implements Callable<Integer> {
     List<String> certifications = new ArrayList<>();
 
     @Mixin
-    StoreOptions store = new StoreOptions();
+    StoreOptions store;
+
+    @Mixin
+    AuditOptions audit;
+
+    @Mixin
+    VaultOptions vault;
 
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
     long shutdownGrace = ApiServer.Settings.DEFAULT_SHUTDOWN_GRACE.toSeconds();
@@ -97,18 +104,33 @@ final class ServeCommand implements Callable<Integer> {
         BackendLocation here = BackendLocation.thisHost(operator, country, region, certifications);
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
+        audit.parsedSinks();
         Database database = store.open();
+        AuditCheckpoints checkpoints;
+        try {
+            // Opened before serving, so that an unsafe or corrupt key file stops the server here.
+            vault.open(database, store.data);
+            checkpoints = audit.start(database, store.data);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+        // The final checkpoint is written after the last request has finished.
+        Runnable closeStore = () -> {
+            checkpoints.close();
+            database.close();
+        };
         ApiServer server;
         try {
             server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
         } catch (RuntimeException e) {
-            database.close();
+            closeStore.run();
             throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             server.close();
-            database.close();
+            closeStore.run();
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -119,7 +141,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
-            database.close();
+            closeStore.run();
             throw e;
         }
         err.println("souverain: local engine in " + here.describe()

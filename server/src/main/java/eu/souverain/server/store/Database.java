@@ -64,6 +64,8 @@ public final class Database implements AutoCloseable {
         sqlite.enforceForeignKeys(true);
         sqlite.setBusyTimeout(30_000);
         sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        // Deleted content is overwritten with zeros: a destroyed data key leaves no bytes behind in the file.
+        sqlite.setPragma(SQLiteConfig.Pragma.SECURE_DELETE, "true");
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl("jdbc:sqlite:" + absolute);
         config.setDataSourceProperties(sqlite.toProperties());

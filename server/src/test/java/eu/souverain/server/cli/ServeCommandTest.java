@@ -12,7 +12,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +45,8 @@ class ServeCommandTest {
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dsouverain.home=" + HOME, "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "serve", "--port", "0", "--threads", "1", "--data", dir.resolve("data").toString(),
-                "--country", "fr", "--operator", "Test Operator", "--backends", backends.toString()));
+                "--country", "fr", "--operator", "Test Operator", "--backends", backends.toString(),
+                "--audit-sink", "file:" + dir.resolve("sink/checkpoints.jsonl")));
         Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
@@ -102,6 +105,15 @@ class ServeCommandTest {
             assertThat(process.exitValue()).isEqualTo(143);
             drain.join();
             assertThat(rest.toString()).doesNotContain("Exception").doesNotContain("ERROR");
+            // The final audit checkpoint, written on the way out, reached the sink outside the database.
+            List<String> checkpoints = Files.readAllLines(dir.resolve("sink/checkpoints.jsonl"));
+            assertThat(checkpoints).hasSize(1);
+            // One entry: the refused call to the remote backend.
+            assertThat(new ObjectMapper().readTree(checkpoints.getFirst()).get("entry_count").asLong()).isOne();
+            for (String key : List.of("master-key.json", "audit-signing-key.json")) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data").resolve(key))))
+                        .isEqualTo("rw-------");
+            }
         } finally {
             process.destroyForcibly();
         }
