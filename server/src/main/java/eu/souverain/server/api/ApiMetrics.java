@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
+import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
 import eu.souverain.server.gateway.ModelInfo;
@@ -33,23 +33,23 @@ final class ApiMetrics {
                 .register(registry).increment();
     }
 
-    /** Gauges of each model's queue and running sequences, read from the backend at each scrape. */
-    void watch(Backend backend) {
-        for (ModelInfo model : backend.models()) {
+    /** Gauges of each model's queue, running sequences and key/value cache, read from its backend at each scrape. */
+    void watch(Backends backends) {
+        for (ModelInfo model : backends.models()) {
             String id = model.id();
-            Gauge.builder("souverain_queue_depth", () -> backend.load(id).waiting())
+            Gauge.builder("souverain_queue_depth", () -> backends.serving(id).load(id).waiting())
                     .description("requests waiting for the model").tag("model", id).register(registry);
-            Gauge.builder("souverain_active_sequences", () -> backend.load(id).running())
+            Gauge.builder("souverain_active_sequences", () -> backends.serving(id).load(id).running())
                     .description("sequences the model is generating").tag("model", id).register(registry);
-            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksUsed())
+            Gauge.builder("souverain_kv_cache_blocks", () -> backends.serving(id).load(id).kvBlocksUsed())
                     .description("key/value cache blocks: held by sequences (used), held only by the prefix cache "
                             + "(cached), empty (free)").tag("model", id).tag("state", "used").register(registry);
-            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksCached())
+            Gauge.builder("souverain_kv_cache_blocks", () -> backends.serving(id).load(id).kvBlocksCached())
                     .tag("model", id).tag("state", "cached").register(registry);
-            Gauge.builder("souverain_kv_cache_blocks", () -> backend.load(id).kvBlocksFree())
+            Gauge.builder("souverain_kv_cache_blocks", () -> backends.serving(id).load(id).kvBlocksFree())
                     .tag("model", id).tag("state", "free").register(registry);
-            FunctionCounter.builder("souverain_prefix_cache_hit_tokens", backend,
-                            b -> b.load(id).cachedPromptTokens())
+            FunctionCounter.builder("souverain_prefix_cache_hit_tokens", backends,
+                            b -> b.serving(id).load(id).cachedPromptTokens())
                     .description("prompt tokens whose keys and values came from the prefix cache")
                     .tag("model", id).register(registry);
         }

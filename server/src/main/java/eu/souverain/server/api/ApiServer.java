@@ -2,6 +2,10 @@ package eu.souverain.server.api;
 
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
+import eu.souverain.server.gateway.Backends;
+import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.gateway.ResidencyException;
+import eu.souverain.server.gateway.ResidencyPolicy;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
@@ -17,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API: Mistral- and OpenAI-compatible routes over a {@link Backend}, on Javalin with one
+ * The HTTP API: Mistral- and OpenAI-compatible routes over {@link Backends}, on Javalin with one
  * virtual thread per request. It listens as soon as it starts, so that /health answers while the
- * models load; /ready and the /v1 routes answer 503 until {@link #serve} hands it the backend.
+ * models load; /ready and the /v1 routes answer 503 until {@link #serve} hands it the backends.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -48,7 +52,9 @@ public final class ApiServer implements AutoCloseable {
     /** Generations being answered; shutdown waits for them to write their last event. */
     private final AtomicInteger answering = new AtomicInteger();
     private final ApiMetrics metrics = new ApiMetrics();
-    private volatile Backend backend;
+    private volatile Backends backends;
+    /** The organizations' residency policies; null when the server runs without a store. */
+    private volatile Residency residency;
     private volatile boolean closed;
 
     private ApiServer(Settings settings) {
@@ -58,6 +64,7 @@ public final class ApiServer implements AutoCloseable {
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
         CompletionsRoute completions = new CompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
+        PolicyRoute policy = new PolicyRoute(this);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -83,6 +90,8 @@ public final class ApiServer implements AutoCloseable {
             config.routes.post("/v1/chat/completions", named("/v1/chat/completions", answering(chat::handle)));
             config.routes.post("/v1/completions", named("/v1/completions", answering(completions::handle)));
             config.routes.post("/v1/embeddings", named("/v1/embeddings", answering(embeddings::handle)));
+            config.routes.get("/v1/admin/policy", named("/v1/admin/policy", policy::get));
+            config.routes.put("/v1/admin/policy", named("/v1/admin/policy", policy::put));
 
             config.routes.exception(ApiError.class, ApiServer::respond);
             config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
@@ -102,10 +111,23 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(settings);
     }
 
-    /** From now on, requests run on {@code backend}; the server owns it and closes it in {@link #close}. */
+    /**
+     * From now on, requests run on {@code backend} alone, under the default residency policy for
+     * lack of a store; the server owns it and closes it in {@link #close}.
+     */
     public void serve(Backend backend) {
-        metrics.watch(backend);
-        this.backend = backend;
+        serve(Backends.of(backend, List.of()), null);
+    }
+
+    /**
+     * From now on, requests run on {@code backends}, each call first checked against its
+     * organization's policy in {@code residency}; the server owns the backends and closes them in
+     * {@link #close}.
+     */
+    public void serve(Backends backends, Residency residency) {
+        metrics.watch(backends);
+        this.residency = residency;
+        this.backends = backends;
     }
 
     ApiMetrics metrics() {
@@ -164,8 +186,8 @@ public final class ApiServer implements AutoCloseable {
         return settings.maxBodyBytes();
     }
 
-    Backend backend() {
-        Backend serving = backend;
+    Backends backends() {
+        Backends serving = backends;
         if (serving == null || closed) {
             throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
                     closed ? "the server is shutting down" : "the models are still loading; try again shortly",
@@ -176,11 +198,73 @@ public final class ApiServer implements AutoCloseable {
 
     /** The model a request that names none runs on: the first one served. */
     String defaultModel() {
-        return backend().models().getFirst().id();
+        return backends().models().getFirst().id();
+    }
+
+    /**
+     * The backend a model call of {@code ctx} for {@code model} goes to, once its organization's
+     * residency policy allows it: the one place every route picks its backend. A refusal is 403,
+     * naming the rule, and audited.
+     */
+    Backend route(Context ctx, String model) {
+        Backend backend;
+        try {
+            backend = backends().serving(model);
+        } catch (BackendException e) {
+            throw toApiError(e);
+        }
+        Residency policies = residency;
+        if (policies == null) {
+            String refusal = ResidencyPolicy.DEFAULT
+                    .refusal("the default policy (this server keeps no policies without a store)", backend).orElse(null);
+            if (refusal != null) {
+                throw forbidden(refusal);
+            }
+            return backend;
+        }
+        try {
+            policies.check(organizationOf(ctx), backend, model, actorOf(ctx), ctx.ip());
+        } catch (ResidencyException e) {
+            throw forbidden(e.getMessage());
+        }
+        return backend;
+    }
+
+    private static ApiError forbidden(String rule) {
+        return new ApiError(403, "permission_error", "residency_policy", "model", rule, Map.of());
+    }
+
+    /** The residency policies, for the admin routes; 503 when the server runs without a store. */
+    Residency residency() {
+        backends();  // 503 while the backends load, as on every /v1 route
+        Residency policies = residency;
+        if (policies == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it keeps no residency policies", Map.of());
+        }
+        return policies;
+    }
+
+    /** The header that names the organization a request acts for, until authentication gives each request a principal. */
+    static final String ORGANIZATION_HEADER = "X-Souverain-Organization";
+
+    /**
+     * The organization a request acts for, or null for none. Read from {@link #ORGANIZATION_HEADER}
+     * only while no authentication sets a principal: authentication replaces this with the
+     * principal's organization.
+     */
+    static String organizationOf(Context ctx) {
+        String organization = ctx.header(ORGANIZATION_HEADER);
+        return organization == null || organization.isBlank() ? null : organization.strip();
+    }
+
+    /** Who acts, for the audit log: the principal's id once authentication sets one. */
+    static String actorOf(Context ctx) {
+        return "anonymous";
     }
 
     private void ready(Context ctx) {
-        List<String> models = backend().models().stream().map(m -> m.id()).toList();
+        List<String> models = backends().models().stream().map(m -> m.id()).toList();
         Json.respond(ctx, 200, Map.of("status", "ready", "models", models));
     }
 
@@ -190,7 +274,7 @@ public final class ApiServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        Backend serving = backend;
+        Backends serving = backends;
         closed = true;
         if (serving != null) {
             serving.shutdown(settings.shutdownGrace());
@@ -217,13 +301,16 @@ public final class ApiServer implements AutoCloseable {
                     e.getMessage(), Map.of());
             case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value", "messages",
                     e.getMessage(), Map.of());
-            case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(), Map.of(
-                    "Retry-After", "1",
-                    "x-ratelimit-limit-requests", Integer.toString(e.queueCapacity()),
-                    "x-ratelimit-remaining-requests", "0",
-                    "x-ratelimit-reset-requests", "1s"));
+            case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(),
+                    e.queueCapacity() == 0 ? Map.of("Retry-After", "1") : Map.of(
+                            "Retry-After", "1",
+                            "x-ratelimit-limit-requests", Integer.toString(e.queueCapacity()),
+                            "x-ratelimit-remaining-requests", "0",
+                            "x-ratelimit-reset-requests", "1s"));
             case UNAVAILABLE -> new ApiError(503, "server_error", "unavailable", null, e.getMessage(),
                     Map.of("Retry-After", "1"));
+            case BAD_GATEWAY -> new ApiError(502, "server_error", "bad_gateway", null, e.getMessage(), Map.of());
+            case GATEWAY_TIMEOUT -> new ApiError(504, "server_error", "gateway_timeout", null, e.getMessage(), Map.of());
         };
     }
 

@@ -40,7 +40,6 @@ final class EmbeddingsRoute {
     }
 
     void handle(Context ctx) throws IOException {
-        Backend backend = server.backend();
         JsonNode body = Json.read(server.requestBody(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
@@ -55,7 +54,7 @@ final class EmbeddingsRoute {
             throw ApiError.unsupported("output_dtype", "output_dtype '" + dtype + "' is not supported yet; only 'float'");
         }
         String name = model;
-        ModelInfo info = backend.models().stream().filter(m -> m.id().equals(name)).findFirst()
+        ModelInfo info = server.backends().models().stream().filter(m -> m.id().equals(name)).findFirst()
                 .orElseThrow(() -> ApiServer.toApiError(BackendException.modelNotFound(name)));
         for (String field : List.of("dimensions", "output_dimension")) {
             long dimensions = ChatCompletionRequests.integer(body, field, info.embeddingLength());
@@ -66,6 +65,7 @@ final class EmbeddingsRoute {
             }
         }
 
+        Backend backend = server.route(ctx, model);
         Embeddings embeddings;
         try {
             embeddings = backend.embed(new EmbeddingRequest(model, inputs));

@@ -62,7 +62,7 @@ final class Generations {
         long started = System.nanoTime();
         Generation generation;
         try {
-            generation = server.backend().start(request);
+            generation = server.route(ctx, request.model()).start(request);
         } catch (BackendException e) {
             throw ApiServer.toApiError(e);
         }

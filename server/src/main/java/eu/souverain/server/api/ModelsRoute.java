@@ -1,12 +1,19 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.gateway.Backend;
+import eu.souverain.server.gateway.BackendLocation;
+import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.ModelInfo;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** GET /v1/models and /v1/models/{id}: OpenAI's list and model objects, with the fields Mistral's clients read too. */
+/**
+ * GET /v1/models and /v1/models/{id}: OpenAI's list and model objects, with the fields Mistral's
+ * clients read too, and two of Souverain's own, which clients ignore: the backend that serves
+ * the model and where it runs.
+ */
 final class ModelsRoute {
 
     private final ApiServer server;
@@ -16,29 +23,53 @@ final class ModelsRoute {
     }
 
     void list(Context ctx) {
-        List<Map<String, Object>> data = server.backend().models().stream().map(ModelsRoute::model).toList();
+        Backends backends = server.backends();
+        List<Map<String, Object>> data = backends.models().stream()
+                .map(m -> model(m, backends.serving(m.id()))).toList();
         Json.respond(ctx, 200, Map.of("object", "list", "data", data));
     }
 
     void get(Context ctx) {
         String id = ctx.pathParam("id");
-        ModelInfo info = server.backend().models().stream().filter(m -> m.id().equals(id)).findFirst()
+        Backends backends = server.backends();
+        ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id)).findFirst()
                 .orElseThrow(() -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                         "the model '" + id + "' does not exist", Map.of()));
-        Json.respond(ctx, 200, model(info));
+        Json.respond(ctx, 200, model(info, backends.serving(id)));
     }
 
-    private static Map<String, Object> model(ModelInfo info) {
+    private static Map<String, Object> model(ModelInfo info, Backend backend) {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("id", info.id());
         model.put("object", "model");
         model.put("created", info.created());
-        model.put("owned_by", "souverain");
+        model.put("owned_by", backend.remote() ? backend.location().provider() : "souverain");
         // Mistral's model card: its SDK requires capabilities and tells cards apart by type.
         model.put("type", "base");
-        model.put("max_context_length", info.contextLength());
+        if (info.contextLength() > 0) {
+            model.put("max_context_length", info.contextLength());
+        }
         model.put("capabilities", Map.of("completion_chat", true, "completion_fim", false, "function_calling", false,
                 "fine_tuning", false, "vision", false));
+        model.put("backend", backend.name());
+        model.put("location", location(backend));
         return model;
+    }
+
+    private static Map<String, Object> location(Backend backend) {
+        BackendLocation at = backend.location();
+        Map<String, Object> location = new LinkedHashMap<>();
+        location.put("remote", backend.remote());
+        location.put("provider", at.provider());
+        location.put("operator", at.operator());
+        location.put("country", at.country());
+        location.put("region", at.region());
+        location.put("jurisdiction", at.jurisdiction());
+        location.put("certifications", at.certifications());
+        if (at.country() == null) {
+            location.put("warning", "the country of this host is unknown: start serve with --country (an ISO 3166 "
+                    + "code such as FR), or policies that name countries or jurisdictions refuse this backend");
+        }
+        return location;
     }
 }

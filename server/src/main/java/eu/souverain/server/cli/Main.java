@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             BenchCommand.class,
             MakeModelCommand.class,
+            AuditCommand.class,
+            VaultCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,9 +1,19 @@
 package eu.souverain.server.cli;
 
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.gateway.Backend;
+import eu.souverain.server.gateway.BackendLocation;
+import eu.souverain.server.gateway.Backends;
+import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.gateway.RemoteBackend;
+import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.audit.AuditCheckpoints;
+import eu.souverain.server.store.Database;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -62,6 +73,33 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ApiServer.Settings.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--backends", paramLabel = "FILE",
+            description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
+    Path backendsFile;
+
+    @Option(names = "--country", paramLabel = "CODE",
+            description = "ISO 3166 country of this host, where the local engine runs (default: the JVM locale's country, if any).")
+    String country;
+
+    @Option(names = "--region", paramLabel = "REGION", description = "Region or data centre of this host.")
+    String region;
+
+    @Option(names = "--operator", paramLabel = "NAME", description = "Who operates this host (default: the host name).")
+    String operator;
+
+    @Option(names = "--certification", paramLabel = "NAME",
+            description = "A certification of this host's hosting, such as SecNumCloud or ISO 27001; repeatable.")
+    List<String> certifications = new ArrayList<>();
+
+    @Mixin
+    StoreOptions store;
+
+    @Mixin
+    AuditOptions audit;
+
+    @Mixin
+    VaultOptions vault;
+
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
     long shutdownGrace = ApiServer.Settings.DEFAULT_SHUTDOWN_GRACE.toSeconds();
 
@@ -84,25 +122,74 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
-        ApiServer server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+        BackendLocation here = BackendLocation.thisHost(operator, country, region, certifications);
+        // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
+        List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
+        audit.parsedSinks();
+        Database database = store.open();
+        AuditCheckpoints checkpoints;
+        try {
+            // Opened before serving, so that an unsafe or corrupt key file stops the server here.
+            vault.open(database, store.data);
+            checkpoints = audit.start(database, store.data);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+        // The final checkpoint is written after the last request has finished.
+        Runnable closeStore = () -> {
+            checkpoints.close();
+            database.close();
+        };
+        ApiServer server;
+        try {
+            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+        } catch (RuntimeException e) {
+            closeStore.run();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             server.close();
+            closeStore.run();
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        Backends backends;
         try {
-            server.serve(LocalBackend.load(files, serving));
+            backends = backends(LocalBackend.load(files, serving, here), remotes);
+            server.serve(backends, new Residency(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC()));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
+            closeStore.run();
             throw e;
+        }
+        err.println("souverain: local engine in " + here.describe()
+                + (here.country() == null ? "; the country is unknown: give it with --country" : ""));
+        for (Backend remote : backends.all().subList(1, backends.all().size())) {
+            err.println("souverain: backend '" + remote.name() + "' at " + ((RemoteBackend) remote).config().baseUrl()
+                    + " in " + remote.location().describe() + " serves "
+                    + String.join(", ", remote.models().stream().map(m -> m.id()).toList()));
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at http://"
                 + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1");
         err.flush();
         stopped.await();
         return 0;
+    }
+
+    /** The local engine and the remotes; a model name served twice is refused, after releasing them all. */
+    private static Backends backends(LocalBackend local, List<RemoteBackend.Config> remotes) {
+        List<RemoteBackend> started = remotes.stream().map(RemoteBackend::new).toList();
+        try {
+            return Backends.of(local, started);
+        } catch (IllegalArgumentException e) {
+            local.shutdown(Duration.ZERO);
+            local.close();
+            started.forEach(RemoteBackend::close);
+            throw e;
+        }
     }
 
     /** NAME=FILE, or FILE named after its file name without .gguf; names must be unique. */

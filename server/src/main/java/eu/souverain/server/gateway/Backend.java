@@ -4,10 +4,20 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What the API routes call to run models: the local engine, or later a remote server speaking
- * the same protocol. Implementations are thread-safe.
+ * What the API routes call to run models: the local engine, or a remote server speaking the
+ * same protocol. Each declares where it runs, so that a request can be refused before it
+ * reaches a place its organization does not allow. Implementations are thread-safe.
  */
 public interface Backend extends AutoCloseable {
+
+    /** Its name, as configuration, messages and audit entries give it; the engine in this process is "local". */
+    String name();
+
+    /** Where it runs. */
+    BackendLocation location();
+
+    /** Whether requests leave this process for another server. */
+    boolean remote();
 
     /** The models it serves, in the order they were given. */
     List<ModelInfo> models();

@@ -13,7 +13,11 @@ public final class BackendException extends RuntimeException {
         /** Every place in the queue is taken; try again shortly. */
         BUSY,
         /** Not serving now: still loading, or shutting down. */
-        UNAVAILABLE
+        UNAVAILABLE,
+        /** A remote backend cannot be reached, or answered with an error or something unreadable. */
+        BAD_GATEWAY,
+        /** A remote backend did not answer in time. */
+        GATEWAY_TIMEOUT
     }
 
     private final Reason reason;
@@ -38,15 +42,28 @@ public final class BackendException extends RuntimeException {
                 + " requests waiting already; try again shortly", queueCapacity);
     }
 
+    /** A remote backend is busy: its own limit, which this server does not know. */
+    public static BackendException busy(String message) {
+        return new BackendException(Reason.BUSY, message, 0);
+    }
+
     public static BackendException unavailable(String message) {
         return new BackendException(Reason.UNAVAILABLE, message, 0);
+    }
+
+    public static BackendException badGateway(String message) {
+        return new BackendException(Reason.BAD_GATEWAY, message, 0);
+    }
+
+    public static BackendException gatewayTimeout(String message) {
+        return new BackendException(Reason.GATEWAY_TIMEOUT, message, 0);
     }
 
     public Reason reason() {
         return reason;
     }
 
-    /** For {@link Reason#BUSY}: how many requests may wait per model. */
+    /** For {@link Reason#BUSY}: how many requests may wait per model, or 0 when that is a remote's secret. */
     public int queueCapacity() {
         return queueCapacity;
     }

@@ -16,10 +16,21 @@ import java.util.Map;
 /** The engine in this process: one {@link ModelScheduler} per model. */
 public final class LocalBackend implements Backend {
 
-    private final Map<String, ModelScheduler> schedulers;
+    /** The engine's name among the backends. */
+    public static final String NAME = "local";
 
-    private LocalBackend(Map<String, ModelScheduler> schedulers) {
+    private final Map<String, ModelScheduler> schedulers;
+    private final BackendLocation location;
+
+    private LocalBackend(Map<String, ModelScheduler> schedulers, BackendLocation location) {
         this.schedulers = schedulers;
+        this.location = location;
+    }
+
+    /** As {@link #load(Map, int, int, int, BackendLocation)}, on this host as its locale places it. */
+    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity)
+            throws IOException {
+        return load(files, contextLength, threads, queueCapacity, BackendLocation.thisHost(null, null, null, List.of()));
     }
 
     /**
@@ -34,6 +45,10 @@ public final class LocalBackend implements Backend {
      */
     public record Settings(int contextLength, int threads, int queueCapacity, int maxSequences, long kvCacheMegabytes,
                            Duration requestTimeout) {
+
+        /** Sequences generated at once unless told otherwise. */
+        public static final int DEFAULT_MAX_SEQUENCES = 8;
+
         public Settings {
             if (contextLength < 0) {
                 throw new IllegalArgumentException("the context length must not be negative, was " + contextLength);
@@ -57,8 +72,21 @@ public final class LocalBackend implements Backend {
         }
     }
 
-    /** Loads every model (name to GGUF file) and starts its scheduler. */
+    /** As {@link #load(Map, Settings, BackendLocation)}, with the default batching and no request timeout. */
+    public static LocalBackend load(Map<String, Path> files, int contextLength, int threads, int queueCapacity,
+                                    BackendLocation location) throws IOException {
+        return load(files, new Settings(contextLength, threads, queueCapacity, Settings.DEFAULT_MAX_SEQUENCES, 0, null),
+                location);
+    }
+
+    /** As {@link #load(Map, Settings, BackendLocation)}, on this host as its locale places it. */
     public static LocalBackend load(Map<String, Path> files, Settings settings) throws IOException {
+        return load(files, settings, BackendLocation.thisHost(null, null, null, List.of()));
+    }
+
+    /** Loads every model (name to GGUF file) and starts its scheduler, running at {@code location}. */
+    public static LocalBackend load(Map<String, Path> files, Settings settings, BackendLocation location)
+            throws IOException {
         if (files.isEmpty()) {
             throw new IllegalArgumentException("no model to serve");
         }
@@ -85,12 +113,27 @@ public final class LocalBackend implements Backend {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            LocalBackend loaded = new LocalBackend(schedulers);
+            LocalBackend loaded = new LocalBackend(schedulers, location);
             loaded.shutdown(Duration.ZERO);
             loaded.close();
             throw e;
         }
-        return new LocalBackend(schedulers);
+        return new LocalBackend(schedulers, location);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public BackendLocation location() {
+        return location;
+    }
+
+    @Override
+    public boolean remote() {
+        return false;
     }
 
     @Override

@@ -6,4 +6,10 @@ package eu.souverain.server.gateway;
  * the prefix cache, empty) and the prompt tokens the prefix cache has saved so far.
  */
 public record ModelLoad(int waiting, int running, int kvBlocksUsed, int kvBlocksCached, int kvBlocksFree,
-                        long cachedPromptTokens) {}
+                        long cachedPromptTokens) {
+
+    /** The load of a backend whose key/value cache is not ours to see (a remote one). */
+    public ModelLoad(int waiting, int running) {
+        this(waiting, running, 0, 0, 0, 0);
+    }
+}
