@@ -1,0 +1,59 @@
+package eu.souverain.engine.sample;
+
+import eu.souverain.engine.tokenizer.Tokenizer;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.stream.IntStream;
+
+/**
+ * A vocabulary's token texts as bytes, computed once per tokenizer: the tokens with text, sorted
+ * by their bytes, with how many leading bytes each shares with the one before. Walking them in
+ * this order visits the trie of all token texts without building it: a token re-reads only the
+ * bytes it does not share with the previous one, and a rejected prefix skips every token after it
+ * that starts with it.
+ */
+final class TokenTable {
+
+    private static final Map<Tokenizer, TokenTable> TABLES = new WeakHashMap<>();
+
+    final byte[][] bytes;
+    /** Token ids with non-empty text, in unsigned lexicographic order of their bytes. */
+    final int[] sorted;
+    /** shared[k]: the length of the common start of sorted[k - 1]'s and sorted[k]'s bytes (0 for k = 0). */
+    final int[] shared;
+    /** End-of-generation tokens: the only ones allowed once a document is whole. */
+    final int[] endTokens;
+    final int longest;
+
+    private TokenTable(Tokenizer tokenizer) {
+        int size = tokenizer.vocabularySize();
+        bytes = new byte[size][];
+        for (int token = 0; token < size; token++) {
+            bytes[token] = tokenizer.tokenBytes(token);
+        }
+        sorted = IntStream.range(0, size).filter(t -> bytes[t].length > 0).boxed()
+                .sorted(Comparator.comparing((Integer t) -> bytes[t], Arrays::compareUnsigned))
+                .mapToInt(Integer::intValue).toArray();
+        shared = new int[sorted.length];
+        for (int k = 1; k < sorted.length; k++) {
+            byte[] a = bytes[sorted[k - 1]];
+            byte[] b = bytes[sorted[k]];
+            int mismatch = Arrays.mismatch(a, b);
+            shared[k] = mismatch < 0 ? a.length : mismatch;
+        }
+        endTokens = IntStream.range(0, size).filter(tokenizer::isEndOfGeneration).toArray();
+        longest = Arrays.stream(bytes).mapToInt(b -> b.length).max().orElse(0);
+    }
+
+    static TokenTable of(Tokenizer tokenizer) {
+        synchronized (TABLES) {
+            return TABLES.computeIfAbsent(tokenizer, TokenTable::new);
+        }
+    }
+
+    int size() {
+        return bytes.length;
+    }
+}
