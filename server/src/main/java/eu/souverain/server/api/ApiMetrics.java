@@ -4,6 +4,7 @@ import eu.souverain.engine.model.Generator;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
+import eu.souverain.server.gateway.ToolCall;
 import eu.souverain.server.gateway.ModelInfo;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -59,6 +61,11 @@ final class ApiMetrics {
                 }
                 last = now;
                 sink.text(choice, text);
+            }
+
+            @Override
+            public void toolCalls(int choice, List<ToolCall> calls) throws IOException {
+                sink.toolCalls(choice, calls);
             }
 
             @Override

@@ -57,6 +57,7 @@ public final class ApiServer implements AutoCloseable {
         Generations generations = new Generations(this);
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
         CompletionsRoute completions = new CompletionsRoute(this, generations);
+        FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -82,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
             config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
             config.routes.post("/v1/chat/completions", named("/v1/chat/completions", answering(chat::handle)));
             config.routes.post("/v1/completions", named("/v1/completions", answering(completions::handle)));
+            config.routes.post("/v1/fim/completions", named("/v1/fim/completions", answering(fim::handle)));
             config.routes.post("/v1/embeddings", named("/v1/embeddings", answering(embeddings::handle)));
 
             config.routes.exception(ApiError.class, ApiServer::respond);

@@ -1,16 +1,22 @@
 package eu.souverain.server.gateway;
 
+import eu.souverain.engine.chat.ChatTemplate;
 import eu.souverain.engine.chat.ChatTemplateException;
 import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.sample.JsonConstraint;
+import eu.souverain.engine.sample.JsonSchema;
 import eu.souverain.engine.sample.Sampler;
+import eu.souverain.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -70,9 +76,35 @@ final class ModelScheduler {
     }
 
     Generation submit(ChatRequest request) {
-        Job job = new Job(request, prompt(request));
+        Output output = output(request);
+        Job job = new Job(request, prompt(request, output), output);
         enqueue(job);
         return job;
+    }
+
+    /**
+     * How a request's answers are shaped: the schema their text must follow (null: free text), and
+     * how function calls are written and read (null: no tools), a call being required or not.
+     */
+    private record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
+
+    private Output output(ChatRequest request) {
+        ChatRequest.Tools tools = request.tools();
+        if (tools == null) {
+            return new Output(request.format(), null, false);
+        }
+        ToolCallFormat format = ToolCallFormat.of(model.tokenizer());
+        if (tools.choice() instanceof ChatRequest.ToolChoice.Auto) {
+            return new Output(request.format(), format, false);
+        }
+        String only = tools.choice() instanceof ChatRequest.ToolChoice.Named named ? named.name() : null;
+        try {
+            // Parameters list the arguments a call may have: a model needs no others.
+            return new Output(JsonSchema.compile(format.schema(tools.definitions(), only, tools.parallel()), true),
+                    format, true);
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid("the tools' parameters cannot constrain a call: " + e.getMessage());
+        }
     }
 
     /** Embeds the request's inputs in turn with the generations; waits for the vectors. */
@@ -106,19 +138,36 @@ final class ModelScheduler {
     }
 
     /** The prompt's tokens: a template's own text may hold control tokens, the client's text never. */
-    private int[] prompt(ChatRequest request) {
+    private int[] prompt(ChatRequest request, Output output) {
         int[] tokens = switch (request.prompt()) {
             case ChatRequest.Text text -> PromptTokens.raw(model.tokenizer(), text.text());
+            case ChatRequest.Fill fill -> {
+                FillInTheMiddle fim = FillInTheMiddle.of(model.file().metadata(), model.tokenizer());
+                if (fim == null) {
+                    throw BackendException.invalid("model '" + info.id() + "' cannot fill in the middle: its vocabulary"
+                            + " has no fill-in-the-middle tokens (such as [PREFIX] [SUFFIX] [MIDDLE] or <|fim_prefix|>)");
+                }
+                yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
+            }
             case ChatRequest.Conversation conversation -> {
+                List<Map<String, Object>> messages = conversation.messages();
+                List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
                 List<PromptPart> parts;
                 try {
-                    parts = new ArrayList<>(model.chatTemplate().renderParts(conversation.messages(), null, true));
+                    if (tools != null && !mentionsTools(model.chatTemplate(), messages, tools)) {
+                        messages = describeTools(messages, tools, output.calls());
+                        tools = null;
+                    }
+                    parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
                 } catch (ChatTemplateException e) {
                     throw BackendException.invalid("the chat template of model '" + info.id()
                             + "' cannot render these messages: " + e.getMessage());
                 }
                 if (conversation.assistantPrefix() != null) {
                     parts.add(new PromptPart(conversation.assistantPrefix(), false));
+                }
+                if (output.callRequired() && !output.calls().opening().isEmpty()) {
+                    parts.add(new PromptPart(output.calls().opening(), true));
                 }
                 yield PromptTokens.chat(model.tokenizer(), parts);
             }
@@ -128,6 +177,58 @@ final class ModelScheduler {
                     + info.id() + "' holds " + state.capacity() + " tokens, answer included");
         }
         return tokens;
+    }
+
+    /** Whether the template writes the tools into the prompt (and renders these messages with them). */
+    private static boolean mentionsTools(ChatTemplate template, List<Map<String, Object>> messages,
+                                         List<Map<String, Object>> tools) {
+        try {
+            return !template.render(messages, tools, true).equals(template.render(messages, null, true));
+        } catch (ChatTemplateException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The conversation for a template that knows nothing of tools: the tools described in the
+     * system prompt, earlier calls written as the model writes them, their results as user
+     * messages, and neighbours of the same role joined so that roles still alternate.
+     */
+    private static List<Map<String, Object>> describeTools(List<Map<String, Object>> messages,
+                                                           List<Map<String, Object>> tools, ToolCallFormat format) {
+        List<Map<String, Object>> plain = new ArrayList<>();
+        String instructions = format.instructions(tools);
+        for (Map<String, Object> message : messages) {
+            String role = (String) message.get("role");
+            String content = (String) message.get("content");
+            if (role.equals("assistant") && message.get("tool_calls") instanceof List<?> calls && !calls.isEmpty()) {
+                content = (content.isBlank() ? "" : content + "\n") + format.write(calls);
+            } else if (role.equals("tool")) {
+                Object name = message.get("name");
+                Object id = message.get("tool_call_id");
+                content = "Result of " + (name != null ? "function " + name : "the call")
+                        + (id != null ? " (call " + id + ")" : "") + ":\n" + content;
+                role = "user";
+            }
+            if (role.equals("system") && plain.isEmpty()) {
+                content = instructions + "\n\n" + content;
+            }
+            if (!plain.isEmpty() && plain.getLast().get("role").equals(role)) {
+                plain.getLast().put("content", plain.getLast().get("content") + "\n\n" + content);
+            } else {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("role", role);
+                entry.put("content", content);
+                plain.add(entry);
+            }
+        }
+        if (!plain.getFirst().get("role").equals("system")) {
+            Map<String, Object> system = new LinkedHashMap<>();
+            system.put("role", "system");
+            system.put("content", instructions);
+            plain.addFirst(system);
+        }
+        return plain;
     }
 
     ModelLoad load() {
@@ -265,9 +366,11 @@ final class ModelScheduler {
     /** A queued request; its pieces pass from the model's thread to the request's thread through {@code events}. */
     private final class Job implements Generation, Task {
 
-        private sealed interface Event permits Text, Finished, Done, Failed {}
+        private sealed interface Event permits Text, Calls, Finished, Done, Failed {}
 
         private record Text(int choice, String text) implements Event {}
+
+        private record Calls(int choice, List<ToolCall> calls) implements Event {}
 
         private record Finished(int choice, Generator.Finish finish) implements Event {}
 
@@ -286,12 +389,14 @@ final class ModelScheduler {
 
         private final ChatRequest request;
         private final int[] prompt;
+        private final Output output;
         private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         private volatile RuntimeException cancelled;
 
-        Job(ChatRequest request, int[] prompt) {
+        Job(ChatRequest request, int[] prompt, Output output) {
             this.request = request;
             this.prompt = prompt;
+            this.output = output;
         }
 
         @Override
@@ -305,19 +410,22 @@ final class ModelScheduler {
                             && c.assistantPrefix() != null && !c.assistantPrefix().isEmpty()) {
                         events.add(new Text(choice, c.assistantPrefix()));
                     }
+                    Tokenizer tokenizer = model.tokenizer();
+                    JsonConstraint constraint = output.schema() == null ? null : new JsonConstraint(output.schema(),
+                            tokenizer, Math.max(1, Math.min(request.maxTokens(), state.capacity() - prompt.length)));
                     Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
-                            model.config().vocabularySize());
-                    int index = choice;
+                            model.config().vocabularySize(), constraint);
+                    Answer answer = new Answer(choice);
                     Generator.Result result = generator.generate(prompt, sampler, request.maxTokens(), request.stops(),
                             text -> {
                                 checkCancelled();
-                                events.add(new Text(index, text));
+                                answer.text(text);
                             });
                     if (choice == 0) {
                         cached = result.cachedTokens();
                     }
                     generated += result.generatedTokens();
-                    events.add(new Finished(choice, result.finish()));
+                    answer.finish(result.finish());
                 }
                 events.add(new Done(new Completion(prompt.length, cached, generated)));
             } catch (Cancelled c) {
@@ -325,6 +433,46 @@ final class ModelScheduler {
             } catch (RuntimeException e) {
                 LOG.error("generation on model {} failed", info.id(), e);
                 events.add(new Failed(new IllegalStateException("the generation failed: " + e, e)));
+            }
+        }
+
+        /**
+         * One choice's text on its way to the events: passed on as it comes, or, while it may be a
+         * function call, held until the answer is whole and read as calls or, failing that, as text.
+         */
+        private final class Answer {
+            private final int choice;
+            private final StringBuilder held = new StringBuilder();
+            private boolean holding;
+
+            Answer(int choice) {
+                this.choice = choice;
+                this.holding = output.calls() != null;
+            }
+
+            void text(String text) {
+                if (!holding) {
+                    events.add(new Text(choice, text));
+                    return;
+                }
+                held.append(text);
+                if (!output.callRequired() && !output.calls().mayOpen(held.toString())) {
+                    holding = false;
+                    events.add(new Text(choice, held.toString()));
+                }
+            }
+
+            void finish(Generator.Finish finish) {
+                if (holding) {
+                    String answer = output.callRequired() ? output.calls().opening() + held : held.toString();
+                    List<ToolCall> calls = finish == Generator.Finish.STOP ? output.calls().parse(answer) : null;
+                    if (calls != null) {
+                        events.add(new Calls(choice, request.tools().parallel() ? calls : calls.subList(0, 1)));
+                    } else if (!held.isEmpty()) {
+                        events.add(new Text(choice, held.toString()));
+                    }
+                }
+                events.add(new Finished(choice, finish));
             }
         }
 
@@ -350,6 +498,7 @@ final class ModelScheduler {
                 while (true) {
                     switch (events.take()) {
                         case Text t -> sink.text(t.choice(), t.text());
+                        case Calls c -> sink.toolCalls(c.choice(), c.calls());
                         case Finished f -> sink.finished(f.choice(), f.finish());
                         case Done d -> {
                             return d.completion();
