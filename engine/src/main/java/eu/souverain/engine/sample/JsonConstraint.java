@@ -9,8 +9,9 @@ import java.util.Arrays;
  * logit of -infinity; once the document is whole, only end-of-generation tokens remain.
  *
  * <p>With a token budget (the most tokens the sequence may generate), the output also ends in
- * time: near the end of the budget, a token is allowed only if the fewest bytes that would still
- * close the document, written one token per byte, and an end token fit in what is left.
+ * time: once the shortest way to close the document, written with the longest tokens that fit
+ * it, and an end token would take all but {@value #MARGIN} of the tokens left, the output
+ * follows that way token by token.
  *
  * <p>A step walks the vocabulary's {@link TokenTable} against the automaton, so its cost is the
  * number of distinct token prefixes the document allows, not the vocabulary's total bytes.
@@ -18,8 +19,8 @@ import java.util.Arrays;
  */
 public final class JsonConstraint {
 
-    /** How many tokens before the budget could run short each token's room to close is checked. */
-    private static final int NEAR = 64;
+    /** Tokens left to the model's choice beyond those that closing needs: what one token may add to closing. */
+    static final int MARGIN = 16;
 
     private final JsonSchema schema;
     private final TokenTable table;
@@ -64,19 +65,24 @@ public final class JsonConstraint {
             throw new IllegalArgumentException("expected " + table.size() + " logits, got " + logits.length);
         }
         Arrays.fill(allowed, 0);
-        int remaining = budget == Integer.MAX_VALUE ? Integer.MAX_VALUE : budget - accepted;
-        byte[] closing = remaining == Integer.MAX_VALUE ? null : state.completion();
-        boolean near = closing != null && remaining - 1 <= closing.length + NEAR;
-        boolean any = walk(near ? remaining - 1 : Integer.MAX_VALUE);
-        if (state.isComplete()) {
+        boolean complete = state.isComplete();
+        boolean any = false;
+        byte[] closing = budget == Integer.MAX_VALUE ? null : state.completion();
+        int[] closingTokens = closing == null ? null : table.longestTokens(closing);
+        if (closingTokens != null && closingTokens.length + 1 + MARGIN >= budget - accepted) {
+            // Close the document the shortest way; the end token once it is whole.
+            if (closingTokens.length > 0) {
+                allow(closingTokens[0]);
+                any = true;
+            }
+        } else {
+            any = walk();
+        }
+        if (complete) {
             for (int token : table.endTokens) {
                 allow(token);
                 any = true;
             }
-        }
-        if (!any && closing != null) {
-            // The budget is too short to close the document: go the shortest way while it lasts.
-            any = allowClosing(closing);
         }
         if (!any) {
             throw new IllegalStateException("no token of the vocabulary can continue the JSON document");
@@ -106,12 +112,8 @@ public final class JsonConstraint {
         accepted++;
     }
 
-    /**
-     * Marks each token whose bytes the automaton accepts from the current state, and, when
-     * {@code room} (the tokens left after this one) is limited, after which the document can
-     * still be closed within them, one of them the end token. Returns whether any was marked.
-     */
-    private boolean walk(int room) {
+    /** Marks each token whose bytes the automaton accepts from the current state; returns whether any. */
+    private boolean walk() {
         byte[][] bytes = table.bytes;
         int[] sorted = table.sorted;
         int[] shared = table.shared;
@@ -139,19 +141,7 @@ public final class JsonConstraint {
                 while (k < sorted.length && shared[k] > depth) {
                     k++;
                 }
-            } else if (room == Integer.MAX_VALUE || path[depth].completion().length + 1 <= room) {
-                allow(token);
-                any = true;
-            }
-        }
-        return any;
-    }
-
-    private boolean allowClosing(byte[] closing) {
-        boolean any = false;
-        for (int token : table.sorted) {
-            byte[] text = table.bytes[token];
-            if (text.length <= closing.length && Arrays.equals(text, 0, text.length, closing, 0, text.length)) {
+            } else {
                 allow(token);
                 any = true;
             }

@@ -1,8 +1,10 @@
 package eu.souverain.engine.sample;
 
 import eu.souverain.engine.tokenizer.Tokenizer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.stream.IntStream;
@@ -26,6 +28,8 @@ final class TokenTable {
     /** End-of-generation tokens: the only ones allowed once a document is whole. */
     final int[] endTokens;
     final int longest;
+    /** Token ids by their bytes read as ISO-8859-1, one char per byte. */
+    private final Map<String, Integer> byBytes = new HashMap<>();
 
     private TokenTable(Tokenizer tokenizer) {
         int size = tokenizer.vocabularySize();
@@ -45,6 +49,32 @@ final class TokenTable {
         }
         endTokens = IntStream.range(0, size).filter(tokenizer::isEndOfGeneration).toArray();
         longest = Arrays.stream(bytes).mapToInt(b -> b.length).max().orElse(0);
+        for (int token : sorted) {
+            byBytes.putIfAbsent(new String(bytes[token], StandardCharsets.ISO_8859_1), token);
+        }
+    }
+
+    /**
+     * {@code text} cut greedily into the longest tokens that start each rest of it; null when some
+     * byte has no token.
+     */
+    int[] longestTokens(byte[] text) {
+        int[] tokens = new int[text.length];
+        int count = 0;
+        String rest = new String(text, StandardCharsets.ISO_8859_1);
+        for (int at = 0; at < rest.length(); ) {
+            int length = Math.min(longest, rest.length() - at);
+            Integer token;
+            while ((token = byBytes.get(rest.substring(at, at + length))) == null && length > 1) {
+                length--;
+            }
+            if (token == null) {
+                return null;
+            }
+            tokens[count++] = token;
+            at += length;
+        }
+        return Arrays.copyOf(tokens, count);
     }
 
     static TokenTable of(Tokenizer tokenizer) {

@@ -217,7 +217,8 @@ public final class ApiServer implements AutoCloseable {
         return switch (e.reason()) {
             case MODEL_NOT_FOUND -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                     e.getMessage(), Map.of());
-            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value", "messages",
+            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value",
+                    e.param() != null ? e.param() : "messages",
                     e.getMessage(), Map.of());
             case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(), Map.of(
                     "Retry-After", "1",

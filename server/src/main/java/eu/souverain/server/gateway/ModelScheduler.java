@@ -103,7 +103,7 @@ final class ModelScheduler {
             return new Output(JsonSchema.compile(format.schema(tools.definitions(), only, tools.parallel()), true),
                     format, true);
         } catch (IllegalArgumentException e) {
-            throw BackendException.invalid("the tools' parameters cannot constrain a call: " + e.getMessage());
+            throw BackendException.invalid("tools", "the tools' parameters cannot constrain a call: " + e.getMessage());
         }
     }
 
@@ -144,7 +144,7 @@ final class ModelScheduler {
             case ChatRequest.Fill fill -> {
                 FillInTheMiddle fim = FillInTheMiddle.of(model.file().metadata(), model.tokenizer());
                 if (fim == null) {
-                    throw BackendException.invalid("model '" + info.id() + "' cannot fill in the middle: its vocabulary"
+                    throw BackendException.invalid("suffix", "model '" + info.id() + "' cannot fill in the middle: its vocabulary"
                             + " has no fill-in-the-middle tokens (such as [PREFIX] [SUFFIX] [MIDDLE] or <|fim_prefix|>)");
                 }
                 yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
