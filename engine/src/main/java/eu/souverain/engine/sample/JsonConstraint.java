@@ -75,8 +75,11 @@ public final class JsonConstraint {
                 allow(closingTokens[0]);
                 any = true;
             }
+        } else if (state.inFreeString()) {
+            System.arraycopy(table.plainText, 0, allowed, 0, allowed.length);
+            any = walk(table.special, table.specialShared) || table.sorted.length > table.special.length;
         } else {
-            any = walk();
+            any = walk(table.sorted, table.shared);
         }
         if (complete) {
             for (int token : table.endTokens) {
@@ -112,11 +115,12 @@ public final class JsonConstraint {
         accepted++;
     }
 
-    /** Marks each token whose bytes the automaton accepts from the current state; returns whether any. */
-    private boolean walk() {
+    /**
+     * Marks each of the tokens {@code sorted} (in byte order, {@code shared} their common starts)
+     * whose bytes the automaton accepts from the current state; returns whether any.
+     */
+    private boolean walk(int[] sorted, int[] shared) {
         byte[][] bytes = table.bytes;
-        int[] sorted = table.sorted;
-        int[] shared = table.shared;
         path[0] = state;
         int valid = 0;
         boolean any = false;

@@ -54,6 +54,30 @@ final class JsonState {
         return next.isEmpty() ? null : new JsonState(next.toArray(new Stack[0]));
     }
 
+    /**
+     * Whether the bytes so far are inside a string of unbounded length, between two characters:
+     * there, any {@link #isPlainText} bytes are accepted and lead to the same kind of state.
+     */
+    boolean inFreeString() {
+        return alternatives.length == 1 && alternatives[0].top instanceof StringFrame string
+                && string.mode() == 0 && string.node().maxLength() == Integer.MAX_VALUE;
+    }
+
+    /** Whether these bytes are whole characters of a string's body, with no quote, backslash or control character. */
+    static boolean isPlainText(byte[] bytes) {
+        int mode = 0;
+        for (byte b : bytes) {
+            if (b == '\\') {
+                return false;
+            }
+            mode = StringFrame.scan(mode, b & 0xFF);
+            if (mode < 0) {
+                return false;
+            }
+        }
+        return mode == 0;
+    }
+
     /** The state after these bytes, or null. */
     JsonState advance(byte[] bytes) {
         JsonState state = this;

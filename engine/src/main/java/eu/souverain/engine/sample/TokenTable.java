@@ -25,6 +25,16 @@ final class TokenTable {
     final int[] sorted;
     /** shared[k]: the length of the common start of sorted[k - 1]'s and sorted[k]'s bytes (0 for k = 0). */
     final int[] shared;
+    /**
+     * Tokens that are whole characters of a JSON string's body on their own, without quote,
+     * backslash or control character, as a bit set: inside a string of unbounded length, these
+     * are allowed without walking them.
+     */
+    final long[] plainText;
+    /** The tokens with text that are not plain text, in the same order as {@link #sorted}. */
+    final int[] special;
+    /** As {@link #shared}, for {@link #special}. */
+    final int[] specialShared;
     /** End-of-generation tokens: the only ones allowed once a document is whole. */
     final int[] endTokens;
     final int longest;
@@ -40,13 +50,15 @@ final class TokenTable {
         sorted = IntStream.range(0, size).filter(t -> bytes[t].length > 0).boxed()
                 .sorted(Comparator.comparing((Integer t) -> bytes[t], Arrays::compareUnsigned))
                 .mapToInt(Integer::intValue).toArray();
-        shared = new int[sorted.length];
-        for (int k = 1; k < sorted.length; k++) {
-            byte[] a = bytes[sorted[k - 1]];
-            byte[] b = bytes[sorted[k]];
-            int mismatch = Arrays.mismatch(a, b);
-            shared[k] = mismatch < 0 ? a.length : mismatch;
+        shared = sharedPrefixes(sorted);
+        plainText = new long[(size + 63) / 64];
+        for (int token : sorted) {
+            if (JsonState.isPlainText(bytes[token])) {
+                plainText[token >>> 6] |= 1L << token;
+            }
         }
+        special = Arrays.stream(sorted).filter(t -> (plainText[t >>> 6] & 1L << t) == 0).toArray();
+        specialShared = sharedPrefixes(special);
         endTokens = IntStream.range(0, size).filter(tokenizer::isEndOfGeneration).toArray();
         longest = Arrays.stream(bytes).mapToInt(b -> b.length).max().orElse(0);
         for (int token : sorted) {
@@ -75,6 +87,17 @@ final class TokenTable {
             at += length;
         }
         return Arrays.copyOf(tokens, count);
+    }
+
+    private int[] sharedPrefixes(int[] order) {
+        int[] result = new int[order.length];
+        for (int k = 1; k < order.length; k++) {
+            byte[] a = bytes[order[k - 1]];
+            byte[] b = bytes[order[k]];
+            int mismatch = Arrays.mismatch(a, b);
+            result[k] = mismatch < 0 ? a.length : mismatch;
+        }
+        return result;
     }
 
     static TokenTable of(Tokenizer tokenizer) {

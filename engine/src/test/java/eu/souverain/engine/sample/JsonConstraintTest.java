@@ -57,7 +57,8 @@ class JsonConstraintTest {
     @Test
     void maskAllowsExactlyTheValidTokens() {
         JsonSchema any = JsonSchema.anyObject();
-        for (String prefix : new String[] {"", "{", "{\"key", "{\"key\":", "{\"key\": [1, tr", "{\"a\":1}"}) {
+        for (String prefix : new String[] {"", "{", "{\"key", "{\"key\":", "{\"key\": [1, tr", "{\"a\":1}",
+                "{\"key\":\"some text"}) {
             // Encoding adds SentencePiece's leading space; start from the bytes the model would write.
             JsonState state = JsonState.start(any).advance(prefix.getBytes(StandardCharsets.UTF_8));
             assertMaskMatchesBruteForce(after(any, prefix), state);
@@ -143,7 +144,7 @@ class JsonConstraintTest {
     @Test
     void maskCost() {
         JsonSchema any = JsonSchema.anyObject();
-        for (String where : new String[] {"{\"key\":", "{\"text\":\"Once upon"}) {
+        for (String where : new String[] {"{", "{\"key\":", "{\"key\":[1,", "{\"text\":\"Once upon"}) {
             JsonConstraint at = after(any, where);
             float[] logits = zeros();
             long best = Long.MAX_VALUE;
