@@ -2,6 +2,7 @@ package eu.souverain.engine.sample;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -283,7 +284,7 @@ public final class JsonSchema {
             Node[] values = new Node[names.size()];
             for (int i = 0; i < names.size(); i++) {
                 byte[] quoted = json(names.get(i));
-                keys[i] = java.util.Arrays.copyOfRange(quoted, 1, quoted.length - 1);
+                keys[i] = Arrays.copyOfRange(quoted, 1, quoted.length - 1);
                 values[i] = properties.get(names.get(i));
             }
             return new ObjectNode(keys, values, required, other);

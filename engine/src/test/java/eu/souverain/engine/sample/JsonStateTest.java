@@ -1,16 +1,18 @@
 package eu.souverain.engine.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class JsonStateTest {
 
@@ -135,13 +137,13 @@ class JsonStateTest {
 
     @Test
     void unsupportedKeywordsAreRefusedByName() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JsonSchema.compile(
+        assertThatThrownBy(() -> JsonSchema.compile(
                         schema("{\"type\":\"string\",\"pattern\":\"^a\"}"), true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'pattern'");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JsonSchema.compile(
+        assertThatThrownBy(() -> JsonSchema.compile(
                         schema("{\"type\":\"object\",\"required\":[\"x\"]}"), true))
                 .hasMessageContaining("'x'");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JsonSchema.compile(
+        assertThatThrownBy(() -> JsonSchema.compile(
                         schema("{\"$ref\":\"#/$defs/missing\"}"), true))
                 .hasMessageContaining("points to nothing");
     }
@@ -155,7 +157,7 @@ class JsonStateTest {
             for (int walk = 0; walk < 300; walk++) {
                 JsonState state = JsonState.start(schema);
                 StringBuilder written = new StringBuilder();
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 int steps = random.nextInt(40);
                 for (int i = 0; i < steps; i++) {
                     int start = random.nextInt(alphabet.length);

@@ -4,16 +4,16 @@ import eu.souverain.engine.model.Generator;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ToolCall;
 import eu.souverain.server.gateway.ModelInfo;
+import eu.souverain.server.gateway.ToolCall;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.util.List;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**

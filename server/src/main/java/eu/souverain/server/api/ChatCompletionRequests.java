@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.engine.sample.JsonSchema;
 import eu.souverain.engine.sample.SamplerConfig;
 import eu.souverain.server.gateway.ChatRequest;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * Reads a chat completion request: the union of the fields Mistral's and OpenAI's chat APIs
@@ -59,7 +61,7 @@ final class ChatCompletionRequests {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private static final java.util.regex.Pattern FUNCTION_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
 
     /** A checked request: what to run, and how to answer. */
     record Call(ChatRequest request, boolean stream, boolean includeUsage) {}
@@ -533,7 +535,7 @@ final class ChatCompletionRequests {
             if (arguments != null && arguments.isTextual()) {
                 try {
                     functionMap.put("arguments", MAPPER.readValue(arguments.asText(), Object.class));
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     throw ApiError.invalid(callPath + ".function.arguments", "arguments must be JSON: " + e.getMessage());
                 }
             }

@@ -15,8 +15,9 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.ToolChoice;
-import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
+import dev.langchain4j.model.chat.request.json.JsonStringSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.mistralai.MistralAiChatModel;
@@ -214,7 +215,7 @@ class LangChain4jMistralClientTest {
     void aSchemaAndARequiredCallTogetherAreItsInvalidRequestException() {
         ResponseFormat format = ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder()
                 .name("code").rootElement(JsonObjectSchema.builder().addProperty("code",
-                        dev.langchain4j.model.chat.request.json.JsonStringSchema.builder().build())
+                        JsonStringSchema.builder().build())
                         .build()).build()).build();
         // Each alone is accepted; together both would shape the answer.
         assertThat(chat().build().chat(ChatRequest.builder().messages(UserMessage.from(STORY)).responseFormat(format)
