@@ -177,6 +177,12 @@ public final class JsonSchema {
             }
             for (String keyword : List.of("anyOf", "oneOf")) {
                 if (map.containsKey(keyword)) {
+                    for (Object other : map.keySet()) {
+                        if (KEYWORDS.contains(other) && !other.equals(keyword)) {
+                            throw new IllegalArgumentException(path + " combines " + keyword + " with '" + other
+                                    + "', which is not supported; put it inside each alternative");
+                        }
+                    }
                     if (!(map.get(keyword) instanceof List<?> list) || list.isEmpty()) {
                         throw new IllegalArgumentException(path + "." + keyword + " must be a non-empty array");
                     }

@@ -146,6 +146,9 @@ class JsonStateTest {
         assertThatThrownBy(() -> JsonSchema.compile(
                         schema("{\"$ref\":\"#/$defs/missing\"}"), true))
                 .hasMessageContaining("points to nothing");
+        assertThatThrownBy(() -> JsonSchema.compile(
+                        schema("{\"type\":\"object\",\"anyOf\":[{\"required\":[\"a\"]}]}"), true))
+                .hasMessageContaining("combines anyOf with 'type'");
     }
 
     /** Random walks over the allowed bytes, then the completion: every result parses (and validates). */
