@@ -31,7 +31,10 @@ public final class JsonConstraint {
     private JsonState state;
     private int accepted;
 
-    /** {@code tokenBudget}: the most tokens the sequence may generate, end token included ({@link Integer#MAX_VALUE}: no limit). */
+    /**
+     * {@code tokenBudget}: the most tokens the sequence may generate, end token included
+     * ({@link Integer#MAX_VALUE}: no limit).
+     */
     public JsonConstraint(JsonSchema schema, Tokenizer tokenizer, int tokenBudget) {
         if (tokenBudget < 1) {
             throw new IllegalArgumentException("tokenBudget must be at least 1, got " + tokenBudget);
@@ -100,7 +103,8 @@ public final class JsonConstraint {
     /** Advances past a generated token; throws if the mask would not have allowed it. */
     public void accept(int token) {
         if (token < 0 || token >= table.size()) {
-            throw new IllegalArgumentException("token " + token + " is outside the vocabulary [0, " + table.size() + ")");
+            throw new IllegalArgumentException("token " + token + " is outside the vocabulary [0, " + table.size()
+                    + ")");
         }
         byte[] bytes = table.bytes[token];
         JsonState next = bytes.length == 0 ? null : state.advance(bytes);

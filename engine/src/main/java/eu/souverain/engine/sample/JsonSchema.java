@@ -153,7 +153,8 @@ public final class JsonSchema {
             }
             if (map.containsKey("$ref")) {
                 if (map.size() > 1 && map.keySet().stream().anyMatch(k -> KEYWORDS.contains(k) && !k.equals("$ref"))) {
-                    throw new IllegalArgumentException(path + " combines $ref with other keywords, which is not supported");
+                    throw new IllegalArgumentException(path
+                            + " combines $ref with other keywords, which is not supported");
                 }
                 String ref = string(map.get("$ref"), path + ".$ref");
                 if (!ref.startsWith("#/$defs/") && !ref.startsWith("#/definitions/")) {
@@ -241,7 +242,8 @@ public final class JsonSchema {
                 case "boolean" -> literals("true", "false");
                 case "null" -> literals("null");
                 default -> throw new IllegalArgumentException(path + ".type '" + type
-                        + "' is not a JSON Schema type; expected object, array, string, number, integer, boolean or null");
+                        + "' is not a JSON Schema type; expected object, array, string, number, integer,"
+                        + " boolean or null");
             };
         }
 

@@ -273,7 +273,10 @@ final class JsonState {
         }
     }
 
-    /** An object after its '{'; {@code used} marks the declared properties written, {@code pending} the one being written (-1: another). */
+    /**
+     * An object after its '{'; {@code used} marks the declared properties written, {@code pending}
+     * the one being written (-1: one it does not declare).
+     */
     private record ObjectFrame(ObjectNode node, long used, int phase, int whitespace, int pending) implements Frame {
         static final int OPEN = 0;
         static final int KEY = 1;
