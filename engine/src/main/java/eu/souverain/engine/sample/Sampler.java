@@ -10,6 +10,10 @@ import java.util.SplittableRandom;
  * for the vocabulary, so sampling a token allocates nothing. The draw uses
  * {@link SplittableRandom}, whose algorithm is specified, so a seed gives the same tokens on
  * every JVM.
+ *
+ * <p>A {@link JsonConstraint} attached at construction masks the logits before anything else, and
+ * advances on each token accepted after a {@link #sample}; tokens accepted before the first sample
+ * (the prompt) are history for the penalties only.
  */
 public final class Sampler {
 
@@ -31,8 +35,16 @@ public final class Sampler {
     /** Occurrences per token in the window; all zero between calls to {@link #applyPenalties}. */
     private final int[] counts;
     private SplittableRandom random;
+    private final JsonConstraint constraint;
+    /** Whether a token was sampled since the last accept: the next accepted token is generated, not prompt. */
+    private boolean sampled;
 
     public Sampler(SamplerConfig config, int vocabularySize) {
+        this(config, vocabularySize, null);
+    }
+
+    /** {@code constraint} (null for none) must be this sequence's own, for the same vocabulary. */
+    public Sampler(SamplerConfig config, int vocabularySize, JsonConstraint constraint) {
         if (config == null) {
             throw new IllegalArgumentException("config must not be null");
         }
@@ -47,17 +59,29 @@ public final class Sampler {
         this.window = new int[config.repeatLastN()];
         this.counts = new int[vocabularySize];
         this.random = new SplittableRandom(config.seed());
+        if (constraint != null && constraint.vocabularySize() != vocabularySize) {
+            throw new IllegalArgumentException("the constraint's vocabulary has " + constraint.vocabularySize()
+                    + " tokens, the sampler's " + vocabularySize);
+        }
+        this.constraint = constraint;
     }
 
     public SamplerConfig config() {
         return config;
     }
 
-    /** Records a token for the penalties (prompt tokens too, if they should be penalised). */
+    /**
+     * Records a token for the penalties (prompt tokens too, if they should be penalised); a token
+     * accepted after a sample also advances the constraint.
+     */
     public void accept(int token) {
         if (token < 0 || token >= vocabularySize) {
             throw new IllegalArgumentException("token " + token + " is outside the vocabulary [0, " + vocabularySize + ")");
         }
+        if (constraint != null && sampled) {
+            constraint.accept(token);
+        }
+        sampled = false;
         if (window.length == 0) {
             return;
         }
@@ -71,13 +95,26 @@ public final class Sampler {
         windowSize = 0;
         windowNext = 0;
         random = new SplittableRandom(config.seed());
+        sampled = false;
+        if (constraint != null) {
+            constraint.reset();
+        }
     }
 
-    /** Returns the next token; the penalties are applied to {@code logits} in place. */
+    /** The attached constraint, or null. */
+    public JsonConstraint constraint() {
+        return constraint;
+    }
+
+    /** Returns the next token; the constraint's mask and the penalties are applied to {@code logits} in place. */
     public int sample(float[] logits) {
         if (logits.length != vocabularySize) {
             throw new IllegalArgumentException("expected " + vocabularySize + " logits, got " + logits.length);
         }
+        if (constraint != null) {
+            constraint.mask(logits);
+        }
+        sampled = true;
         applyPenalties(logits);
         if (config.temperature() == 0f) {
             return argmax(logits);

@@ -5,6 +5,7 @@ import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.GenerationSink;
 import eu.souverain.server.gateway.ModelInfo;
+import eu.souverain.server.gateway.ToolCall;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,6 +74,11 @@ final class ApiMetrics {
                 }
                 last = now;
                 sink.text(choice, text);
+            }
+
+            @Override
+            public void toolCalls(int choice, List<ToolCall> calls) throws IOException {
+                sink.toolCalls(choice, calls);
             }
 
             @Override

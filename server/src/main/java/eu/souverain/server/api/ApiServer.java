@@ -63,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
         Generations generations = new Generations(this);
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
         CompletionsRoute completions = new CompletionsRoute(this, generations);
+        FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         PolicyRoute policy = new PolicyRoute(this);
         this.app = Javalin.create(config -> {
@@ -89,6 +90,7 @@ public final class ApiServer implements AutoCloseable {
             config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
             config.routes.post("/v1/chat/completions", named("/v1/chat/completions", answering(chat::handle)));
             config.routes.post("/v1/completions", named("/v1/completions", answering(completions::handle)));
+            config.routes.post("/v1/fim/completions", named("/v1/fim/completions", answering(fim::handle)));
             config.routes.post("/v1/embeddings", named("/v1/embeddings", answering(embeddings::handle)));
             config.routes.get("/v1/admin/policy", named("/v1/admin/policy", policy::get));
             config.routes.put("/v1/admin/policy", named("/v1/admin/policy", policy::put));
@@ -299,7 +301,8 @@ public final class ApiServer implements AutoCloseable {
         return switch (e.reason()) {
             case MODEL_NOT_FOUND -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                     e.getMessage(), Map.of());
-            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value", "messages",
+            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value",
+                    e.param() != null ? e.param() : "messages",
                     e.getMessage(), Map.of());
             case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(),
                     e.queueCapacity() == 0 ? Map.of("Retry-After", "1") : Map.of(

@@ -2,20 +2,27 @@ package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.engine.sample.JsonSchema;
 import eu.souverain.engine.sample.SamplerConfig;
 import eu.souverain.server.gateway.ChatRequest;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * Reads a chat completion request: the union of the fields Mistral's and OpenAI's chat APIs
  * document, each checked for its type and range. A field neither documents is refused (422), a
  * documented feature this server does not implement yet is refused by name (400), never
  * silently ignored.
+ *
+ * <p>JSON mode and JSON schemas constrain the answer token by token; tools are offered to the
+ * model through its chat template, and a required or named tool_choice constrains the answer to
+ * a call. tool_choice "none" sends no tools at all.
  *
  * <p>Sampling defaults: temperature 0.7 (Mistral's default for its chat models; OpenAI's is 1,
  * which small local models answer too loosely with), top_p 1, and neither top_k nor min_p unless
@@ -54,6 +61,8 @@ final class ChatCompletionRequests {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
     /** A checked request: what to run, and how to answer. */
     record Call(ChatRequest request, boolean stream, boolean includeUsage) {}
 
@@ -64,12 +73,18 @@ final class ChatCompletionRequests {
         requireKnownFields(body, FIELDS, "chat completion");
         refuseUnsupported(body);
 
+        JsonSchema format = responseFormat(body);
+        ChatRequest.Tools tools = tools(body);
+        if (format != null && tools != null && !(tools.choice() instanceof ChatRequest.ToolChoice.Auto)) {
+            throw ApiError.invalid("response_format", "response_format cannot be combined with a tool_choice that"
+                    + " requires a call: both would shape the answer");
+        }
         String model = string(body, "model");
         Messages messages = messages(body);
         Settings settings = settings(body, randomSeed);
         ChatRequest request = new ChatRequest(model != null ? model : defaultModel,
                 new ChatRequest.Conversation(messages.list(), messages.prefix()), settings.sampling(),
-                settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices());
+                settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices(), format, tools);
         return new Call(request, settings.stream(), settings.includeUsage());
     }
 
@@ -153,50 +168,22 @@ final class ChatCompletionRequests {
 
     /** Documented features that change the answer and are not implemented yet: refused by name. */
     private static void refuseUnsupported(JsonNode body) {
-        JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull()) {
-            if (!format.isObject()) {
-                throw typeError("response_format", "an object", format);
+        JsonNode functions = body.get("functions");
+        if (functions != null && !functions.isNull()) {
+            if (!functions.isArray()) {
+                throw typeError("functions", "an array", functions);
             }
-            String type = string(format, "type");
-            if (type == null) {
-                throw ApiError.schema("missing_field", "response_format.type", "response_format needs a 'type'");
-            }
-            switch (type) {
-                case "text" -> { }
-                case "json_object", "json_schema" -> throw ApiError.unsupported("response_format",
-                        "response_format '" + type + "' is not supported yet");
-                default -> throw ApiError.invalid("response_format.type",
-                        "response_format type must be 'text', 'json_object' or 'json_schema', got '" + type + "'");
+            if (!functions.isEmpty()) {
+                throw ApiError.unsupported("functions", "functions (OpenAI's deprecated form of tools) are not"
+                        + " supported; send them as tools");
             }
         }
-        for (String list : List.of("tools", "functions")) {
-            JsonNode tools = body.get(list);
-            if (tools != null && !tools.isNull()) {
-                if (!tools.isArray()) {
-                    throw typeError(list, "an array", tools);
-                }
-                if (!tools.isEmpty()) {
-                    throw ApiError.unsupported(list, list + " are not supported yet");
-                }
-            }
+        JsonNode functionCall = body.get("function_call");
+        if (functionCall != null && !functionCall.isNull()
+                && !(functionCall.isTextual() && List.of("none", "auto").contains(functionCall.asText()))) {
+            throw ApiError.unsupported("function_call", "function_call (OpenAI's deprecated form of tool_choice) is"
+                    + " not supported; use tool_choice");
         }
-        for (String choice : List.of("tool_choice", "function_call")) {
-            JsonNode value = body.get(choice);
-            if (value == null || value.isNull()) {
-                continue;
-            }
-            // "auto" with no tools can only mean a plain answer, the same as "none".
-            if (value.isTextual() && (value.asText().equals("none") || value.asText().equals("auto"))) {
-                continue;
-            }
-            if (!value.isTextual() && !value.isObject()) {
-                throw typeError(choice, "a string or an object", value);
-            }
-            String what = value.isTextual() ? "'" + value.asText() + "'" : "naming a function";
-            throw ApiError.unsupported(choice, choice + " " + what + " is not supported yet: tools are not supported yet");
-        }
-        bool(body, "parallel_tool_calls", false);
         if (bool(body, "logprobs", false)) {
             throw ApiError.unsupported("logprobs", "logprobs are not supported yet");
         }
@@ -262,6 +249,181 @@ final class ChatCompletionRequests {
         }
     }
 
+    /** The JSON documents the answer must be, or null for free text. */
+    private static JsonSchema responseFormat(JsonNode body) {
+        JsonNode format = body.get("response_format");
+        if (format == null || format.isNull()) {
+            return null;
+        }
+        if (!format.isObject()) {
+            throw typeError("response_format", "an object", format);
+        }
+        format.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("type") && !name.equals("json_schema")) {
+                throw ApiError.schema("unknown_field", "response_format." + name,
+                        "unknown field 'response_format." + name + "'");
+            }
+        });
+        String type = string(format, "type", "response_format.type");
+        if (type == null) {
+            throw ApiError.schema("missing_field", "response_format.type", "response_format needs a 'type'");
+        }
+        return switch (type) {
+            case "text" -> null;
+            case "json_object" -> JsonSchema.anyObject();
+            case "json_schema" -> {
+                JsonNode spec = format.get("json_schema");
+                if (spec == null || spec.isNull()) {
+                    throw ApiError.schema("missing_field", "response_format.json_schema",
+                            "response_format of type 'json_schema' needs a 'json_schema'");
+                }
+                if (!spec.isObject()) {
+                    throw typeError("response_format.json_schema", "an object", spec);
+                }
+                spec.fieldNames().forEachRemaining(name -> {
+                    if (!List.of("name", "description", "schema", "strict").contains(name)) {
+                        throw ApiError.schema("unknown_field", "response_format.json_schema." + name,
+                                "unknown field 'response_format.json_schema." + name + "'");
+                    }
+                });
+                string(spec, "name", "response_format.json_schema.name");
+                string(spec, "description", "response_format.json_schema.description");
+                boolean strict = bool(spec, "strict", false, "response_format.json_schema.strict");
+                JsonNode schema = spec.get("schema");
+                if (schema == null || schema.isNull()) {
+                    yield JsonSchema.anyObject();
+                }
+                try {
+                    yield JsonSchema.compile(MAPPER.convertValue(schema, Object.class), strict);
+                } catch (IllegalArgumentException e) {
+                    throw ApiError.invalid("response_format.json_schema.schema", e.getMessage());
+                }
+            }
+            default -> throw ApiError.invalid("response_format.type",
+                    "response_format type must be 'text', 'json_object' or 'json_schema', got '" + type + "'");
+        };
+    }
+
+    /** The tools offered and whether a call is required, or null for none (no tools, or tool_choice "none"). */
+    @SuppressWarnings("unchecked")
+    private static ChatRequest.Tools tools(JsonNode body) {
+        JsonNode tools = body.get("tools");
+        List<Map<String, Object>> definitions = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        if (tools != null && !tools.isNull()) {
+            if (!tools.isArray()) {
+                throw typeError("tools", "an array", tools);
+            }
+            for (int i = 0; i < tools.size(); i++) {
+                String path = "tools[" + i + "]";
+                JsonNode tool = tools.get(i);
+                if (!tool.isObject()) {
+                    throw typeError(path, "an object", tool);
+                }
+                tool.fieldNames().forEachRemaining(name -> {
+                    if (!name.equals("type") && !name.equals("function")) {
+                        throw ApiError.schema("unknown_field", path + "." + name, "unknown field '" + path + "." + name + "'");
+                    }
+                });
+                String type = string(tool, "type", path + ".type");
+                if (type != null && !type.equals("function")) {
+                    throw ApiError.unsupported(path + ".type", "tool type '" + type + "' is not supported; only 'function'");
+                }
+                JsonNode function = tool.get("function");
+                if (function == null || function.isNull()) {
+                    throw ApiError.schema("missing_field", path + ".function", path + " needs a 'function'");
+                }
+                if (!function.isObject()) {
+                    throw typeError(path + ".function", "an object", function);
+                }
+                function.fieldNames().forEachRemaining(name -> {
+                    if (!List.of("name", "description", "parameters", "strict").contains(name)) {
+                        throw ApiError.schema("unknown_field", path + ".function." + name,
+                                "unknown field '" + path + ".function." + name + "'");
+                    }
+                });
+                String name = string(function, "name", path + ".function.name");
+                if (name == null) {
+                    throw ApiError.schema("missing_field", path + ".function.name", path + ".function needs a 'name'");
+                }
+                if (!FUNCTION_NAME.matcher(name).matches()) {
+                    throw ApiError.invalid(path + ".function.name", "function names are 1 to 64 letters, digits,"
+                            + " underscores or dashes, got '" + name + "'");
+                }
+                if (names.contains(name)) {
+                    throw ApiError.invalid(path + ".function.name", "two tools are named '" + name + "'");
+                }
+                names.add(name);
+                string(function, "description", path + ".function.description");
+                bool(function, "strict", false, path + ".function.strict");
+                JsonNode parameters = function.get("parameters");
+                if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+                    throw typeError(path + ".function.parameters", "an object", parameters);
+                }
+                Map<String, Object> definition = MAPPER.convertValue(tool, Map.class);
+                definition.put("type", "function");
+                definitions.add(definition);
+            }
+        }
+        boolean parallel = bool(body, "parallel_tool_calls", true);
+        JsonNode choice = body.get("tool_choice");
+        ChatRequest.ToolChoice toolChoice;
+        if (choice == null || choice.isNull()) {
+            toolChoice = new ChatRequest.ToolChoice.Auto();
+        } else if (choice.isTextual()) {
+            toolChoice = switch (choice.asText()) {
+                case "none" -> null;
+                case "auto" -> new ChatRequest.ToolChoice.Auto();
+                case "any", "required" -> new ChatRequest.ToolChoice.Required();
+                default -> throw ApiError.invalid("tool_choice", "tool_choice must be 'none', 'auto', 'any',"
+                        + " 'required' or a function, got '" + choice.asText() + "'");
+            };
+        } else if (choice.isObject()) {
+            String type = string(choice, "type", "tool_choice.type");
+            JsonNode function = choice.get("function");
+            if (type != null && !type.equals("function")) {
+                throw ApiError.unsupported("tool_choice.type", "tool_choice type '" + type
+                        + "' is not supported; only 'function'");
+            }
+            String name = function != null && function.isObject() ? string(function, "name", "tool_choice.function.name")
+                    : null;
+            if (name == null) {
+                throw ApiError.schema("missing_field", "tool_choice.function.name",
+                        "tool_choice naming a function needs 'function': {'name': ...}");
+            }
+            if (!names.contains(name)) {
+                throw ApiError.invalid("tool_choice.function.name", "tool_choice names '" + name
+                        + "', which is not among the tools");
+            }
+            toolChoice = new ChatRequest.ToolChoice.Named(name);
+        } else {
+            throw typeError("tool_choice", "a string or an object", choice);
+        }
+        if (toolChoice == null) {
+            return null;
+        }
+        if (definitions.isEmpty()) {
+            if (toolChoice instanceof ChatRequest.ToolChoice.Auto) {
+                return null;
+            }
+            throw ApiError.invalid("tool_choice", "tool_choice requires a call, but the request has no tools");
+        }
+        if (!(toolChoice instanceof ChatRequest.ToolChoice.Auto)) {
+            // A required call is generated under its parameters' schema: refuse one that cannot constrain it now.
+            for (int i = 0; i < definitions.size(); i++) {
+                Object parameters = ((Map<String, Object>) definitions.get(i).get("function")).get("parameters");
+                if (parameters != null) {
+                    try {
+                        JsonSchema.compile(parameters, true);
+                    } catch (IllegalArgumentException e) {
+                        throw ApiError.invalid("tools[" + i + "].function.parameters", e.getMessage());
+                    }
+                }
+            }
+        }
+        return new ChatRequest.Tools(definitions, toolChoice, parallel);
+    }
+
     /** The conversation as templates read it, and the assistant prefix its last message may set. */
     private record Messages(List<Map<String, Object>> list, String prefix) {}
 
@@ -318,7 +480,7 @@ final class ChatCompletionRequests {
                 if (!toolCalls.isArray()) {
                     throw typeError(path + ".tool_calls", "an array", toolCalls);
                 }
-                entry.put("tool_calls", MAPPER.convertValue(toolCalls, List.class));
+                entry.put("tool_calls", toolCalls(toolCalls, path + ".tool_calls"));
             }
             String toolCallId = string(message, "tool_call_id", path + ".tool_call_id");
             if (toolCallId != null) {
@@ -345,6 +507,41 @@ final class ChatCompletionRequests {
             }
         }
         return new Messages(list, prefix);
+    }
+
+    /**
+     * An assistant's earlier calls, as chat templates read them: the wire's entries with each
+     * function's arguments, a JSON string on the wire, decoded into an object.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<Object> toolCalls(JsonNode calls, String path) {
+        List<Object> list = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode call = calls.get(i);
+            String callPath = path + "[" + i + "]";
+            if (!call.isObject()) {
+                throw typeError(callPath, "an object", call);
+            }
+            JsonNode function = call.get("function");
+            if (function == null || !function.isObject()) {
+                throw ApiError.schema("missing_field", callPath + ".function", callPath + " needs a 'function' object");
+            }
+            if (string(function, "name", callPath + ".function.name") == null) {
+                throw ApiError.schema("missing_field", callPath + ".function.name", callPath + ".function needs a 'name'");
+            }
+            Map<String, Object> entry = MAPPER.convertValue(call, Map.class);
+            Map<String, Object> functionMap = (Map<String, Object>) entry.get("function");
+            JsonNode arguments = function.get("arguments");
+            if (arguments != null && arguments.isTextual()) {
+                try {
+                    functionMap.put("arguments", MAPPER.readValue(arguments.asText(), Object.class));
+                } catch (IOException e) {
+                    throw ApiError.invalid(callPath + ".function.arguments", "arguments must be JSON: " + e.getMessage());
+                }
+            }
+            list.add(entry);
+        }
+        return list;
     }
 
     /** A string, or the text parts of an array joined by newlines; null only for an assistant's tool calls. */

@@ -1,9 +1,12 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
+import eu.souverain.server.gateway.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** POST /v1/chat/completions: a conversation, answered with assistant messages. */
@@ -23,7 +26,8 @@ final class ChatCompletionsRoute {
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE);
     }
 
-    private static final Generations.Wire WIRE = new Generations.Wire() {
+    /** Chat completions on the wire; Mistral's fill-in-the-middle answers look the same. */
+    static final Generations.Wire WIRE = new Generations.Wire() {
         @Override
         public String idPrefix() {
             return "chatcmpl-";
@@ -40,28 +44,54 @@ final class ChatCompletionsRoute {
         }
 
         @Override
-        public Map<String, Object> choice(int index, String text, Generator.Finish finish) {
+        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish) {
             Map<String, Object> message = new LinkedHashMap<>();
             message.put("role", "assistant");
-            message.put("content", text);
-            return entry(index, "message", message, finish);
+            message.put("content", calls == null ? text : null);
+            if (calls != null) {
+                message.put("tool_calls", toolCalls(calls, false));
+            }
+            return entry(index, "message", message, finish, calls != null);
         }
 
         @Override
-        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish) {
-            return entry(index, "delta", text == null ? Map.of() : Map.of("content", text), finish);
+        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls) {
+            return entry(index, "delta", text == null ? Map.of() : Map.of("content", text), finish, calls);
+        }
+
+        @Override
+        public Map<String, Object> toolCallsChoice(int index, List<ToolCall> calls) {
+            return entry(index, "delta", Map.of("tool_calls", toolCalls(calls, true)), null, true);
         }
 
         @Override
         public Map<String, Object> opening(int index) {
-            return entry(index, "delta", Map.of("role", "assistant", "content", ""), null);
+            return entry(index, "delta", Map.of("role", "assistant", "content", ""), null, false);
         }
 
-        private static Map<String, Object> entry(int index, String field, Object value, Generator.Finish finish) {
+        /** Each call as both APIs write it; a streamed one also says its place among the choice's calls. */
+        private static List<Map<String, Object>> toolCalls(List<ToolCall> calls, boolean streamed) {
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (int i = 0; i < calls.size(); i++) {
+                ToolCall call = calls.get(i);
+                Map<String, Object> entry = new LinkedHashMap<>();
+                if (streamed) {
+                    entry.put("index", i);
+                }
+                entry.put("id", call.id());
+                entry.put("type", "function");
+                entry.put("function", Map.of("name", call.name(), "arguments", call.arguments()));
+                list.add(entry);
+            }
+            return list;
+        }
+
+        private static Map<String, Object> entry(int index, String field, Object value, Generator.Finish finish,
+                                                 boolean calls) {
             Map<String, Object> choice = new LinkedHashMap<>();
             choice.put("index", index);
             choice.put(field, value);
-            choice.put("finish_reason", finish == null ? null : Generations.finishReason(finish));
+            choice.put("finish_reason", finish == null ? null : Generations.finishReason(finish, calls));
             choice.put("logprobs", null);
             return choice;
         }

@@ -8,7 +8,8 @@ import java.util.function.LongSupplier;
 /**
  * Reads a legacy completion request (OpenAI's /v1/completions): the fields its API documents,
  * with sampling read as the chat route reads it. One prompt per request: a string, or an array
- * holding one string. Without max_tokens, 16 tokens, as OpenAI's API documents.
+ * holding one string. Without max_tokens, 16 tokens, as OpenAI's API documents. A suffix asks for
+ * the text between the prompt and it, from a model with fill-in-the-middle tokens.
  */
 final class CompletionRequests {
 
@@ -38,9 +39,6 @@ final class CompletionRequests {
             }
         });
         String suffix = ChatCompletionRequests.string(body, "suffix");
-        if (suffix != null && !suffix.isEmpty()) {
-            throw ApiError.unsupported("suffix", "suffix is not supported yet");
-        }
         JsonNode logprobs = body.get("logprobs");
         if (logprobs != null && !logprobs.isNull()) {
             throw ApiError.unsupported("logprobs", "logprobs are not supported yet");
@@ -63,12 +61,13 @@ final class CompletionRequests {
         String model = ChatCompletionRequests.string(body, "model");
         String prompt = prompt(body);
         ChatCompletionRequests.Settings settings = ChatCompletionRequests.settings(body, randomSeed);
-        ChatRequest request = new ChatRequest(model != null ? model : defaultModel, new ChatRequest.Text(prompt),
+        ChatRequest.Prompt text = suffix == null ? new ChatRequest.Text(prompt) : new ChatRequest.Fill(prompt, suffix);
+        ChatRequest request = new ChatRequest(model != null ? model : defaultModel, text,
                 settings.sampling(), settings.maxTokens(DEFAULT_MAX_TOKENS), settings.stops(), settings.choices());
         return new Call(request, settings.stream(), settings.includeUsage(), echo ? prompt : null);
     }
 
-    private static String prompt(JsonNode body) {
+    static String prompt(JsonNode body) {
         JsonNode prompt = body.get("prompt");
         if (prompt == null || prompt.isNull()) {
             throw ApiError.schema("missing_field", "prompt", "'prompt' is required");

@@ -1,9 +1,11 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
+import eu.souverain.server.gateway.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** POST /v1/completions: OpenAI's legacy text completion, a raw prompt continued as it is. */
@@ -41,13 +43,19 @@ final class CompletionsRoute {
         }
 
         @Override
-        public Map<String, Object> choice(int index, String text, Generator.Finish finish) {
+        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish) {
             return entry(index, echo == null ? text : echo + text, finish);
         }
 
         @Override
-        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish) {
+        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls) {
             return entry(index, text == null ? "" : text, finish);
+        }
+
+        /** Never called: a completion request has no tools. */
+        @Override
+        public Map<String, Object> toolCallsChoice(int index, List<ToolCall> calls) {
+            throw new IllegalStateException("a text completion carries no function calls");
         }
 
         @Override
@@ -60,7 +68,7 @@ final class CompletionsRoute {
             choice.put("text", text);
             choice.put("index", index);
             choice.put("logprobs", null);
-            choice.put("finish_reason", finish == null ? null : Generations.finishReason(finish));
+            choice.put("finish_reason", finish == null ? null : Generations.finishReason(finish, false));
             return choice;
         }
     }

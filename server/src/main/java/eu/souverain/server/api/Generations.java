@@ -6,6 +6,7 @@ import eu.souverain.server.gateway.ChatRequest;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.gateway.Generation;
 import eu.souverain.server.gateway.GenerationSink;
+import eu.souverain.server.gateway.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -41,11 +42,14 @@ final class Generations {
         /** The {@code object} of a streamed chunk. */
         String chunkObject();
 
-        /** A choice of a whole answer. */
-        Map<String, Object> choice(int index, String text, Generator.Finish finish);
+        /** A choice of a whole answer: its text, or (calls not null) the function calls it makes instead. */
+        Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish);
 
         /** A choice of a streamed chunk: a piece of text, or (text null) the finish. */
-        Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish);
+        Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls);
+
+        /** A choice of a streamed chunk that carries a choice's function calls whole. */
+        Map<String, Object> toolCallsChoice(int index, List<ToolCall> calls);
 
         /** The choice of the chunk that opens choice {@code index}'s stream, or null for none. */
         Map<String, Object> opening(int index);
@@ -85,7 +89,7 @@ final class Generations {
         }
         List<Map<String, Object>> choices = new ArrayList<>();
         for (int i = 0; i < answer.choices; i++) {
-            choices.add(answer.wire.choice(i, answer.texts.get(i).toString(), answer.finishes.get(i)));
+            choices.add(answer.wire.choice(i, answer.texts.get(i).toString(), answer.calls.get(i), answer.finishes.get(i)));
         }
         Map<String, Object> body = answer.header(answer.wire.object());
         body.put("choices", choices);
@@ -112,7 +116,13 @@ final class Generations {
         GenerationSink sink = new GenerationSink() {
             @Override
             public void text(int choice, String text) throws IOException {
-                events.data(answer.chunk(answer.wire.chunkChoice(choice, text, null)));
+                events.data(answer.chunk(answer.wire.chunkChoice(choice, text, null, false)));
+            }
+
+            @Override
+            public void toolCalls(int choice, List<ToolCall> calls) throws IOException {
+                answer.calls.put(choice, calls);
+                events.data(answer.chunk(answer.wire.toolCallsChoice(choice, calls)));
             }
 
             @Override
@@ -120,13 +130,14 @@ final class Generations {
                 answer.finishes.put(choice, finish);
                 // The last finish waits for the usage, which Mistral's clients read from that chunk.
                 if (choice != last) {
-                    events.data(answer.chunk(answer.wire.chunkChoice(choice, null, finish)));
+                    events.data(answer.chunk(answer.wire.chunkChoice(choice, null, finish, answer.calls.containsKey(choice))));
                 }
             }
         };
         try {
             Completion completion = metered.drain(generation, sink);
-            Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last)));
+            Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
+                    answer.calls.containsKey(last)));
             if (includeUsage) {
                 events.data(finish);
                 Map<String, Object> usage = answer.header(answer.wire.chunkObject());
@@ -168,6 +179,11 @@ final class Generations {
                 }
 
                 @Override
+                public void toolCalls(int choice, List<ToolCall> calls) throws IOException {
+                    throw new IOException("client went away");
+                }
+
+                @Override
                 public void finished(int choice, Generator.Finish finish) throws IOException {
                     throw new IOException("client went away");
                 }
@@ -189,8 +205,12 @@ final class Generations {
     /**
      * The end of the context is "length" too, as OpenAI reports it: Mistral's "model_length" is
      * unknown to OpenAI's SDK, which throws on it, and LangChain4j's Mistral client maps it to nothing.
+     * An answer of function calls ends with "tool_calls".
      */
-    static String finishReason(Generator.Finish finish) {
+    static String finishReason(Generator.Finish finish, boolean calls) {
+        if (calls && finish == Generator.Finish.STOP) {
+            return "tool_calls";
+        }
         return switch (finish) {
             case STOP -> "stop";
             case LENGTH, MODEL_LENGTH -> "length";
@@ -223,6 +243,7 @@ final class Generations {
         final Wire wire;
         final List<StringBuilder> texts = new ArrayList<>();
         final Map<Integer, Generator.Finish> finishes = new HashMap<>();
+        final Map<Integer, List<ToolCall>> calls = new HashMap<>();
 
         Answer(String id, long created, String model, int choices, Wire wire) {
             this.id = id;
@@ -238,6 +259,11 @@ final class Generations {
         @Override
         public void text(int choice, String text) {
             texts.get(choice).append(text);
+        }
+
+        @Override
+        public void toolCalls(int choice, List<ToolCall> toolCalls) {
+            calls.put(choice, toolCalls);
         }
 
         @Override

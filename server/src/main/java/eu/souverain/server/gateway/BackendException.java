@@ -22,11 +22,17 @@ public final class BackendException extends RuntimeException {
 
     private final Reason reason;
     private final int queueCapacity;
+    private final String param;
 
     private BackendException(Reason reason, String message, int queueCapacity) {
+        this(reason, message, queueCapacity, null);
+    }
+
+    private BackendException(Reason reason, String message, int queueCapacity, String param) {
         super(message);
         this.reason = reason;
         this.queueCapacity = queueCapacity;
+        this.param = param;
     }
 
     public static BackendException modelNotFound(String model) {
@@ -35,6 +41,11 @@ public final class BackendException extends RuntimeException {
 
     public static BackendException invalid(String message) {
         return new BackendException(Reason.INVALID_REQUEST, message, 0);
+    }
+
+    /** An invalid request whose fault lies in the request field {@code param}. */
+    public static BackendException invalid(String param, String message) {
+        return new BackendException(Reason.INVALID_REQUEST, message, 0, param);
     }
 
     public static BackendException busy(String model, int queueCapacity) {
@@ -61,6 +72,11 @@ public final class BackendException extends RuntimeException {
 
     public Reason reason() {
         return reason;
+    }
+
+    /** The request field at fault, or null when it is the messages (or not one field). */
+    public String param() {
+        return param;
     }
 
     /** For {@link Reason#BUSY}: how many requests may wait per model, or 0 when that is a remote's secret. */

@@ -8,12 +8,15 @@ import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.sample.JsonConstraint;
+import eu.souverain.engine.sample.JsonSchema;
 import eu.souverain.engine.sample.Sampler;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -68,7 +71,8 @@ final class ModelScheduler {
     }
 
     Generation submit(ChatRequest request) {
-        int[] prompt = prompt(request);
+        Output output = output(request);
+        int[] prompt = prompt(request, output);
         // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
             if (!accepting) {
@@ -77,10 +81,35 @@ final class ModelScheduler {
             if (engine.waiting() >= queueCapacity) {
                 throw BackendException.busy(info.id(), queueCapacity);
             }
-            Job job = new Job(request, prompt);
+            Job job = new Job(request, prompt, output);
             jobs.add(job);
             job.start();
             return job;
+        }
+    }
+
+    /**
+     * How a request's answers are shaped: the schema their text must follow (null: free text), and
+     * how function calls are written and read (null: no tools), a call being required or not.
+     */
+    private record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
+
+    private Output output(ChatRequest request) {
+        ChatRequest.Tools tools = request.tools();
+        if (tools == null) {
+            return new Output(request.format(), null, false);
+        }
+        ToolCallFormat format = ToolCallFormat.of(model.tokenizer());
+        if (tools.choice() instanceof ChatRequest.ToolChoice.Auto) {
+            return new Output(request.format(), format, false);
+        }
+        String only = tools.choice() instanceof ChatRequest.ToolChoice.Named named ? named.name() : null;
+        try {
+            // Parameters list the arguments a call may have: a model needs no others.
+            return new Output(JsonSchema.compile(format.schema(tools.definitions(), only, tools.parallel()), true),
+                    format, true);
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid("tools", "the tools' parameters cannot constrain a call: " + e.getMessage());
         }
     }
 
@@ -120,19 +149,36 @@ final class ModelScheduler {
     }
 
     /** The prompt's tokens: a template's own text may hold control tokens, the client's text never. */
-    private int[] prompt(ChatRequest request) {
+    private int[] prompt(ChatRequest request, Output output) {
         int[] tokens = switch (request.prompt()) {
             case ChatRequest.Text text -> PromptTokens.raw(model.tokenizer(), text.text());
+            case ChatRequest.Fill fill -> {
+                FillInTheMiddle fim = FillInTheMiddle.of(model.file().metadata(), model.tokenizer());
+                if (fim == null) {
+                    throw BackendException.invalid("suffix", "model '" + info.id() + "' cannot fill in the middle: its vocabulary"
+                            + " has no fill-in-the-middle tokens (such as [PREFIX] [SUFFIX] [MIDDLE] or <|fim_prefix|>)");
+                }
+                yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
+            }
             case ChatRequest.Conversation conversation -> {
+                List<Map<String, Object>> messages = conversation.messages();
+                List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
                 List<PromptPart> parts;
                 try {
-                    parts = new ArrayList<>(model.chatTemplate().renderParts(conversation.messages(), null, true));
+                    if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
+                        messages = ToolPrompts.describeTools(messages, tools, output.calls());
+                        tools = null;
+                    }
+                    parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
                 } catch (ChatTemplateException e) {
                     throw BackendException.invalid("the chat template of model '" + info.id()
                             + "' cannot render these messages: " + e.getMessage());
                 }
                 if (conversation.assistantPrefix() != null) {
                     parts.add(new PromptPart(conversation.assistantPrefix(), false));
+                }
+                if (output.callRequired() && !output.calls().opening().isEmpty()) {
+                    parts.add(new PromptPart(output.calls().opening(), true));
                 }
                 yield PromptTokens.chat(model.tokenizer(), parts);
             }
@@ -188,9 +234,11 @@ final class ModelScheduler {
     /** An accepted request: one engine sequence per choice, whose pieces pass to the request's thread through {@code events}. */
     private final class Job implements Generation {
 
-        private sealed interface Event permits Text, Finished, Done, Failed {}
+        private sealed interface Event permits Text, Calls, Finished, Done, Failed {}
 
         private record Text(int choice, String text) implements Event {}
+
+        private record Calls(int choice, List<ToolCall> calls) implements Event {}
 
         private record Finished(int choice, Generator.Finish finish) implements Event {}
 
@@ -200,6 +248,8 @@ final class ModelScheduler {
 
         private final ChatRequest request;
         private final int[] prompt;
+        private final Output output;
+        private final List<Answer> answers = new ArrayList<>();
         private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         private final List<Sequence> sequences = new ArrayList<>();
         private volatile RuntimeException cancelled;
@@ -209,9 +259,10 @@ final class ModelScheduler {
         private int generated;
         private boolean over;
 
-        Job(ChatRequest request, int[] prompt) {
+        Job(ChatRequest request, int[] prompt, Output output) {
             this.request = request;
             this.prompt = prompt;
+            this.output = output;
         }
 
         void start() {
@@ -222,13 +273,18 @@ final class ModelScheduler {
                             && c.assistantPrefix() != null && !c.assistantPrefix().isEmpty()) {
                         events.add(new Text(choice, c.assistantPrefix()));
                     }
+                    JsonConstraint constraint = output.schema() == null ? null : new JsonConstraint(output.schema(),
+                            model.tokenizer(),
+                            Math.max(1, Math.min(request.maxTokens(), engine.sequenceCapacity() - prompt.length)));
                     Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
-                            model.config().vocabularySize());
+                            model.config().vocabularySize(), constraint);
                     int index = choice;
+                    Answer answer = new Answer(choice);
+                    answers.add(answer);
                     Sequence sequence;
                     try {
                         sequence = engine.submit(new SequenceRequest(prompt, sampler, request.maxTokens(), request.stops(),
-                                requestTimeout, text -> events.add(new Text(index, text))));
+                                requestTimeout, answer::text));
                     } catch (IllegalStateException e) {
                         end(BackendException.unavailable("the server is shutting down"));
                         throw BackendException.unavailable("the server is shutting down");
@@ -251,11 +307,51 @@ final class ModelScheduler {
                 cached = result.cachedTokens();
             }
             generated += result.generatedTokens();
-            events.add(new Finished(choice, result.finish()));
+            answers.get(choice).finish(result.finish());
             if (--unfinished == 0) {
                 over = true;
                 events.add(new Done(new Completion(prompt.length, cached, generated)));
                 jobs.remove(this);
+            }
+        }
+
+        /**
+         * One choice's text on its way to the events: passed on as it comes, or, while it may be a
+         * function call, held until the answer is whole and read as calls or, failing that, as text.
+         */
+        private final class Answer {
+            private final int choice;
+            private final StringBuilder held = new StringBuilder();
+            private boolean holding;
+
+            Answer(int choice) {
+                this.choice = choice;
+                this.holding = output.calls() != null;
+            }
+
+            void text(String text) {
+                if (!holding) {
+                    events.add(new Text(choice, text));
+                    return;
+                }
+                held.append(text);
+                if (!output.callRequired() && !output.calls().mayOpen(held.toString())) {
+                    holding = false;
+                    events.add(new Text(choice, held.toString()));
+                }
+            }
+
+            void finish(Generator.Finish finish) {
+                if (holding) {
+                    String answer = output.callRequired() ? output.calls().opening() + held : held.toString();
+                    List<ToolCall> calls = finish == Generator.Finish.STOP ? output.calls().parse(answer) : null;
+                    if (calls != null) {
+                        events.add(new Calls(choice, request.tools().parallel() ? calls : calls.subList(0, 1)));
+                    } else if (!held.isEmpty()) {
+                        events.add(new Text(choice, held.toString()));
+                    }
+                }
+                events.add(new Finished(choice, finish));
             }
         }
 
@@ -298,6 +394,7 @@ final class ModelScheduler {
                 while (true) {
                     switch (events.take()) {
                         case Text t -> sink.text(t.choice(), t.text());
+                        case Calls c -> sink.toolCalls(c.choice(), c.calls());
                         case Finished f -> sink.finished(f.choice(), f.finish());
                         case Done d -> {
                             return d.completion();

@@ -126,9 +126,21 @@ public final class RemoteBackend implements Backend {
     @Override
     public Generation start(ChatRequest request) {
         String remoteModel = remoteName(request.model());
-        boolean chat = request.prompt() instanceof ChatRequest.Conversation;
+        // Refused by name rather than dropped: the answer would not keep the promise the request asked for.
+        if (request.format() != null) {
+            throw BackendException.invalid("response_format", "backend '" + name()
+                    + "' is remote; constrained JSON output runs on the local engine only");
+        }
+        if (request.tools() != null) {
+            throw BackendException.invalid("tools", "backend '" + name()
+                    + "' is remote; tool calls run on the local engine only");
+        }
+        // Mistral answers fill-in-the-middle on a route of its own, in the chat shape.
+        boolean mistralFill = request.prompt() instanceof ChatRequest.Fill && config.kind() == Kind.MISTRAL;
+        boolean chat = request.prompt() instanceof ChatRequest.Conversation || mistralFill;
         ObjectNode body = body(request, remoteModel);
-        HttpResponse<InputStream> response = send(chat ? "chat/completions" : "completions", body, true);
+        String path = mistralFill ? "fim/completions" : chat ? "chat/completions" : "completions";
+        HttpResponse<InputStream> response = send(path, body, true);
         return sink -> relay(response.body(), request.choices(), chat, sink);
     }
 
@@ -187,6 +199,7 @@ public final class RemoteBackend implements Backend {
                 }
             }
             case ChatRequest.Text text -> body.put("prompt", text.text());
+            case ChatRequest.Fill fill -> body.put("prompt", fill.prefix()).put("suffix", fill.suffix());
         }
         var sampling = request.sampling();
         body.put("temperature", sampling.temperature());

@@ -99,14 +99,18 @@ class ApiErrorsTest {
 
     @Test
     void unimplementedFeaturesAreRefusedByName() {
-        assertThat(error(server.post("{" + USER + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}}"),
-                400, "unsupported_feature", "response_format")).isEqualTo("response_format 'json_schema' is not supported yet");
-        assertThat(error(server.post("{" + USER + ",\"response_format\":{\"type\":\"json_object\"}}"),
-                400, "unsupported_feature", "response_format")).isEqualTo("response_format 'json_object' is not supported yet");
-        assertThat(error(server.post("{" + USER + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}"),
-                400, "unsupported_feature", "tools")).isEqualTo("tools are not supported yet");
-        assertThat(error(server.post("{" + USER + ",\"tool_choice\":\"required\"}"), 400, "unsupported_feature",
-                "tool_choice")).contains("'required' is not supported yet");
+        assertThat(error(server.post("{" + USER + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+                + "{\"name\":\"s\",\"schema\":{\"type\":\"string\",\"pattern\":\"a+\"}}}}"),
+                400, "invalid_value", "response_format.json_schema.schema")).contains("'pattern'");
+        assertThat(error(server.post("{" + USER + ",\"tools\":[{\"type\":\"custom\",\"function\":{\"name\":\"f\"}}]}"),
+                400, "unsupported_feature", "tools[0].type")).contains("'custom'");
+        assertThat(error(server.post("{" + USER + ",\"tool_choice\":\"required\"}"), 400, "invalid_value",
+                "tool_choice")).contains("no tools");
+        assertThat(error(server.post("{" + USER + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}}"), 400, "invalid_value",
+                "tool_choice.function.name")).contains("'g'");
+        assertThat(error(server.post("{" + USER + ",\"functions\":[{\"name\":\"f\"}]}"), 400, "unsupported_feature",
+                "functions")).contains("send them as tools");
         assertThat(error(server.post("{" + USER + ",\"logprobs\":true}"), 400, "unsupported_feature", "logprobs"))
                 .isEqualTo("logprobs are not supported yet");
         error(server.post("{" + USER + ",\"top_logprobs\":3}"), 400, "unsupported_feature", "top_logprobs");

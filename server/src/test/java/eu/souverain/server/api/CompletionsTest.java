@@ -104,8 +104,9 @@ class CompletionsTest {
     @Test
     void refusals() {
         assertRefused(server.post("/v1/completions", ONCE + ",\"messages\":[]}"), 422, "unknown_field", "messages");
-        assertRefused(server.post("/v1/completions", ONCE + ",\"suffix\":\"The end.\"}"), 400, "unsupported_feature",
-                "suffix");
+        TestServer.Reply fill = server.post("/v1/completions", ONCE + ",\"suffix\":\"The end.\"}");
+        assertRefused(fill, 400, "invalid_value", "suffix");
+        assertThat(fill.body().get("message").asText()).contains("'stories260K' cannot fill in the middle");
         assertRefused(server.post("/v1/completions", ONCE + ",\"logprobs\":2}"), 400, "unsupported_feature", "logprobs");
         assertRefused(server.post("/v1/completions", ONCE + ",\"best_of\":3}"), 400, "unsupported_feature", "best_of");
         TestServer.Reply twoPrompts = server.post("/v1/completions", "{\"prompt\":[\"a\",\"b\"]}");
@@ -113,7 +114,7 @@ class CompletionsTest {
         assertThat(twoPrompts.body().get("message").asText()).contains("only one");
         assertRefused(server.post("/v1/completions", "{\"max_tokens\":3}"), 422, "missing_field", "prompt");
         assertRefused(server.post("/v1/completions", "{\"prompt\":7}"), 422, "invalid_type", "prompt");
-        assertThat(server.post("/v1/completions", ONCE + ",\"best_of\":1,\"suffix\":null,\"user\":\"u1\"}").status())
+        assertThat(server.post("/v1/completions", ONCE + ",\"best_of\":1,\"user\":\"u1\"}").status())
                 .isEqualTo(200);
     }
 

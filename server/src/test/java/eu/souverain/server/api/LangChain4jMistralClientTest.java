@@ -3,6 +3,9 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.message.UserMessage;
@@ -10,7 +13,11 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
+import dev.langchain4j.model.chat.request.json.JsonStringSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.mistralai.MistralAiChatModel;
@@ -125,19 +132,98 @@ class LangChain4jMistralClientTest {
         assertThat(cards).extracting(MistralAiModelCard::getId).containsExactly("stories260K");
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + json, e);
+        }
+    }
+
+    private static final ToolSpecification WEATHER = ToolSpecification.builder().name("weather")
+            .description("today's weather")
+            .parameters(JsonObjectSchema.builder().addStringProperty("city").required("city").build()).build();
+
     @Test
-    void jsonModeIsRefusedAsItsInvalidRequestException() {
-        InvalidRequestException refused = catchThrowableOfType(InvalidRequestException.class,
-                () -> chat().responseFormat(ResponseFormat.JSON).build().chat(STORY));
-        assertThat(refused.getMessage()).contains("response_format 'json_object' is not supported yet");
+    void jsonModeAnswersParse() {
+        for (int seed = 1; seed <= 3; seed++) {
+            ChatResponse response = chat().temperature(1.0).randomSeed(seed).maxTokens(60)
+                    .responseFormat(ResponseFormat.JSON).build()
+                    .chat(ChatRequest.builder().messages(UserMessage.from(STORY)).build());
+            assertThat(parse(response.aiMessage().text()).isObject()).isTrue();
+            assertThat(response.finishReason()).isEqualTo(FinishReason.STOP);
+        }
     }
 
     @Test
-    void toolsAreRefusedAsItsInvalidRequestException() {
-        ToolSpecification weather = ToolSpecification.builder().name("weather").description("today's weather")
-                .parameters(JsonObjectSchema.builder().addStringProperty("city").required("city").build()).build();
+    void jsonSchemaAnswersValidate() {
+        ResponseFormat format = ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder()
+                .name("hero").rootElement(JsonObjectSchema.builder().addStringProperty("name")
+                        .addIntegerProperty("age").required("name", "age").build()).build()).build();
+        String answer = chat().temperature(1.0).randomSeed(5).maxTokens(60).build()
+                .chat(ChatRequest.builder().messages(UserMessage.from(STORY)).responseFormat(format).build())
+                .aiMessage().text();
+        JsonNode hero = parse(answer);
+        assertThat(hero.get("name").isTextual()).as(answer).isTrue();
+        assertThat(hero.get("age").isIntegralNumber()).as(answer).isTrue();
+    }
+
+    @Test
+    void aRequiredToolCallReachesTheClient() {
+        ChatResponse response = chat().temperature(1.0).randomSeed(2).maxTokens(60).build()
+                .chat(ChatRequest.builder().messages(UserMessage.from(STORY)).toolSpecifications(WEATHER)
+                        .toolChoice(ToolChoice.REQUIRED).build());
+        assertThat(response.finishReason()).isEqualTo(FinishReason.TOOL_EXECUTION);
+        ToolExecutionRequest call = response.aiMessage().toolExecutionRequests().getFirst();
+        assertThat(call.id()).matches("[a-zA-Z0-9]{9}");
+        assertThat(call.name()).isEqualTo("weather");
+        assertThat(parse(call.arguments()).get("city").isTextual()).isTrue();
+    }
+
+    @Test
+    void aStreamedToolCallReachesTheClient() throws Exception {
+        MistralAiStreamingChatModel streaming = MistralAiStreamingChatModel.builder().baseUrl(baseUrl)
+                .apiKey("any-key").modelName("stories260K").temperature(1.0).randomSeed(3).maxTokens(60)
+                .timeout(Duration.ofSeconds(30)).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        streaming.chat(ChatRequest.builder().messages(UserMessage.from(STORY)).toolSpecifications(WEATHER)
+                .toolChoice(ToolChoice.REQUIRED).build(), new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String piece) {
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        ChatResponse response = done.get(30, TimeUnit.SECONDS);
+        assertThat(response.finishReason()).isEqualTo(FinishReason.TOOL_EXECUTION);
+        ToolExecutionRequest call = response.aiMessage().toolExecutionRequests().getFirst();
+        assertThat(call.name()).isEqualTo("weather");
+        assertThat(parse(call.arguments()).get("city").isTextual()).isTrue();
+    }
+
+    @Test
+    void aSchemaAndARequiredCallTogetherAreItsInvalidRequestException() {
+        ResponseFormat format = ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder()
+                .name("code").rootElement(JsonObjectSchema.builder().addProperty("code",
+                        JsonStringSchema.builder().build())
+                        .build()).build()).build();
+        // Each alone is accepted; together both would shape the answer.
+        assertThat(chat().build().chat(ChatRequest.builder().messages(UserMessage.from(STORY)).responseFormat(format)
+                .build()).aiMessage().text()).isNotNull();
         InvalidRequestException refused = catchThrowableOfType(InvalidRequestException.class, () -> chat().build()
-                .chat(ChatRequest.builder().messages(UserMessage.from(STORY)).toolSpecifications(weather).build()));
-        assertThat(refused.getMessage()).contains("tools are not supported yet");
+                .chat(ChatRequest.builder().messages(UserMessage.from(STORY)).toolSpecifications(WEATHER)
+                        .toolChoice(ToolChoice.REQUIRED).build().toBuilder()
+                        .responseFormat(ResponseFormat.JSON).build()));
+        assertThat(refused.getMessage()).contains("response_format cannot be combined");
     }
 }

@@ -3,17 +3,24 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
 import com.openai.models.ResponseFormatJsonObject;
+import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
@@ -21,6 +28,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,24 +146,108 @@ class OpenAiJavaClientTest {
         assertThat(client.models().retrieve("stories260K").id()).isEqualTo("stories260K");
     }
 
-    @Test
-    void jsonModeIsRefusedAsTheSdksBadRequest() {
-        BadRequestException refused = catchThrowableOfType(BadRequestException.class, () -> client.chat().completions()
-                .create(story().responseFormat(ResponseFormatJsonObject.builder().build()).build()));
-        assertThat(refused.statusCode()).isEqualTo(400);
-        assertThat(refused.code()).hasValue("unsupported_feature");
-        assertThat(refused.param()).hasValue("response_format");
-        assertThat(refused.getMessage()).contains("response_format 'json_object' is not supported yet");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + json, e);
+        }
+    }
+
+    private static ChatCompletionCreateParams.Builder sampled(int seed) {
+        return story().temperature(1.0).seed(seed).maxCompletionTokens(60);
     }
 
     @Test
-    void toolsAreRefusedAsTheSdksBadRequest() {
-        ChatCompletionFunctionTool weather = ChatCompletionFunctionTool.builder()
-                .function(FunctionDefinition.builder().name("weather").build()).build();
+    void jsonModeAnswersParse() {
+        for (int seed = 1; seed <= 3; seed++) {
+            ChatCompletion completion = client.chat().completions()
+                    .create(sampled(seed).responseFormat(ResponseFormatJsonObject.builder().build()).build());
+            ChatCompletion.Choice choice = completion.choices().getFirst();
+            assertThat(parse(choice.message().content().orElseThrow()).isObject()).isTrue();
+            assertThat(choice.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+        }
+    }
+
+    @Test
+    void jsonSchemaAnswersValidate() {
+        ResponseFormatJsonSchema format = ResponseFormatJsonSchema.builder().jsonSchema(ResponseFormatJsonSchema.JsonSchema
+                .builder().name("hero").strict(true).schema(ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                        .putAdditionalProperty("type", JsonValue.from("object"))
+                        .putAdditionalProperty("properties", JsonValue.from(Map.of(
+                                "name", Map.of("type", "string", "maxLength", 12),
+                                "age", Map.of("type", "integer"),
+                                "brave", Map.of("type", "boolean"))))
+                        .putAdditionalProperty("required", JsonValue.from(List.of("name", "age", "brave")))
+                        .putAdditionalProperty("additionalProperties", JsonValue.from(false))
+                        .build()).build()).build();
+        ChatCompletion completion = client.chat().completions().create(sampled(4).responseFormat(format).build());
+        JsonNode hero = parse(completion.choices().getFirst().message().content().orElseThrow());
+        assertThat(hero.get("name").isTextual()).isTrue();
+        assertThat(hero.get("age").isIntegralNumber()).isTrue();
+        assertThat(hero.get("brave").isBoolean()).isTrue();
+        assertThat(hero.size()).isEqualTo(3);
+    }
+
+    private static final ChatCompletionFunctionTool WEATHER = ChatCompletionFunctionTool.builder()
+            .function(FunctionDefinition.builder().name("weather").description("today's weather")
+                    .parameters(FunctionParameters.builder()
+                            .putAdditionalProperty("type", JsonValue.from("object"))
+                            .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string"))))
+                            .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                            .build())
+                    .build())
+            .build();
+
+    @Test
+    void aRequiredToolCallReachesTheSdk() {
+        ChatCompletion completion = client.chat().completions().create(sampled(2).addTool(WEATHER)
+                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build());
+        ChatCompletion.Choice choice = completion.choices().getFirst();
+        assertThat(choice.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
+        assertThat(choice.message().content()).isEmpty();
+        ChatCompletionMessageFunctionToolCall call = choice.message().toolCalls().orElseThrow().getFirst().asFunction();
+        assertThat(call.id()).isNotBlank();
+        assertThat(call.function().name()).isEqualTo("weather");
+        JsonNode arguments = parse(call.function().arguments());
+        assertThat(arguments.get("city").isTextual()).isTrue();
+        assertThat(arguments.size()).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamedToolCallAddsUpInTheSdk() {
+        ChatCompletionCreateParams params = sampled(3).addTool(WEATHER)
+                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
+        StringBuilder arguments = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        List<ChatCompletionChunk.Choice.FinishReason> finishes = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().flatMap(chunk -> chunk.choices().stream()).forEach(choice -> {
+                choice.delta().toolCalls().ifPresent(calls -> calls.forEach(call -> {
+                    call.function().flatMap(f -> f.name()).ifPresent(names::add);
+                    call.function().flatMap(f -> f.arguments()).ifPresent(arguments::append);
+                }));
+                choice.finishReason().ifPresent(finishes::add);
+            });
+        }
+        assertThat(names).containsExactly("weather");
+        assertThat(parse(arguments.toString()).get("city").isTextual()).isTrue();
+        assertThat(finishes).containsExactly(ChatCompletionChunk.Choice.FinishReason.TOOL_CALLS);
+    }
+
+    @Test
+    void anUnsupportedSchemaIsTheSdksBadRequest() {
+        ResponseFormatJsonSchema format = ResponseFormatJsonSchema.builder().jsonSchema(ResponseFormatJsonSchema.JsonSchema
+                .builder().name("code").schema(ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                        .putAdditionalProperty("type", JsonValue.from("string"))
+                        .putAdditionalProperty("pattern", JsonValue.from("^[A-Z]+$"))
+                        .build()).build()).build();
         BadRequestException refused = catchThrowableOfType(BadRequestException.class,
-                () -> client.chat().completions().create(story().addTool(weather).build()));
+                () -> client.chat().completions().create(story().responseFormat(format).build()));
         assertThat(refused.statusCode()).isEqualTo(400);
-        assertThat(refused.code()).hasValue("unsupported_feature");
-        assertThat(refused.getMessage()).contains("tools are not supported yet");
+        assertThat(refused.param()).hasValue("response_format.json_schema.schema");
+        assertThat(refused.getMessage()).contains("'pattern'");
     }
 }
