@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             BenchCommand.class,
             MakeModelCommand.class,
+            OrgsCommand.class,
+            UsersCommand.class,
+            KeysCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,23 +1,33 @@
 package eu.souverain.server.cli;
 
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.FirstStart;
+import eu.souverain.server.tenancy.Tenancy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * Serves models over the Mistral- and OpenAI-compatible HTTP API until the process is stopped;
  * SIGTERM or Ctrl-C lets running generations finish within the grace period.
+ *
+ * <p>The first start on an empty store creates the installation's organization, its owner and a
+ * first API key, and prints the owner's password and the key on stdout, that once.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over a Mistral- and OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models).")
@@ -25,6 +35,18 @@ final class ServeCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    StoreOptions store;
+
+    @Option(names = "--organization", paramLabel = "NAME",
+            description = "The first start's organization (default: ${DEFAULT-VALUE}).")
+    String organization = "default";
+
+    @Option(names = "--owner-email", paramLabel = "EMAIL",
+            description = "The first start's owner, who signs in with it (default: ${DEFAULT-VALUE}); the password is "
+                    + "random, printed once, or taken from the environment variable " + FirstStart.OWNER_PASSWORD_VARIABLE + ".")
+    String ownerEmail = "owner@localhost";
 
     @Option(names = {"-m", "--model"}, paramLabel = "[NAME=]FILE",
             description = "A GGUF model to serve, named NAME or after its file (without .gguf); repeatable "
@@ -63,10 +85,30 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
-        ApiServer server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+        Database database = store.open();
+        ApiServer server;
+        Optional<FirstStart> firstStart;
+        try {
+            Tenancy tenancy = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+            firstStart = FirstStart.run(tenancy, organization, ownerEmail,
+                    System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
+            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)),
+                    tenancy);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+        String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1";
+        // Before the models load: a start that fails later must not lose the secrets made now.
+        firstStart.ifPresent(made -> {
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(made.announcement(baseUrl));
+            out.flush();
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             server.close();
+            database.close();
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -75,10 +117,11 @@ final class ServeCommand implements Callable<Integer> {
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
+            database.close();
             throw e;
         }
-        err.println("souverain: serving " + String.join(", ", files.keySet()) + " at http://"
-                + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1");
+        err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
+                + " (store: " + database.location() + ")");
         err.flush();
         stopped.await();
         return 0;
