@@ -33,8 +33,8 @@ class ServeCommandTest {
     Path data;
 
     /** A started {@code serve}: its base URL, and what it has printed on stdout so far. */
-    private record Started(Process process, String base, List<String> stdout, StringBuilder restOfStderr,
-                           Thread drain) {
+    private record Started(Process process, String base, List<String> stdout, StringBuilder restOfStdout,
+                           StringBuilder restOfStderr, List<Thread> drains) {
     }
 
     private Started start(Map<String, String> environment) throws IOException {
@@ -66,9 +66,13 @@ class ServeCommandTest {
         while (out.ready()) {
             stdout.add(out.readLine());
         }
-        StringBuilder rest = new StringBuilder();
-        Thread drain = Thread.ofVirtual().start(() -> stderr.lines().forEach(line -> rest.append(line).append('\n')));
-        return new Started(process, ready.group(2), stdout, rest, drain);
+        StringBuilder restOfStdout = new StringBuilder();
+        StringBuilder restOfStderr = new StringBuilder();
+        // Drained as they come: stopping the process closes its pipes.
+        List<Thread> drains = List.of(
+                Thread.ofVirtual().start(() -> out.lines().forEach(line -> restOfStdout.append(line).append('\n'))),
+                Thread.ofVirtual().start(() -> stderr.lines().forEach(line -> restOfStderr.append(line).append('\n'))));
+        return new Started(process, ready.group(2), stdout, restOfStdout, restOfStderr, drains);
     }
 
     private static void stop(Started started) throws Exception {
@@ -76,7 +80,9 @@ class ServeCommandTest {
         assertThat(started.process().waitFor(30, TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
         // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited as a terminated process does.
         assertThat(started.process().exitValue()).isEqualTo(143);
-        started.drain().join();
+        for (Thread drain : started.drains()) {
+            drain.join();
+        }
         assertThat(started.restOfStderr().toString()).doesNotContain("Exception").doesNotContain("ERROR");
     }
 
@@ -133,7 +139,7 @@ class ServeCommandTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(models.statusCode()).isEqualTo(200);
             stop(second);
-            assertThat(new String(second.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+            assertThat(second.restOfStdout().toString()).isEmpty();
         } finally {
             second.process().destroyForcibly();
         }
