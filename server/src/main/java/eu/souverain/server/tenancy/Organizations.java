@@ -56,9 +56,11 @@ public final class Organizations {
     /** The organizations {@code principal} may see: every one for an installation owner, else its own. */
     public List<Organization> list(Principal principal) {
         boolean all = tenancy.isInstallationOwner(principal);
-        return tenancy.database.jdbi().withHandle(h -> h.createQuery(
-                        "SELECT * FROM organizations" + (all ? "" : " WHERE id = :id") + " ORDER BY created_at, id")
-                .bind("id", principal.organizationId()).map(Organizations::row).list());
+        if (!all) {
+            return tenancy.database.jdbi().withHandle(h -> byId(h, principal.organizationId()).stream().toList());
+        }
+        return tenancy.database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM organizations ORDER BY created_at, id")
+                .map(Organizations::row).list());
     }
 
     /** The organization {@code id}, if {@code principal} may see it; else the same 404 as for none, audited. */

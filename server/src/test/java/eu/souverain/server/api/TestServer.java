@@ -36,13 +36,18 @@ final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final ApiServer server;
-    /** The API key every request helper sends as {@code Authorization: Bearer}. */
+    /** The API key every request helper sends as {@code Authorization: Bearer}, unless signed in with a session. */
     final String apiKey;
+    /** A web session's cookie ({@code name=value}) and CSRF token that the request helpers send instead, or null. */
+    private final String sessionCookie;
+    private final String csrfToken;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     TestServer(Map<String, Path> models, int queue, long maxBody, Duration grace) throws IOException {
         server = start(new ApiServer.Settings("127.0.0.1", 0, maxBody, grace));
         apiKey = SharedStore.KEY;
+        sessionCookie = null;
+        csrfToken = null;
         server.serve(LocalBackend.load(models, 0, 1, queue));
     }
 
@@ -53,8 +58,19 @@ final class TestServer implements AutoCloseable {
 
     /** Requests with {@code apiKey} to a server the test started itself; it stays the test's to close. */
     TestServer(ApiServer server, String apiKey) {
+        this(server, apiKey, null, null);
+    }
+
+    private TestServer(ApiServer server, String apiKey, String sessionCookie, String csrfToken) {
         this.server = server;
         this.apiKey = apiKey;
+        this.sessionCookie = sessionCookie;
+        this.csrfToken = csrfToken;
+    }
+
+    /** Requests as a web session: its cookie on each, and its CSRF token. */
+    static TestServer signedIn(ApiServer server, String sessionCookie, String csrfToken) {
+        return new TestServer(server, null, sessionCookie, csrfToken);
     }
 
     /** A server on a free loopback port that authenticates against the shared test store. */
@@ -164,7 +180,11 @@ final class TestServer implements AutoCloseable {
         if (request.headers().firstValue("Authorization").isPresent() || request.headers().firstValue("Cookie").isPresent()) {
             return request;
         }
-        return HttpRequest.newBuilder(request, (name, value) -> true).header("Authorization", "Bearer " + apiKey).build();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true);
+        if (sessionCookie != null) {
+            return builder.header("Cookie", sessionCookie).header("X-CSRF-Token", csrfToken).build();
+        }
+        return builder.header("Authorization", "Bearer " + apiKey).build();
     }
 
     /** Reads server-sent events one at a time, as they arrive. */
