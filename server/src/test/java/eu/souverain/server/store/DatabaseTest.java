@@ -36,21 +36,25 @@ class DatabaseTest {
     @EnumSource(TestDatabases.class)
     void reopeningKeepsDataAndMigratesNothingTwice(TestDatabases kind) throws Exception {
         if (kind == TestDatabases.SQLITE) {
+            int migrations;
             try (Database db = kind.open(dir)) {
                 db.useTransaction(h -> h.execute("INSERT INTO organizations VALUES ('org_a', 'Alpha', 1)"));
+                migrations = count(db, "SELECT count(*) FROM flyway_schema_history");
             }
             try (Database db = kind.open(dir)) {
                 assertThat(count(db, "SELECT count(*) FROM organizations")).isOne();
-                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isOne();
+                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations).isPositive();
             }
         } else {
             String url = TestPostgres.freshDatabaseUrl();
+            int migrations;
             try (Database db = Database.postgresql(url)) {
                 db.useTransaction(h -> h.execute("INSERT INTO organizations VALUES ('org_a', 'Alpha', 1)"));
+                migrations = count(db, "SELECT count(*) FROM flyway_schema_history");
             }
             try (Database db = Database.postgresql(url)) {
                 assertThat(count(db, "SELECT count(*) FROM organizations")).isOne();
-                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isOne();
+                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations).isPositive();
             }
         }
     }
