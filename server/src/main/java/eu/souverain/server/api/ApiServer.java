@@ -159,7 +159,7 @@ public final class ApiServer implements AutoCloseable {
             if (!authorization.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())) {
                 throw unauthenticated("the Authorization header must be 'Bearer <API key>'");
             }
-            principal = tenancy.keys().authenticate(authorization.substring("Bearer ".length()).strip());
+            principal = tenancy.keys().authenticate(authorization.substring("Bearer ".length()).strip(), ctx.ip());
         } else {
             String token = ctx.cookie(SESSION_COOKIE);
             if (token == null) {

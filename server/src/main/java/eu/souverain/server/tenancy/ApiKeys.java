@@ -1,5 +1,6 @@
 package eu.souverain.server.tenancy;
 
+import eu.souverain.server.audit.AuditEvent;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -110,9 +111,15 @@ public final class ApiKeys {
     /**
      * Whom the key {@code presented} acts for. Refused with a reason for a key that is not one,
      * is unknown, has the wrong secret, has expired or was revoked; the last two are told apart
-     * only to a holder of the right secret.
+     * only to a holder of the right secret, and audited (a leaked key still being tried is worth
+     * knowing). Guesses at unknown keys are not audited: anyone could fill the log with them.
      */
     public Principal authenticate(String presented) {
+        return authenticate(presented, null);
+    }
+
+    /** {@link #authenticate(String)} for a request from {@code clientIp}. */
+    public Principal authenticate(String presented, String clientIp) {
         if (!presented.startsWith(PREFIX)) {
             throw TenancyException.unauthenticated("invalid API key: Souverain keys begin with '" + PREFIX + "'");
         }
@@ -132,9 +139,11 @@ public final class ApiKeys {
         ApiKey key = stored.get().key();
         Instant now = tenancy.clock.instant();
         if (key.revokedAt() != null) {
+            refused(key, clientIp);
             throw TenancyException.unauthenticated("API key " + id + " was revoked");
         }
         if (key.expiresAt() != null && !now.isBefore(key.expiresAt())) {
+            refused(key, clientIp);
             throw TenancyException.unauthenticated("API key " + id + " expired at " + key.expiresAt());
         }
         if (key.lastUsedAt() == null || !now.isBefore(key.lastUsedAt().plus(LAST_USED_RESOLUTION))) {
@@ -146,6 +155,11 @@ public final class ApiKeys {
                     .bind("now", now.toEpochMilli()).bind("id", id).bind("stale", stale).execute());
         }
         return new Principal(key.organizationId(), key.id(), null, key.scopes());
+    }
+
+    private void refused(ApiKey key, String clientIp) {
+        tenancy.audit.append(AuditEvent.of(key.organizationId(), key.id(), "auth.key", key.id(), clientIp,
+                AuditEvent.Outcome.FAILURE));
     }
 
     private record StoredKey(ApiKey key, String secretHash) {

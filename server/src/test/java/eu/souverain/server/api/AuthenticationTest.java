@@ -61,6 +61,7 @@ class AuthenticationTest {
                 assertUnauthorized(reply, "invalid API key");
                 assertThat(reply.raw().body()).doesNotContain(id.substring(4));
             }
+            assertThat(f.audit("auth.key", "FAILURE")).isEmpty();
             // Unknown routes under /v1 answer 401 too: without a key nothing is told about what exists.
             assertThat(f.anonymous(f.request("/v1/no/such/route").build()).status()).isEqualTo(401);
             assertThat(f.a.get("/v1/models").status()).isEqualTo(200);
@@ -115,6 +116,11 @@ class AuthenticationTest {
             assertThat(revoked.status()).isEqualTo(200);
             assertThat(revoked.body().get("revoked_at").asLong()).isEqualTo(f.clock.instant().getEpochSecond());
             assertUnauthorized(ci.post("/v1/chat/completions", CHAT), "API key " + id + " was revoked");
+            assertThat(f.audit("auth.key", "FAILURE")).singleElement().satisfies(e -> {
+                assertThat(e.get("actor")).isEqualTo(id);
+                assertThat(e.get("organization_id")).isEqualTo(f.orgA.id());
+                assertThat(e.get("client_ip")).isEqualTo("127.0.0.1");
+            });
 
             // The command line's revocation, on the store itself, holds as soon for the running server.
             TestServer other = f.withScopes(Scope.CHAT);
@@ -138,6 +144,7 @@ class AuthenticationTest {
             assertThat(shortLived.get("/v1/models").status()).isEqualTo(200);
             f.clock.advance(Duration.ofSeconds(1));
             assertUnauthorized(shortLived.get("/v1/models"), "expired at");
+            assertThat(f.audit("auth.key", "FAILURE")).hasSize(1);
             assertThat(f.a.get("/v1/models").status()).isEqualTo(200);
         }
     }
