@@ -6,6 +6,7 @@ import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.User;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Organizations, users and API keys on the wire; times in Unix seconds, as OpenAI's {@code created}. */
@@ -50,7 +51,7 @@ final class TenancyJson {
         return json;
     }
 
-    static Map<String, Object> list(java.util.List<Map<String, Object>> data) {
+    static Map<String, Object> list(List<Map<String, Object>> data) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("object", "list");
         json.put("data", data);
