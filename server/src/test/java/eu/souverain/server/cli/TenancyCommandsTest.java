@@ -115,7 +115,7 @@ class TenancyCommandsTest {
                     "SELECT action || ' ' || actor FROM audit_entries ORDER BY seq").mapTo(String.class).list());
             String cli = "cli:" + System.getProperty("user.name");
             assertThat(actions).containsExactly("orgs.create " + cli, "users.create " + cli, "auth.login " + ops.actorId(),
-                    "keys.create " + cli, "keys.revoke " + cli);
+                    "keys.create " + cli, "keys.revoke " + cli, "auth.key " + principal.actorId());
         }
     }
 
