@@ -1,11 +1,17 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
 import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.gateway.ResidencyException;
 import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.tenancy.Scope;
+import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.server.tenancy.TenancyException;
+import eu.souverain.server.tenancy.WebSessions;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
@@ -13,9 +19,12 @@ import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * The HTTP API: Mistral- and OpenAI-compatible routes over {@link Backends}, on Javalin with one
  * virtual thread per request. It listens as soon as it starts, so that /health answers while the
  * models load; /ready and the /v1 routes answer 503 until {@link #serve} hands it the backends.
+ *
+ * <p>Every /v1 request authenticates, in one place ({@link #authenticate}): with {@code
+ * Authorization: Bearer <API key>}, or with the web app's session cookie and, on a state-changing
+ * request, its CSRF token in {@value #CSRF_HEADER}. The {@link Principal} it acts as, one
+ * organization and one actor, is then on the request for every route: {@link #principal}.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -47,7 +61,13 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** The web app's session cookie. */
+    static final String SESSION_COOKIE = "souverain_session";
+    static final String CSRF_HEADER = "X-CSRF-Token";
+    private static final String PRINCIPAL = "souverain.principal";
+
     private final Settings settings;
+    private final Tenancy tenancy;
     private final Javalin app;
     /** Generations being answered; shutdown waits for them to write their last event. */
     private final AtomicInteger answering = new AtomicInteger();
@@ -57,8 +77,9 @@ public final class ApiServer implements AutoCloseable {
     private volatile Residency residency;
     private volatile boolean closed;
 
-    private ApiServer(Settings settings) {
+    private ApiServer(Settings settings, Tenancy tenancy) {
         this.settings = settings;
+        this.tenancy = tenancy;
         ModelsRoute models = new ModelsRoute(this);
         Generations generations = new Generations(this);
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
@@ -66,6 +87,8 @@ public final class ApiServer implements AutoCloseable {
         FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         PolicyRoute policy = new PolicyRoute(this);
+        AuthRoutes auth = new AuthRoutes(this, tenancy);
+        AdminRoutes admin = new AdminRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -77,25 +100,34 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.port = settings.port();
 
             config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
+            config.routes.before("/v1/*", this::authenticate);
             // After the exception handlers, so that a refusal is counted with its own status.
             config.routes.after(ctx -> {
+                auditRefusal(ctx);
                 String route = ctx.attribute(ROUTE);
                 metrics.request(route != null ? route : "unmatched", ctx.statusCode());
             });
             config.routes.get("/health", named("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok"))));
             config.routes.get("/ready", named("/ready", this::ready));
-            config.routes.get("/metrics", named("/metrics", ctx -> ctx.status(200)
-                    .contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape())));
+            config.routes.get("/metrics", named("/metrics", this::metrics));
             config.routes.get("/v1/models", named("/v1/models", models::list));
             config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
-            config.routes.post("/v1/chat/completions", named("/v1/chat/completions", answering(chat::handle)));
-            config.routes.post("/v1/completions", named("/v1/completions", answering(completions::handle)));
-            config.routes.post("/v1/fim/completions", named("/v1/fim/completions", answering(fim::handle)));
-            config.routes.post("/v1/embeddings", named("/v1/embeddings", answering(embeddings::handle)));
-            config.routes.get("/v1/admin/policy", named("/v1/admin/policy", policy::get));
-            config.routes.put("/v1/admin/policy", named("/v1/admin/policy", policy::put));
+            config.routes.post("/v1/chat/completions",
+                    named("/v1/chat/completions", requires(Scope.CHAT, answering(chat::handle))));
+            config.routes.post("/v1/completions",
+                    named("/v1/completions", requires(Scope.CHAT, answering(completions::handle))));
+            config.routes.post("/v1/fim/completions",
+                    named("/v1/fim/completions", requires(Scope.CHAT, answering(fim::handle))));
+            config.routes.post("/v1/embeddings",
+                    named("/v1/embeddings", requires(Scope.EMBEDDINGS, answering(embeddings::handle))));
+            config.routes.get("/v1/admin/policy",
+                    named("/v1/admin/policy", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), policy::get)));
+            config.routes.put("/v1/admin/policy", named("/v1/admin/policy", requires(Scope.ADMIN, policy::put)));
+            auth.register(config.routes);
+            admin.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);
+            config.routes.exception(TenancyException.class, (e, ctx) -> respond(toApiError(e), ctx));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
                     new ApiError(e.getStatus(), e.getStatus() >= 500 ? "server_error" : "invalid_request_error",
                             codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of()), ctx));
@@ -108,9 +140,135 @@ public final class ApiServer implements AutoCloseable {
         app.start();
     }
 
-    /** Starts listening; the routes that need models answer 503 until {@link #serve}. */
-    public static ApiServer start(Settings settings) {
-        return new ApiServer(settings);
+    /**
+     * Starts listening, authenticating requests against {@code tenancy}; the routes that need
+     * models answer 503 until {@link #serve}.
+     */
+    public static ApiServer start(Settings settings, Tenancy tenancy) {
+        return new ApiServer(settings, tenancy);
+    }
+
+    /**
+     * Whom a /v1 request acts as: the organization, the user or API key, its role and scopes. Set
+     * by the one authentication step before any /v1 route runs.
+     */
+    public static Principal principal(Context ctx) {
+        Principal principal = ctx.attribute(PRINCIPAL);
+        if (principal == null) {
+            throw new IllegalStateException(ctx.path() + " is not under /v1: it has no principal");
+        }
+        return principal;
+    }
+
+    /**
+     * Before every /v1 route: a Bearer API key, or else the session cookie, whose state-changing
+     * requests must echo the session's CSRF token (a cross-site page can make the browser send the
+     * cookie, never read the token). Nothing is cached: a revoked key fails on its next request.
+     */
+    private void authenticate(Context ctx) {
+        String authorization = ctx.header("Authorization");
+        Principal principal;
+        if (authorization != null) {
+            if (!authorization.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())) {
+                throw unauthenticated("the Authorization header must be 'Bearer <API key>'");
+            }
+            principal = tenancy.keys().authenticate(authorization.substring("Bearer ".length()).strip(), ctx.ip());
+        } else {
+            String token = ctx.cookie(SESSION_COOKIE);
+            if (token == null) {
+                throw unauthenticated("no API key: send the header 'Authorization: Bearer <API key>'");
+            }
+            WebSessions.Session session = tenancy.sessions().authenticate(token);
+            if (!SAFE_METHODS.contains(ctx.method().name())) {
+                requireCsrfToken(ctx, session);
+            }
+            principal = session.principal();
+        }
+        ctx.attribute(PRINCIPAL, principal);
+    }
+
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+
+    /** Refuses (403) a session request whose CSRF header is missing or is not the session's token. */
+    static void requireCsrfToken(Context ctx, WebSessions.Session session) {
+        String sent = ctx.header(CSRF_HEADER);
+        if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
+                session.csrfToken().getBytes(StandardCharsets.UTF_8))) {
+            throw new ApiError(403, "invalid_request_error", "csrf_token_invalid", CSRF_HEADER,
+                    "a state-changing request of a web session must carry the session's CSRF token in " + CSRF_HEADER,
+                    Map.of());
+        }
+    }
+
+    static ApiError unauthenticated(String message) {
+        return new ApiError(401, "invalid_request_error", "invalid_api_key", null, message,
+                Map.of("WWW-Authenticate", "Bearer"));
+    }
+
+    /** A route that only a principal with one of {@code scopes} may use: 403 for any other. */
+    static Handler requires(Scope scope, Handler handler) {
+        return requiresAny(Set.of(scope), handler);
+    }
+
+    static Handler requiresAny(Set<Scope> scopes, Handler handler) {
+        return ctx -> {
+            Principal principal = principal(ctx);
+            if (scopes.stream().noneMatch(principal::has)) {
+                throw insufficientScope(principal, scopes);
+            }
+            handler.handle(ctx);
+        };
+    }
+
+    private static ApiError insufficientScope(Principal principal, Set<Scope> scopes) {
+        String needed = scopes.stream().sorted().map(Scope::wireName).reduce((a, b) -> a + "' or '" + b).orElseThrow();
+        return new ApiError(403, "invalid_request_error", "insufficient_scope", null,
+                (principal.isUser() ? "the role '" + principal.role().wireName() + "'" : "API key " + principal.actorId())
+                        + " lacks the scope '" + needed + "' that " + "this route needs", Map.of());
+    }
+
+    /**
+     * GET /metrics: counts and latencies of every organization together, so only the
+     * installation's own organization may read them, with the audit scope, from any address (a
+     * reverse proxy on the same host would make a loopback-only rule open to all).
+     */
+    private void metrics(Context ctx) {
+        authenticate(ctx);
+        Principal principal = principal(ctx);
+        if (!principal.has(Scope.AUDIT)
+                || !tenancy.installationOrganization().filter(principal.organizationId()::equals).isPresent()) {
+            throw new ApiError(403, "invalid_request_error", "insufficient_scope", null,
+                    "/metrics needs a key with the scope 'audit' of the installation's own organization", Map.of());
+        }
+        ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+    }
+
+    /**
+     * A tenancy refusal as an HTTP error. (A 403 is audited after the request; a refusal across
+     * organizations is audited where it happens, since it answers 404.)
+     */
+    private static ApiError toApiError(TenancyException e) {
+        return switch (e.reason()) {
+            case INVALID -> ApiError.invalid(e.param(), e.getMessage());
+            case NOT_FOUND -> new ApiError(404, "invalid_request_error", "not_found", null, e.getMessage(), Map.of());
+            case CONFLICT -> new ApiError(409, "invalid_request_error", "conflict", e.param(), e.getMessage(), Map.of());
+            case FORBIDDEN -> new ApiError(403, "invalid_request_error", "forbidden", e.param(), e.getMessage(), Map.of());
+            case UNAUTHENTICATED -> unauthenticated(e.getMessage());
+            case TOO_MANY_ATTEMPTS -> new ApiError(429, "rate_limit_error", "too_many_sign_in_attempts", null,
+                    e.getMessage(), Map.of("Retry-After", Long.toString(e.retryAfterSeconds())));
+        };
+    }
+
+    /** Set on a request whose refusal was audited where it happened, with more to say (a residency rule). */
+    private static final String REFUSAL_AUDITED = "souverain.refusal-audited";
+
+    /** Audits a 403 of an authenticated principal: who tried what, refused. */
+    private void auditRefusal(Context ctx) {
+        Principal principal = ctx.attribute(PRINCIPAL);
+        if (principal != null && ctx.statusCode() == 403 && ctx.attribute(REFUSAL_AUDITED) == null) {
+            tenancy.audit().append(AuditEvent.of(principal.organizationId(), principal.actorId(), "access.denied",
+                    ctx.method().name() + " " + ctx.path(), ctx.ip(), AuditEvent.Outcome.DENIED));
+        }
     }
 
     /**
@@ -139,7 +297,7 @@ public final class ApiServer implements AutoCloseable {
     /** The context attribute that names the route a request matched, for the metrics. */
     private static final String ROUTE = "souverain.route";
 
-    private static Handler named(String route, Handler handler) {
+    static Handler named(String route, Handler handler) {
         return ctx -> {
             ctx.attribute(ROUTE, route);
             handler.handle(ctx);
@@ -165,7 +323,10 @@ public final class ApiServer implements AutoCloseable {
 
     /** The body, refused before it is read whole when it is over the limit, whether or not its length is declared. */
     byte[] requestBody(Context ctx) throws IOException {
-        long limit = settings.maxBodyBytes();
+        return requestBody(ctx, settings.maxBodyBytes());
+    }
+
+    byte[] requestBody(Context ctx, long limit) throws IOException {
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
             throw tooLarge(declared + " bytes", limit);
@@ -225,8 +386,10 @@ public final class ApiServer implements AutoCloseable {
             return backend;
         }
         try {
-            policies.check(organizationOf(ctx), backend, model, actorOf(ctx), ctx.ip());
+            Principal principal = principal(ctx);
+            policies.check(principal.organizationId(), backend, model, principal.actorId(), ctx.ip());
         } catch (ResidencyException e) {
+            ctx.attribute(REFUSAL_AUDITED, true);
             throw forbidden(e.getMessage());
         }
         return backend;
@@ -245,24 +408,6 @@ public final class ApiServer implements AutoCloseable {
                     "this server runs without a store, so it keeps no residency policies", Map.of());
         }
         return policies;
-    }
-
-    /** The header that names the organization a request acts for, until authentication gives each request a principal. */
-    static final String ORGANIZATION_HEADER = "X-Souverain-Organization";
-
-    /**
-     * The organization a request acts for, or null for none. Read from {@link #ORGANIZATION_HEADER}
-     * only while no authentication sets a principal: authentication replaces this with the
-     * principal's organization.
-     */
-    static String organizationOf(Context ctx) {
-        String organization = ctx.header(ORGANIZATION_HEADER);
-        return organization == null || organization.isBlank() ? null : organization.strip();
-    }
-
-    /** Who acts, for the audit log: the principal's id once authentication sets one. */
-    static String actorOf(Context ctx) {
-        return "anonymous";
     }
 
     private void ready(Context ctx) {

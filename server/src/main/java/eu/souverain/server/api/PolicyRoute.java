@@ -55,7 +55,7 @@ final class PolicyRoute {
             throw ApiError.invalid(null, e.getMessage());
         }
         try {
-            server.residency().setPolicy(organization, policy, ApiServer.actorOf(ctx), ctx.ip());
+            server.residency().setPolicy(organization, policy, ApiServer.principal(ctx).actorId(), ctx.ip());
         } catch (NoSuchElementException e) {
             throw notFound(e);
         }
@@ -63,12 +63,7 @@ final class PolicyRoute {
     }
 
     private static String organization(Context ctx) {
-        String organization = ApiServer.organizationOf(ctx);
-        if (organization == null) {
-            throw new ApiError(401, "invalid_request_error", "no_organization", null,
-                    "the residency policy belongs to an organization; this request acts for none", Map.of());
-        }
-        return organization;
+        return ApiServer.principal(ctx).organizationId();
     }
 
     private static ApiError notFound(NoSuchElementException e) {

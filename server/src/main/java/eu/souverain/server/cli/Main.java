@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
             MakeModelCommand.class,
             AuditCommand.class,
             VaultCommand.class,
+            OrgsCommand.class,
+            UsersCommand.class,
+            KeysCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

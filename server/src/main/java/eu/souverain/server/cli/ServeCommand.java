@@ -1,6 +1,7 @@
 package eu.souverain.server.cli;
 
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendLocation;
@@ -9,8 +10,9 @@ import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.LocalBackend;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.gateway.Residency;
-import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.FirstStart;
+import eu.souverain.server.tenancy.Tenancy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -29,6 +32,9 @@ import picocli.CommandLine.Spec;
 /**
  * Serves models over the Mistral- and OpenAI-compatible HTTP API until the process is stopped;
  * SIGTERM or Ctrl-C lets running generations finish within the grace period.
+ *
+ * <p>The first start on an empty store creates the installation's organization, its owner and a
+ * first API key, and prints the owner's password and the key on stdout, that once.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over a Mistral- and OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models).")
@@ -36,6 +42,15 @@ final class ServeCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--organization", paramLabel = "NAME",
+            description = "The first start's organization (default: ${DEFAULT-VALUE}).")
+    String organization = "default";
+
+    @Option(names = "--owner-email", paramLabel = "EMAIL",
+            description = "The first start's owner, who signs in with it (default: ${DEFAULT-VALUE}); the password is "
+                    + "random, printed once, or taken from the environment variable " + FirstStart.OWNER_PASSWORD_VARIABLE + ".")
+    String ownerEmail = "owner@localhost";
 
     @Option(names = {"-m", "--model"}, paramLabel = "[NAME=]FILE",
             description = "A GGUF model to serve, named NAME or after its file (without .gguf); repeatable "
@@ -127,10 +142,16 @@ final class ServeCommand implements Callable<Integer> {
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
         audit.parsedSinks();
         Database database = store.open();
+        AuditLog auditLog = new AuditLog(database, Clock.systemUTC());
         AuditCheckpoints checkpoints;
+        Tenancy tenancy;
+        Optional<FirstStart> firstStart;
         try {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
             vault.open(database, store.data);
+            tenancy = new Tenancy(database, auditLog, Clock.systemUTC());
+            firstStart = FirstStart.run(tenancy, organization, ownerEmail,
+                    System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
             checkpoints = audit.start(database, store.data);
         } catch (RuntimeException e) {
             database.close();
@@ -143,11 +164,19 @@ final class ServeCommand implements Callable<Integer> {
         };
         ApiServer server;
         try {
-            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)));
+            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)),
+                    tenancy);
         } catch (RuntimeException e) {
             closeStore.run();
             throw e;
         }
+        String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1";
+        // Before the models load: a start that fails later must not lose the secrets made now.
+        firstStart.ifPresent(made -> {
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(made.announcement(baseUrl));
+            out.flush();
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             server.close();
@@ -158,7 +187,7 @@ final class ServeCommand implements Callable<Integer> {
         Backends backends;
         try {
             backends = backends(LocalBackend.load(files, serving, here), remotes);
-            server.serve(backends, new Residency(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC()));
+            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
@@ -172,8 +201,8 @@ final class ServeCommand implements Callable<Integer> {
                     + " in " + remote.location().describe() + " serves "
                     + String.join(", ", remote.models().stream().map(m -> m.id()).toList()));
         }
-        err.println("souverain: serving " + String.join(", ", files.keySet()) + " at http://"
-                + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1");
+        err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
+                + " (store: " + database.location() + ")");
         err.flush();
         stopped.await();
         return 0;

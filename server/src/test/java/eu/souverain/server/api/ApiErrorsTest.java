@@ -162,7 +162,7 @@ class ApiErrorsTest {
 
     @Test
     void readyIs503UntilTheModelsAreLoaded() {
-        try (ApiServer loading = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO))) {
+        try (ApiServer loading = TestServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO))) {
             TestServer probe = new TestServer(loading);
             assertThat(probe.get("/health").status()).isEqualTo(200);
             error(probe.get("/ready"), 503, "not_ready", null);

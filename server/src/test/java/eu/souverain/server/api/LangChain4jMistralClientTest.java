@@ -60,7 +60,7 @@ class LangChain4jMistralClientTest {
     }
 
     private static MistralAiChatModel.MistralAiChatModelBuilder chat() {
-        return MistralAiChatModel.builder().baseUrl(baseUrl).apiKey("any-key").modelName("stories260K")
+        return MistralAiChatModel.builder().baseUrl(baseUrl).apiKey(server.apiKey).modelName("stories260K")
                 .temperature(0.0).randomSeed(7).maxTokens(24).maxRetries(0).timeout(Duration.ofSeconds(30));
     }
 
@@ -81,7 +81,7 @@ class LangChain4jMistralClientTest {
         String whole = chat().build().chat(STORY);
         assertThat(whole).isNotBlank();
         MistralAiStreamingChatModel streaming = MistralAiStreamingChatModel.builder().baseUrl(baseUrl)
-                .apiKey("any-key").modelName("stories260K").temperature(0.0).randomSeed(7).maxTokens(24)
+                .apiKey(server.apiKey).modelName("stories260K").temperature(0.0).randomSeed(7).maxTokens(24)
                 .timeout(Duration.ofSeconds(30)).build();
         StringBuilder pieces = new StringBuilder();
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();
@@ -110,7 +110,7 @@ class LangChain4jMistralClientTest {
 
     @Test
     void embeddings() {
-        MistralAiEmbeddingModel model = MistralAiEmbeddingModel.builder().baseUrl(baseUrl).apiKey("any-key")
+        MistralAiEmbeddingModel model = MistralAiEmbeddingModel.builder().baseUrl(baseUrl).apiKey(server.apiKey)
                 .modelName("stories260K").maxRetries(0).build();
         List<Embedding> vectors = model.embedAll(List.of(TextSegment.from("a cat"), TextSegment.from("a dog")))
                 .content();
@@ -127,7 +127,7 @@ class LangChain4jMistralClientTest {
 
     @Test
     void modelsList() {
-        List<MistralAiModelCard> cards = MistralAiModels.builder().baseUrl(baseUrl).apiKey("any-key").maxRetries(0)
+        List<MistralAiModelCard> cards = MistralAiModels.builder().baseUrl(baseUrl).apiKey(server.apiKey).maxRetries(0)
                 .build().availableModels().content();
         assertThat(cards).extracting(MistralAiModelCard::getId).containsExactly("stories260K");
     }

@@ -31,7 +31,8 @@ class MetricsTest {
             assertThat(server.post("/v1/completions", "{\"prompt\":\"x\",\"nope\":1}").status()).isEqualTo(422);
             assertThat(server.get("/no/such/route").status()).isEqualTo(404);
 
-            HttpResponse<String> reply = server.client.send(HttpRequest.newBuilder(server.uri("/metrics")).GET().build(),
+            HttpResponse<String> reply = server.client.send(HttpRequest.newBuilder(server.uri("/metrics"))
+                            .header("Authorization", "Bearer " + server.apiKey).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(reply.statusCode()).isEqualTo(200);
             assertThat(reply.headers().firstValue("content-type")).hasValueSatisfying(

@@ -49,7 +49,7 @@ class OpenAiJavaClientTest {
         server = TestServer.bundled();
         client = OpenAIOkHttpClient.builder()
                 .baseUrl("http://127.0.0.1:" + server.server.port() + "/v1")
-                .apiKey("any-key")
+                .apiKey(server.apiKey)
                 .maxRetries(0)
                 .timeout(Duration.ofSeconds(30))
                 .responseValidation(true)

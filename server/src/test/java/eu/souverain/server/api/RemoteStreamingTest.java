@@ -20,6 +20,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.Scope;
+import eu.souverain.server.tenancy.Tenancy;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,12 +65,15 @@ class RemoteStreamingTest {
              Database database = Database.sqlite(dir.resolve("shutdown.db"))) {
             database.jdbi().useHandle(h -> h.execute(
                     "INSERT INTO organizations (id, name, created_at) VALUES ('org_a', 'A', 1)"));
-            Residency residency = new Residency(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+            AuditLog audit = new AuditLog(database, Clock.systemUTC());
+            Tenancy tenancy = new Tenancy(database, audit, Clock.systemUTC());
+            String key = tenancy.keys().create("org_a", "test", EnumSet.of(Scope.CHAT), null, Actor.SYSTEM).secret();
+            Residency residency = new Residency(database, audit, Clock.systemUTC());
             residency.setPolicy("org_a", new ResidencyPolicy(true, List.of(), List.of(), List.of()), "setup", null);
-            ApiServer server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO));
+            ApiServer server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
             server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
                     List.of(new RemoteBackend(new RemoteBackend.Config("slow-remote", RemoteBackend.Kind.OPENAI_COMPATIBLE,
-                            URI.create("http://127.0.0.1:" + remote.server.port() + "/v1"), null,
+                            URI.create("http://127.0.0.1:" + remote.server.port() + "/v1"), remote.apiKey,
                             Map.of("remote-slow", "slow"),
                             new BackendLocation("souverain", "B", "DE", null, null, List.of()), Duration.ofSeconds(30))))),
                     residency);
@@ -74,7 +81,7 @@ class RemoteStreamingTest {
             String body = "{\"model\":\"remote-slow\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
                     + "\"temperature\":0,\"stream\":true}";
             var request = java.net.http.HttpRequest.newBuilder(first.uri("/v1/chat/completions"))
-                    .header(ApiServer.ORGANIZATION_HEADER, "org_a")
+                    .header("Authorization", "Bearer " + key)
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
             try (TestServer.EventReader events = new TestServer.EventReader(
                     first.client.send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream()))) {

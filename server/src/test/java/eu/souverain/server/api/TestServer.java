@@ -2,7 +2,11 @@ package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.FirstStart;
+import eu.souverain.server.tenancy.Tenancy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,13 +16,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A real API server on a free loopback port, and the HTTP calls tests make to it. */
+/**
+ * A real API server on a free loopback port, and the HTTP calls tests make to it, each with the
+ * key {@link #apiKey}: by default the first key of a store shared by the test JVM (every scope, the
+ * installation's organization).
+ */
 final class TestServer implements AutoCloseable {
 
     /** The project root, where the bundled model lives (surefire runs in server/). */
@@ -26,6 +36,11 @@ final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final ApiServer server;
+    /** The API key every request helper sends as {@code Authorization: Bearer}, unless signed in with a session. */
+    final String apiKey;
+    /** A web session's cookie ({@code name=value}) and CSRF token that the request helpers send instead, or null. */
+    private final String sessionCookie;
+    private final String csrfToken;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     TestServer(Map<String, Path> models, int queue, long maxBody, Duration grace) throws IOException {
@@ -34,13 +49,56 @@ final class TestServer implements AutoCloseable {
 
     /** A server whose models each generate up to {@code maxSequences} sequences at once. */
     TestServer(Map<String, Path> models, int queue, int maxSequences, long maxBody, Duration grace) throws IOException {
-        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, maxBody, grace));
+        server = start(new ApiServer.Settings("127.0.0.1", 0, maxBody, grace));
+        apiKey = SharedStore.KEY;
+        sessionCookie = null;
+        csrfToken = null;
         server.serve(LocalBackend.load(models, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null)));
     }
 
-    /** Requests to a server the test started itself; it stays the test's to close. */
+    /** Requests to a server the test started itself with {@link #start}; it stays the test's to close. */
     TestServer(ApiServer server) {
+        this(server, SharedStore.KEY);
+    }
+
+    /** Requests with {@code apiKey} to a server the test started itself; it stays the test's to close. */
+    TestServer(ApiServer server, String apiKey) {
+        this(server, apiKey, null, null);
+    }
+
+    private TestServer(ApiServer server, String apiKey, String sessionCookie, String csrfToken) {
         this.server = server;
+        this.apiKey = apiKey;
+        this.sessionCookie = sessionCookie;
+        this.csrfToken = csrfToken;
+    }
+
+    /** Requests as a web session: its cookie on each, and its CSRF token. */
+    static TestServer signedIn(ApiServer server, String sessionCookie, String csrfToken) {
+        return new TestServer(server, null, sessionCookie, csrfToken);
+    }
+
+    /** A server on a free loopback port that authenticates against the shared test store. */
+    static ApiServer start(ApiServer.Settings settings) {
+        return ApiServer.start(settings, SharedStore.TENANCY);
+    }
+
+    /** One SQLite store for the test JVM, in a temporary directory, with its first start made. */
+    private static final class SharedStore {
+        static final Tenancy TENANCY;
+        static final String KEY;
+
+        static {
+            try {
+                Path dir = Files.createTempDirectory("souverain-test-store");
+                dir.toFile().deleteOnExit();
+                Database database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
+                TENANCY = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+                KEY = FirstStart.run(TENANCY, "test", "owner@test.invalid", null).orElseThrow().apiKey();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     static TestServer bundled() throws IOException {
@@ -71,7 +129,13 @@ final class TestServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    /** Sends {@code request} with the test's key, unless it carries its own Authorization or session cookie. */
     Reply send(HttpRequest request) {
+        return sendAsIs(authorized(request));
+    }
+
+    /** Sends {@code request} exactly as built: no key added. */
+    Reply sendAsIs(HttpRequest request) {
         try {
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
             JsonNode body = response.body().isEmpty() ? null : JSON.readTree(response.body());
@@ -104,8 +168,8 @@ final class TestServer implements AutoCloseable {
     }
 
     EventReader openStream(String path, String json) {
-        HttpRequest request = HttpRequest.newBuilder(uri(path))
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        HttpRequest request = authorized(HttpRequest.newBuilder(uri(path))
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
         try {
             HttpResponse<java.io.InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             return new EventReader(response);
@@ -115,6 +179,17 @@ final class TestServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    private HttpRequest authorized(HttpRequest request) {
+        if (request.headers().firstValue("Authorization").isPresent() || request.headers().firstValue("Cookie").isPresent()) {
+            return request;
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true);
+        if (sessionCookie != null) {
+            return builder.header("Cookie", sessionCookie).header("X-CSRF-Token", csrfToken).build();
+        }
+        return builder.header("Authorization", "Bearer " + apiKey).build();
     }
 
     /** Reads server-sent events one at a time, as they arrive. */

@@ -17,9 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import eu.souverain.server.tenancy.FirstStart;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,9 +39,13 @@ class ServeCommandTest {
             {"backends": [{"name": "far", "kind": "openai-compatible", "base_url": "http://127.0.0.1:9/v1",
               "models": {"far-model": "llama"}, "location": {"operator": "Far Corp", "country": "US"}}]}""";
 
-    @Test
-    void servesTheBundledModelOnAFreePortAndStopsOnSigterm() throws Exception {
-        Path backends = java.nio.file.Files.writeString(dir.resolve("backends.json"), BACKENDS);
+    /** A started {@code serve}: its base URL, and what it has printed on stdout so far. */
+    private record Started(Process process, String base, List<String> stdout, List<String> stderr,
+                           StringBuilder restOfStdout, StringBuilder restOfStderr, List<Thread> drains) {
+    }
+
+    private Started start(Map<String, String> environment) throws IOException {
+        Path backends = Files.writeString(dir.resolve("backends.json"), BACKENDS);
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
@@ -47,75 +53,134 @@ class ServeCommandTest {
                 Main.class.getName(), "serve", "--port", "0", "--threads", "1", "--data", dir.resolve("data").toString(),
                 "--country", "fr", "--operator", "Test Operator", "--backends", backends.toString(),
                 "--audit-sink", "file:" + dir.resolve("sink/checkpoints.jsonl")));
-        Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
-            Matcher ready = null;
-            List<String> seen = new ArrayList<>();
-            for (String line; ready == null && (line = stderr.readLine()) != null; ) {
-                seen.add(line);
-                Matcher m = READY.matcher(line);
-                if (m.find()) {
-                    ready = m;
-                }
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().remove(FirstStart.OWNER_PASSWORD_VARIABLE);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+        Matcher ready = null;
+        List<String> seen = new ArrayList<>();
+        for (String line; ready == null && (line = stderr.readLine()) != null; ) {
+            seen.add(line);
+            Matcher m = READY.matcher(line);
+            if (m.find()) {
+                ready = m;
             }
-            assertThat(ready).as("stderr: %s", seen).isNotNull();
-            assertThat(ready.group(1)).isEqualTo("stories260K");
-            String base = ready.group(2);
-            assertThat(Integer.parseInt(ready.group(3))).isPositive();
+        }
+        assertThat(ready).as("stderr: %s", seen).isNotNull();
+        assertThat(ready.group(1)).isEqualTo("stories260K");
+        assertThat(Integer.parseInt(ready.group(3))).isPositive();
+        // The announcement, if any, is written before the models load, so it is all there by now.
+        List<String> stdout = new ArrayList<>();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        while (out.ready()) {
+            stdout.add(out.readLine());
+        }
+        StringBuilder restOfStdout = new StringBuilder();
+        StringBuilder restOfStderr = new StringBuilder();
+        // Drained as they come: stopping the process closes its pipes.
+        List<Thread> drains = List.of(
+                Thread.ofVirtual().start(() -> out.lines().forEach(line -> restOfStdout.append(line).append('\n'))),
+                Thread.ofVirtual().start(() -> stderr.lines().forEach(line -> restOfStderr.append(line).append('\n'))));
+        return new Started(process, ready.group(2), stdout, seen, restOfStdout, restOfStderr, drains);
+    }
 
-            StringBuilder rest = new StringBuilder();
-            BufferedReader remaining = stderr;
-            Thread drain = Thread.ofVirtual().start(() -> remaining.lines().forEach(line -> rest.append(line).append('\n')));
+    private static void stop(Started started) throws Exception {
+        started.process().destroy();  // SIGTERM
+        assertThat(started.process().waitFor(30, TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
+        // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited as a terminated process does.
+        assertThat(started.process().exitValue()).isEqualTo(143);
+        for (Thread drain : started.drains()) {
+            drain.join();
+        }
+        assertThat(started.restOfStderr().toString()).doesNotContain("Exception").doesNotContain("ERROR");
+    }
+
+    private static String line(List<String> lines, String label) {
+        return lines.stream().filter(l -> l.strip().startsWith(label)).findFirst()
+                .map(l -> l.strip().substring(label.length()).strip())
+                .orElseThrow(() -> new AssertionError("no '" + label + "' in " + lines));
+    }
+
+    @Test
+    void firstStartPrintsTheOwnerAndAKeyOnceThenServesOnlyWithTheKeyAndStopsOnSigterm() throws Exception {
+        Started first = start(Map.of(FirstStart.OWNER_PASSWORD_VARIABLE, "correct horse battery staple"));
+        String key;
+        try {
+            assertThat(line(first.stdout(), "owner email:")).isEqualTo("owner@localhost");
+            assertThat(line(first.stdout(), "owner password:")).isEqualTo("(from SOUVERAIN_OWNER_PASSWORD)");
+            assertThat(String.join("\n", first.stdout())).doesNotContain("correct horse battery staple");
+            key = line(first.stdout(), "API key:");
+            assertThat(key).matches("sk-souv-key_[0-9A-Za-z]{17}_[0-9A-Za-z]{43}");
 
             HttpClient client = HttpClient.newHttpClient();
-            HttpResponse<String> models = client.send(HttpRequest.newBuilder(URI.create(base + "/models")).build(),
+            HttpResponse<String> anonymous = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/models")).build(),
                     HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            HttpResponse<String> models = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/models"))
+                    .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(models.statusCode()).isEqualTo(200);
             JsonNode list = new ObjectMapper().readTree(models.body());
             assertThat(list.get("data").get(0).get("id").asText()).isEqualTo("stories260K");
-            HttpResponse<String> chat = client.send(HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
+            HttpResponse<String> chat = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/chat/completions"))
+                            .header("Authorization", "Bearer " + key)
                             .POST(HttpRequest.BodyPublishers.ofString(
                                     "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":8}"))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
             JsonNode local = new ObjectMapper().readTree(client.send(HttpRequest.newBuilder(
-                    URI.create(base + "/models/stories260K")).build(), HttpResponse.BodyHandlers.ofString()).body());
+                    URI.create(first.base() + "/models/stories260K")).header("Authorization", "Bearer " + key).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
             assertThat(local.get("location").get("country").asText()).isEqualTo("FR");
             assertThat(local.get("location").get("jurisdiction").asText()).isEqualTo("EU");
             assertThat(local.get("location").get("operator").asText()).isEqualTo("Test Operator");
             JsonNode far = new ObjectMapper().readTree(client.send(HttpRequest.newBuilder(
-                    URI.create(base + "/models/far-model")).build(), HttpResponse.BodyHandlers.ofString()).body());
+                    URI.create(first.base() + "/models/far-model")).header("Authorization", "Bearer " + key).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
             assertThat(far.get("backend").asText()).isEqualTo("far");
             assertThat(far.get("location").get("jurisdiction").asText()).isEqualTo("US");
-            HttpResponse<String> refused = client.send(HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
+            HttpResponse<String> refused = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/chat/completions"))
+                            .header("Authorization", "Bearer " + key)
                             .POST(HttpRequest.BodyPublishers.ofString(
                                     "{\"model\":\"far-model\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
             assertThat(refused.body()).contains("allows no remote backend; backend 'far' is remote");
-            assertThat(seen).anyMatch(line -> line.contains("backend 'far' at http://127.0.0.1:9/v1 in US (US)"));
-            assertThat(seen).anyMatch(line -> line.contains("local engine in FR (EU), operator Test Operator"));
-
-            process.destroy();  // SIGTERM
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
-            // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited as a terminated process does.
-            assertThat(process.exitValue()).isEqualTo(143);
-            drain.join();
-            assertThat(rest.toString()).doesNotContain("Exception").doesNotContain("ERROR");
+            assertThat(first.stderr()).anyMatch(line -> line.contains("backend 'far' at http://127.0.0.1:9/v1 in US (US)"));
+            assertThat(first.stderr()).anyMatch(line -> line.contains("local engine in FR (EU), operator Test Operator"));
+            String root = first.base().substring(0, first.base().length() - "/v1".length());
+            HttpResponse<String> login = client.send(HttpRequest.newBuilder(URI.create(root + "/auth/login"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"email\":\"owner@localhost\",\"password\":\"correct horse battery staple\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+            stop(first);
             // The final audit checkpoint, written on the way out, reached the sink outside the database.
             List<String> checkpoints = Files.readAllLines(dir.resolve("sink/checkpoints.jsonl"));
             assertThat(checkpoints).hasSize(1);
-            // One entry: the refused call to the remote backend.
-            assertThat(new ObjectMapper().readTree(checkpoints.getFirst()).get("entry_count").asLong()).isOne();
-            for (String key : List.of("master-key.json", "audit-signing-key.json")) {
-                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data").resolve(key))))
+            assertThat(new ObjectMapper().readTree(checkpoints.getFirst()).get("entry_count").asLong()).isPositive();
+            for (String file : List.of("master-key.json", "audit-signing-key.json")) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data").resolve(file))))
                         .isEqualTo("rw-------");
             }
         } finally {
-            process.destroyForcibly();
+            first.process().destroyForcibly();
+        }
+
+        Started second = start(Map.of());
+        try {
+            assertThat(second.stdout()).isEmpty();
+            HttpResponse<String> models = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(second.base() + "/models")).header("Authorization", "Bearer " + key).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(models.statusCode()).isEqualTo(200);
+            stop(second);
+            assertThat(second.restOfStdout().toString()).isEmpty();
+        } finally {
+            second.process().destroyForcibly();
         }
     }
 

@@ -43,7 +43,7 @@ class DatabaseTest {
             }
             try (Database db = kind.open(dir)) {
                 assertThat(count(db, "SELECT count(*) FROM organizations")).isOne();
-                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations);
+                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations).isPositive();
             }
         } else {
             String url = TestPostgres.freshDatabaseUrl();
@@ -54,7 +54,7 @@ class DatabaseTest {
             }
             try (Database db = Database.postgresql(url)) {
                 assertThat(count(db, "SELECT count(*) FROM organizations")).isOne();
-                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations);
+                assertThat(count(db, "SELECT count(*) FROM flyway_schema_history")).isEqualTo(migrations).isPositive();
             }
         }
     }

@@ -1,0 +1,99 @@
+package eu.souverain.server.tenancy;
+
+import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.store.Database;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Function;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Organizations, their users and API keys, and the web sessions of those users, kept in the
+ * {@link Database}; every change is appended to the {@link AuditLog} in its own transaction.
+ */
+public final class Tenancy {
+
+    final Database database;
+    final AuditLog audit;
+    final Clock clock;
+    private final Organizations organizations;
+    private final Users users;
+    private final ApiKeys keys;
+    private final WebSessions sessions;
+
+    public Tenancy(Database database, AuditLog audit, Clock clock) {
+        this.database = database;
+        this.audit = audit;
+        this.clock = clock;
+        this.organizations = new Organizations(this);
+        this.users = new Users(this);
+        this.keys = new ApiKeys(this);
+        this.sessions = new WebSessions(this, new LoginThrottle(clock));
+    }
+
+    public AuditLog audit() {
+        return audit;
+    }
+
+    public Organizations organizations() {
+        return organizations;
+    }
+
+    public Users users() {
+        return users;
+    }
+
+    public ApiKeys keys() {
+        return keys;
+    }
+
+    public WebSessions sessions() {
+        return sessions;
+    }
+
+    /** The organization the first start created, if it has run. */
+    public Optional<String> installationOrganization() {
+        return database.jdbi().withHandle(h -> h.createQuery("SELECT organization_id FROM installation WHERE id = 1")
+                .mapTo(String.class).findOne());
+    }
+
+    /** Whether {@code principal} is an owner of the installation's organization: one who may create others. */
+    public boolean isInstallationOwner(Principal principal) {
+        return principal.role() == Role.OWNER
+                && installationOrganization().filter(principal.organizationId()::equals).isPresent();
+    }
+
+    /**
+     * Runs {@code change} in one transaction on the row {@code id} of {@code table} when that row
+     * belongs to {@code organizationId}. A row of another organization is answered exactly as a
+     * missing one, so that its existence cannot be inferred, and the attempt is audited as DENIED
+     * in the caller's organization.
+     */
+    <T> T inOrganization(String table, String kind, String id, String organizationId, Actor actor, String action,
+                         Function<Handle, T> change) {
+        Optional<T> done = database.inTransaction(h -> {
+            Optional<String> owner = h.createQuery("SELECT organization_id FROM " + table + " WHERE id = :id")
+                    .bind("id", id).mapTo(String.class).findOne();
+            if (owner.isEmpty()) {
+                return Optional.<T>empty();
+            }
+            if (!owner.get().equals(organizationId)) {
+                denied(h, organizationId, actor, action, id);
+                return Optional.<T>empty();
+            }
+            return Optional.of(change.apply(h));
+        });
+        return done.orElseThrow(() -> TenancyException.notFound(kind, id));
+    }
+
+    void denied(Handle h, String organizationId, Actor actor, String action, String resource) {
+        audit.append(h, AuditEvent.of(organizationId, actor.id(), action, resource, actor.clientIp(),
+                AuditEvent.Outcome.DENIED));
+    }
+
+    void succeeded(Handle h, String organizationId, Actor actor, String action, String resource) {
+        audit.append(h, AuditEvent.of(organizationId, actor.id(), action, resource, actor.clientIp(),
+                AuditEvent.Outcome.SUCCESS));
+    }
+}
