@@ -108,7 +108,7 @@ class RemoteBackendTest {
         ApiServer server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)), tenancy);
         server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 16,
                 new BackendLocation("souverain", "First Host", "FR", null, null, List.of())), remotes), residency);
-        first = new TestServer(server);
+        first = new TestServer(server, KEYS.get("org_open"));
     }
 
     private static RemoteBackend remote(String name, URI url, String apiKey, Map<String, String> models,
