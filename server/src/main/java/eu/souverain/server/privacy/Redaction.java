@@ -1,5 +1,6 @@
 package eu.souverain.server.privacy;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +12,7 @@ public final class Redaction {
 
     Redaction(List<String> texts, Map<String, String> originals) {
         this.texts = List.copyOf(texts);
-        this.originals = java.util.Collections.unmodifiableMap(originals);
+        this.originals = Collections.unmodifiableMap(originals);
     }
 
     /** The redacted text, when one text was redacted. */

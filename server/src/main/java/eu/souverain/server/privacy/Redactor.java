@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -123,14 +124,15 @@ public final class Redactor {
         }
         candidates.sort(Comparator.comparingInt(Finding::length).reversed()
                 .thenComparing(Finding::kind).thenComparingInt(Finding::start));
-        List<Finding> chosen = new ArrayList<>();
+        TreeMap<Integer, Finding> chosen = new TreeMap<>();
         for (Finding c : candidates) {
-            if (chosen.stream().noneMatch(f -> c.start() < f.end() && f.start() < c.end())) {
-                chosen.add(c);
+            Map.Entry<Integer, Finding> before = chosen.floorEntry(c.start());
+            Map.Entry<Integer, Finding> after = chosen.ceilingEntry(c.start());
+            if ((before == null || before.getValue().end() <= c.start()) && (after == null || after.getKey() >= c.end())) {
+                chosen.put(c.start(), c);
             }
         }
-        chosen.sort(Comparator.comparingInt(Finding::start));
-        return chosen;
+        return List.copyOf(chosen.values());
     }
 
     /** Where the value found at [start, end) ends once checked, or -1 when its check fails. */
