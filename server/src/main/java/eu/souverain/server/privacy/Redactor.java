@@ -36,7 +36,9 @@ public final class Redactor {
             PiiKind.PHONE, Pattern.compile(NUMBER_START + "(?:"
                     + "(?:\\+|00)33[ .\\-]?(?:\\(0\\)[ .\\-]?)?[1-9](?:[ .\\-]?\\d{2}){4}"
                     + "|0[1-9](?:[ .\\-]?\\d{2}){4}"
-                    + "|\\+[1-9](?:[ .\\-]?(?:\\(\\d{1,4}\\)|\\d)){7,16})" + NUMBER_END),
+                    + "|\\+[1-9](?:[ .\\-]?(?:\\(\\d{1,4}\\)|\\d)){7,16})" + NUMBER_END
+                    // +12 500 000 € is an amount.
+                    + "(?!" + SPACE + "?(?:[€$£%]|EUR|USD))"),
             PiiKind.IBAN, Pattern.compile("(?<![A-Za-z0-9])[A-Z]{2}\\d{2}"
                     + "(?:[A-Z0-9]{11,30}|(?:" + SPACE + "[A-Z0-9]{4}){2,7}(?:" + SPACE + "[A-Z0-9]{1,4})?)(?![A-Za-z0-9])"),
             PiiKind.CARD, Pattern.compile(NUMBER_START
