@@ -172,6 +172,23 @@ class RedactorTest {
     }
 
     @Test
+    void tenAndMoreValuesOfAKindKeepTheirPlaceholdersApart() {
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; i <= 12; i++) {
+            text.append("user").append(i).append("@example.fr ");
+        }
+        Redaction redaction = Redactor.all().redact(text.toString());
+        assertThat(redaction.placeholders()).hasSize(12).containsEntry("[EMAIL_1]", "user1@example.fr")
+                .containsEntry("[EMAIL_10]", "user10@example.fr").containsEntry("[EMAIL_12]", "user12@example.fr");
+        Restorer restorer = redaction.restorer();
+        StringBuilder byChar = new StringBuilder();
+        for (char c : redaction.text().toCharArray()) {
+            byChar.append(restorer.push(String.valueOf(c)));
+        }
+        assertThat(byChar.append(restorer.finish()).toString()).isEqualTo(text.toString());
+    }
+
+    @Test
     void withNothingFoundTheAnswerPassesStraightThrough() {
         Redaction redaction = Redactor.all().redact("Bonjour, comment allez-vous ?");
         assertThat(redaction.text()).isEqualTo("Bonjour, comment allez-vous ?");
