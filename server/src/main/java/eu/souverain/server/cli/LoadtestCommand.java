@@ -58,7 +58,7 @@ final class LoadtestCommand implements Callable<Integer> {
             description = "Clients sending at once, each its next request as soon as the last one ends (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = {"-n", "--requests"}, paramLabel = "M", defaultValue = "16",
+    @Option(names = "--requests", paramLabel = "M", defaultValue = "16",
             description = "Measured requests in all (default: ${DEFAULT-VALUE}).")
     int requests;
 
@@ -71,11 +71,11 @@ final class LoadtestCommand implements Callable<Integer> {
             description = "Prompt length in one-token words (default: ${DEFAULT-VALUE}).")
     int promptTokens;
 
-    @Option(names = {"-s", "--shared-prefix-tokens"}, paramLabel = "S", defaultValue = "0",
+    @Option(names = "--shared-prefix-tokens", paramLabel = "S", defaultValue = "0",
             description = "How many of the prompt's words every request shares (default: ${DEFAULT-VALUE}).")
     int sharedPrefixTokens;
 
-    @Option(names = {"-t", "--max-tokens"}, paramLabel = "T", defaultValue = "32",
+    @Option(names = {"-n", "--max-tokens"}, paramLabel = "T", defaultValue = "32",
             description = "max_tokens of each request (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
