@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.FirstStart;
+import eu.souverain.server.tenancy.Tenancy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -16,6 +20,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** `souverain loadtest` against a real server on loopback, and against servers that misbehave on purpose. */
 class LoadtestCommandTest {
@@ -33,6 +39,11 @@ class LoadtestCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static ApiServer server;
     private static String base;
+    private static String key;
+    private static Database database;
+
+    @TempDir
+    static Path store;
 
     record Run(int exit, String out, String err) {
         JsonNode report() throws IOException {
@@ -43,7 +54,10 @@ class LoadtestCommandTest {
 
     @BeforeAll
     static void startServer() throws IOException {
-        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)));
+        database = Database.sqlite(store.resolve(Database.SQLITE_FILE));
+        Tenancy tenancy = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+        key = FirstStart.run(tenancy, "load", "owner@load.invalid", null).orElseThrow().apiKey();
+        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)), tenancy);
         server.serve(LocalBackend.load(Map.of("stories260K", MODEL), 0, 1, 16));
         base = "http://127.0.0.1:" + server.port();
     }
@@ -51,11 +65,12 @@ class LoadtestCommandTest {
     @AfterAll
     static void stopServer() {
         server.close();
+        database.close();
     }
 
     @Test
     void reportsEveryRequestOfARealServer() throws IOException {
-        Run run = loadtest("--url", base + "/v1", "--model", "stories260K", "--concurrency", "3", "--requests", "7",
+        Run run = loadtest("--api-key", key, "--url", base + "/v1", "--model", "stories260K", "--concurrency", "3", "--requests", "7",
                 "--warmup", "1", "--prompt-tokens", "12", "--shared-prefix-tokens", "8", "--max-tokens", "6", "--json");
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode report = run.report();
@@ -90,7 +105,7 @@ class LoadtestCommandTest {
 
     @Test
     void theReportWithoutJsonNamesEachFigure() {
-        Run run = loadtest("--url", base, "--model", "stories260K", "--requests", "2", "--prompt-tokens", "4",
+        Run run = loadtest("--api-key", key, "--url", base, "--model", "stories260K", "--requests", "2", "--prompt-tokens", "4",
                 "--max-tokens", "3");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("requests: 2 completed, 0 failed in ")
@@ -100,7 +115,7 @@ class LoadtestCommandTest {
 
     @Test
     void aModelTheServerDoesNotHaveIsCountedAs404s() throws IOException {
-        Run run = loadtest("--url", base, "--model", "no-such-model", "--requests", "3", "--concurrency", "2", "--json");
+        Run run = loadtest("--api-key", key, "--url", base, "--model", "no-such-model", "--requests", "3", "--concurrency", "2", "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode report = run.report();
         assertThat(report.get("completed").asInt()).isZero();
@@ -245,11 +260,11 @@ class LoadtestCommandTest {
     @Test
     void badFlagsGetOneLineNamingTheProblem() {
         assertOneLineError(loadtest("--model", "m"), "--url");
-        assertOneLineError(loadtest("--url", base, "--model", "m", "--concurrency", "0"), "--concurrency must be at least 1, was 0");
-        assertOneLineError(loadtest("--url", base, "--model", "m", "--prompt-tokens", "8", "--shared-prefix-tokens", "9"),
+        assertOneLineError(loadtest("--api-key", key, "--url", base, "--model", "m", "--concurrency", "0"), "--concurrency must be at least 1, was 0");
+        assertOneLineError(loadtest("--api-key", key, "--url", base, "--model", "m", "--prompt-tokens", "8", "--shared-prefix-tokens", "9"),
                 "--shared-prefix-tokens 9 is more than --prompt-tokens 8");
         assertOneLineError(loadtest("--url", "ftp://example.org", "--model", "m"), "not an http:// or https:// URL");
-        assertOneLineError(loadtest("--url", base, "--model", "m", "--requests", "many"), "'many' is not an int");
+        assertOneLineError(loadtest("--api-key", key, "--url", base, "--model", "m", "--requests", "many"), "'many' is not an int");
     }
 
     private static void assertOneLineError(Run run, String message) {

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
  * Nothing leaves the machine but requests to what the operator configured: the places in the
  * server's code that open an outbound connection are the remote backend (only under its configured
  * base URL, which RemoteBackendTest records), the audit checkpoint webhook (--audit-sink) and the
- * Vault Transit key provider (--master-key). Any other place, such as a telemetry or update
- * check, fails this test.
+ * Vault Transit key provider (--master-key), and the load generator, which calls only the --url
+ * given on its own command line. Any other place, such as a telemetry or update check, fails this
+ * test.
  */
 class OutboundConnectionsTest {
 
@@ -36,6 +37,7 @@ class OutboundConnectionsTest {
                 }
             }).map(f -> f.getFileName().toString()).toList();
         }
-        assertThat(opening).containsExactlyInAnyOrder("RemoteBackend.java", "WebhookSink.java", "TransitMasterKey.java");
+        assertThat(opening).containsExactlyInAnyOrder("RemoteBackend.java", "WebhookSink.java", "TransitMasterKey.java",
+                "LoadtestCommand.java");
     }
 }
