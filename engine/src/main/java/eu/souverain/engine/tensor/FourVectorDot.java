@@ -70,37 +70,38 @@ final class FourVectorDot {
         int o1 = p1.offset();
         int o2 = p2.offset();
         int o3 = p3.offset();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 34;
-            FloatVector sum0 = FloatVector.zero(F);
-            FloatVector sum1 = sum0;
-            FloatVector sum2 = sum0;
-            FloatVector sum3 = sum0;
-            for (int c = 0; c < 32; c += 16) {
-                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    int e = i + c + p * L;
-                    sum0 = qf.fma(FloatVector.fromArray(F, x0, o0 + e), sum0);
-                    sum1 = qf.fma(FloatVector.fromArray(F, x1, o1 + e), sum1);
-                    sum2 = qf.fma(FloatVector.fromArray(F, x2, o2 + e), sum2);
-                    sum3 = qf.fma(FloatVector.fromArray(F, x3, o3 + e), sum3);
-                }
-            }
+        // Accumulator a of vector k is acc<a><k>: the two of the single-vector kernel, for each vector.
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc10 = acc00;
+        FloatVector acc01 = acc00;
+        FloatVector acc11 = acc00;
+        FloatVector acc02 = acc00;
+        FloatVector acc12 = acc00;
+        FloatVector acc03 = acc00;
+        FloatVector acc13 = acc00;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long block = offset + 34L * b;
             FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
-            acc0 = sum0.fma(d, acc0);
-            acc1 = sum1.fma(d, acc1);
-            acc2 = sum2.fma(d, acc2);
-            acc3 = sum3.fma(d, acc3);
+            ByteVector q0 = ByteVector.fromMemorySegment(B128, w, block + 2, LE);
+            ByteVector q1 = ByteVector.fromMemorySegment(B128, w, block + 18, LE);
+            for (int p = 0; p < PARTS; p++) {
+                int e = 32 * b + p * L;
+                FloatVector low = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                FloatVector high = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
+                acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc10);
+                acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
+                acc11 = high.fma(FloatVector.fromArray(F, x1, o1 + e + 16), acc11);
+                acc02 = low.fma(FloatVector.fromArray(F, x2, o2 + e), acc02);
+                acc12 = high.fma(FloatVector.fromArray(F, x2, o2 + e + 16), acc12);
+                acc03 = low.fma(FloatVector.fromArray(F, x3, o3 + e), acc03);
+                acc13 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 16), acc13);
+            }
         }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, L);
-        acc2.intoArray(lanes, 2 * L);
-        acc3.intoArray(lanes, 3 * L);
+        acc00.add(acc10).intoArray(lanes, 0);
+        acc01.add(acc11).intoArray(lanes, L);
+        acc02.add(acc12).intoArray(lanes, 2 * L);
+        acc03.add(acc13).intoArray(lanes, 3 * L);
         write(lanes, v, count, out, outStride, row);
     }
 
@@ -118,39 +119,39 @@ final class FourVectorDot {
         int o1 = p1.offset();
         int o2 = p2.offset();
         int o3 = p3.offset();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 18;
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            FloatVector sum0 = FloatVector.zero(F);
-            FloatVector sum1 = sum0;
-            FloatVector sum2 = sum0;
-            FloatVector sum3 = sum0;
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
-                        .reinterpretAsBytes().sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    int e = i + 16 * half + p * L;
-                    sum0 = qf.fma(FloatVector.fromArray(F, x0, o0 + e), sum0);
-                    sum1 = qf.fma(FloatVector.fromArray(F, x1, o1 + e), sum1);
-                    sum2 = qf.fma(FloatVector.fromArray(F, x2, o2 + e), sum2);
-                    sum3 = qf.fma(FloatVector.fromArray(F, x3, o3 + e), sum3);
-                }
-            }
+        // Accumulator a of vector k is acc<a><k>: the two of the single-vector kernel, for each vector.
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc10 = acc00;
+        FloatVector acc01 = acc00;
+        FloatVector acc11 = acc00;
+        FloatVector acc02 = acc00;
+        FloatVector acc12 = acc00;
+        FloatVector acc03 = acc00;
+        FloatVector acc13 = acc00;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long block = offset + 18L * b;
             FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
-            acc0 = sum0.fma(d, acc0);
-            acc1 = sum1.fma(d, acc1);
-            acc2 = sum2.fma(d, acc2);
-            acc3 = sum3.fma(d, acc3);
+            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
+            ByteVector lowBytes = qs.and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
+            ByteVector highBytes = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                int e = 32 * b + p * L;
+                FloatVector low = ((FloatVector) lowBytes.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                FloatVector high = ((FloatVector) highBytes.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
+                acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc10);
+                acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
+                acc11 = high.fma(FloatVector.fromArray(F, x1, o1 + e + 16), acc11);
+                acc02 = low.fma(FloatVector.fromArray(F, x2, o2 + e), acc02);
+                acc12 = high.fma(FloatVector.fromArray(F, x2, o2 + e + 16), acc12);
+                acc03 = low.fma(FloatVector.fromArray(F, x3, o3 + e), acc03);
+                acc13 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 16), acc13);
+            }
         }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, L);
-        acc2.intoArray(lanes, 2 * L);
-        acc3.intoArray(lanes, 3 * L);
+        acc00.add(acc10).intoArray(lanes, 0);
+        acc01.add(acc11).intoArray(lanes, L);
+        acc02.add(acc12).intoArray(lanes, 2 * L);
+        acc03.add(acc13).intoArray(lanes, 3 * L);
         write(lanes, v, count, out, outStride, row);
     }
 
@@ -291,23 +292,15 @@ final class FourVectorDot {
                     ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
                             .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
                             .reinterpretAsBytes().sub((byte) 32);
-                    FloatVector sum0 = FloatVector.zero(F);
-                    FloatVector sum1 = sum0;
-                    FloatVector sum2 = sum0;
-                    FloatVector sum3 = sum0;
-                    for (int part = 0; part < PARTS; part++) {
-                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
-                        int e = i + 128 * h + 64 * s + 32 * p + c + part * L;
-                        sum0 = qf.fma(FloatVector.fromArray(F, x0, o0 + e), sum0);
-                        sum1 = qf.fma(FloatVector.fromArray(F, x1, o1 + e), sum1);
-                        sum2 = qf.fma(FloatVector.fromArray(F, x2, o2 + e), sum2);
-                        sum3 = qf.fma(FloatVector.fromArray(F, x3, o3 + e), sum3);
-                    }
                     FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s));
-                    acc0 = sum0.fma(scale, acc0);
-                    acc1 = sum1.fma(scale, acc1);
-                    acc2 = sum2.fma(scale, acc2);
-                    acc3 = sum3.fma(scale, acc3);
+                    for (int part = 0; part < PARTS; part++) {
+                        FloatVector qf = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(scale);
+                        int e = i + 128 * h + 64 * s + 32 * p + c + part * L;
+                        acc0 = qf.fma(FloatVector.fromArray(F, x0, o0 + e), acc0);
+                        acc1 = qf.fma(FloatVector.fromArray(F, x1, o1 + e), acc1);
+                        acc2 = qf.fma(FloatVector.fromArray(F, x2, o2 + e), acc2);
+                        acc3 = qf.fma(FloatVector.fromArray(F, x3, o3 + e), acc3);
+                    }
                 }
             }
         }

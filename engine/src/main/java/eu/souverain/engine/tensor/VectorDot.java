@@ -151,43 +151,52 @@ final class VectorDot {
      * Quants are loaded 16 bytes at a time as four ints: unpacking nibbles and bit fields needs
      * shifts, which x86 has for 16-bit lanes and wider but not for bytes; shifting whole ints and
      * masking off the bits that crossed into a neighbouring byte does the same in one instruction.
+     *
+     * Each decoded weight vector is multiplied by its block's scale before the fused multiply-add
+     * into the accumulator: one multiply per weight vector instead of a per-block partial sum and
+     * an FMA with the scale. Alone that is about as fast (one thread in cache, Q4_0: 8.0-8.4
+     * against 8.5-8.8 GB/s), but it lets {@link FourVectorDot} share the scaled weights between
+     * four vectors, leaving one FMA per weight vector per vector (about a quarter faster there).
      */
 
     static float q8_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 34;
-            FloatVector sum = FloatVector.zero(F);
-            for (int c = 0; c < 32; c += 16) {
-                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + c + p * L), sum);
-                }
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long block = offset + 34L * b;
+            FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
+            ByteVector q0 = ByteVector.fromMemorySegment(B128, w, block + 2, LE);
+            ByteVector q1 = ByteVector.fromMemorySegment(B128, w, block + 18, LE);
+            for (int p = 0; p < PARTS; p++) {
+                int xi = xOffset + 32 * b + p * L;
+                acc0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                        .fma(FloatVector.fromArray(F, x, xi), acc0);
+                acc1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                        .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
             }
-            acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
-        return sum(acc);
+        return sum(acc0.add(acc1));
     }
 
     static float q4_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 18;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long block = offset + 18L * b;
+            FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
             IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            FloatVector sum = FloatVector.zero(F);
             // Low nibbles are elements 0..15, high nibbles 16..31.
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
-                        .reinterpretAsBytes().sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                    sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 16 * half + p * L), sum);
-                }
+            ByteVector low = qs.and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
+            ByteVector high = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
+            for (int p = 0; p < PARTS; p++) {
+                int xi = xOffset + 32 * b + p * L;
+                acc0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                        .fma(FloatVector.fromArray(F, x, xi), acc0);
+                acc1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, p)).mul(d)
+                        .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
             }
-            acc = sum.fma(FloatVector.broadcast(F, ScalarReference.f16(w, block)), acc);
         }
-        return sum(acc);
+        return sum(acc0.add(acc1));
     }
 
     /**
@@ -348,12 +357,11 @@ final class VectorDot {
                     ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
                             .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
                             .reinterpretAsBytes().sub((byte) 32);
-                    FloatVector sum = FloatVector.zero(F);
+                    FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s));
                     for (int part = 0; part < PARTS; part++) {
-                        FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
-                        sum = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 128 * h + 64 * s + 32 * p + c + part * L), sum);
+                        FloatVector qf = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(scale);
+                        acc = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 128 * h + 64 * s + 32 * p + c + part * L), acc);
                     }
-                    acc = sum.fma(FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s)), acc);
                 }
             }
         }
