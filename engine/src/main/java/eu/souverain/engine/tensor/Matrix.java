@@ -108,8 +108,8 @@ public final class Matrix {
      * {@code out[v * outStride + r] = W[r] . xs[v]} for each vector v and each row r in
      * {@code [rowFrom, rowTo)}. Each result is bit-identical to {@link #matmul(PreparedVector,
      * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
-     * whatever else shares its step. A row is read from memory once for all vectors; for Q8_0,
-     * Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}).
+     * whatever else shares its step. A row is read from memory once for all vectors; for F16,
+     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}).
      */
     public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
         if (count < 0 || count > xs.length) {
@@ -129,7 +129,7 @@ public final class Matrix {
                     + " vectors of " + rows + " rows with stride " + outStride);
         }
         boolean four = switch (type) {
-            case Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case F16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
             default -> false;
         };
         float[] lanes = four ? FourVectorDot.LANES.get() : null;
@@ -151,6 +151,7 @@ public final class Matrix {
     private void dotFour(int row, PreparedVector[] xs, int v, int count, float[] out, int outStride, float[] lanes) {
         long offset = rowOffset(row);
         switch (type) {
+            case F16 -> FourVectorDot.f16(data, offset, cols, xs, v, count, out, outStride, row, lanes);
             case Q8_0 -> FourVectorDot.q8_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
             case Q4_0 -> FourVectorDot.q4_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
             case Q4_K -> FourVectorDot.q4K(data, offset, cols, xs, v, count, out, outStride, row, lanes);
