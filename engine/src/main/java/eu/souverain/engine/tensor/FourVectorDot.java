@@ -187,14 +187,16 @@ final class FourVectorDot {
         FloatVector acc13 = acc00;
         for (int b = 0, blocks = n / 32; b < blocks; b++) {
             long block = offset + 18L * b;
-            FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
+            float scale = ScalarReference.f16(w, block);
+            FloatVector d = FloatVector.broadcast(F, scale);
+            FloatVector offset8 = FloatVector.broadcast(F, -8 * scale);
             IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            ByteVector lowBytes = qs.and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
-            ByteVector highBytes = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes().sub((byte) 8);
+            ByteVector lowBytes = qs.and(0x0F0F0F0F).reinterpretAsBytes();
+            ByteVector highBytes = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
             for (int p = 0; p < PARTS; p++) {
                 int e = 32 * b + p * L;
-                FloatVector low = ((FloatVector) lowBytes.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                FloatVector high = ((FloatVector) highBytes.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                FloatVector low = ((FloatVector) lowBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
+                FloatVector high = ((FloatVector) highBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
                 acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
                 acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc10);
                 acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
