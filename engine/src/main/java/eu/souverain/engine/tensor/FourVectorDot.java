@@ -215,8 +215,8 @@ final class FourVectorDot {
     }
 
     /**
-     * Q4_K: the scaled weights of each run are decoded once; each vector keeps four accumulators
-     * as {@link VectorDot#q4K} does, and its own minimum term from its own prepared sums.
+     * Q4_K: the weights of each run are decoded (scaled, minimum subtracted) once; each vector
+     * keeps four accumulators as {@link VectorDot#q4K} does.
      */
     static void q4K(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,
                     float[] out, int outStride, int row, float[] lanes) {
@@ -249,10 +249,6 @@ final class FourVectorDot {
         FloatVector acc13 = acc00;
         FloatVector acc23 = acc00;
         FloatVector acc33 = acc00;
-        float mins0 = 0;
-        float mins1 = 0;
-        float mins2 = 0;
-        float mins3 = 0;
         for (int b = 0, blocks = n / 256; b < blocks; b++) {
             long block = offset + 144L * b;
             int i = 256 * b;
@@ -264,23 +260,21 @@ final class FourVectorDot {
             int bytes4to7 = (int) tail;
             int bytes8to11 = (int) (tail >>> 32);
             long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) VectorDot.highScales(bytes0to3, bytes8to11) << 32;
-            int lowMins = bytes4to7 & 0x3F3F3F3F;
-            int highMins = VectorDot.highMins(bytes4to7, bytes8to11);
-            mins0 += dmin * VectorDot.minTerm(lowMins, highMins, p0.sums(), i / 32);
-            mins1 += dmin * VectorDot.minTerm(lowMins, highMins, p1.sums(), i / 32);
-            mins2 += dmin * VectorDot.minTerm(lowMins, highMins, p2.sums(), i / 32);
-            mins3 += dmin * VectorDot.minTerm(lowMins, highMins, p3.sums(), i / 32);
+            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) VectorDot.highMins(bytes4to7, bytes8to11) << 32;
             for (int p = 0; p < 4; p++) {
                 int pair = (int) (scales >>> 16 * p);
+                int pairMins = (int) (mins >>> 16 * p);
                 FloatVector scaleLow = FloatVector.broadcast(F, d * (pair & 0xFF));
                 FloatVector scaleHigh = FloatVector.broadcast(F, d * ((pair >>> 8) & 0xFF));
+                FloatVector minLow = FloatVector.broadcast(F, -dmin * (pairMins & 0xFF));
+                FloatVector minHigh = FloatVector.broadcast(F, -dmin * ((pairMins >>> 8) & 0xFF));
                 for (int part = 0; part < PARTS; part++) {
                     int e = i + 64 * p + part * L;
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 16 + 32 * p, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLow);
+                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
                     FloatVector high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).mul(scaleHigh);
+                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
                     acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
                     acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 32), acc10);
                     acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
@@ -291,9 +285,9 @@ final class FourVectorDot {
                     acc13 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 32), acc13);
                     q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 32 + 32 * p, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLow);
+                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
                     high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).mul(scaleHigh);
+                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
                     acc20 = low.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc20);
                     acc30 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 48), acc30);
                     acc21 = low.fma(FloatVector.fromArray(F, x1, o1 + e + 16), acc21);
@@ -309,10 +303,7 @@ final class FourVectorDot {
         acc01.add(acc11).add(acc21.add(acc31)).intoArray(lanes, L);
         acc02.add(acc12).add(acc22.add(acc32)).intoArray(lanes, 2 * L);
         acc03.add(acc13).add(acc23.add(acc33)).intoArray(lanes, 3 * L);
-        out[pick(v, 0, count) * outStride + row] = BlockMatmul.sumLanes(lanes, 0) - mins0;
-        out[pick(v, 1, count) * outStride + row] = BlockMatmul.sumLanes(lanes, L) - mins1;
-        out[pick(v, 2, count) * outStride + row] = BlockMatmul.sumLanes(lanes, 2 * L) - mins2;
-        out[pick(v, 3, count) * outStride + row] = BlockMatmul.sumLanes(lanes, 3 * L) - mins3;
+        write(lanes, v, count, out, outStride, row);
     }
 
     static void q6K(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,

@@ -77,7 +77,7 @@ public final class Matrix {
             case BF16 -> VectorDot.bf16(data, offset, values, xOffset, cols);
             case Q8_0 -> VectorDot.q8_0(data, offset, values, xOffset, cols);
             case Q4_0 -> VectorDot.q4_0(data, offset, values, xOffset, cols);
-            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, x.sums(), cols);
+            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, cols);
             case Q5_K -> VectorDot.q5K(data, offset, values, xOffset, x.sums(), cols);
             case Q6_K -> VectorDot.q6K(data, offset, values, xOffset, cols);
             default -> throw new IllegalStateException("no kernel for tensor type " + type);

@@ -221,7 +221,7 @@ final class VectorDot {
      * Sum over a super-block's sub-blocks j of min_j * (sum of x over sub-block j): what the
      * minimums take off the dot product, from the prepared sums of 32.
      */
-    static float minTerm(int lowMins, int highMins, float[] sums, int run) {
+    private static float minTerm(int lowMins, int highMins, float[] sums, int run) {
         float total = 0;
         for (int j = 0; j < 4; j++) {
             total += ((lowMins >>> 8 * j) & 0xFF) * sums[run + j];
@@ -231,24 +231,28 @@ final class VectorDot {
     }
 
     /*
-     * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j: the minimums
-     * come from the prepared sums. In Q4_K two sub-blocks share each run of quant bytes (low and
-     * high nibbles), so each run is widened to ints once for both and split with a mask and a
-     * shift; each value is scaled by its sub-block's d*scale before the fused multiply-add, so that
-     * {@link FourVectorDot} can share the scaled weights between vectors with the same arithmetic.
-     * Four accumulators (low and high nibbles of the two runs of a pair) keep the FMA latency off
-     * the critical path: with two, one thread in cache ran at 5.0 GB/s, with four at 5.6. Q5_K,
-     * written with two sub-blocks per run, was faster with 16 lanes but ran out of C2's inlining
-     * node budget with 8 (its final sum's vector boxed, slower than before): it takes one
-     * sub-block at a time, reloading the runs.
+     * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j. Q4_K
+     * decodes each weight as one FMA, q * d*scale_j - dmin*min_j (the reference's two roundings
+     * in one), so its minimums cost two broadcasts per pair of sub-blocks instead of a scalar
+     * loop over the prepared sums: as fast alone (5.6 GB/s, one thread in cache), and the
+     * four-vector kernel no longer runs that loop once per vector. At 8 and 4 lanes this kernel
+     * still runs out of C2's inlining node budget and boxes its final sum (one 32-byte vector per
+     * row; it did before these changes too).
+     * Two sub-blocks share each run of quant bytes (low and high nibbles), so each run is
+     * widened to ints once for both and split with a mask and a shift; {@link FourVectorDot}
+     * shares the decoded weights between vectors with the same arithmetic. Four accumulators
+     * (low and high nibbles of the two runs of a pair) keep the FMA latency off the critical
+     * path: with two, one thread in cache ran at 5.0 GB/s, with four at 5.6. Q5_K, written with
+     * two sub-blocks per run, was faster with 16 lanes but ran out of C2's inlining node budget
+     * with 8 (its final sum's vector boxed, slower than before): it takes one sub-block at a
+     * time, reloading the runs, and takes its minimums from the prepared sums.
      */
 
-    static float q4K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
+    static float q4K(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
         FloatVector acc2 = acc0;
         FloatVector acc3 = acc0;
-        float mins = 0;
         for (int b = 0, blocks = n / 256; b < blocks; b++) {
             long block = offset + 144L * b;
             int i = 256 * b;
@@ -260,32 +264,35 @@ final class VectorDot {
             int bytes4to7 = (int) tail;
             int bytes8to11 = (int) (tail >>> 32);
             long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) highScales(bytes0to3, bytes8to11) << 32;
-            mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, highMins(bytes4to7, bytes8to11), sums, i / 32);
+            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) highMins(bytes4to7, bytes8to11) << 32;
             // Pair p: sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) of qs[32p..32p+31].
             for (int p = 0; p < 4; p++) {
                 int pair = (int) (scales >>> 16 * p);
+                int pairMins = (int) (mins >>> 16 * p);
                 FloatVector scaleLow = FloatVector.broadcast(F, d * (pair & 0xFF));
                 FloatVector scaleHigh = FloatVector.broadcast(F, d * ((pair >>> 8) & 0xFF));
+                FloatVector minLow = FloatVector.broadcast(F, -dmin * (pairMins & 0xFF));
+                FloatVector minHigh = FloatVector.broadcast(F, -dmin * ((pairMins >>> 8) & 0xFF));
                 for (int part = 0; part < PARTS; part++) {
                     int xi = xOffset + i + 64 * p + part * L;
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 16 + 32 * p, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLow);
+                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
                     FloatVector high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).mul(scaleHigh);
+                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
                     acc0 = low.fma(FloatVector.fromArray(F, x, xi), acc0);
                     acc1 = high.fma(FloatVector.fromArray(F, x, xi + 32), acc1);
                     q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 32 + 32 * p, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLow);
+                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
                     high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).mul(scaleHigh);
+                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
                     acc2 = low.fma(FloatVector.fromArray(F, x, xi + 16), acc2);
                     acc3 = high.fma(FloatVector.fromArray(F, x, xi + 48), acc3);
                 }
             }
         }
-        return sum(acc0.add(acc1).add(acc2.add(acc3))) - mins;
+        return sum(acc0.add(acc1).add(acc2.add(acc3)));
     }
 
     static float q5K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
