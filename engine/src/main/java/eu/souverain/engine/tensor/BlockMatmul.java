@@ -147,7 +147,7 @@ public final class BlockMatmul {
     }
 
     /** The lanes at {@code a[o..o+L)} added as a tree, overwriting them. */
-    private static float sumLanes(float[] a, int o) {
+    static float sumLanes(float[] a, int o) {
         for (int half = L / 2; half > 0; half >>= 1) {
             for (int i = 0; i < half; i++) {
                 a[o + i] += a[o + i + half];

@@ -77,7 +77,7 @@ public final class Matrix {
             case BF16 -> VectorDot.bf16(data, offset, values, xOffset, cols);
             case Q8_0 -> VectorDot.q8_0(data, offset, values, xOffset, cols);
             case Q4_0 -> VectorDot.q4_0(data, offset, values, xOffset, cols);
-            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, x.sums(), cols);
+            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, cols);
             case Q5_K -> VectorDot.q5K(data, offset, values, xOffset, x.sums(), cols);
             case Q6_K -> VectorDot.q6K(data, offset, values, xOffset, cols);
             default -> throw new IllegalStateException("no kernel for tensor type " + type);
@@ -108,8 +108,8 @@ public final class Matrix {
      * {@code out[v * outStride + r] = W[r] . xs[v]} for each vector v and each row r in
      * {@code [rowFrom, rowTo)}. Each result is bit-identical to {@link #matmul(PreparedVector,
      * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
-     * whatever else shares its step. A row is read from memory once for all vectors and stays in
-     * the core's cache for the others.
+     * whatever else shares its step. A row is read from memory once for all vectors; for F16,
+     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}).
      */
     public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
         if (count < 0 || count > xs.length) {
@@ -128,10 +128,35 @@ public final class Matrix {
             throw new IllegalArgumentException("an output of " + out.length + " floats for " + count
                     + " vectors of " + rows + " rows with stride " + outStride);
         }
+        boolean four = switch (type) {
+            case F16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+        float[] lanes = four ? FourVectorDot.LANES.get() : null;
         for (int r = rowFrom; r < rowTo; r++) {
-            for (int v = 0; v < count; v++) {
-                out[v * outStride + r] = dot(r, xs[v]);
+            int v = 0;
+            while (v < count) {
+                if (four && count - v > 1) {
+                    dotFour(r, xs, v, count, out, outStride, lanes);
+                    v += 4;
+                } else {
+                    out[v * outStride + r] = dot(r, xs[v]);
+                    v++;
+                }
             }
+        }
+    }
+
+    /** Row {@code row} times {@code xs[v..v+3]} (the last repeated where fewer are left), decoded once. */
+    private void dotFour(int row, PreparedVector[] xs, int v, int count, float[] out, int outStride, float[] lanes) {
+        long offset = rowOffset(row);
+        switch (type) {
+            case F16 -> FourVectorDot.f16(data, offset, cols, xs, v, count, out, outStride, row, lanes);
+            case Q8_0 -> FourVectorDot.q8_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
+            case Q4_0 -> FourVectorDot.q4_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
+            case Q4_K -> FourVectorDot.q4K(data, offset, cols, xs, v, count, out, outStride, row, lanes);
+            case Q6_K -> FourVectorDot.q6K(data, offset, cols, xs, v, count, out, outStride, row, lanes);
+            default -> throw new IllegalStateException("no four-vector kernel for tensor type " + type);
         }
     }
 

@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * A float vector made ready once for every matrix product that reads it: the values, and the sum
- * of each run of 32 of them. The Q4_K and Q5_K kernels need those sums for their sub-block
+ * of each run of 32 of them. The Q5_K kernel needs those sums for its sub-block
  * minimums: min * sum(x) once per 32 elements instead of a subtraction per element. A model's
  * state holds one and prepares it before each matrix product, so decoding allocates nothing.
  * Not thread-safe to prepare; once prepared, any number of threads may read it.

@@ -86,6 +86,16 @@ final class KernelFingerprints {
             float[] out = new float[ROWS];
             kernels.add(new Kernel("matmul " + matrix.type(), () -> matrix.matmul(prepared, out, 0, 0, ROWS), out));
         }
+        for (Matrix matrix : matrices) {
+            // Five vectors (overlapping slices of the tokens): a group of four through the
+            // four-vector kernels, then one alone.
+            PreparedVector[] xs = new PreparedVector[5];
+            for (int v = 0; v < xs.length; v++) {
+                xs[v] = PreparedVector.of(tokens, 400 * v, matrix.cols());
+            }
+            float[] out = new float[xs.length * ROWS];
+            kernels.add(new Kernel("matmul x5 " + matrix.type(), () -> matrix.matmul(xs, xs.length, out, ROWS, 0, ROWS), out));
+        }
         for (Matrix matrix : blockMatrices) {
             float[] out = new float[BLOCK_TOKENS * BLOCK_ROWS];
             kernels.add(new Kernel("matmulBlock " + matrix.type(),
