@@ -6,6 +6,7 @@ import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.vault.Vault;
+import java.util.Optional;
 
 /**
  * Erasure of a user's or an organization's stored data (the right to erasure): its data keys are
@@ -56,6 +57,18 @@ public final class Erasure {
         });
         retireBackups(actor);
         return new Erased(conversations, keys);
+    }
+
+    /**
+     * The organization of user {@code userId}: from its account, or once that was deleted from what
+     * it left behind (its conversations, its data key).
+     */
+    public Optional<String> organizationOf(String userId) {
+        return database.jdbi().withHandle(h -> h.createQuery("""
+                        SELECT organization_id FROM users WHERE id = :id
+                        UNION SELECT organization_id FROM conversations WHERE owner_id = :id
+                        UNION SELECT organization_id FROM data_keys WHERE user_id = :id""")
+                .bind("id", userId).mapTo(String.class).findFirst());
     }
 
     private void retireBackups(Actor actor) {
