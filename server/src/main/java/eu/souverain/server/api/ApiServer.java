@@ -355,8 +355,11 @@ public final class ApiServer implements AutoCloseable {
                 handler.handle(ctx);
                 threw = false;
             } finally {
-                answering.decrementAndGet();
-                auditModelCall(ctx, threw);
+                try {
+                    auditModelCall(ctx, threw);
+                } finally {
+                    answering.decrementAndGet();
+                }
             }
         };
     }
