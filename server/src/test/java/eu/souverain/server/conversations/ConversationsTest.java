@@ -242,7 +242,7 @@ class ConversationsTest {
                     clock);
             Conversations conversations = new Conversations(old, vault, audit, clock);
             assertThatThrownBy(() -> conversations.get(new Owner(orgId, userId, userId), conversationId, null))
-                    .isInstanceOf(RuntimeException.class);
+                    .isInstanceOf(VaultException.class).hasMessageContaining("master key");
         }
     }
 }
