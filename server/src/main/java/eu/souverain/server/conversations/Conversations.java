@@ -54,14 +54,6 @@ public final class Conversations {
         this.clock = clock;
     }
 
-    public Database database() {
-        return database;
-    }
-
-    public AuditLog audit() {
-        return audit;
-    }
-
     /**
      * Who owns a conversation: an organization and an actor in it; {@code userId} is the actor when a
      * user owns it (its data key encrypts), null for an API key (the organization's key encrypts).
