@@ -7,6 +7,7 @@ import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.gateway.ResidencyException;
 import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
@@ -75,6 +76,8 @@ public final class ApiServer implements AutoCloseable {
     private volatile Backends backends;
     /** The organizations' residency policies; null when the server runs without a store. */
     private volatile Residency residency;
+    /** Stored conversations, retention, erasure and export; null when the server runs without a store. */
+    private volatile Privacy privacy;
     private volatile boolean closed;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
@@ -82,7 +85,8 @@ public final class ApiServer implements AutoCloseable {
         this.tenancy = tenancy;
         ModelsRoute models = new ModelsRoute(this);
         Generations generations = new Generations(this);
-        ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations);
+        ConversationsRoutes conversations = new ConversationsRoutes(this, tenancy, generations);
+        ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations, conversations);
         CompletionsRoute completions = new CompletionsRoute(this, generations);
         FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
@@ -125,6 +129,7 @@ public final class ApiServer implements AutoCloseable {
             config.routes.put("/v1/admin/policy", named("/v1/admin/policy", requires(Scope.ADMIN, policy::put)));
             auth.register(config.routes);
             admin.register(config.routes);
+            conversations.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);
             config.routes.exception(TenancyException.class, (e, ctx) -> respond(toApiError(e), ctx));
@@ -285,9 +290,30 @@ public final class ApiServer implements AutoCloseable {
      * {@link #close}.
      */
     public void serve(Backends backends, Residency residency) {
+        serve(backends, residency, null);
+    }
+
+    /**
+     * As {@link #serve(Backends, Residency)}, keeping conversations (requests with {@code store},
+     * the /v1/conversations routes) with {@code privacy}, which also enforces retention, erasure and
+     * export.
+     */
+    public void serve(Backends backends, Residency residency, Privacy privacy) {
         metrics.watch(backends);
         this.residency = residency;
+        this.privacy = privacy;
         this.backends = backends;
+    }
+
+    /** The stored conversations and their lifecycle; 503 when the server runs without a store. */
+    Privacy privacy() {
+        backends();  // 503 while the backends load, as on every /v1 route
+        Privacy kept = privacy;
+        if (kept == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it keeps no conversations", Map.of());
+        }
+        return kept;
     }
 
     ApiMetrics metrics() {
@@ -304,16 +330,50 @@ public final class ApiServer implements AutoCloseable {
         };
     }
 
-    /** A generating route: shutdown waits for its last event. */
-    private Handler answering(Handler handler) {
+    /** The backend a request's model call went to, set by {@link #route}. */
+    private static final String BACKEND = "souverain.backend";
+    private static final String MODEL = "souverain.model";
+    /** Set on a request whose answer failed after its status went out (a stream cut off or ended by an error). */
+    private static final String FAILED = "souverain.failed";
+
+    /** Marks the request's model call as failed, though its status says 200: the stream ended with an error. */
+    static void failed(Context ctx) {
+        ctx.attribute(FAILED, true);
+    }
+
+    /**
+     * A generating route: shutdown waits for its last event, and its model call, once it reached a
+     * backend, is audited here, the one place for every route: who called which model on which
+     * backend, where, and whether it succeeded. A call refused by residency never reached one; it
+     * is audited DENIED where it was refused.
+     */
+    Handler answering(Handler handler) {
         return ctx -> {
             answering.incrementAndGet();
+            boolean threw = true;
             try {
                 handler.handle(ctx);
+                threw = false;
             } finally {
-                answering.decrementAndGet();
+                try {
+                    auditModelCall(ctx, threw);
+                } finally {
+                    answering.decrementAndGet();
+                }
             }
         };
+    }
+
+    private void auditModelCall(Context ctx, boolean threw) {
+        Backend backend = ctx.attribute(BACKEND);
+        if (backend == null) {
+            return;
+        }
+        Principal principal = principal(ctx);
+        boolean failed = threw || ctx.attribute(FAILED) != null || ctx.statusCode() >= 400;
+        tenancy.audit().append(new AuditEvent(principal.organizationId(), principal.actorId(), "model.call",
+                ctx.attribute(MODEL), backend.name(), backend.location().describe(), ctx.ip(),
+                failed ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
     }
 
     /** The port it listens on: the one it was given, or the one the system chose for port 0. */
@@ -383,6 +443,8 @@ public final class ApiServer implements AutoCloseable {
             if (refusal != null) {
                 throw forbidden(refusal);
             }
+            ctx.attribute(BACKEND, backend);
+            ctx.attribute(MODEL, model);
             return backend;
         }
         try {
@@ -392,6 +454,8 @@ public final class ApiServer implements AutoCloseable {
             ctx.attribute(REFUSAL_AUDITED, true);
             throw forbidden(e.getMessage());
         }
+        ctx.attribute(BACKEND, backend);
+        ctx.attribute(MODEL, model);
         return backend;
     }
 

@@ -63,8 +63,11 @@ final class ChatCompletionRequests {
 
     private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
 
-    /** A checked request: what to run, and how to answer. */
-    record Call(ChatRequest request, boolean stream, boolean includeUsage) {}
+    /**
+     * A checked request: what to run, and how to answer; {@code store}: keep it and its answer as a
+     * conversation, with {@code metadata} (empty when none).
+     */
+    record Call(ChatRequest request, boolean stream, boolean includeUsage, boolean store, Map<String, String> metadata) {}
 
     private ChatCompletionRequests() {}
 
@@ -85,7 +88,7 @@ final class ChatCompletionRequests {
         ChatRequest request = new ChatRequest(model != null ? model : defaultModel,
                 new ChatRequest.Conversation(messages.list(), messages.prefix()), settings.sampling(),
                 settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices(), format, tools);
-        return new Call(request, settings.stream(), settings.includeUsage());
+        return new Call(request, settings.stream(), settings.includeUsage(), bool(body, "store", false), metadata(body));
     }
 
     /** The generation settings both completion routes share. */
@@ -199,9 +202,6 @@ final class ChatCompletionRequests {
                 throw ApiError.unsupported("logit_bias", "logit_bias is not supported yet");
             }
         }
-        if (bool(body, "store", false)) {
-            throw ApiError.unsupported("store", "store (keeping completions on the server) is not supported yet");
-        }
         JsonNode modalities = body.get("modalities");
         if (modalities != null && !modalities.isNull()) {
             if (!modalities.isArray()) {
@@ -236,17 +236,27 @@ final class ChatCompletionRequests {
             string(body, name);
         }
         bool(body, "safe_prompt", false);
+        bool(body, "store", false);
+        metadata(body);
+    }
+
+    /** The request's metadata: an object of strings, kept with a stored conversation. */
+    private static Map<String, String> metadata(JsonNode body) {
         JsonNode metadata = body.get("metadata");
-        if (metadata != null && !metadata.isNull()) {
-            if (!metadata.isObject()) {
-                throw typeError("metadata", "an object of strings", metadata);
-            }
-            metadata.properties().forEach(entry -> {
-                if (!entry.getValue().isTextual()) {
-                    throw typeError("metadata." + entry.getKey(), "a string", entry.getValue());
-                }
-            });
+        if (metadata == null || metadata.isNull()) {
+            return Map.of();
         }
+        if (!metadata.isObject()) {
+            throw typeError("metadata", "an object of strings", metadata);
+        }
+        Map<String, String> strings = new LinkedHashMap<>();
+        metadata.properties().forEach(entry -> {
+            if (!entry.getValue().isTextual()) {
+                throw typeError("metadata." + entry.getKey(), "a string", entry.getValue());
+            }
+            strings.put(entry.getKey(), entry.getValue().asText());
+        });
+        return strings;
     }
 
     /** The JSON documents the answer must be, or null for free text. */

@@ -14,16 +14,20 @@ final class ChatCompletionsRoute {
 
     private final ApiServer server;
     private final Generations generations;
+    private final ConversationsRoutes conversations;
 
-    ChatCompletionsRoute(ApiServer server, Generations generations) {
+    ChatCompletionsRoute(ApiServer server, Generations generations, ConversationsRoutes conversations) {
         this.server = server;
         this.generations = generations;
+        this.conversations = conversations;
     }
 
     void handle(Context ctx) throws IOException {
         ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(server.requestBody(ctx)),
                 server.defaultModel(), Generations.RANDOM::nextLong);
-        generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE);
+        // With store: true, the request's messages are kept as a new conversation before the model runs, the answer after.
+        generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE,
+                call.store() ? conversations.stored(ctx, call) : null);
     }
 
     /** Chat completions on the wire; Mistral's fill-in-the-middle answers look the same. */

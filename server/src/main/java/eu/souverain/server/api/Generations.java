@@ -1,6 +1,7 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
+import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
 import eu.souverain.server.gateway.ChatRequest;
 import eu.souverain.server.gateway.Completion;
@@ -61,32 +62,58 @@ final class Generations {
         this.server = server;
     }
 
+    /**
+     * Keeps a finished answer: the first choice's text, its token counts and the backend that gave
+     * it; called before the answer's last event goes out. {@link #conversationId} names where it is
+     * kept, for the answer to say.
+     */
+    interface Keeper {
+        String conversationId();
+
+        void keep(String text, Completion completion, Backend backend);
+    }
+
     /** Runs {@code request} and answers it whole, or streamed. */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire) throws IOException {
+        answer(ctx, request, stream, includeUsage, wire, null);
+    }
+
+    /** Runs {@code request} and answers it whole, or streamed; {@code keeper}, unless null, keeps the answer. */
+    void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
+            throws IOException {
         long started = System.nanoTime();
+        Backend backend = server.route(ctx, request.model());
         Generation generation;
         try {
-            generation = server.route(ctx, request.model()).start(request);
+            generation = backend.start(request);
         } catch (BackendException e) {
             throw ApiServer.toApiError(e);
         }
         Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
-                request.choices(), wire);
+                request.choices(), wire, keeper == null ? null : keeper.conversationId());
         Metered metered = new Metered(server.metrics(), request.model(), started);
+        Keep keep = keeper == null ? (text, completion) -> { } : (text, completion) -> keeper.keep(text, completion, backend);
         if (stream) {
-            stream(ctx, generation, answer, includeUsage, metered);
+            stream(ctx, generation, answer, includeUsage, metered, keep);
         } else {
-            complete(ctx, generation, answer, metered);
+            complete(ctx, generation, answer, metered, keep);
         }
     }
 
-    private static void complete(Context ctx, Generation generation, Answer answer, Metered metered) throws IOException {
+    /** A keeper bound to its backend. */
+    private interface Keep {
+        void keep(String text, Completion completion);
+    }
+
+    private static void complete(Context ctx, Generation generation, Answer answer, Metered metered, Keep keep)
+            throws IOException {
         Completion completion;
         try {
             completion = metered.drain(generation, answer);
         } catch (BackendException e) {
             throw ApiServer.toApiError(e);
         }
+        keep.keep(answer.texts.getFirst().toString(), completion);
         List<Map<String, Object>> choices = new ArrayList<>();
         for (int i = 0; i < answer.choices; i++) {
             choices.add(answer.wire.choice(i, answer.texts.get(i).toString(), answer.calls.get(i), answer.finishes.get(i)));
@@ -98,7 +125,7 @@ final class Generations {
     }
 
     private static void stream(Context ctx, Generation generation, Answer answer, boolean includeUsage,
-                               Metered metered) {
+                               Metered metered, Keep keep) {
         EventStream events;
         try {
             events = new EventStream(ctx.res());
@@ -109,6 +136,7 @@ final class Generations {
                 }
             }
         } catch (IOException e) {
+            ApiServer.failed(ctx);
             abandon(generation);
             return;
         }
@@ -116,6 +144,7 @@ final class Generations {
         GenerationSink sink = new GenerationSink() {
             @Override
             public void text(int choice, String text) throws IOException {
+                answer.texts.get(choice).append(text);
                 events.data(answer.chunk(answer.wire.chunkChoice(choice, text, null, false)));
             }
 
@@ -136,6 +165,7 @@ final class Generations {
         };
         try {
             Completion completion = metered.drain(generation, sink);
+            keep.keep(answer.texts.getFirst().toString(), completion);
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
             if (includeUsage) {
@@ -150,10 +180,13 @@ final class Generations {
             }
             events.done();
         } catch (IOException e) {
+            ApiServer.failed(ctx);
             LOG.debug("client went away during a streamed answer; its generation is cancelled", e);
         } catch (BackendException e) {
+            ApiServer.failed(ctx);
             endWithError(events, ApiServer.toApiError(e).body());
         } catch (RuntimeException e) {
+            ApiServer.failed(ctx);
             LOG.error("streamed generation failed", e);
             endWithError(events, ApiError.body("the generation failed: " + e.getMessage(), "server_error", null,
                     "internal_error"));
@@ -244,8 +277,11 @@ final class Generations {
         final List<StringBuilder> texts = new ArrayList<>();
         final Map<Integer, Generator.Finish> finishes = new HashMap<>();
         final Map<Integer, List<ToolCall>> calls = new HashMap<>();
+        /** The stored conversation the answer goes to, or null. */
+        final String conversationId;
 
-        Answer(String id, long created, String model, int choices, Wire wire) {
+        Answer(String id, long created, String model, int choices, Wire wire, String conversationId) {
+            this.conversationId = conversationId;
             this.id = id;
             this.created = created;
             this.model = model;
@@ -277,6 +313,9 @@ final class Generations {
             body.put("object", object);
             body.put("created", created);
             body.put("model", model);
+            if (conversationId != null) {
+                body.put("conversation_id", conversationId);
+            }
             return body;
         }
 

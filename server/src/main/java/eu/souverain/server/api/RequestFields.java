@@ -78,4 +78,21 @@ final class RequestFields {
         }
         return strings;
     }
+
+    /** The number {@code name}, or null when it is absent or null. */
+    Double number(String name) {
+        JsonNode value = body.get(name);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isNumber()) {
+            throw ChatCompletionRequests.typeError(name, "a number", value);
+        }
+        return value.asDouble();
+    }
+
+    /** The value {@code name} as sent, or null when it is absent. */
+    JsonNode node(String name) {
+        return body.get(name);
+    }
 }

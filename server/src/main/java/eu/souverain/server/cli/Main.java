@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
             OrgsCommand.class,
             UsersCommand.class,
             KeysCommand.class,
+            PrivacyCommands.Erase.class,
+            PrivacyCommands.Export.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

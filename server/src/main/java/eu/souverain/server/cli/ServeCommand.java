@@ -10,6 +10,7 @@ import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.LocalBackend;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,6 +41,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over a Mistral- and OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models).")
 final class ServeCommand implements Callable<Integer> {
+
+    /** How often stored messages past their organization's retention are purged. */
+    static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -145,10 +150,11 @@ final class ServeCommand implements Callable<Integer> {
         AuditLog auditLog = new AuditLog(database, Clock.systemUTC());
         AuditCheckpoints checkpoints;
         Tenancy tenancy;
+        Privacy privacy;
         Optional<FirstStart> firstStart;
         try {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
-            vault.open(database, store.data);
+            privacy = Privacy.open(database, vault.open(database, store.data), auditLog, Clock.systemUTC());
             tenancy = new Tenancy(database, auditLog, Clock.systemUTC());
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
@@ -157,8 +163,10 @@ final class ServeCommand implements Callable<Integer> {
             database.close();
             throw e;
         }
+        ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
         // The final checkpoint is written after the last request has finished.
         Runnable closeStore = () -> {
+            retention.shutdownNow();
             checkpoints.close();
             database.close();
         };
@@ -187,7 +195,7 @@ final class ServeCommand implements Callable<Integer> {
         Backends backends;
         try {
             backends = backends(LocalBackend.load(files, serving, here), remotes);
-            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()));
+            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()), privacy);
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

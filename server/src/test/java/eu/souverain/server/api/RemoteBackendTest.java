@@ -341,9 +341,13 @@ class RemoteBackendTest {
         assertThat(embed.status()).isEqualTo(403);
         assertThat(embed.body().get("error").get("message").asText()).isEqualTo(rule);
 
-        List<Map<String, Object>> denials = database.jdbi().withHandle(h -> h.createQuery(
+        List<Map<String, Object>> calls = database.jdbi().withHandle(h -> h.createQuery(
                 "SELECT resource, backend, backend_location, outcome FROM audit_entries "
                         + "WHERE organization_id = 'org_eu' AND action = 'model.call' ORDER BY seq").mapToMap().list());
+        // Each refusal audited once, where it was refused; the local call that ran, once, as a success.
+        assertThat(calls).extracting(c -> c.get("outcome"))
+                .containsExactly("DENIED", "SUCCESS", "DENIED", "DENIED", "DENIED");
+        List<Map<String, Object>> denials = calls.stream().filter(c -> "DENIED".equals(c.get("outcome"))).toList();
         assertThat(denials).hasSize(4).allSatisfy(d -> {
             assertThat(d.get("outcome")).isEqualTo("DENIED");
             assertThat(d.get("backend")).isEqualTo("second");

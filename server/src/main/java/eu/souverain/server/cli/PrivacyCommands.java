@@ -1,0 +1,110 @@
+package eu.souverain.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.privacy.Erasure;
+import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.server.tenancy.TenancyException;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code souverain erase} and {@code souverain export}: on the same store as {@code serve}, whether or not it runs. */
+final class PrivacyCommands {
+
+    private PrivacyCommands() {}
+
+    /** Exactly one of a user or an organization. */
+    static final class Whose {
+        @Option(names = "--user", paramLabel = "ID", required = true, description = "A user's id.")
+        String user;
+
+        @Option(names = "--org", paramLabel = "ORG", required = true, description = "An organization's id or name.")
+        String organization;
+    }
+
+    interface Work {
+        Object run(Privacy privacy, Tenancy tenancy, String organizationId, String userId) throws IOException;
+    }
+
+    /** Opens the store and the vault, finds whose data is meant, and runs {@code work} on it. */
+    static Object withPrivacy(StoreOptions store, VaultOptions vault, Whose whose, Work work) throws IOException {
+        try (Database database = store.open()) {
+            AuditLog audit = new AuditLog(database, Clock.systemUTC());
+            Privacy privacy = Privacy.open(database, vault.open(database, store.data), audit, Clock.systemUTC());
+            Tenancy tenancy = new Tenancy(database, audit, Clock.systemUTC());
+            if (whose.user != null) {
+                String organization = privacy.erasure().organizationOf(whose.user)
+                        .orElseThrow(() -> TenancyException.notFound("user", whose.user));
+                return work.run(privacy, tenancy, organization, whose.user);
+            }
+            return work.run(privacy, tenancy, tenancy.organizations().find(whose.organization).id(), null);
+        }
+    }
+
+    @Command(name = "erase", mixinStandardHelpOptions = true,
+            description = "Erase a user's or an organization's stored conversations: destroy its data keys"
+                    + " (crypto-shredding), delete its rows, then rotate the master key and retire the older versions"
+                    + " so that backups taken before cannot be decrypted either. Audited.")
+    static final class Erase implements Callable<Integer> {
+
+        @ArgGroup(multiplicity = "1")
+        Whose whose;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Mixin
+        VaultOptions vault;
+
+        @Override
+        public Integer call() throws IOException {
+            Erasure.Erased erased = (Erasure.Erased) withPrivacy(store, vault, whose, (privacy, tenancy, org, user) ->
+                    user == null ? privacy.erasure().organization(org, Actor.commandLine())
+                            : privacy.erasure().user(org, user, Actor.commandLine()));
+            spec.commandLine().getOut().println("erased " + (whose.user != null ? "user " + whose.user
+                    : "organization " + whose.organization) + ": " + erased.conversations() + " conversations deleted, "
+                    + erased.dataKeys() + " data keys destroyed; older master key versions retired");
+            return 0;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Print a user's or an organization's stored conversations, decrypted, as JSON (data"
+                    + " portability). Audited.")
+    static final class Export implements Callable<Integer> {
+
+        @ArgGroup(multiplicity = "1")
+        Whose whose;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        StoreOptions store;
+
+        @Mixin
+        VaultOptions vault;
+
+        @Override
+        public Integer call() throws IOException {
+            Object document = withPrivacy(store, vault, whose, (privacy, tenancy, org, user) ->
+                    privacy.export().of(org, user, Actor.commandLine()));
+            spec.commandLine().getOut().println(new ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString((Map<?, ?>) document));
+            return 0;
+        }
+    }
+}

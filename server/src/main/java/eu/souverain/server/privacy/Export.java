@@ -1,0 +1,84 @@
+package eu.souverain.server.privacy;
+
+import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.conversations.Conversations;
+import eu.souverain.server.tenancy.Actor;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A user's or an organization's stored conversations, decrypted, as one JSON document (data
+ * portability). Each export is audited "privacy.export".
+ */
+public final class Export {
+
+    public static final String FORMAT = "souverain.export.v1";
+
+    private final Conversations conversations;
+    private final AuditLog audit;
+    private final Clock clock;
+
+    public Export(Conversations conversations, AuditLog audit, Clock clock) {
+        this.conversations = conversations;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** The conversations of {@code ownerId} in {@code organizationId}, or with a null owner every one of the organization. */
+    public Map<String, Object> of(String organizationId, String ownerId, Actor actor) {
+        List<Conversations.Conversation> all = conversations.all(organizationId, ownerId);
+        audit.append(AuditEvent.of(organizationId, actor.id(), "privacy.export",
+                ownerId == null ? organizationId : ownerId, actor.clientIp(), AuditEvent.Outcome.SUCCESS));
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("format", FORMAT);
+        document.put("exported_at", Instant.ofEpochMilli(clock.millis()).toString());
+        document.put("organization", organizationId);
+        if (ownerId != null) {
+            document.put("owner", ownerId);
+        }
+        document.put("conversations", all.stream().map(Export::json).toList());
+        return document;
+    }
+
+    /** A conversation as the API and the export write it; with its messages when it was read with them. */
+    public static Map<String, Object> json(Conversations.Conversation c) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", c.id());
+        json.put("object", "conversation");
+        json.put("owner", c.ownerId());
+        json.put("title", c.title());
+        json.put("system_prompt", c.systemPrompt());
+        json.put("model", c.model());
+        json.put("temperature", c.temperature());
+        json.put("metadata", c.metadata());
+        json.put("created_at", c.createdAt().getEpochSecond());
+        json.put("updated_at", c.updatedAt().getEpochSecond());
+        List<Map<String, Object>> messages = new ArrayList<>();
+        for (Conversations.Message m : c.messages()) {
+            messages.add(json(m));
+        }
+        json.put("messages", messages);
+        return json;
+    }
+
+    public static Map<String, Object> json(Conversations.Message m) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", m.id());
+        json.put("role", m.role());
+        json.put("content", m.content());
+        json.put("created_at", m.createdAt().getEpochSecond());
+        if (m.answer() != null) {
+            json.put("model", m.answer().model());
+            json.put("backend", m.answer().backend());
+            json.put("backend_location", m.answer().backendLocation());
+            json.put("usage", Map.of("prompt_tokens", m.answer().promptTokens(),
+                    "completion_tokens", m.answer().completionTokens()));
+        }
+        return json;
+    }
+}
