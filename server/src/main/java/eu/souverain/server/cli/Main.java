@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             PerplexityCommand.class,
             ServeCommand.class,
             BenchCommand.class,
+            LoadtestCommand.class,
             MakeModelCommand.class,
             AuditCommand.class,
             VaultCommand.class,
