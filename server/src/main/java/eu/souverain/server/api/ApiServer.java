@@ -3,10 +3,16 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
+import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.gateway.Generation;
 import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.gateway.ResidencyException;
 import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.privacy.RedactionSettings;
+import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.privacy.RemoteRedaction;
+import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
@@ -75,6 +81,10 @@ public final class ApiServer implements AutoCloseable {
     private volatile Backends backends;
     /** The organizations' residency policies; null when the server runs without a store. */
     private volatile Residency residency;
+    /** The organizations' redaction settings; null when the server runs without a store. */
+    private volatile Redactions redactions;
+    /** What the sovereignty report reads; null until {@link #reportWith} is called. */
+    private volatile SovereigntyReport report;
     private volatile boolean closed;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
@@ -87,6 +97,8 @@ public final class ApiServer implements AutoCloseable {
         FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         PolicyRoute policy = new PolicyRoute(this);
+        RedactionRoute redaction = new RedactionRoute(this);
+        SovereigntyRoute sovereignty = new SovereigntyRoute(this, tenancy);
         AuthRoutes auth = new AuthRoutes(this, tenancy);
         AdminRoutes admin = new AdminRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
@@ -123,6 +135,11 @@ public final class ApiServer implements AutoCloseable {
             config.routes.get("/v1/admin/policy",
                     named("/v1/admin/policy", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), policy::get)));
             config.routes.put("/v1/admin/policy", named("/v1/admin/policy", requires(Scope.ADMIN, policy::put)));
+            config.routes.get("/v1/admin/redaction",
+                    named("/v1/admin/redaction", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), redaction::get)));
+            config.routes.put("/v1/admin/redaction", named("/v1/admin/redaction", requires(Scope.ADMIN, redaction::put)));
+            config.routes.get("/v1/sovereignty/report", named("/v1/sovereignty/report",
+                    requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), sovereignty::get)));
             auth.register(config.routes);
             admin.register(config.routes);
 
@@ -285,9 +302,33 @@ public final class ApiServer implements AutoCloseable {
      * {@link #close}.
      */
     public void serve(Backends backends, Residency residency) {
+        serve(backends, residency, null);
+    }
+
+    /**
+     * As {@link #serve(Backends, Residency)}, and each call to a remote backend is first redacted
+     * as its organization's settings in {@code redactions} say.
+     */
+    public void serve(Backends backends, Residency residency, Redactions redactions) {
         metrics.watch(backends);
         this.residency = residency;
+        this.redactions = redactions;
         this.backends = backends;
+    }
+
+    /** From now on, GET /v1/sovereignty/report answers from {@code report}. */
+    public void reportWith(SovereigntyReport report) {
+        this.report = report;
+    }
+
+    /** The sovereignty report of this server; 503 until it has one. */
+    SovereigntyReport report() {
+        SovereigntyReport current = report;
+        if (current == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it has no sovereignty report", Map.of());
+        }
+        return current;
     }
 
     ApiMetrics metrics() {
@@ -393,6 +434,33 @@ public final class ApiServer implements AutoCloseable {
             throw forbidden(e.getMessage());
         }
         return backend;
+    }
+
+    /**
+     * Starts {@code request} on the backend {@link #route} picks; a call leaving for a remote
+     * backend is first redacted, when its organization's settings say so.
+     */
+    Generation start(Context ctx, ChatRequest request) {
+        Backend backend = route(ctx, request.model());
+        Redactions settings = redactions;
+        if (backend.remote() && settings != null) {
+            RedactionSettings own = settings.settings(principal(ctx).organizationId());
+            if (own.enabled()) {
+                return RemoteRedaction.start(backend, request, own.redactor().orElseThrow());
+            }
+        }
+        return backend.start(request);
+    }
+
+    /** The redaction settings, for the admin routes; 503 when the server runs without a store. */
+    Redactions redactions() {
+        backends();
+        Redactions settings = redactions;
+        if (settings == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it keeps no redaction settings", Map.of());
+        }
+        return settings;
     }
 
     private static ApiError forbidden(String rule) {

@@ -66,7 +66,7 @@ final class Generations {
         long started = System.nanoTime();
         Generation generation;
         try {
-            generation = server.route(ctx, request.model()).start(request);
+            generation = server.start(ctx, request);
         } catch (BackendException e) {
             throw ApiServer.toApiError(e);
         }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             OrgsCommand.class,
             UsersCommand.class,
             KeysCommand.class,
+            ReportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.FirstStart;
+import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.gateway.LocalBackend;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +20,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +38,9 @@ class LoadtestCommandTest {
     private static final Path MODEL = Path.of("").toAbsolutePath().getParent().resolve("models/stories260K.gguf");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static ApiServer server;
+    private static Database database;
+    /** The first key of the server's store: every request of the real server's tests sends it. */
+    private static String key;
     private static String base;
 
     record Run(int exit, String out, String err) {
@@ -43,7 +52,12 @@ class LoadtestCommandTest {
 
     @BeforeAll
     static void startServer() throws IOException {
-        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)));
+        Path dir = Files.createTempDirectory("souverain-loadtest-store");
+        dir.toFile().deleteOnExit();
+        database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
+        Tenancy tenancy = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+        key = FirstStart.run(tenancy, "loadtest", "owner@loadtest.invalid", null).orElseThrow().apiKey();
+        server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)), tenancy);
         server.serve(LocalBackend.load(Map.of("stories260K", MODEL), 0, 1, 16));
         base = "http://127.0.0.1:" + server.port();
     }
@@ -51,11 +65,12 @@ class LoadtestCommandTest {
     @AfterAll
     static void stopServer() {
         server.close();
+        database.close();
     }
 
     @Test
     void reportsEveryRequestOfARealServer() throws IOException {
-        Run run = loadtest("--url", base + "/v1", "--model", "stories260K", "--concurrency", "3", "--requests", "7",
+        Run run = loadtest("--url", base + "/v1", "--api-key", key, "--model", "stories260K", "--concurrency", "3", "--requests", "7",
                 "--warmup", "1", "--prompt-tokens", "12", "--shared-prefix-tokens", "8", "--max-tokens", "6", "--json");
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode report = run.report();
@@ -90,7 +105,7 @@ class LoadtestCommandTest {
 
     @Test
     void theReportWithoutJsonNamesEachFigure() {
-        Run run = loadtest("--url", base, "--model", "stories260K", "--requests", "2", "--prompt-tokens", "4",
+        Run run = loadtest("--url", base, "--api-key", key, "--model", "stories260K", "--requests", "2", "--prompt-tokens", "4",
                 "--max-tokens", "3");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("requests: 2 completed, 0 failed in ")
@@ -100,7 +115,7 @@ class LoadtestCommandTest {
 
     @Test
     void aModelTheServerDoesNotHaveIsCountedAs404s() throws IOException {
-        Run run = loadtest("--url", base, "--model", "no-such-model", "--requests", "3", "--concurrency", "2", "--json");
+        Run run = loadtest("--url", base, "--api-key", key, "--model", "no-such-model", "--requests", "3", "--concurrency", "2", "--json");
         assertThat(run.exit()).isEqualTo(1);
         JsonNode report = run.report();
         assertThat(report.get("completed").asInt()).isZero();
