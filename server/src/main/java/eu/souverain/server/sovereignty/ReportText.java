@@ -99,7 +99,7 @@ public final class ReportText {
         JsonNode encryption = security.path("encryption");
         line("  encryption: " + encryption.path("algorithm").asText());
         line("  key provider: " + encryption.path("key_provider").asText() + "; current master key "
-                + encryption.path("current_master_key").asText() + ", last rotation " + encryption.path("last_rotation").asText());
+                + encryption.path("current_master_key").asText() + ", last rotation: " + encryption.path("last_rotation").asText());
         JsonNode dataKeys = encryption.path("data_keys");
         line("  data keys: " + dataKeys.path("live").asLong() + " live, " + dataKeys.path("destroyed").asLong()
                 + " destroyed" + (dataKeys.path("oldest_age_days").isNumber()
