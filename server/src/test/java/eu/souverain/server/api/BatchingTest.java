@@ -72,7 +72,8 @@ class BatchingTest {
                 }
             }
 
-            String metrics = server.client.send(HttpRequest.newBuilder(server.uri("/metrics")).GET().build(),
+            String metrics = server.client.send(HttpRequest.newBuilder(server.uri("/metrics"))
+                            .header("Authorization", "Bearer " + server.apiKey).GET().build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(sample(metrics, "souverain_kv_cache_blocks{model=\"stories260K\",state=\"used\"}")).isZero();
             assertThat(sample(metrics, "souverain_kv_cache_blocks{model=\"stories260K\",state=\"cached\"}")).isPositive();

@@ -185,7 +185,7 @@ class LangChain4jMistralClientTest {
     @Test
     void aStreamedToolCallReachesTheClient() throws Exception {
         MistralAiStreamingChatModel streaming = MistralAiStreamingChatModel.builder().baseUrl(baseUrl)
-                .apiKey("any-key").modelName("stories260K").temperature(1.0).randomSeed(3).maxTokens(60)
+                .apiKey(server.apiKey).modelName("stories260K").temperature(1.0).randomSeed(3).maxTokens(60)
                 .timeout(Duration.ofSeconds(30)).build();
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();
         streaming.chat(ChatRequest.builder().messages(UserMessage.from(STORY)).toolSpecifications(WEATHER)
