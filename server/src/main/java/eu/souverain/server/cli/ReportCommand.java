@@ -57,7 +57,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--operator", paramLabel = "NAME", description = "Who operates this host (default: the host name).")
     String operator;
 
-    @Option(names = "--certification", paramLabel = "NAME", description = "A certification of this host's hosting; repeatable.")
+    @Option(names = "--certification", paramLabel = "NAME",
+            description = "A certification of this host's hosting; repeatable.")
     List<String> certifications = new ArrayList<>();
 
     @Mixin
@@ -91,7 +92,8 @@ final class ReportCommand implements Callable<Integer> {
             Vault keys = vault.open(database, store.data);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data, keys,
                     SovereigntyReport.auditKey(store.data), audit.parsedSinks(), backends, files, null),
-                    new Tenancy(database, auditLog, Clock.systemUTC()), new Redactions(database, auditLog, Clock.systemUTC()),
+                    new Tenancy(database, auditLog, Clock.systemUTC()),
+                    new Redactions(database, auditLog, Clock.systemUTC()),
                     Clock.systemUTC());
             ObjectNode built = report.build(null);
             PrintWriter out = spec.commandLine().getOut();

@@ -2,6 +2,7 @@ package eu.souverain.server.sovereignty;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
@@ -28,7 +29,7 @@ final class LogDestinations {
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         // systemd sets JOURNAL_STREAM for a service whose stdout or stderr is connected to the journal.
         boolean journal = System.getenv("JOURNAL_STREAM") != null;
-        for (Iterator<Appender<ch.qos.logback.classic.spi.ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
+        for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
             Appender<?> appender = it.next();
             switch (appender) {
                 case FileAppender<?> file -> destinations.add("file " + file.getFile());

@@ -47,7 +47,8 @@ public final class ReportText {
                 case "operational logs" -> line("  operational logs (" + category.path("content").asText() + "): "
                         + strings(category.path("destinations")) + ", level " + category.path("level").asText());
                 default -> {
-                    line("  " + name + ": " + category.path("location").asText() + "; " + category.path("protection").asText());
+                    line("  " + name + ": " + category.path("location").asText() + "; "
+                            + category.path("protection").asText());
                     if (category.path("checkpoint_copies").size() > 0) {
                         line("        checkpoint copies: " + strings(category.path("checkpoint_copies")));
                     }
@@ -99,7 +100,8 @@ public final class ReportText {
         JsonNode encryption = security.path("encryption");
         line("  encryption: " + encryption.path("algorithm").asText());
         line("  key provider: " + encryption.path("key_provider").asText() + "; current master key "
-                + encryption.path("current_master_key").asText() + ", last rotation: " + encryption.path("last_rotation").asText());
+                + encryption.path("current_master_key").asText() + ", last rotation: "
+                + encryption.path("last_rotation").asText());
         JsonNode dataKeys = encryption.path("data_keys");
         line("  data keys: " + dataKeys.path("live").asLong() + " live, " + dataKeys.path("destroyed").asLong()
                 + " destroyed" + (dataKeys.path("oldest_age_days").isNumber()
@@ -109,7 +111,8 @@ public final class ReportText {
         JsonNode audit = security.path("audit");
         line("  audit chain: " + (audit.path("chain_intact").asBoolean()
                 ? "intact, " + audit.path("entries_checked").asLong() + " entries checked"
-                : "BROKEN" + (audit.path("first_broken_entry").isNumber() ? " at entry " + audit.path("first_broken_entry").asLong() : "")
+                : "BROKEN" + (audit.path("first_broken_entry").isNumber()
+                        ? " at entry " + audit.path("first_broken_entry").asLong() : "")
                         + ": " + audit.path("reason").asText()));
         JsonNode checkpoint = audit.path("last_signed_checkpoint");
         line("  last signed checkpoint: " + (checkpoint.isObject() ? checkpoint.path("at").asText() + ", "
@@ -122,7 +125,8 @@ public final class ReportText {
                     + (o.path("enabled").asBoolean() ? "on (" + strings(o.path("kinds")) + ")" : "off"));
         }
         List<String> outbound = new ArrayList<>();
-        security.path("outbound_connections").forEach(c -> outbound.add(c.path("purpose").asText() + " " + c.path("url").asText()));
+        security.path("outbound_connections")
+                .forEach(c -> outbound.add(c.path("purpose").asText() + " " + c.path("url").asText()));
         line("  outbound connections allowed: " + (outbound.isEmpty() ? "none" : String.join("; ", outbound))
                 + " (" + security.path("outbound_note").asText() + ")");
     }

@@ -162,7 +162,8 @@ public final class SovereigntyReport {
         ObjectNode models = data.addObject().put("category", "model files");
         ArrayNode files = models.putArray("files");
         installation.modelFiles().forEach((name, path) -> {
-            ObjectNode file = files.addObject().put("model", name).put("path", path.toAbsolutePath().normalize().toString());
+            ObjectNode file = files.addObject().put("model", name)
+                    .put("path", path.toAbsolutePath().normalize().toString());
             try {
                 file.put("bytes", Files.size(path));
             } catch (IOException e) {
@@ -249,7 +250,8 @@ public final class SovereigntyReport {
             }
             if (!use.outcome().equals("DENIED")) {
                 String last = Instant.ofEpochMilli(use.lastAt()).toString();
-                if (!organization.has("last_request_at") || organization.get("last_request_at").asText().compareTo(last) < 0) {
+                if (!organization.has("last_request_at")
+                        || organization.get("last_request_at").asText().compareTo(last) < 0) {
                     organization.put("last_request_at", last);
                 }
             }
@@ -329,7 +331,8 @@ public final class SovereigntyReport {
         ArrayNode outbound = security.putArray("outbound_connections");
         for (DeclaredBackend backend : installation.backends()) {
             if (backend.baseUrl() != null) {
-                outbound.addObject().put("purpose", "backend '" + backend.name() + "'").put("url", backend.baseUrl().toString());
+                outbound.addObject().put("purpose", "backend '" + backend.name() + "'")
+                        .put("url", backend.baseUrl().toString());
             }
         }
         for (CheckpointSink sink : installation.sinks()) {
@@ -367,9 +370,9 @@ public final class SovereigntyReport {
         ObjectNode dataKeys = encryption.putObject("data_keys");
         List<Vault.DataKey> live = own.stream().filter(k -> k.destroyedAt() == null).toList();
         dataKeys.put("live", live.size()).put("destroyed", own.size() - live.size());
-        dataKeys.put("oldest_created_at", text(live.stream().map(Vault.DataKey::createdAt).min(Instant::compareTo).orElse(null)));
-        dataKeys.put("oldest_age_days", live.stream().map(Vault.DataKey::createdAt).min(Instant::compareTo)
-                .map(t -> Duration.between(t, now).toDays()).orElse(null));
+        Instant oldest = live.stream().map(Vault.DataKey::createdAt).min(Instant::compareTo).orElse(null);
+        dataKeys.put("oldest_created_at", text(oldest));
+        dataKeys.put("oldest_age_days", oldest == null ? null : Duration.between(oldest, now).toDays());
         dataKeys.put("last_wrapped_at", text(live.stream().map(Vault.DataKey::wrappedAt).max(Instant::compareTo).orElse(null)));
         return encryption;
     }
