@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.privacy.PiiKind;
+import eu.souverain.server.privacy.RedactionSettings;
+import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.store.TestPostgres;
 import eu.souverain.server.tenancy.FirstStart;
@@ -16,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,11 +100,19 @@ class ReportCommandTest {
     void aPostgresqlStoreIsNamedByItsHost() throws IOException {
         String url = TestPostgres.freshDatabaseUrl();
         firstStart(Database.postgresql(url));
+        try (Database database = Database.postgresql(url)) {
+            Redactions redactions = new Redactions(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
+            String organization = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC())
+                    .organizations().find("Acme").id();
+            redactions.set(organization, new RedactionSettings(true, EnumSet.of(PiiKind.EMAIL)), "test", null);
+            assertThat(redactions.settings(organization).kinds()).containsExactly(PiiKind.EMAIL);
+        }
         Run run = report("--db", url, "--data", dir.resolve("keys").toString(), "--json");
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode r = JSON.readTree(run.out());
         assertThat(r.get("where").get("data").get(0).get("location").asText()).startsWith("PostgreSQL database jdbc:postgresql://");
         assertThat(r.get("access").get("operators").get("database").asText()).contains("PostgreSQL server");
+        assertThat(r.get("security").get("redaction").get(0).get("kinds").toString()).isEqualTo("[\"email\"]");
         assertThat(run.out()).doesNotContain("password");
     }
 }
