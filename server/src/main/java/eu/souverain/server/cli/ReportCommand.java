@@ -12,8 +12,10 @@ import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.sovereignty.SovereigntyReport.DeclaredBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.server.vault.KeyFileMasterKey;
 import eu.souverain.server.vault.Vault;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -86,6 +88,12 @@ final class ReportCommand implements Callable<Integer> {
             for (RemoteBackend.Config config : BackendsFile.read(file)) {
                 backends.add(DeclaredBackend.of(config));
             }
+        }
+        Path keyFile = store.data.resolve(KeyFileMasterKey.FILE);
+        // Opening the default provider would make a key where none is, and report it as the one in use.
+        if (vault.masterKey == null && !Files.exists(keyFile)) {
+            throw new IllegalArgumentException("there is no master key file at " + keyFile + ": give --data as serve"
+                    + " was given it, or --master-key when serve uses another provider");
         }
         try (Database database = store.open()) {
             AuditLog auditLog = new AuditLog(database, Clock.systemUTC());

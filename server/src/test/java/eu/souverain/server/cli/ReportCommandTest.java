@@ -12,6 +12,7 @@ import eu.souverain.server.store.Database;
 import eu.souverain.server.store.TestPostgres;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.server.vault.KeyFileMasterKey;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -43,11 +44,12 @@ class ReportCommandTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
-    /** A store with its first start made, as serve leaves it. */
-    private static void firstStart(Database database) {
+    /** A store with its first start made and its master key file under {@code data}, as serve leaves them. */
+    private static void firstStart(Database database, Path data) {
         try (database) {
             Tenancy tenancy = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
             FirstStart.run(tenancy, "Acme", "owner@acme.example", null).orElseThrow();
+            KeyFileMasterKey.open(data.resolve(KeyFileMasterKey.FILE));
         }
     }
 
@@ -63,7 +65,7 @@ class ReportCommandTest {
     @Test
     void jsonFromAnSqliteStore() throws IOException {
         Path data = dir.resolve("data");
-        firstStart(Database.sqlite(data.resolve(Database.SQLITE_FILE)));
+        firstStart(Database.sqlite(data.resolve(Database.SQLITE_FILE)), data);
         Run run = report("--data", data.toString(), "--backends", backendsFile().toString(), "--country", "FR",
                 "--operator", "Acme IT", "--json");
         assertThat(run.exit()).as(run.err()).isZero();
@@ -82,7 +84,7 @@ class ReportCommandTest {
     @Test
     void textSaysWhatIsBrokenAndExitsWithOne() throws IOException {
         Path data = dir.resolve("data");
-        firstStart(Database.sqlite(data.resolve(Database.SQLITE_FILE)));
+        firstStart(Database.sqlite(data.resolve(Database.SQLITE_FILE)), data);
         Run intact = report("--data", data.toString());
         assertThat(intact.exit()).as(intact.err()).isZero();
         assertThat(intact.out()).contains("WHERE THE DATA IS", "BACKENDS", "WHO HAS ACCESS", "SECURITY LEVEL",
@@ -97,9 +99,18 @@ class ReportCommandTest {
     }
 
     @Test
+    void aDataDirectoryWithoutTheServersKeyIsRefusedRatherThanGivenANewKey() {
+        Path empty = dir.resolve("elsewhere");
+        Run run = report("--data", empty.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("no master key file at " + empty.resolve(KeyFileMasterKey.FILE), "--master-key");
+        assertThat(Files.exists(empty.resolve(KeyFileMasterKey.FILE))).isFalse();
+    }
+
+    @Test
     void aPostgresqlStoreIsNamedByItsHost() throws IOException {
         String url = TestPostgres.freshDatabaseUrl();
-        firstStart(Database.postgresql(url));
+        firstStart(Database.postgresql(url), dir.resolve("keys"));
         try (Database database = Database.postgresql(url)) {
             Redactions redactions = new Redactions(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
             String organization = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC())
