@@ -3,11 +3,17 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
+import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.gateway.Generation;
 import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.gateway.ResidencyException;
 import eu.souverain.server.gateway.ResidencyPolicy;
 import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.privacy.RedactionSettings;
+import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.privacy.RemoteRedaction;
+import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
@@ -78,6 +84,10 @@ public final class ApiServer implements AutoCloseable {
     private volatile Residency residency;
     /** Stored conversations, retention, erasure and export; null when the server runs without a store. */
     private volatile Privacy privacy;
+    /** The organizations' redaction settings; null when the server runs without a store. */
+    private volatile Redactions redactions;
+    /** What the sovereignty report reads; null until {@link #reportWith} is called. */
+    private volatile SovereigntyReport report;
     private volatile boolean closed;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
@@ -91,6 +101,8 @@ public final class ApiServer implements AutoCloseable {
         FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
         EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
         PolicyRoute policy = new PolicyRoute(this);
+        RedactionRoute redaction = new RedactionRoute(this);
+        SovereigntyRoute sovereignty = new SovereigntyRoute(this, tenancy);
         AuthRoutes auth = new AuthRoutes(this, tenancy);
         AdminRoutes admin = new AdminRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
@@ -127,6 +139,11 @@ public final class ApiServer implements AutoCloseable {
             config.routes.get("/v1/admin/policy",
                     named("/v1/admin/policy", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), policy::get)));
             config.routes.put("/v1/admin/policy", named("/v1/admin/policy", requires(Scope.ADMIN, policy::put)));
+            config.routes.get("/v1/admin/redaction",
+                    named("/v1/admin/redaction", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), redaction::get)));
+            config.routes.put("/v1/admin/redaction", named("/v1/admin/redaction", requires(Scope.ADMIN, redaction::put)));
+            config.routes.get("/v1/sovereignty/report", named("/v1/sovereignty/report",
+                    requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), sovereignty::get)));
             auth.register(config.routes);
             admin.register(config.routes);
             conversations.register(config.routes);
@@ -290,18 +307,20 @@ public final class ApiServer implements AutoCloseable {
      * {@link #close}.
      */
     public void serve(Backends backends, Residency residency) {
-        serve(backends, residency, null);
+        serve(backends, residency, null, null);
     }
 
     /**
      * As {@link #serve(Backends, Residency)}, keeping conversations (requests with {@code store},
      * the /v1/conversations routes) with {@code privacy}, which also enforces retention, erasure and
-     * export.
+     * export, and redacting each call to a remote backend as its organization's settings in
+     * {@code redactions} say.
      */
-    public void serve(Backends backends, Residency residency, Privacy privacy) {
+    public void serve(Backends backends, Residency residency, Privacy privacy, Redactions redactions) {
         metrics.watch(backends);
         this.residency = residency;
         this.privacy = privacy;
+        this.redactions = redactions;
         this.backends = backends;
     }
 
@@ -314,6 +333,21 @@ public final class ApiServer implements AutoCloseable {
                     "this server runs without a store, so it keeps no conversations", Map.of());
         }
         return kept;
+    }
+
+    /** From now on, GET /v1/sovereignty/report answers from {@code report}. */
+    public void reportWith(SovereigntyReport report) {
+        this.report = report;
+    }
+
+    /** The sovereignty report of this server; 503 until it has one. */
+    SovereigntyReport report() {
+        SovereigntyReport current = report;
+        if (current == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it has no sovereignty report", Map.of());
+        }
+        return current;
     }
 
     ApiMetrics metrics() {
@@ -457,6 +491,32 @@ public final class ApiServer implements AutoCloseable {
         ctx.attribute(BACKEND, backend);
         ctx.attribute(MODEL, model);
         return backend;
+    }
+
+    /**
+     * Starts {@code request} on {@code backend}, the one {@link #route} picked; a call leaving for
+     * a remote backend is first redacted, when its organization's settings say so.
+     */
+    Generation start(Context ctx, Backend backend, ChatRequest request) {
+        Redactions settings = redactions;
+        if (backend.remote() && settings != null) {
+            RedactionSettings own = settings.settings(principal(ctx).organizationId());
+            if (own.enabled()) {
+                return RemoteRedaction.start(backend, request, own.redactor().orElseThrow());
+            }
+        }
+        return backend.start(request);
+    }
+
+    /** The redaction settings, for the admin routes; 503 when the server runs without a store. */
+    Redactions redactions() {
+        backends();
+        Redactions settings = redactions;
+        if (settings == null) {
+            throw new ApiError(503, "server_error", "no_store", null,
+                    "this server runs without a store, so it keeps no redaction settings", Map.of());
+        }
+        return settings;
     }
 
     private static ApiError forbidden(String rule) {

@@ -85,7 +85,7 @@ final class Generations {
         Backend backend = server.route(ctx, request.model());
         Generation generation;
         try {
-            generation = backend.start(request);
+            generation = server.start(ctx, backend, request);
         } catch (BackendException e) {
             throw ApiServer.toApiError(e);
         }

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             KeysCommand.class,
             PrivacyCommands.Erase.class,
             PrivacyCommands.Export.class,
+            ReportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

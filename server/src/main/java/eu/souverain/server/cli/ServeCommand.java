@@ -11,9 +11,12 @@ import eu.souverain.server.gateway.LocalBackend;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.server.vault.Vault;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -152,9 +155,11 @@ final class ServeCommand implements Callable<Integer> {
         Tenancy tenancy;
         Privacy privacy;
         Optional<FirstStart> firstStart;
+        Vault keys;
         try {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
-            privacy = Privacy.open(database, vault.open(database, store.data), auditLog, Clock.systemUTC());
+            keys = vault.open(database, store.data);
+            privacy = Privacy.open(database, keys, auditLog, Clock.systemUTC());
             tenancy = new Tenancy(database, auditLog, Clock.systemUTC());
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
@@ -195,7 +200,12 @@ final class ServeCommand implements Callable<Integer> {
         Backends backends;
         try {
             backends = backends(LocalBackend.load(files, serving, here), remotes);
-            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()), privacy);
+            Redactions redactions = new Redactions(database, auditLog, Clock.systemUTC());
+            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()), privacy, redactions);
+            server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(database, store.data, keys,
+                    SovereigntyReport.auditKey(store.data), audit.parsedSinks(),
+                    backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
+                    tenancy, redactions, Clock.systemUTC()));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

@@ -112,7 +112,7 @@ public record BackendLocation(String provider, String operator, String country, 
      * The host's name as the system keeps it, read without a name lookup (InetAddress.getLocalHost
      * may ask a DNS server, and nothing should leave the machine unasked).
      */
-    private static String hostName() {
+    public static String hostName() {
         String name = System.getenv("HOSTNAME");
         if (name == null || name.isBlank()) {
             try {

@@ -38,7 +38,7 @@ class ConversationsRoutesTest {
                 audit, f.clock);
         f.server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
                         new LocalBackend.Settings(0, 1, 16, 4, 0, null)), List.of()),
-                new Residency(f.database, audit, f.clock), Privacy.open(f.database, vault, audit, f.clock));
+                new Residency(f.database, audit, f.clock), Privacy.open(f.database, vault, audit, f.clock), null);
         return f;
     }
 

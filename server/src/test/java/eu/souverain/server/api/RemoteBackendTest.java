@@ -279,7 +279,7 @@ class RemoteBackendTest {
 
     @Test
     void theModelsShowTheirBackendAndWhereItRuns() {
-        JsonNode remote = first.get("/v1/models/remote-stories").body();
+        JsonNode remote = first.send(request(first, "/v1/models/remote-stories", "org_open").GET().build()).body();
         assertThat(remote.get("backend").asText()).isEqualTo("second");
         assertThat(remote.get("owned_by").asText()).isEqualTo("souverain");
         JsonNode location = remote.get("location");
@@ -289,12 +289,12 @@ class RemoteBackendTest {
         assertThat(location.get("region").asText()).isEqualTo("us-east");
         assertThat(location.get("jurisdiction").asText()).isEqualTo("US");
         assertThat(location.has("warning")).isFalse();
-        JsonNode local = first.get("/v1/models/stories260K").body();
+        JsonNode local = first.send(request(first, "/v1/models/stories260K", "org_open").GET().build()).body();
         assertThat(local.get("backend").asText()).isEqualTo("local");
         assertThat(local.get("location").get("remote").asBoolean()).isFalse();
         assertThat(local.get("location").get("jurisdiction").asText()).isEqualTo("EU");
         List<String> ids = new ArrayList<>();
-        first.get("/v1/models").body().get("data").forEach(m -> ids.add(m.get("id").asText()));
+        first.send(request(first, "/v1/models", "org_open").GET().build()).body().get("data").forEach(m -> ids.add(m.get("id").asText()));
         assertThat(ids.getFirst()).as("the local engine's first").isEqualTo("stories260K");
         assertThat(ids).containsExactlyInAnyOrder("stories260K", "remote-stories", "remote-missing", "down-model",
                 "silent-model");
@@ -304,7 +304,7 @@ class RemoteBackendTest {
     void nothingLeavesTheServerButRequestsToConfiguredBackends() {
         post(first, "/v1/chat/completions", chat("remote-stories", ""), "org_open");
         post(first, "/v1/chat/completions", chat("stories260K", ""), "org_open");
-        first.get("/v1/models");
+        first.send(request(first, "/v1/models", "org_open").GET().build());
         List<URI> sent = outbound.uris();
         assertThat(sent).isNotEmpty();
         assertThat(sent).allSatisfy(uri -> assertThat(List.of(secondUrl, downUrl, silentUrl))

@@ -157,6 +157,19 @@ class ServeCommandTest {
                             "{\"email\":\"owner@localhost\",\"password\":\"correct horse battery staple\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+            // The running server's own view: its listener, its backends and the refusal above.
+            String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+            HttpResponse<String> report = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/sovereignty/report"))
+                    .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(report.statusCode()).as(report.body()).isEqualTo(200);
+            JsonNode sovereignty = new ObjectMapper().readTree(report.body());
+            assertThat(sovereignty.get("security").get("tls").get("listener").asText()).isEqualTo(first.base());
+            assertThat(sovereignty.get("security").get("audit").get("chain_intact").asBoolean()).isTrue();
+            assertThat(sovereignty.get("where").get("local_engine").get("operator").asText()).isEqualTo("Test Operator");
+            JsonNode farUse = sovereignty.get("backends").get(1);
+            assertThat(farUse.get("name").asText()).isEqualTo("far");
+            assertThat(farUse.get("last_30_days").get("refused").asLong()).isEqualTo(1);
+            assertThat(sovereignty.get("where").get("data").get(3).get("files").get(0).get("bytes").asLong()).isPositive();
             stop(first);
             // The final audit checkpoint, written on the way out, reached the sink outside the database.
             List<String> checkpoints = Files.readAllLines(dir.resolve("sink/checkpoints.jsonl"));
