@@ -3,6 +3,7 @@ package eu.souverain.server.cli;
 import eu.souverain.server.api.ApiServer;
 import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.audit.CheckpointSink;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendLocation;
 import eu.souverain.server.gateway.Backends;
@@ -148,9 +149,10 @@ final class ServeCommand implements Callable<Integer> {
         BackendLocation here = BackendLocation.thisHost(operator, country, region, certifications);
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
-        audit.parsedSinks();
+        List<CheckpointSink> sinks = audit.parsedSinks();
+        Clock clock = Clock.systemUTC();
         Database database = store.open();
-        AuditLog auditLog = new AuditLog(database, Clock.systemUTC());
+        AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
         Tenancy tenancy;
         Privacy privacy;
@@ -159,8 +161,8 @@ final class ServeCommand implements Callable<Integer> {
         try {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
             keys = vault.open(database, store.data);
-            privacy = Privacy.open(database, keys, auditLog, Clock.systemUTC());
-            tenancy = new Tenancy(database, auditLog, Clock.systemUTC());
+            privacy = Privacy.open(database, keys, auditLog, clock);
+            tenancy = new Tenancy(database, auditLog, clock);
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
             checkpoints = audit.start(database, store.data);
@@ -200,12 +202,12 @@ final class ServeCommand implements Callable<Integer> {
         Backends backends;
         try {
             backends = backends(LocalBackend.load(files, serving, here), remotes);
-            Redactions redactions = new Redactions(database, auditLog, Clock.systemUTC());
-            server.serve(backends, new Residency(database, auditLog, Clock.systemUTC()), privacy, redactions);
+            Redactions redactions = new Redactions(database, auditLog, clock);
+            server.serve(backends, new Residency(database, auditLog, clock), privacy, redactions);
             server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(database, store.data, keys,
-                    SovereigntyReport.auditKey(store.data), audit.parsedSinks(),
+                    SovereigntyReport.auditKey(store.data), sinks,
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
-                    tenancy, redactions, Clock.systemUTC()));
+                    tenancy, redactions, clock));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
