@@ -448,7 +448,7 @@ public final class ApiServer implements AutoCloseable {
         if (serving == null || closed) {
             throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
                     closed ? "the server is shutting down" : "the models are still loading; try again shortly",
-                    Map.of("Retry-After", "1"));
+                    Map.of());
         }
         return serving;
     }
@@ -574,20 +574,27 @@ public final class ApiServer implements AutoCloseable {
                     e.param() != null ? e.param() : "messages",
                     e.getMessage(), Map.of());
             case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(),
-                    e.queueCapacity() == 0 ? Map.of("Retry-After", "1") : Map.of(
-                            "Retry-After", "1",
-                            "x-ratelimit-limit-requests", Integer.toString(e.queueCapacity()),
-                            "x-ratelimit-remaining-requests", "0",
-                            "x-ratelimit-reset-requests", "1s"));
-            case UNAVAILABLE -> new ApiError(503, "server_error", "unavailable", null, e.getMessage(),
-                    Map.of("Retry-After", "1"));
+                    e.queueCapacity() == 0 ? Map.of()
+                            : Map.of("x-ratelimit-limit-requests", Integer.toString(e.queueCapacity())));
+            case UNAVAILABLE -> new ApiError(503, "server_error", "unavailable", null, e.getMessage(), Map.of());
             case BAD_GATEWAY -> new ApiError(502, "server_error", "bad_gateway", null, e.getMessage(), Map.of());
             case GATEWAY_TIMEOUT -> new ApiError(504, "server_error", "gateway_timeout", null, e.getMessage(), Map.of());
         };
     }
 
+    /**
+     * Writes {@code error}. Every 429 and 503 also says when to come back, in the headers clients
+     * know from OpenAI's API: Retry-After (1 s unless the error says otherwise) and no requests
+     * remaining until then.
+     */
     private static void respond(ApiError error, Context ctx) {
         error.headers().forEach(ctx::header);
+        if (error.status() == 429 || error.status() == 503) {
+            String retryAfter = error.headers().getOrDefault("Retry-After", "1");
+            ctx.header("Retry-After", retryAfter);
+            ctx.header("x-ratelimit-remaining-requests", "0");
+            ctx.header("x-ratelimit-reset-requests", retryAfter + "s");
+        }
         Json.respond(ctx, error.status(), error.body());
     }
 

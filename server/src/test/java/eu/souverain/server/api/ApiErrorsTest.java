@@ -169,6 +169,8 @@ class ApiErrorsTest {
             TestServer.Reply chat = probe.post("{" + USER + "}");
             error(chat, 503, "not_ready", null);
             assertThat(chat.header("retry-after")).isEqualTo("1");
+            assertThat(chat.header("x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(chat.header("x-ratelimit-reset-requests")).isEqualTo("1s");
         }
     }
 

@@ -115,6 +115,8 @@ class WebSessionsTest {
             assertThat(throttled.status()).isEqualTo(429);
             assertThat(throttled.body().get("code").asText()).isEqualTo("too_many_sign_in_attempts");
             assertThat(Long.parseLong(throttled.header("Retry-After"))).isEqualTo(15 * 60);
+            assertThat(throttled.header("x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(throttled.header("x-ratelimit-reset-requests")).isEqualTo(15 * 60 + "s");
             f.clock.advance(Duration.ofMinutes(10));
             assertThat(Long.parseLong(f.login(TenancyFixture.OWNER_A, PASSWORD).header("Retry-After"))).isEqualTo(5 * 60);
             // Another account from the same address is not held back by this one's failures.
