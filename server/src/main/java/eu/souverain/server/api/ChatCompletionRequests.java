@@ -169,7 +169,11 @@ final class ChatCompletionRequests {
         });
     }
 
-    /** Documented features that change the answer and are not implemented yet: refused by name. */
+    /**
+     * Documented features this server does not offer (log probabilities, logit bias, output
+     * modalities other than text, OpenAI's deprecated functions): refused by name rather than
+     * ignored, since each would change the answer the client expects.
+     */
     private static void refuseUnsupported(JsonNode body) {
         JsonNode functions = body.get("functions");
         if (functions != null && !functions.isNull()) {

@@ -32,12 +32,12 @@ final class PrivacyCommands {
         String organization;
     }
 
-    interface Work {
-        Object run(Privacy privacy, Tenancy tenancy, String organizationId, String userId) throws IOException;
+    interface Work<T> {
+        T run(Privacy privacy, String organizationId, String userId) throws IOException;
     }
 
     /** Opens the store and the vault, finds whose data is meant, and runs {@code work} on it. */
-    static Object withPrivacy(StoreOptions store, VaultOptions vault, Whose whose, Work work) throws IOException {
+    static <T> T withPrivacy(StoreOptions store, VaultOptions vault, Whose whose, Work<T> work) throws IOException {
         try (Database database = store.open()) {
             AuditLog audit = new AuditLog(database, Clock.systemUTC());
             Privacy privacy = Privacy.open(database, vault.open(database, store.data), audit, Clock.systemUTC());
@@ -45,9 +45,9 @@ final class PrivacyCommands {
             if (whose.user != null) {
                 String organization = privacy.erasure().organizationOf(whose.user)
                         .orElseThrow(() -> TenancyException.notFound("user", whose.user));
-                return work.run(privacy, tenancy, organization, whose.user);
+                return work.run(privacy, organization, whose.user);
             }
-            return work.run(privacy, tenancy, tenancy.organizations().find(whose.organization).id(), null);
+            return work.run(privacy, tenancy.organizations().find(whose.organization).id(), null);
         }
     }
 
@@ -71,7 +71,7 @@ final class PrivacyCommands {
 
         @Override
         public Integer call() throws IOException {
-            Erasure.Erased erased = (Erasure.Erased) withPrivacy(store, vault, whose, (privacy, tenancy, org, user) ->
+            Erasure.Erased erased = withPrivacy(store, vault, whose, (privacy, org, user) ->
                     user == null ? privacy.erasure().organization(org, Actor.commandLine())
                             : privacy.erasure().user(org, user, Actor.commandLine()));
             spec.commandLine().getOut().println("erased " + (whose.user != null ? "user " + whose.user
@@ -100,10 +100,10 @@ final class PrivacyCommands {
 
         @Override
         public Integer call() throws IOException {
-            Object document = withPrivacy(store, vault, whose, (privacy, tenancy, org, user) ->
+            Map<String, Object> document = withPrivacy(store, vault, whose, (privacy, org, user) ->
                     privacy.export().of(org, user, Actor.commandLine()));
             spec.commandLine().getOut().println(new ObjectMapper().writerWithDefaultPrettyPrinter()
-                    .writeValueAsString((Map<?, ?>) document));
+                    .writeValueAsString(document));
             return 0;
         }
     }

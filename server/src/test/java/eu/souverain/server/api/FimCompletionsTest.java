@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.tensor.GGMLType;
+import eu.souverain.engine.tokenizer.ExtendedVocabulary;
 import eu.souverain.engine.tokenizer.Tokenizer;
-import eu.souverain.server.gateway.FillInTheMiddleTest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +31,7 @@ class FimCompletionsTest {
     static void start() throws IOException {
         Path vocabulary = dir.resolve("vocabulary.gguf");
         try (GGUFFile stories = GGUFFile.open(TestServer.BUNDLED_MODEL)) {
-            FillInTheMiddleTest.extend(stories.metadata(), vocabulary, "[SUFFIX]", "[PREFIX]", "[MIDDLE]");
+            ExtendedVocabulary.write(stories.metadata(), vocabulary, "[SUFFIX]", "[PREFIX]", "[MIDDLE]");
         }
         Path coder = dir.resolve("coder.gguf");
         try (GGUFFile extended = GGUFFile.open(vocabulary)) {

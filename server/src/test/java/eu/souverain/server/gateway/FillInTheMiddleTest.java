@@ -3,11 +3,9 @@ package eu.souverain.server.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eu.souverain.engine.TestFiles;
-import eu.souverain.engine.gguf.GGUFArray;
 import eu.souverain.engine.gguf.GGUFFile;
-import eu.souverain.engine.gguf.GGUFWriter;
 import eu.souverain.engine.gguf.Metadata;
-import eu.souverain.engine.gguf.ValueType;
+import eu.souverain.engine.tokenizer.ExtendedVocabulary;
 import eu.souverain.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 public class FillInTheMiddleTest {
 
-    private static final long CONTROL = 3;
 
     @TempDir
     Path dir;
@@ -25,35 +22,11 @@ public class FillInTheMiddleTest {
     /** Llama 2's vocabulary with extra control tokens, written as a GGUF file; its metadata. */
     static Metadata vocabularyWith(Path file, String... controls) throws IOException {
         try (GGUFFile base = GGUFFile.open(TestFiles.shared("models/tokenizers/ggml-vocab-llama-spm.gguf"))) {
-            extend(base.metadata(), file, controls);
+            ExtendedVocabulary.write(base.metadata(), file, controls);
         }
         try (GGUFFile extended = GGUFFile.open(file)) {
             return extended.metadata();
         }
-    }
-
-    /** Writes {@code base}'s metadata with {@code controls} appended to its vocabulary as control tokens. */
-    public static void extend(Metadata base, Path file, String... controls) throws IOException {
-        String[] tokens = base.getStringArray("tokenizer.ggml.tokens");
-        int n = tokens.length;
-        String[] texts = Arrays.copyOf(tokens, n + controls.length);
-        long[] types = new long[n + controls.length];
-        int[] baseTypes = base.findIntArray("tokenizer.ggml.token_type").orElseThrow();
-        for (int i = 0; i < n; i++) {
-            types[i] = baseTypes[i];
-        }
-        for (int i = 0; i < controls.length; i++) {
-            texts[n + i] = controls[i];
-            types[n + i] = CONTROL;
-        }
-        GGUFWriter writer = new GGUFWriter()
-                .copyMetadata(base, key -> !key.equals("tokenizer.ggml.tokens") && !key.equals("tokenizer.ggml.scores")
-                        && !key.equals("tokenizer.ggml.token_type"))
-                .putArray("tokenizer.ggml.tokens", new GGUFArray(ValueType.STRING, texts))
-                .putArray("tokenizer.ggml.token_type", new GGUFArray(ValueType.INT32, types));
-        base.findFloatArray("tokenizer.ggml.scores").ifPresent(scores -> writer.putArray("tokenizer.ggml.scores",
-                new GGUFArray(ValueType.FLOAT32, Arrays.copyOf(scores, n + controls.length))));
-        writer.write(file);
     }
 
     @Test
