@@ -9,6 +9,7 @@ import eu.souverain.engine.model.LlamaConfig;
 import eu.souverain.engine.model.LlamaModel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -304,6 +305,7 @@ public final class BatchScheduler implements AutoCloseable {
                 return;
             }
             waiting.poll();
+            s.tokens = Arrays.copyOf(prompt, blocks * KVBlocks.POSITIONS);
             s.cached = cached;
             s.computed = cached;
             s.registeredHash = KVBlockPool.root();
@@ -344,6 +346,9 @@ public final class BatchScheduler implements AutoCloseable {
         model.decode(batch);
         for (int i = 0; i < rows.size(); i++) {
             Sequence s = rows.get(i);
+            s.tokens[s.decoding.position()] = s.decoding.token();
+            s.computed = s.decoding.position() + 1;
+            offerToPrefixCache(s);
             batch.logits(i, s.logits);
             next(s);
         }
@@ -400,16 +405,26 @@ public final class BatchScheduler implements AutoCloseable {
         chunks.clear();
     }
 
-    /** Registers the prompt blocks whose keys and values are now computed, and the prompt's last part once it is. */
+    /**
+     * Registers the blocks whose keys and values are now computed, prompt or answer, and the
+     * prompt's last part once it is: the next turn of a conversation, whose prompt holds this
+     * one's prompt and answer, then computes only its new message.
+     */
     private void offerToPrefixCache(Sequence s) {
-        int[] prompt = s.request.prompt();
         while ((s.registeredBlocks + 1) * KVBlocks.POSITIONS <= s.computed) {
-            s.registeredHash = pool.register(s.cache, s.registeredBlocks, prompt, KVBlocks.POSITIONS, s.registeredHash);
+            s.registeredHash = pool.register(s.cache, s.registeredBlocks, s.tokens, KVBlocks.POSITIONS, s.registeredHash);
             s.registeredBlocks++;
         }
+        if (s.computed == s.request.prompt().length) {
+            offerLastPart(s);
+        }
+    }
+
+    /** Registers the computed positions of the sequence's last, partly filled block. */
+    private void offerLastPart(Sequence s) {
         int rest = s.computed - s.registeredBlocks * KVBlocks.POSITIONS;
-        if (s.computed == prompt.length && rest > 0) {
-            pool.register(s.cache, s.registeredBlocks, prompt, rest, s.registeredHash);
+        if (rest > 0) {
+            pool.register(s.cache, s.registeredBlocks, s.tokens, rest, s.registeredHash);
         }
     }
 
@@ -432,6 +447,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         if (finish != null) {
             long now = System.nanoTime();
+            offerLastPart(s);
             release(s);
             s.result().complete(new Generator.Result(s.request.prompt().length, s.cached, s.decoding.generated(), finish,
                     s.promptDone - s.admitted, now - s.promptDone));

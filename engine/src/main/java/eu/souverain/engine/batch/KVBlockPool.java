@@ -22,10 +22,15 @@ import java.util.Map;
  * are evicted, least recently released first, only when a sequence needs a block and none is
  * free: a referenced block is never evicted.
  *
- * <p>A registered block need not be full: the last block of a computed prompt is registered with
- * the prompt tokens it holds, and a later prompt that shares only the first j tokens of a block
- * copies those j positions into a block of its own. A block's registered positions never change:
- * whoever owns it only writes positions past them.
+ * <p>Blocks are registered as their positions are computed, the prompt's and then the answer's,
+ * so that the next turn of a conversation finds both. (Answer positions were computed by the
+ * decode kernels, prompt positions by the block kernels: a prompt that reuses an answer's blocks
+ * may see logits that differ in the last bits from computing them afresh, as in any server that
+ * caches answers.) A registered block need not be full: the last block of a computed prompt is
+ * registered with the tokens it holds, and a later prompt that shares only the first j tokens of
+ * a block copies those j positions into a block of its own. A block's registered positions never
+ * change: whoever owns it only writes positions past them, and registers the longer run once it
+ * is computed.
  *
  * <p>Not thread-safe: the scheduler's thread alone uses it.
  */
@@ -151,29 +156,33 @@ final class KVBlockPool {
 
     /**
      * Registers block {@code index} of {@code cache}, whose positions hold the keys and values of
-     * {@code prompt[index * POSITIONS ..]} for {@code tokens} tokens (a whole block, or the
-     * prompt's last part); {@code parentHash} is {@link #hash(long, int[], int, int)} of the
-     * blocks before it. Returns the hash of this block, the parent of the next. A block the cache
-     * already holds under the same content is left as it is.
+     * {@code tokens[index * POSITIONS ..]} for {@code count} tokens (a whole block, or the
+     * computed part of the sequence's last block); {@code parentHash} is
+     * {@link #hash(long, int[], int, int)} of the blocks before it. Returns the hash of this
+     * block, the parent of the next. A block registered with fewer tokens (the last part of a
+     * prompt, since filled by the answer) now holds the longer run; a block the cache already
+     * holds under the same content, here or in a sibling, is left as it is.
      */
-    long register(KVCache cache, int index, int[] prompt, int tokens, long parentHash) {
+    long register(KVCache cache, int index, int[] tokens, int count, long parentHash) {
         int from = index * KVBlocks.POSITIONS;
-        long own = hash(parentHash, prompt, from, tokens);
+        long own = hash(parentHash, tokens, from, count);
         int block = cache.block(index);
-        if (content[block] != null) {
+        if (content[block] != null && content[block].length >= count) {
             return own;
         }
         List<Integer> siblings = children.computeIfAbsent(parentHash, h -> new ArrayList<>());
         for (int b : siblings) {
-            if (content[b].length >= tokens && commonPrefix(content[b], prompt, from, tokens) == tokens) {
+            if (b != block && content[b].length >= count && commonPrefix(content[b], tokens, from, count) == count) {
                 return own;  // the same tokens are cached already, at least as far
             }
         }
-        content[block] = Arrays.copyOfRange(prompt, from, from + tokens);
-        parent[block] = parentHash;
+        if (content[block] == null) {
+            parent[block] = parentHash;
+            siblings.add(block);
+            registered++;
+        }
+        content[block] = Arrays.copyOfRange(tokens, from, from + count);
         hash[block] = own;
-        siblings.add(block);
-        registered++;
         return own;
     }
 

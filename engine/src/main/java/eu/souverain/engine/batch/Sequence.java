@@ -23,9 +23,10 @@ public final class Sequence {
     final KVCache cache;
     final float[] logits;
     final Decoding decoding;
+    int[] tokens;          // the prompt, then each generated token once it has run
     int cached;            // prompt tokens whose keys and values came from the prefix cache
-    int computed;          // prompt positions whose keys and values are in the cache
-    int registeredBlocks;  // leading prompt blocks offered to the prefix cache
+    int computed;          // leading positions whose keys and values are in the cache
+    int registeredBlocks;  // leading blocks offered to the prefix cache
     long registeredHash;   // the hash of the last of them
     boolean prefilling;
     long admitted;

@@ -199,6 +199,44 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void theNextTurnOfAConversationReusesTheBlocksOfTheAnswer() throws Exception {
+        int vocabulary = stories.config().vocabularySize();
+        int[] question = prompt(stories, TEXTS[2]);
+        int maxTokens = 40;
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 4 << 20, 64))) {
+            Generator.Result first = scheduler.submit(new SequenceRequest(question,
+                    new Sampler(SamplerConfig.greedy(), vocabulary), maxTokens, List.of(), null, text -> {
+                    })).result().get(60, TimeUnit.SECONDS);
+            int generated = first.generatedTokens();
+            assertThat(generated).isGreaterThan(KVBlocks.POSITIONS);
+
+            // The answer's tokens, as the same greedy decoding gives them alone.
+            int[] answer = new int[generated];
+            try (InferenceState state = stories.newState(1)) {
+                Sampler greedy = new Sampler(SamplerConfig.greedy(), vocabulary);
+                float[] logits = null;
+                for (int p = 0; p < question.length; p++) {
+                    logits = stories.forward(state, question[p], p);
+                }
+                for (int i = 0; i < generated; i++) {
+                    answer[i] = greedy.sample(logits);
+                    greedy.accept(answer[i]);
+                    logits = stories.forward(state, answer[i], question.length + i);
+                }
+            }
+            int[] followUp = stories.tokenizer().encode(" Then they went home.");
+            int[] nextTurn = new int[question.length + generated + followUp.length];
+            System.arraycopy(question, 0, nextTurn, 0, question.length);
+            System.arraycopy(answer, 0, nextTurn, question.length, generated);
+            System.arraycopy(followUp, 0, nextTurn, question.length + generated, followUp.length);
+
+            Generator.Result second = submit(scheduler, stories, nextTurn, 7, 10).result();
+            // Every position the first sequence ran is reused: its prompt and its answer but the last token, never run.
+            assertThat(second.cachedTokens()).isEqualTo(question.length + generated - 1);
+        }
+    }
+
+    @Test
     void aLongPromptIsReadInChunksBetweenDecodeSteps() throws Exception {
         List<BatchScheduler.Step> steps = new CopyOnWriteArrayList<>();
         StringBuilder story = new StringBuilder();

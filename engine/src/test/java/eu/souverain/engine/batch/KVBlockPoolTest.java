@@ -76,6 +76,31 @@ class KVBlockPoolTest {
     }
 
     @Test
+    void aPartlyRegisteredBlockHoldsTheLongerRunOnceItsOwnerComputesIt() {
+        KVBlockPool pool = new KVBlockPool(new KVBlocks(config, 8));
+        int[] sequence = tokens(100, 2 * B);
+        KVCache owner = cache(pool);
+        assertThat(pool.allocate(owner, sequence, 4, 2)).isZero();
+        long first = pool.register(owner, 0, sequence, 5, KVBlockPool.root());
+        int[] later = tokens(100, 2 * B + 3);
+
+        // Registered with 5 tokens: a later prompt copies those 5 positions.
+        KVCache early = cache(pool);
+        assertThat(pool.allocate(early, later, later.length - 1, 3)).isEqualTo(5);
+        pool.release(early);
+
+        // Its owner computed the block's other positions (an answer's): the whole block is now shared, and the next one.
+        long whole = pool.register(owner, 0, sequence, B, KVBlockPool.root());
+        assertThat(whole).isNotEqualTo(first);
+        pool.register(owner, 1, sequence, B, whole);
+        assertThat(pool.registered()).isEqualTo(2);
+        KVCache next = cache(pool);
+        assertThat(pool.allocate(next, later, later.length - 1, 3)).isEqualTo(2 * B);
+        assertThat(next.block(0)).isEqualTo(owner.block(0));
+        assertThat(next.block(1)).isEqualTo(owner.block(1));
+    }
+
+    @Test
     void evictionTakesTheLeastRecentlyReleasedUnreferencedBlocksOnly() {
         KVBlockPool pool = new KVBlockPool(new KVBlocks(config, 4));
         int[] a = tokens(1000, 2 * B);
