@@ -105,6 +105,7 @@ public final class ApiServer implements AutoCloseable {
         SovereigntyRoute sovereignty = new SovereigntyRoute(this, tenancy);
         AuthRoutes auth = new AuthRoutes(this, tenancy);
         AdminRoutes admin = new AdminRoutes(this, tenancy);
+        AuditRoutes audit = new AuditRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -146,6 +147,7 @@ public final class ApiServer implements AutoCloseable {
                     requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), sovereignty::get)));
             auth.register(config.routes);
             admin.register(config.routes);
+            audit.register(config.routes);
             conversations.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);

@@ -64,6 +64,7 @@ final class ConversationsRoutes {
         routes.patch("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::update));
         routes.delete("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::delete));
         routes.post("/v1/conversations/{id}/messages", chat("/v1/conversations/{id}/messages", this::append));
+        routes.get("/v1/conversations/{id}/sovereignty", chat("/v1/conversations/{id}/sovereignty", this::sovereignty));
         routes.post("/v1/conversations/{id}/completions", ApiServer.named("/v1/conversations/{id}/completions",
                 ApiServer.requires(Scope.CHAT, server.answering(this::complete))));
         routes.get("/v1/admin/retention", ApiServer.named("/v1/admin/retention",
@@ -116,6 +117,16 @@ final class ConversationsRoutes {
     private void get(Context ctx) {
         Json.respond(ctx, 200, Export.json(conversations().get(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
                 ctx.ip())));
+    }
+
+    /**
+     * GET /v1/conversations/{id}/sovereignty: where the conversation is stored, under which key, who
+     * can reach it and which backend answered each message; its content stays encrypted.
+     */
+    private void sovereignty(Context ctx) {
+        Conversations.Stored stored = conversations().stored(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+                ctx.ip());
+        Json.respond(ctx, 200, server.report().conversation(stored));
     }
 
     /** PATCH /v1/conversations/{id}: {title?, system_prompt?, model?, temperature?}. */
