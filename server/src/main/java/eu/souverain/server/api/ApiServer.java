@@ -116,6 +116,7 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
 
+            WebApp.serve(config);
             config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
             config.routes.before("/v1/*", this::authenticate);
             // After the exception handlers, so that a refusal is counted with its own status.
