@@ -12,11 +12,16 @@ import { t, language, languages, setLanguage, onLanguageChange, applyTranslation
 import { theme, toggleTheme } from './theme.js';
 import { h, announce } from './dom.js';
 import { chat } from './chat.js';
+import { sovereignty } from './sovereignty.js';
+import { report } from './report.js';
+import { admin } from './admin.js';
 
-export const views = { chat };
+export const views = { chat, report, admin };
 
 export const navigation = [
   { view: 'chat', label: 'nav.chat' },
+  { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
+  { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
 ];
 
 const DEFAULT_VIEW = 'chat';
@@ -169,6 +174,7 @@ async function signOut() {
 function start(signedIn) {
   session = signedIn;
   setCsrfToken(signedIn.csrf_token);
+  sovereignty.start({ api, t, session, navigate, conversationId: chat.conversationId });
   header.hidden = false;
   document.getElementById('account').hidden = false;
   route();

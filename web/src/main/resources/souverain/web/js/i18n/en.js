@@ -1,5 +1,8 @@
 // English: the reference catalog; a key missing from another language falls back to it.
+import panel from './panel.en.js';
+
 export default {
+  ...panel,
   'app.skip': 'Skip to content',
   'app.language': 'Switch to {language}',
   'app.theme.dark': 'Dark theme',

@@ -1,5 +1,8 @@
 // Français.
+import panel from './panel.fr.js';
+
 export default {
+  ...panel,
   'app.skip': 'Aller au contenu',
   'app.language': 'Passer en {language}',
   'app.theme.dark': 'Thème sombre',
