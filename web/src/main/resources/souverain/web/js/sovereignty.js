@@ -74,9 +74,18 @@ async function load(id) {
   }
 }
 
+/** Esc inside the panel closes it (and stops there: it is not the chat's Esc, which stops an answer). */
+function onKey(event) {
+  if (event.key === 'Escape') {
+    event.preventDefault();
+    event.stopPropagation();
+    close();
+  }
+}
+
 /** The panel's heading and close button around {@code content}. */
 function frame(...content) {
-  return h('div', { class: 'sovereignty', id: 'sovereignty' },
+  return h('div', { class: 'sovereignty', id: 'sovereignty', onkeydown: onKey },
     h('div', { class: 'panel-head' },
       h('h2', { id: 'sovereignty-title', tabindex: '-1' }, t('sovereignty.title')),
       h('button', { type: 'button', class: 'icon', id: 'sovereignty-close', 'aria-label': t('common.close'),

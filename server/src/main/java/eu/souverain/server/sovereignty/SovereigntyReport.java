@@ -10,10 +10,10 @@ import eu.souverain.server.audit.CheckpointSigner;
 import eu.souverain.server.audit.CheckpointSink;
 import eu.souverain.server.audit.FileSink;
 import eu.souverain.server.audit.WebhookSink;
+import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendLocation;
 import eu.souverain.server.gateway.RemoteBackend;
-import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.store.Database;
@@ -141,7 +141,6 @@ public final class SovereigntyReport {
     }
 
     private ObjectNode where() {
-        Database database = installation.database();
         ObjectNode where = JSON.createObjectNode();
         where.put("host", BackendLocation.hostName());
         where.put("data_directory", installation.dataDirectory().toAbsolutePath().normalize().toString());
@@ -291,7 +290,8 @@ public final class SovereigntyReport {
                         .put("name", key.name());
                 ArrayNode scopes = entry.putArray("scopes");
                 key.scopes().stream().map(s -> s.wireName()).sorted().forEach(scopes::add);
-                entry.put("state", state(key, clock.instant())).put("created_at", text(key.createdAt())).put("expires_at", text(key.expiresAt()))
+                entry.put("state", state(key, clock.instant())).put("created_at", text(key.createdAt()))
+                        .put("expires_at", text(key.expiresAt()))
                         .put("last_used_at", text(key.lastUsedAt())).put("revoked_at", text(key.revokedAt()));
             }
         }

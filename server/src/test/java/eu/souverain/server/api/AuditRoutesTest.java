@@ -14,9 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** GET /v1/audit/entries and POST /v1/audit/verify on a real server over a real store and signing key. */
 class AuditRoutesTest {
@@ -27,15 +28,16 @@ class AuditRoutesTest {
     private TenancyFixture f;
     private ReportingServer serving;
 
-    @BeforeEach
-    void start() throws IOException {
-        f = new TenancyFixture(TestDatabases.SQLITE, dir);
+    private void start(TestDatabases kind) throws IOException {
+        f = new TenancyFixture(kind, dir);
         serving = new ReportingServer(f, dir);
     }
 
     @AfterEach
     void stop() {
-        f.close();
+        if (f != null) {
+            f.close();
+        }
     }
 
     private TestServer signedIn(String email, Role role) {
@@ -51,8 +53,10 @@ class AuditRoutesTest {
         return seqs;
     }
 
-    @Test
-    void entriesComeNewestFirstInPagesWithTheirHashesAsStored() {
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void entriesComeNewestFirstInPagesWithTheirHashesAsStored(TestDatabases kind) throws IOException {
+        start(kind);
         for (int i = 0; i < 7; i++) {
             f.tenancy.audit().append(AuditEvent.of(f.orgA.id(), "usr_test", "test.event", "r" + i, "127.0.0.1",
                     AuditEvent.Outcome.SUCCESS));
@@ -96,8 +100,11 @@ class AuditRoutesTest {
                 + "' OR organization_id IS NULL")).isSortedAccordingTo((x, y) -> Long.compare(y, x));
     }
 
-    @Test
-    void eachOrganizationSeesItsOwnAndTheInstallationsOrganizationAlsoTheInstallationWide() {
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void eachOrganizationSeesItsOwnAndTheInstallationsOrganizationAlsoTheInstallationWide(TestDatabases kind)
+            throws IOException {
+        start(kind);
         f.tenancy.audit().append(AuditEvent.of(null, "system", "vault.rotate", "file:1", null, AuditEvent.Outcome.SUCCESS));
         f.tenancy.audit().append(AuditEvent.of(f.orgB.id(), "usr_b", "test.b", null, null, AuditEvent.Outcome.SUCCESS));
 
@@ -113,7 +120,8 @@ class AuditRoutesTest {
     }
 
     @Test
-    void ownersAdminsAndAuditorsReadTheLogMembersAndChatKeysDoNot() {
+    void ownersAdminsAndAuditorsReadTheLogMembersAndChatKeysDoNot() throws IOException {
+        start(TestDatabases.SQLITE);
         assertThat(signedIn("auditor@a.example", Role.AUDITOR).get("/v1/audit/entries").status()).isEqualTo(200);
         assertThat(signedIn("admin@a.example", Role.ADMIN).get("/v1/audit/entries").status()).isEqualTo(200);
         TestServer member = signedIn("member@a.example", Role.MEMBER);
@@ -128,7 +136,8 @@ class AuditRoutesTest {
     }
 
     @Test
-    void aBadLimitOrBeforeIsRefusedNamingIt() {
+    void aBadLimitOrBeforeIsRefusedNamingIt() throws IOException {
+        start(TestDatabases.SQLITE);
         for (String query : List.of("limit=0", "limit=501", "limit=ten", "before=0", "before=x1")) {
             TestServer.Reply reply = f.a.get("/v1/audit/entries?" + query);
             assertThat(reply.status()).as(query).isEqualTo(400);
@@ -137,7 +146,8 @@ class AuditRoutesTest {
     }
 
     @Test
-    void verifyingAnIntactChainSaysSoAndAppendsNothing() {
+    void verifyingAnIntactChainSaysSoAndAppendsNothing() throws IOException {
+        start(TestDatabases.SQLITE);
         serving.checkpoints.checkpoint();
         int entries = f.count("SELECT COUNT(*) FROM audit_entries");
         TestServer.Reply reply = signedIn("auditor@a.example", Role.AUDITOR).post("/v1/audit/verify", "");
@@ -156,7 +166,8 @@ class AuditRoutesTest {
     }
 
     @Test
-    void verifyingATamperedChainNamesTheFirstBrokenEntry() {
+    void verifyingATamperedChainNamesTheFirstBrokenEntry() throws IOException {
+        start(TestDatabases.SQLITE);
         serving.checkpoints.checkpoint();
         f.database.jdbi().useHandle(h -> h.execute("UPDATE audit_entries SET actor = 'someone else' WHERE seq = 3"));
         JsonNode v = f.a.post("/v1/audit/verify", "").body();

@@ -151,6 +151,18 @@ class ConversationSovereigntyTest {
     }
 
     @Test
+    void onPostgreSqlTheStoreIsTheDatabaseAndItsAdministratorsAreNamed() throws IOException {
+        f.close();
+        f = new TenancyFixture(TestDatabases.POSTGRESQL, dir);
+        new ReportingServer(f, dir);
+        JsonNode facts = facts(f.a, answered(f.a));
+        assertThat(facts.get("storage").get("kind").asText()).isEqualTo("postgresql");
+        assertThat(facts.get("storage").get("location").asText()).isEqualTo("PostgreSQL database " + f.database.location());
+        assertThat(facts.get("access").get("operators").get("database").asText()).contains(f.database.location());
+        assertThat(facts.get("messages").get(1).get("backend").asText()).isEqualTo("local");
+    }
+
+    @Test
     void onlyItsOwnerReadsThemOthersGetTheSame404AsForNone() {
         TestServer ann = signedIn("ann@a.example", Role.MEMBER);
         String id = answered(ann);

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 
 /**
  * The sovereignty panel of a conversation with an answer, in the browser: where it is stored, that
@@ -60,7 +61,7 @@ class SovereigntyPanelBrowserTest {
         signIn(email);
         // A new conversation, not stored yet, has nothing to show.
         assertThat(browser.driver.findElements(By.id("sovereignty-toggle"))).allMatch(button -> !button.isDisplayed());
-        answeredConversation();
+        String id = answeredConversation();
 
         browser.waitFor(By.id("sovereignty-toggle")).click();
         browser.waitFor(By.cssSelector("#side-panel .answer-backend"));
@@ -85,11 +86,22 @@ class SovereigntyPanelBrowserTest {
         assertThat(browser.driver.findElements(By.id("sovereignty-report-link"))).isEmpty();
         browser.screenshot("sovereignty-panel");
 
+        // The chat says when a new answer is kept: the open panel reads the facts again.
+        assertThat(browser.api("post", "/v1/conversations/" + id + "/completions", """
+                {"content": "And then?", "model": "%s", "max_tokens": 4, "seed": 2}""".formatted(WebServer.STORIES)))
+                .doesNotStartWith("error");
+        browser.script("document.dispatchEvent(new CustomEvent('souverain:conversation',"
+                + " {detail: {id: arguments[0], reason: 'answered'}}))", id);
+        browser.until(d -> d.findElements(By.cssSelector("#side-panel .answer-fact")).size() == 2);
+
         browser.width(390);
         browser.screenshot("sovereignty-panel-phone");
         browser.driver.findElement(By.id("sovereignty-close")).click();
         assertThat(browser.driver.findElement(By.id("side-panel")).isDisplayed()).isFalse();
         assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("sovereignty-toggle");
+        browser.driver.switchTo().activeElement().click();
+        browser.waitFor(By.id("sovereignty-title")).sendKeys(Keys.ESCAPE);
+        browser.until(d -> !d.findElement(By.id("side-panel")).isDisplayed());
         browser.width(1280);
     }
 
