@@ -185,7 +185,7 @@ function listItem(c) {
     h('button', { type: 'button', class: 'icon rename', title: t('chat.rename'),
       'aria-label': t('chat.rename.named', { title: titleOf(c) }), onclick: () => rename(item, c) }, '✎'),
     h('button', { type: 'button', class: 'icon delete', title: t('chat.delete'),
-      'aria-label': t('chat.delete.named', { title: titleOf(c) }), onclick: () => remove(c) }, '🗑'));
+      'aria-label': t('chat.delete.named', { title: titleOf(c) }), onclick: () => remove(c) }, '✕'));
   link.addEventListener('click', () => showList(false));
   return item;
 }

@@ -222,6 +222,30 @@ public final class Conversations {
     }
 
     /**
+     * Removes message {@code messageId} of the owner's conversation {@code id} and every message
+     * after it, so that the conversation goes on from just before it (a regenerated answer, an
+     * edited question); audited "conversations.truncate". A message of another conversation answers
+     * as missing.
+     */
+    public int truncate(Owner owner, String id, String messageId, String clientIp) {
+        Actor actor = new Actor(owner.actorId(), clientIp);
+        owned(owner, id, actor, "conversations.truncate", false);
+        long now = clock.millis();
+        return database.inTransaction(h -> {
+            Integer seq = h.createQuery("SELECT seq FROM messages WHERE conversation_id = :id AND id = :message")
+                    .bind("id", id).bind("message", messageId).mapTo(Integer.class).findOne()
+                    .orElseThrow(() -> TenancyException.notFound("message", messageId));
+            int removed = h.createUpdate("DELETE FROM messages WHERE conversation_id = :id AND seq >= :seq")
+                    .bind("id", id).bind("seq", seq).execute();
+            h.createUpdate("UPDATE conversations SET updated_at = :now WHERE id = :id").bind("now", now).bind("id", id)
+                    .execute();
+            audit.append(h, AuditEvent.of(owner.organizationId(), actor.id(), "conversations.truncate",
+                    id + "/" + messageId, actor.clientIp(), AuditEvent.Outcome.SUCCESS));
+            return removed;
+        });
+    }
+
+    /**
      * Erases conversation {@code id} and its messages: its owner may, and so may an administrator
      * of its organization ({@code administrator}). Audited "conversations.delete".
      */

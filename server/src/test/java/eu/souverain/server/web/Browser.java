@@ -63,9 +63,18 @@ final class Browser implements AutoCloseable {
         return new Browser(WebServer.shared());
     }
 
-    /** Opens the page and signs in as {@code email}; returns once the chat is there. */
-    Browser signIn(String email) {
+    /** Opens the page signed out, with nothing remembered (language, theme, style). */
+    Browser fresh() {
         driver.get(server.url());
+        driver.manage().deleteAllCookies();
+        script("localStorage.clear()");
+        driver.get(server.url());
+        return this;
+    }
+
+    /** Opens the page fresh and signs in as {@code email}; returns once the chat is there. */
+    Browser signIn(String email) {
+        fresh();
         WebElement emailInput = waitFor(By.id("signin-email"));
         emailInput.sendKeys(email);
         driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
@@ -75,11 +84,12 @@ final class Browser implements AutoCloseable {
     }
 
     WebElement waitFor(By by) {
-        return new WebDriverWait(driver, WAIT).until(ExpectedConditions.visibilityOfElementLocated(by));
+        return until(ExpectedConditions.visibilityOfElementLocated(by));
     }
 
+    /** Waits for {@code condition}, looking every 20 ms: a streamed answer changes quickly. */
     <T> T until(Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, WAIT).until(condition);
+        return new WebDriverWait(driver, WAIT, Duration.ofMillis(20)).until(condition);
     }
 
     Object script(String script, Object... args) {

@@ -25,8 +25,7 @@ class SignInBrowserTest {
     @Test
     void signsInAndOutWithTheAccountsOfTheStore() {
         String email = browser.server.newUser(Role.MEMBER);
-        browser.driver.get(browser.server.url());
-        browser.waitFor(By.id("signin-email"));
+        browser.fresh().waitFor(By.id("signin-email"));
         browser.screenshot("sign-in");
         browser.driver.findElement(By.id("signin-email")).sendKeys(email);
         browser.driver.findElement(By.id("signin-password")).sendKeys("not the password");

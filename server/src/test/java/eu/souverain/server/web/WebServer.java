@@ -26,17 +26,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * The whole platform as {@code serve} runs it, on a free loopback port, once for the test JVM: a
  * SQLite store in a temporary directory with its first start made, the vault, conversations,
  * residency, redaction and the sovereignty report. It serves the bundled {@value #STORIES} and
- * {@value #SLOW}, a synthetic model a few milliseconds a token, whose answers run long enough for a
- * test to stop them.
+ * {@value #SLOW}, a synthetic model of some 15 ms a token on one thread, whose answers run for a couple
+ * of seconds: long enough for a test to watch them grow and to stop them.
  */
 final class WebServer {
 
@@ -54,7 +56,7 @@ final class WebServer {
 
     private WebServer() throws IOException {
         Path dir = Files.createTempDirectory("souverain-web-test");
-        dir.toFile().deleteOnExit();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
         Clock clock = Clock.systemUTC();
         Database database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
         AuditLog audit = new AuditLog(database, clock);
@@ -77,10 +79,19 @@ final class WebServer {
                 tenancy, redactions, clock));
     }
 
+    /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */
+    private static void delete(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static Path slowModel(Path dir) throws IOException {
         Path model = dir.resolve("slow.gguf");
         try (GGUFFile stories = GGUFFile.open(ROOT.resolve("models/stories260K.gguf"))) {
-            SyntheticModel.write(model, new SyntheticModel.Shape(128, 4, 4, 4, 32, 512, 256, 10000f, 0, false, false),
+            SyntheticModel.write(model, new SyntheticModel.Shape(512, 16, 8, 8, 64, 1536, 192, 10000f, 0, false, false),
                     GGMLType.F32, SyntheticModel.Init.standard(3), stories.metadata());
         }
         return model;
