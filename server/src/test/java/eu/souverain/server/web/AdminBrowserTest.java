@@ -32,8 +32,6 @@ class AdminBrowserTest {
     static void open() {
         browser = Browser.open();
         browser.width(1280);
-        browser.driver.get(browser.server.url());
-        browser.driver.manage().deleteAllCookies();
         browser.signIn(WebServer.OWNER);
     }
 
@@ -87,8 +85,8 @@ class AdminBrowserTest {
 
         row.findElement(By.cssSelector("button.revoke")).click();
         accept();
-        browser.until(d -> d.findElement(By.cssSelector("#keys-table tr[data-id='" + id + "'] .state")).getText()
-                .equals("revoked"));
+        browser.until(ExpectedConditions.textToBe(By.cssSelector("#keys-table tr[data-id='" + id + "'] .state"),
+                "revoked"));
         assertThat(statusWith(secret)).isEqualTo(401);
     }
 
@@ -105,7 +103,7 @@ class AdminBrowserTest {
                 .filter(u -> u.email().equals(email)).findFirst().orElseThrow().id();
         WebElement row = browser.waitFor(By.cssSelector("#users-table tr[data-id='" + id + "']"));
         new Select(row.findElement(By.cssSelector("select.role-select"))).selectByValue("auditor");
-        browser.until(d -> d.findElement(By.id("users-status")).getText().contains(email));
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("users-status"), email));
         assertThat(browser.server.tenancy.users().list(browser.server.organization.id()).stream()
                 .filter(u -> u.id().equals(id)).findFirst().orElseThrow().role().wireName()).isEqualTo("auditor");
 
@@ -141,11 +139,12 @@ class AdminBrowserTest {
         days.clear();
         days.sendKeys("30");
         browser.driver.findElement(By.cssSelector("#retention-form button[type=submit]")).click();
-        browser.until(d -> d.findElement(By.id("retention-current")).getText().contains("30"));
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("retention-current"), "30"));
         browser.driver.navigate().refresh();
         assertThat(browser.waitFor(By.id("retention-days")).getAttribute("value")).isEqualTo("30");
         browser.driver.findElement(By.id("retention-days")).clear();
         browser.driver.findElement(By.cssSelector("#retention-form button[type=submit]")).click();
-        browser.until(d -> d.findElement(By.id("retention-current")).getText().contains("until they are erased"));
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("retention-current"),
+                "until they are erased"));
     }
 }

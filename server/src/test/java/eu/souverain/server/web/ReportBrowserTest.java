@@ -28,8 +28,6 @@ class ReportBrowserTest {
     @Test
     void theReportReadsAsADocument() {
         browser.width(1280);
-        browser.driver.get(browser.server.url());
-        browser.driver.manage().deleteAllCookies();
         browser.signIn(WebServer.OWNER);
         browser.driver.get(browser.server.url() + "#/report");
         browser.waitFor(By.id("report-title"));
@@ -46,9 +44,7 @@ class ReportBrowserTest {
     void anAuditorReadsTheReportAndTheAuditLogOnly() {
         String email = browser.server.newUser(Role.AUDITOR);
         browser.width(1280);
-        browser.driver.get(browser.server.url());
-        browser.driver.manage().deleteAllCookies();
-        browser.driver.navigate().refresh();
+        browser.fresh();
         browser.waitFor(By.id("signin-email")).sendKeys(email);
         browser.driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
         browser.driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
