@@ -82,6 +82,8 @@ class SovereigntyPanelBrowserTest {
         // A member has no report to read: no link to it.
         assertThat(browser.driver.findElements(By.id("sovereignty-report-link"))).isEmpty();
         browser.screenshot("sovereignty-panel");
+        browser.script("document.getElementById('sovereignty-answers').scrollIntoView()");
+        browser.screenshot("sovereignty-panel-answers");
 
         // A new answer from the chat, the panel open: it reads the facts again once the answer is kept.
         browser.driver.findElement(By.id("composer-input")).sendKeys("And then?", Keys.ENTER);
