@@ -29,8 +29,8 @@ export function yes(value) {
 }
 
 /** A definition list of [label key, value] pairs; a value is text, a node, or null (shown as a dash). */
-export function facts(pairs, attributes = {}) {
-  return h('dl', { class: 'facts', ...attributes }, ...pairs.flatMap(([key, value]) => [
+export function facts(pairs) {
+  return h('dl', { class: 'facts' }, ...pairs.flatMap(([key, value]) => [
     h('dt', { 'data-i18n': key }, t(key)),
     h('dd', {}, value === null || value === undefined || value === '' ? '—' : value),
   ]));
