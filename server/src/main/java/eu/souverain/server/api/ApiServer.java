@@ -105,6 +105,7 @@ public final class ApiServer implements AutoCloseable {
         SovereigntyRoute sovereignty = new SovereigntyRoute(this, tenancy);
         AuthRoutes auth = new AuthRoutes(this, tenancy);
         AdminRoutes admin = new AdminRoutes(this, tenancy);
+        AuditRoutes audit = new AuditRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -115,6 +116,7 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
 
+            WebApp.serve(config);
             config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
             config.routes.before("/v1/*", this::authenticate);
             // After the exception handlers, so that a refusal is counted with its own status.
@@ -146,6 +148,7 @@ public final class ApiServer implements AutoCloseable {
                     requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), sovereignty::get)));
             auth.register(config.routes);
             admin.register(config.routes);
+            audit.register(config.routes);
             conversations.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);

@@ -26,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Stored conversations over HTTP, for the web app and scripts, and their lifecycle for
@@ -41,9 +43,21 @@ final class ConversationsRoutes {
             "metadata", "messages");
     private static final Set<String> UPDATE_FIELDS = Set.of("title", "system_prompt", "model", "temperature");
     private static final Set<String> COMPLETION_FIELDS = Set.of("content", "model", "stream", "stream_options",
-            "max_tokens", "temperature", "top_p", "seed", "stop");
+            "max_tokens", "temperature", "top_p", "seed", "stop", "style");
+    /**
+     * The reply styles a conversation's completion may ask for, as the instruction that opens its
+     * system prompt. Kept here, not in the web app, so that every client gets the same styles and
+     * a conversation's stored system prompt stays the person's own.
+     */
+    static final Map<String, String> STYLES = Map.of(
+            "conversational", "Reply the way a person talks: briefly and naturally, in plain sentences, in the"
+                    + " language of the question. Use no headings, lists or tables unless asked for them.",
+            "structured", "Reply in a structured way: start with the answer in one sentence, then organize the"
+                    + " details with short Markdown headings, bullet lists, tables and code blocks where they help.");
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
-    private static final int TITLE_FROM_MESSAGE_CHARS = 80;
+    private static final Pattern SENTENCE_END = Pattern.compile("[.!?…](\\s|$)");
+    /** A title made from a first message is at most this long. */
+    static final int TITLE_FROM_MESSAGE_CHARS = 60;
     static final String CONVERSATION_HEADER = "Souverain-Conversation-Id";
 
     private final ApiServer server;
@@ -64,6 +78,9 @@ final class ConversationsRoutes {
         routes.patch("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::update));
         routes.delete("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::delete));
         routes.post("/v1/conversations/{id}/messages", chat("/v1/conversations/{id}/messages", this::append));
+        routes.delete("/v1/conversations/{id}/messages/{messageId}",
+                chat("/v1/conversations/{id}/messages/{messageId}", this::truncate));
+        routes.get("/v1/conversations/{id}/sovereignty", chat("/v1/conversations/{id}/sovereignty", this::sovereignty));
         routes.post("/v1/conversations/{id}/completions", ApiServer.named("/v1/conversations/{id}/completions",
                 ApiServer.requires(Scope.CHAT, server.answering(this::complete))));
         routes.get("/v1/admin/retention", ApiServer.named("/v1/admin/retention",
@@ -118,6 +135,16 @@ final class ConversationsRoutes {
                 ctx.ip())));
     }
 
+    /**
+     * GET /v1/conversations/{id}/sovereignty: where the conversation is stored, under which key, who
+     * can reach it and which backend answered each message; its content stays encrypted.
+     */
+    private void sovereignty(Context ctx) {
+        Conversations.Stored stored = conversations().stored(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+                ctx.ip());
+        Json.respond(ctx, 200, server.report().conversation(stored));
+    }
+
     /** PATCH /v1/conversations/{id}: {title?, system_prompt?, model?, temperature?}. */
     private void update(Context ctx) throws IOException {
         RequestFields body = body(ctx, UPDATE_FIELDS);
@@ -145,9 +172,21 @@ final class ConversationsRoutes {
     }
 
     /**
-     * POST /v1/conversations/{id}/completions: {content, model?, stream?, ...}. Adds the user's
+     * DELETE /v1/conversations/{id}/messages/{messageId}: the message and every later one, so that
+     * the conversation goes on from just before it. Its owner only.
+     */
+    private void truncate(Context ctx) {
+        conversations().truncate(owner(ApiServer.principal(ctx)), ctx.pathParam("id"), ctx.pathParam("messageId"),
+                ctx.ip());
+        ctx.status(204);
+    }
+
+    /**
+     * POST /v1/conversations/{id}/completions: {content, model?, stream?, style?, ...}. Adds the user's
      * message to the whole conversation (system prompt and history first), answers it as a chat
      * completion, streamed or not, and keeps the message and the answer, with the backend that gave it.
+     * A {@code style} ({@link #STYLES}) opens the system prompt; a conversation without a title is
+     * named after its first message.
      */
     private void complete(Context ctx) throws IOException {
         Principal principal = ApiServer.principal(ctx);
@@ -157,9 +196,14 @@ final class ConversationsRoutes {
         Conversations conversations = conversations();
         Conversations.Conversation conversation = conversations.get(owner, ctx.pathParam("id"), ctx.ip());
         ObjectNode request = JsonNodeFactory.instance.objectNode();
+        String style = body.string("style");
+        if (style != null && !STYLES.containsKey(style)) {
+            throw ApiError.invalid("style", "style must be one of " + String.join(", ", STYLES.keySet().stream().sorted()
+                    .toList()) + "; was '" + style + "'");
+        }
         for (String name : COMPLETION_FIELDS) {
             JsonNode value = body.node(name);
-            if (value != null && !name.equals("content")) {
+            if (value != null && !name.equals("content") && !name.equals("style")) {
                 request.set(name, value);
             }
         }
@@ -170,8 +214,9 @@ final class ConversationsRoutes {
             request.put("temperature", conversation.temperature());
         }
         ArrayNode messages = request.putArray("messages");
-        if (conversation.systemPrompt() != null && !conversation.systemPrompt().isEmpty()) {
-            messages.addObject().put("role", "system").put("content", conversation.systemPrompt());
+        String system = systemPrompt(style == null ? null : STYLES.get(style), conversation.systemPrompt());
+        if (!system.isEmpty()) {
+            messages.addObject().put("role", "system").put("content", system);
         }
         for (Conversations.Message m : conversation.messages()) {
             messages.addObject().put("role", m.role()).put("content", m.content());
@@ -179,9 +224,54 @@ final class ConversationsRoutes {
         messages.addObject().put("role", "user").put("content", content);
         ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, server.defaultModel(),
                 Generations.RANDOM::nextLong);
+        boolean untitled = conversation.title().isEmpty()
+                && conversation.messages().stream().noneMatch(m -> m.role().equals("user"));
+        Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
+                call.request().model(), ctx.ip());
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
-                keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)), call.request().model(),
-                        ctx.ip()));
+                !untitled ? keeper : new Generations.Keeper() {
+                    @Override
+                    public String conversationId() {
+                        return keeper.conversationId();
+                    }
+
+                    @Override
+                    public void keep(String text, Completion completion, Backend backend) {
+                        keeper.keep(text, completion, backend);
+                        conversations.update(owner, conversation.id(),
+                                new Conversations.Fields(title(content), null, null, null, null), ctx.ip());
+                    }
+                });
+    }
+
+    /** The style's instruction, then the conversation's own system prompt; either may be missing. */
+    private static String systemPrompt(String styleInstruction, String own) {
+        boolean hasOwn = own != null && !own.isBlank();
+        if (styleInstruction == null) {
+            return hasOwn ? own : "";
+        }
+        return hasOwn ? styleInstruction + "\n\n" + own : styleInstruction;
+    }
+
+    /**
+     * A title for a conversation from its first message: the first sentence of its first line, and
+     * when that is long, cut at a word boundary with an ellipsis.
+     */
+    static String title(String message) {
+        String line = message.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip()
+                .replaceAll("\\s+", " ");
+        Matcher sentence = SENTENCE_END.matcher(line);
+        if (sentence.find() && sentence.start() > 0) {
+            char end = line.charAt(sentence.start());
+            line = line.substring(0, end == '.' ? sentence.start() : sentence.start() + 1);
+        }
+        if (line.length() <= TITLE_FROM_MESSAGE_CHARS) {
+            return line;
+        }
+        int cut = line.lastIndexOf(' ', TITLE_FROM_MESSAGE_CHARS - 1);
+        String kept = cut >= TITLE_FROM_MESSAGE_CHARS / 2 ? line.substring(0, cut) : line.substring(0,
+                TITLE_FROM_MESSAGE_CHARS - 1);
+        return kept.replaceAll("[\\s,;:.-]+$", "") + "…";
     }
 
     /**
@@ -222,7 +312,7 @@ final class ConversationsRoutes {
                 String text = text(m.get("content"));
                 String role = String.valueOf(m.get("role"));
                 if (title.isEmpty() && role.equals("user")) {
-                    title = text.length() > TITLE_FROM_MESSAGE_CHARS ? text.substring(0, TITLE_FROM_MESSAGE_CHARS) : text;
+                    title = title(text);
                 }
                 messages.add(new NewMessage(role, text, null));
             }

@@ -99,7 +99,9 @@ final class PolicyRoute {
         for (Backend backend : server.backends().all()) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("name", backend.name());
+            entry.put("remote", backend.remote());
             entry.put("location", backend.location().describe());
+            entry.put("models", backend.models().stream().map(m -> m.id()).toList());
             String refusal = policy.refusal("the policy", backend).orElse(null);
             entry.put("allowed", refusal == null);
             entry.put("refusal", refusal);

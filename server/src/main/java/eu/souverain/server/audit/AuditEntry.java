@@ -2,7 +2,11 @@ package eu.souverain.server.audit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 
@@ -47,10 +51,28 @@ public record AuditEntry(long seq, long at, String organizationId, String actor,
         if (organizationId != null) {
             query.bind("org", organizationId);
         }
-        query.map((rs, ctx) -> new AuditEntry(rs.getLong("seq"), rs.getLong("at"), rs.getString("organization_id"),
-                        rs.getString("actor"), rs.getString("action"), rs.getString("resource"), rs.getString("backend"),
-                        rs.getString("backend_location"), rs.getString("client_ip"), rs.getString("outcome"),
-                        rs.getString("previous_hash"), rs.getString("hash")))
-                .useIterator(entries -> entries.forEachRemaining(each));
+        query.map((rs, ctx) -> row(rs)).useIterator(entries -> entries.forEachRemaining(each));
+    }
+
+    /**
+     * Up to {@code limit} entries, newest first, before sequence number {@code before} (null: from the
+     * newest), of {@code organizationId} and, when {@code withoutOrganization}, also those that belong
+     * to no organization (the installation's own: key rotations, sign-ins of unknown accounts).
+     */
+    public static List<AuditEntry> newestFirst(Handle handle, String organizationId, boolean withoutOrganization,
+                                               Long before, int limit) {
+        return handle.createQuery("SELECT * FROM audit_entries WHERE (organization_id = :org"
+                        + (withoutOrganization ? " OR organization_id IS NULL" : "") + ")"
+                        + (before == null ? "" : " AND seq < :before") + " ORDER BY seq DESC LIMIT :limit")
+                .bind("org", organizationId).bindMap(before == null ? Map.of() : Map.of("before", before))
+                .bind("limit", limit)
+                .map((rs, ctx) -> row(rs)).list();
+    }
+
+    private static AuditEntry row(ResultSet rs) throws SQLException {
+        return new AuditEntry(rs.getLong("seq"), rs.getLong("at"), rs.getString("organization_id"),
+                rs.getString("actor"), rs.getString("action"), rs.getString("resource"), rs.getString("backend"),
+                rs.getString("backend_location"), rs.getString("client_ip"), rs.getString("outcome"),
+                rs.getString("previous_hash"), rs.getString("hash"));
     }
 }

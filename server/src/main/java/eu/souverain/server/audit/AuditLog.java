@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
@@ -60,6 +61,12 @@ public final class AuditLog {
     /** Appends {@code event} in a transaction of its own: for events that record no other change. */
     public long append(AuditEvent event) {
         return database.inTransaction(handle -> append(handle, event));
+    }
+
+    /** A page of the log, newest first: see {@link AuditEntry#newestFirst}. */
+    public List<AuditEntry> newestFirst(String organizationId, boolean withoutOrganization, Long before, int limit) {
+        return database.jdbi().withHandle(h -> AuditEntry.newestFirst(h, organizationId, withoutOrganization, before,
+                limit));
     }
 
     /**

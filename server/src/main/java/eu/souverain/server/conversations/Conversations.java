@@ -77,6 +77,17 @@ public final class Conversations {
     public record Message(String id, int seq, String role, String content, Answer answer, Instant createdAt) {
     }
 
+    /**
+     * A conversation as the store holds it, read without decrypting anything: whose it is, when it
+     * was made and touched, and for each message its role, time and who answered it.
+     */
+    public record Stored(String id, String organizationId, String ownerId, String userId, Instant createdAt,
+                         Instant updatedAt, List<StoredMessage> messages) {
+    }
+
+    public record StoredMessage(String id, int seq, String role, Answer answer, Instant createdAt) {
+    }
+
     /** A message to append: its role and text, and for a model's answer who gave it (else null). */
     public record NewMessage(String role, String content, Answer answer) {
         public NewMessage {
@@ -148,6 +159,21 @@ public final class Conversations {
         return row.conversation(this, messages);
     }
 
+    /**
+     * The owner's conversation {@code id} as stored, its contents left encrypted: for the
+     * sovereignty facts of one conversation. Not audited as a read, since no content is opened.
+     */
+    public Stored stored(Owner owner, String id, String clientIp) {
+        Row row = owned(owner, id, new Actor(owner.actorId(), clientIp), "conversations.sovereignty", false);
+        List<StoredMessage> messages = database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT id, seq, role, model, backend, backend_location, prompt_tokens, completion_tokens, created_at"
+                                + " FROM messages WHERE conversation_id = :id ORDER BY seq")
+                .bind("id", id).map((rs, ctx) -> new StoredMessage(rs.getString("id"), rs.getInt("seq"),
+                        rs.getString("role"), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
+        return new Stored(row.id(), row.organizationId(), row.ownerId(), row.userId(), Instant.ofEpochMilli(row.createdAt()),
+                Instant.ofEpochMilli(row.updatedAt()), messages);
+    }
+
     /** Changes the title, system prompt, model or temperature (null fields stay); audited "conversations.update". */
     public Conversation update(Owner owner, String id, Fields fields, String clientIp) {
         Actor actor = new Actor(owner.actorId(), clientIp);
@@ -193,6 +219,30 @@ public final class Conversations {
                     Instant.ofEpochMilli(now)));
         }
         return appended;
+    }
+
+    /**
+     * Removes message {@code messageId} of the owner's conversation {@code id} and every message
+     * after it, so that the conversation goes on from just before it (a regenerated answer, an
+     * edited question); audited "conversations.truncate". A message of another conversation answers
+     * as missing.
+     */
+    public int truncate(Owner owner, String id, String messageId, String clientIp) {
+        Actor actor = new Actor(owner.actorId(), clientIp);
+        owned(owner, id, actor, "conversations.truncate", false);
+        long now = clock.millis();
+        return database.inTransaction(h -> {
+            Integer seq = h.createQuery("SELECT seq FROM messages WHERE conversation_id = :id AND id = :message")
+                    .bind("id", id).bind("message", messageId).mapTo(Integer.class).findOne()
+                    .orElseThrow(() -> TenancyException.notFound("message", messageId));
+            int removed = h.createUpdate("DELETE FROM messages WHERE conversation_id = :id AND seq >= :seq")
+                    .bind("id", id).bind("seq", seq).execute();
+            h.createUpdate("UPDATE conversations SET updated_at = :now WHERE id = :id").bind("now", now).bind("id", id)
+                    .execute();
+            audit.append(h, AuditEvent.of(owner.organizationId(), actor.id(), "conversations.truncate",
+                    id + "/" + messageId, actor.clientIp(), AuditEvent.Outcome.SUCCESS));
+            return removed;
+        });
     }
 
     /**
@@ -333,12 +383,16 @@ public final class Conversations {
 
     private Message message(ResultSet rs, Row row) throws SQLException {
         String id = rs.getString("id");
+        return new Message(id, rs.getInt("seq"), rs.getString("role"), open(row, row.id() + "/" + id,
+                rs.getBytes("content")), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")));
+    }
+
+    /** Who answered the message of this row, or null when no model did. */
+    private static Answer answer(ResultSet rs) throws SQLException {
         String backend = rs.getString("backend");
         String model = rs.getString("model");
-        Answer answer = backend == null && model == null ? null : new Answer(model, backend,
-                rs.getString("backend_location"), rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"));
-        return new Message(id, rs.getInt("seq"), rs.getString("role"), open(row, row.id() + "/" + id,
-                rs.getBytes("content")), answer, Instant.ofEpochMilli(rs.getLong("created_at")));
+        return backend == null && model == null ? null : new Answer(model, backend, rs.getString("backend_location"),
+                rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"));
     }
 
     private static String json(Map<String, String> metadata) {

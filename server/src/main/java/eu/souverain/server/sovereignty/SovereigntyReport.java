@@ -10,6 +10,7 @@ import eu.souverain.server.audit.CheckpointSigner;
 import eu.souverain.server.audit.CheckpointSink;
 import eu.souverain.server.audit.FileSink;
 import eu.souverain.server.audit.WebhookSink;
+import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendLocation;
 import eu.souverain.server.gateway.RemoteBackend;
@@ -17,6 +18,7 @@ import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.ApiKey;
+import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.tenancy.User;
 import eu.souverain.server.vault.Vault;
@@ -139,15 +141,12 @@ public final class SovereigntyReport {
     }
 
     private ObjectNode where() {
-        Database database = installation.database();
         ObjectNode where = JSON.createObjectNode();
         where.put("host", BackendLocation.hostName());
         where.put("data_directory", installation.dataDirectory().toAbsolutePath().normalize().toString());
-        BackendLocation here = installation.backends().stream().filter(b -> !b.remote()).map(DeclaredBackend::location)
-                .findFirst().orElse(null);
+        BackendLocation here = localEngine();
         where.set("local_engine", here == null ? null : location(here));
-        String store = (database.dialect() == Database.Dialect.SQLITE ? "SQLite file " : "PostgreSQL database ")
-                + database.location();
+        String store = store();
         ArrayNode data = where.putArray("data");
         data.addObject().put("category", "conversations and messages").put("location", store)
                 .put("protection", "encrypted (" + Vault.ALGORITHM + ")");
@@ -176,6 +175,19 @@ public final class SovereigntyReport {
         logs.put("level", LogDestinations.level());
         logs.put("content", "never prompt or completion text");
         return where;
+    }
+
+    /** Where the store is, as the report words it: "SQLite file PATH" or "PostgreSQL database URL". */
+    private String store() {
+        Database database = installation.database();
+        return (database.dialect() == Database.Dialect.SQLITE ? "SQLite file " : "PostgreSQL database ")
+                + database.location();
+    }
+
+    /** The declared location of the engine in this process: the server's own; null when it serves none. */
+    private BackendLocation localEngine() {
+        return installation.backends().stream().filter(b -> !b.remote()).map(DeclaredBackend::location)
+                .findFirst().orElse(null);
     }
 
     private static ObjectNode location(BackendLocation at) {
@@ -278,14 +290,18 @@ public final class SovereigntyReport {
                         .put("name", key.name());
                 ArrayNode scopes = entry.putArray("scopes");
                 key.scopes().stream().map(s -> s.wireName()).sorted().forEach(scopes::add);
-                Instant now = clock.instant();
-                String state = key.revokedAt() != null ? "revoked"
-                        : key.expiresAt() != null && !key.expiresAt().isAfter(now) ? "expired" : "active";
-                entry.put("state", state).put("created_at", text(key.createdAt())).put("expires_at", text(key.expiresAt()))
+                entry.put("state", state(key, clock.instant())).put("created_at", text(key.createdAt()))
+                        .put("expires_at", text(key.expiresAt()))
                         .put("last_used_at", text(key.lastUsedAt())).put("revoked_at", text(key.revokedAt()));
             }
         }
-        ObjectNode operators = access.putObject("operators");
+        access.set("operators", operators());
+        return access;
+    }
+
+    /** The host's accounts that can read the data directory, and the database's administrators. */
+    private ObjectNode operators() {
+        ObjectNode operators = JSON.createObjectNode();
         try {
             DirectoryAccess directory = DirectoryAccess.of(installation.dataDirectory());
             operators.put("data_directory", directory.directory().toString()).put("owner", directory.owner())
@@ -301,7 +317,7 @@ public final class SovereigntyReport {
             operators.put("database", "also whoever administers the PostgreSQL server at "
                     + installation.database().location() + " (the rows are ciphertext without the master key)");
         }
-        return access;
+        return operators;
     }
 
     private ObjectNode security(Map<String, String> organizations, Instant now) {
@@ -315,7 +331,7 @@ public final class SovereigntyReport {
                 : "plain HTTP: the API at " + installation.listener() + " is not encrypted in transit");
         tls.put("advice", "put a TLS-terminating reverse proxy (nginx, HAProxy, Caddy) or load balancer in front,"
                 + " and keep the listener on 127.0.0.1 or a private network");
-        security.set("audit", audit());
+        security.set("audit", auditVerification());
         security.set("retention", retention(organizations));
         ArrayNode redaction = security.putArray("redaction");
         Map<String, RedactionSettings> settings = redactions.all();
@@ -355,16 +371,12 @@ public final class SovereigntyReport {
         encryption.put("algorithm", keys.algorithm()).put("key_provider", keys.provider())
                 .put("current_master_key", keys.currentMasterKeyId());
         ArrayNode versions = encryption.putArray("master_keys");
-        Instant lastRotation = null;
         for (Vault.MasterKeyVersion version : keys.masterKeys()) {
             versions.addObject().put("id", version.id()).put("created_at", text(version.createdAt()))
                     .put("age_days", Duration.between(version.createdAt(), now).toDays())
                     .put("retired_at", text(version.retiredAt()));
         }
-        if (keys.masterKeys().size() > 1) {
-            lastRotation = keys.masterKeys().getLast().createdAt();
-        }
-        encryption.put("last_rotation", lastRotation == null ? "never rotated" : lastRotation.toString());
+        encryption.put("last_rotation", lastRotation(keys));
         List<Vault.DataKey> own = keys.dataKeys().stream().filter(k -> organizations.containsKey(k.organizationId()))
                 .toList();
         ObjectNode dataKeys = encryption.putObject("data_keys");
@@ -377,7 +389,15 @@ public final class SovereigntyReport {
         return encryption;
     }
 
-    private ObjectNode audit() {
+    private static String lastRotation(Vault.KeyReport keys) {
+        return keys.masterKeys().size() > 1 ? keys.masterKeys().getLast().createdAt().toString() : "never rotated";
+    }
+
+    /**
+     * The audit log verified now, as `./souverain audit verify` does it, with the checkpoints the
+     * file sinks hold: the report's {@code security.audit}, and the answer of POST /v1/audit/verify.
+     */
+    public ObjectNode auditVerification() {
         List<Checkpoint> outside = new ArrayList<>();
         ObjectNode audit = JSON.createObjectNode();
         ArrayNode unread = JSON.createArrayNode();
@@ -454,6 +474,138 @@ public final class SovereigntyReport {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the store's tables: " + e.getMessage(), e);
         }
+    }
+
+    private static String state(ApiKey key, Instant now) {
+        return key.revokedAt() != null ? "revoked"
+                : key.expiresAt() != null && !key.expiresAt().isAfter(now) ? "expired" : "active";
+    }
+
+    /**
+     * The facts of one stored conversation, from the same sources as the report: where its records
+     * are, under which data key, who can reach them, and which backend answered each message.
+     */
+    public ObjectNode conversation(Conversations.Stored stored) {
+        Instant now = clock.instant();
+        String organizationId = stored.organizationId();
+        ObjectNode facts = JSON.createObjectNode();
+        facts.put("object", "conversation.sovereignty").put("conversation_id", stored.id())
+                .put("generated_at", now.toString());
+        facts.putObject("organization").put("id", organizationId)
+                .put("name", organizations(organizationId).get(organizationId));
+
+        ObjectNode storage = facts.putObject("storage");
+        Database database = installation.database();
+        storage.put("kind", database.dialect() == Database.Dialect.SQLITE ? "sqlite" : "postgresql")
+                .put("location", store()).put("host", BackendLocation.hostName())
+                .put("data_directory", installation.dataDirectory().toAbsolutePath().normalize().toString());
+        BackendLocation here = localEngine();
+        storage.set("server_location", here == null ? null : location(here));
+        storage.put("created_at", text(stored.createdAt())).put("updated_at", text(stored.updatedAt()));
+
+        Vault.KeyReport keys = installation.vault().report();
+        ObjectNode encryption = facts.putObject("encryption");
+        encryption.put("encrypted", true).put("algorithm", keys.algorithm());
+        ArrayNode sealed = encryption.putArray("encrypted_fields");
+        List.of("title", "system_prompt", "metadata", "message_contents").forEach(sealed::add);
+        ArrayNode clear = encryption.putArray("in_clear");
+        List.of("ids", "owner", "model", "temperature", "roles", "backends_and_locations", "token_counts", "times")
+                .forEach(clear::add);
+        ObjectNode dataKey = encryption.putObject("data_key")
+                .put("scope", stored.userId() == null ? "organization" : "user").put("organization_id", organizationId)
+                .put("user_id", stored.userId());
+        keys.dataKeys().stream()
+                .filter(k -> k.organizationId().equals(organizationId) && Objects.equals(k.userId(), stored.userId()))
+                .findFirst().ifPresent(k -> dataKey.put("key_id", k.keyId()).put("master_key_id", k.masterKeyId())
+                        .put("created_at", text(k.createdAt()))
+                        .put("age_days", Duration.between(k.createdAt(), now).toDays())
+                        .put("wrapped_at", text(k.wrappedAt())).put("destroyed_at", text(k.destroyedAt())));
+        encryption.putObject("master_key").put("kind", masterKeyKind(keys.provider())).put("provider", keys.provider())
+                .put("current_version", keys.currentMasterKeyId()).put("last_rotation", lastRotation(keys));
+
+        facts.set("access", conversationAccess(stored, now));
+
+        Map<String, DeclaredBackend> backends = new LinkedHashMap<>();
+        installation.backends().forEach(b -> backends.put(b.name(), b));
+        ArrayNode messages = facts.putArray("messages");
+        for (Conversations.StoredMessage m : stored.messages()) {
+            ObjectNode message = messages.addObject().put("id", m.id()).put("seq", m.seq()).put("role", m.role())
+                    .put("created_at", text(m.createdAt()));
+            Conversations.Answer answer = m.answer();
+            if (answer != null) {
+                message.put("model", answer.model()).put("backend", answer.backend())
+                        .put("backend_location", answer.backendLocation());
+                DeclaredBackend declared = backends.get(answer.backend());
+                message.put("configured", declared != null);
+                if (declared != null) {
+                    message.put("remote", declared.remote());
+                    message.set("location", location(declared.location()));
+                }
+            }
+        }
+        return facts;
+    }
+
+    /**
+     * Who can reach a conversation: its owner; the organization's owners, who may export (read) and
+     * erase it; its admins and admin keys, who may erase it and never read it; its auditors and
+     * audit keys, who see its audit entries only; and the host's accounts.
+     */
+    private ObjectNode conversationAccess(Conversations.Stored stored, Instant now) {
+        String organizationId = stored.organizationId();
+        List<User> users = tenancy.users().list(organizationId);
+        List<ApiKey> keys = tenancy.keys().list(organizationId);
+        ObjectNode access = JSON.createObjectNode();
+        ObjectNode owner = access.putObject("owner");
+        if (stored.userId() != null) {
+            owner.put("type", "user").put("id", stored.ownerId());
+            users.stream().filter(u -> u.id().equals(stored.ownerId())).findFirst()
+                    .ifPresent(u -> owner.put("email", u.email()).put("role", u.role().wireName()));
+        } else {
+            owner.put("type", "api_key").put("id", stored.ownerId());
+            keys.stream().filter(k -> k.id().equals(stored.ownerId())).findFirst()
+                    .ifPresent(k -> owner.put("name", k.name()).put("state", state(k, now)));
+        }
+        ObjectNode export = access.putObject("export_and_erase");
+        ObjectNode erase = access.putObject("erase_only");
+        ObjectNode audit = access.putObject("audit_metadata_only");
+        ArrayNode exporters = export.putArray("users");
+        ArrayNode erasers = erase.putArray("users");
+        ArrayNode auditors = audit.putArray("users");
+        for (User user : users) {
+            if (user.id().equals(stored.ownerId())) {
+                continue;
+            }
+            ArrayNode list = switch (user.role()) {
+                case OWNER -> exporters;
+                case ADMIN -> erasers;
+                case AUDITOR -> auditors;
+                case MEMBER -> null;
+            };
+            if (list != null) {
+                list.addObject().put("id", user.id()).put("email", user.email()).put("role", user.role().wireName())
+                        .put("disabled", user.disabled());
+            }
+        }
+        ArrayNode eraserKeys = erase.putArray("api_keys");
+        ArrayNode auditorKeys = audit.putArray("api_keys");
+        for (ApiKey key : keys) {
+            if (key.id().equals(stored.ownerId()) || !state(key, now).equals("active")) {
+                continue;
+            }
+            ArrayNode list = key.scopes().contains(Scope.ADMIN) ? eraserKeys
+                    : key.scopes().contains(Scope.AUDIT) ? auditorKeys : null;
+            if (list != null) {
+                list.addObject().put("id", key.id()).put("name", key.name());
+            }
+        }
+        access.set("operators", operators());
+        return access;
+    }
+
+    /** What holds the master key: a key file, a Vault Transit key; from the provider's own words. */
+    private static String masterKeyKind(String provider) {
+        return provider.startsWith("key file") ? "key_file" : provider.startsWith("Vault Transit") ? "transit" : "other";
     }
 
     private static String text(Instant instant) {

@@ -156,6 +156,79 @@ class ConversationsRoutesTest {
         }
     }
 
+    @Test
+    void aConversationGoesOnFromBeforeAMessageItsOwnerRemovesWithEveryLaterOne() throws IOException {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            f.tenancy.users().create(f.orgA.id(), "member@a.example", Role.MEMBER, TenancyFixture.PASSWORD, Actor.SYSTEM,
+                    true);
+            TestServer member = signedIn(f, "member@a.example");
+            TestServer owner = signedIn(f, TenancyFixture.OWNER_A);
+            JsonNode created = member.post("/v1/conversations", """
+                    {"title": "Edits", "messages": [{"role": "user", "content": "one"}, {"role": "assistant", "content": "1"},
+                     {"role": "user", "content": "two"}, {"role": "assistant", "content": "2"}]}""").body();
+            String path = "/v1/conversations/" + created.get("id").asText();
+            String two = created.get("messages").get(2).get("id").asText();
+            String other = member.post("/v1/conversations", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}")
+                    .body().get("messages").get(0).get("id").asText();
+
+            assertThat(delete(member, path + "/messages/" + other).status()).isEqualTo(404);
+            assertThat(delete(member, path + "/messages/msg_missing").status()).isEqualTo(404);
+            assertThat(delete(owner, path + "/messages/" + two).status()).isEqualTo(404);
+            assertThat(member.get(path).body().get("messages")).hasSize(4);
+
+            assertThat(delete(member, path + "/messages/" + two).status()).isEqualTo(204);
+            assertThat(member.get(path).body().get("messages")).extracting(m -> m.get("content").asText())
+                    .containsExactly("one", "1");
+            assertThat(f.audit("conversations.truncate", "SUCCESS")).singleElement()
+                    .satisfies(e -> assertThat(e.get("resource")).isEqualTo(created.get("id").asText() + "/" + two));
+            assertThat(f.audit("conversations.truncate", "DENIED")).hasSize(1);
+
+            TestServer.Reply again = member.post(path + "/completions", "{\"content\": \"three\", \"max_tokens\": 2}");
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(member.get(path).body().get("messages")).extracting(m -> m.get("content").asText())
+                    .startsWith("one", "1", "three").hasSize(4);
+        }
+    }
+
+    @Test
+    void aConversationIsNamedAfterItsFirstMessageAndAStyleOpensItsSystemPrompt() throws IOException {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            String path = "/v1/conversations/" + f.a.post("/v1/conversations", "{}").body().get("id").asText();
+            TestServer.Reply plain = f.a.post(path + "/completions",
+                    "{\"content\": \"Tell me a story about a dragon. Make it short.\", \"max_tokens\": 2}");
+            assertThat(plain.status()).isEqualTo(200);
+            assertThat(f.a.get(path).body().get("title").asText()).isEqualTo("Tell me a story about a dragon");
+
+            TestServer.Reply styled = f.a.post(path + "/completions",
+                    "{\"content\": \"And another one\", \"max_tokens\": 2, \"style\": \"structured\"}");
+            assertThat(styled.status()).isEqualTo(200);
+            assertThat(f.a.get(path).body().get("title").asText()).as("only the first message names it")
+                    .isEqualTo("Tell me a story about a dragon");
+            TestServer.Reply unstyled = f.a.post(path + "/completions",
+                    "{\"content\": \"And another one\", \"max_tokens\": 2}");
+            int history = unstyled.body().get("usage").get("prompt_tokens").asInt()
+                    - plain.body().get("usage").get("prompt_tokens").asInt();
+            assertThat(styled.body().get("usage").get("prompt_tokens").asInt())
+                    .as("the structured style's instruction is in the prompt").isGreaterThan(history + 10);
+
+            TestServer.Reply wrong = f.a.post(path + "/completions", "{\"content\": \"x\", \"style\": \"poetic\"}");
+            assertThat(wrong.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(wrong).get("param").asText()).isEqualTo("style");
+            assertThat(TenancyFixture.error(wrong).get("message").asText()).contains("conversational, structured");
+        }
+    }
+
+    @Test
+    void titlesFromAFirstMessageStopAtItsFirstSentenceOrAWordBoundary() {
+        assertThat(ConversationsRoutes.title("Once upon a time")).isEqualTo("Once upon a time");
+        assertThat(ConversationsRoutes.title("  How do I bake bread? I have flour.")).isEqualTo("How do I bake bread?");
+        assertThat(ConversationsRoutes.title("Fix this:\n\n```java\nint x;\n```")).isEqualTo("Fix this:");
+        assertThat(ConversationsRoutes.title("Version 2.5 of the model is out")).isEqualTo("Version 2.5 of the model is out");
+        assertThat(ConversationsRoutes.title("Please summarize the quarterly report of our logistics branch in Lyon"
+                + " for the board")).isEqualTo("Please summarize the quarterly report of our logistics…");
+        assertThat(ConversationsRoutes.title("x".repeat(100))).hasSize(ConversationsRoutes.TITLE_FROM_MESSAGE_CHARS);
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
     void anotherOrganizationGetsTheSame404AsForAMissingIdOnEveryRouteAndIsAudited(TestDatabases kind)
@@ -167,7 +240,8 @@ class ConversationsRoutesTest {
             }
             List<Call> calls = List.of(new Call("GET", "", null), new Call("PATCH", "", "{\"title\": \"mine\"}"),
                     new Call("DELETE", "", null), new Call("POST", "/messages", "{\"role\": \"user\", \"content\": \"hi\"}"),
-                    new Call("POST", "/completions", "{\"content\": \"hi\", \"max_tokens\": 2}"));
+                    new Call("POST", "/completions", "{\"content\": \"hi\", \"max_tokens\": 2}"),
+                    new Call("DELETE", "/messages/msg_" + "y".repeat(22), null));
             for (Call call : calls) {
                 List<JsonNode> errors = new ArrayList<>();
                 for (String target : List.of(id, missing)) {

@@ -361,6 +361,11 @@ class RemoteBackendTest {
         JsonNode policy = first.send(request(first, "/v1/admin/policy", "org_eu").GET().build()).body();
         assertThat(policy.get("remote_backends").asBoolean()).isTrue();
         assertThat(policy.get("jurisdictions")).hasSize(2);
+        JsonNode remote = policy.get("backends").get(1);
+        assertThat(remote.get("name").asText()).isEqualTo("second");
+        assertThat(remote.get("remote").asBoolean()).isTrue();
+        assertThat(remote.get("models")).extracting(JsonNode::asText).contains("remote-stories");
+        assertThat(policy.get("backends").get(0).get("remote").asBoolean()).isFalse();
         int updates = database.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM audit_entries WHERE "
                 + "organization_id = 'org_eu' AND action = 'residency.policy.update'").mapTo(Integer.class).one());
         assertThat(updates).isEqualTo(2);

@@ -1,0 +1,93 @@
+package eu.souverain.server.api;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import eu.souverain.server.audit.AuditEntry;
+import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.tenancy.Scope;
+import eu.souverain.server.tenancy.Tenancy;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The audit log over HTTP, for owners, admins and auditors (docs/api.md): its entries, newest
+ * first, and its verification. Entries are those of the caller's organization; the members of the
+ * installation's own organization also see the entries that belong to no organization (the
+ * installation's: master key rotations, sign-ins with unknown accounts), since they run it. The
+ * chain is one for the whole installation, so verifying it checks every entry.
+ */
+final class AuditRoutes {
+
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 500;
+    private static final Set<Scope> READERS = EnumSet.of(Scope.ADMIN, Scope.AUDIT);
+
+    private final ApiServer server;
+    private final Tenancy tenancy;
+
+    AuditRoutes(ApiServer server, Tenancy tenancy) {
+        this.server = server;
+        this.tenancy = tenancy;
+    }
+
+    void register(RoutesConfig routes) {
+        routes.get("/v1/audit/entries", reading("/v1/audit/entries", this::entries));
+        routes.post("/v1/audit/verify", reading("/v1/audit/verify", this::verify));
+    }
+
+    private static Handler reading(String route, Handler handler) {
+        return ApiServer.named(route, ApiServer.requiresAny(READERS, handler));
+    }
+
+    /** GET /v1/audit/entries?limit=N&amp;before=SEQ: a page, newest first; next_before asks for the one after it. */
+    private void entries(Context ctx) {
+        Principal by = ApiServer.principal(ctx);
+        int limit = (int) positive(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT);
+        String beforeParam = ctx.queryParam("before");
+        Long before = beforeParam == null ? null : positive(ctx, "before", 0, Long.MAX_VALUE);
+        boolean installation = tenancy.installationOrganization().filter(by.organizationId()::equals).isPresent();
+        List<AuditEntry> page = tenancy.audit().newestFirst(by.organizationId(), installation, before, limit + 1);
+        boolean more = page.size() > limit;
+        List<ObjectNode> data = page.stream().limit(limit).map(AuditEntry::toJson).toList();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("object", "list");
+        json.put("data", data);
+        json.put("has_more", more);
+        json.put("next_before", more ? data.getLast().get("seq").asLong() : null);
+        Json.respond(ctx, 200, json);
+    }
+
+    /**
+     * POST /v1/audit/verify: the chain and every signed checkpoint checked now, as `./souverain
+     * audit verify` does. Like the command, it appends nothing to the log it verifies.
+     */
+    private void verify(Context ctx) {
+        ObjectNode json = JsonNodeFactory.instance.objectNode().put("object", "audit.verification");
+        json.setAll(server.report().auditVerification());
+        Json.respond(ctx, 200, json);
+    }
+
+    /** The query parameter {@code name} as a number in [1, max]; {@code otherwise} when absent. */
+    private static long positive(Context ctx, String name, long otherwise, long max) {
+        String text = ctx.queryParam(name);
+        if (text == null) {
+            return otherwise;
+        }
+        long value;
+        try {
+            value = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw ApiError.invalid(name, "'" + name + "' must be a whole number, was '" + text + "'");
+        }
+        if (value < 1 || value > max) {
+            throw ApiError.invalid(name, "'" + name + "' must be in [1, " + max + "], was " + value);
+        }
+        return value;
+    }
+}

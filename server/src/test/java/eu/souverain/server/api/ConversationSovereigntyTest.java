@@ -1,0 +1,180 @@
+package eu.souverain.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.store.TestDatabases;
+import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.Role;
+import eu.souverain.server.tenancy.Scope;
+import eu.souverain.server.vault.KeyFileMasterKey;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * GET /v1/conversations/{id}/sovereignty on a real server: the facts of one conversation come from
+ * the running system (store, data key, users, backends), only its owner reads them, and they never
+ * carry its content.
+ */
+class ConversationSovereigntyTest {
+
+    private static final String SECRET_TITLE = "Quarterly figures, do not share";
+    private static final String SECRET_TEXT = "Once upon a time";
+
+    @TempDir
+    Path dir;
+
+    private TenancyFixture f;
+
+    @BeforeEach
+    void start() throws IOException {
+        f = new TenancyFixture(TestDatabases.SQLITE, dir);
+        new ReportingServer(f, dir);
+    }
+
+    @AfterEach
+    void stop() {
+        f.close();
+    }
+
+    private TestServer signedIn(String email, Role role) {
+        f.tenancy.users().create(f.orgA.id(), email, role, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
+        TestServer.Reply login = f.login(email, TenancyFixture.PASSWORD);
+        assertThat(login.status()).isEqualTo(200);
+        return TestServer.signedIn(f.server, TenancyFixture.cookie(login), login.body().get("csrf_token").asText());
+    }
+
+    /** A conversation of {@code as} with one answered turn; its id. */
+    private static String answered(TestServer as) {
+        TestServer.Reply created = as.post("/v1/conversations", "{\"title\": \"" + SECRET_TITLE + "\"}");
+        assertThat(created.status()).as("%s", created.body()).isEqualTo(201);
+        String id = created.body().get("id").asText();
+        TestServer.Reply answer = as.post("/v1/conversations/" + id + "/completions",
+                "{\"content\": \"" + SECRET_TEXT + "\", \"max_tokens\": 4, \"seed\": 1}");
+        assertThat(answer.status()).as("%s", answer.body()).isEqualTo(200);
+        return id;
+    }
+
+    private static JsonNode facts(TestServer as, String id) {
+        TestServer.Reply reply = as.get("/v1/conversations/" + id + "/sovereignty");
+        assertThat(reply.status()).as("%s", reply.body()).isEqualTo(200);
+        assertThat(reply.raw().body()).doesNotContain(SECRET_TITLE, SECRET_TEXT);
+        return reply.body();
+    }
+
+    @Test
+    void aUsersConversationShowsItsStoreKeyAccessAndTheBackendOfEachAnswer() {
+        TestServer ann = signedIn("ann@a.example", Role.MEMBER);
+        String annId = f.tenancy.users().list(f.orgA.id()).stream().filter(u -> u.email().equals("ann@a.example"))
+                .findFirst().orElseThrow().id();
+        f.tenancy.users().create(f.orgA.id(), "admin@a.example", Role.ADMIN, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
+        f.tenancy.users().create(f.orgA.id(), "dpo@a.example", Role.AUDITOR, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
+        String auditKey = f.tenancy.keys().create(f.orgA.id(), "siem", Set.of(Scope.AUDIT), null, Actor.SYSTEM).key().id();
+        String id = answered(ann);
+
+        JsonNode facts = facts(ann, id);
+        assertThat(facts.get("conversation_id").asText()).isEqualTo(id);
+        assertThat(facts.get("organization").get("name").asText()).isEqualTo("Alpha");
+
+        JsonNode storage = facts.get("storage");
+        assertThat(storage.get("kind").asText()).isEqualTo("sqlite");
+        assertThat(storage.get("location").asText())
+                .isEqualTo("SQLite file " + dir.resolve(Database.SQLITE_FILE).toAbsolutePath());
+        assertThat(storage.get("data_directory").asText()).isEqualTo(dir.toAbsolutePath().normalize().toString());
+        assertThat(storage.get("server_location").get("country").asText()).isEqualTo("FR");
+        assertThat(storage.get("server_location").get("region").asText()).isEqualTo("paris-1");
+        assertThat(storage.get("server_location").get("operator").asText()).isEqualTo("Alpha IT");
+
+        JsonNode encryption = facts.get("encryption");
+        assertThat(encryption.get("encrypted").asBoolean()).isTrue();
+        assertThat(encryption.get("algorithm").asText()).contains("AES-256-GCM");
+        JsonNode dataKey = encryption.get("data_key");
+        assertThat(dataKey.get("scope").asText()).isEqualTo("user");
+        assertThat(dataKey.get("user_id").asText()).isEqualTo(annId);
+        Map<String, Object> row = f.database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT key_id, master_key_id FROM data_keys WHERE organization_id = :org AND user_id = :user")
+                .bind("org", f.orgA.id()).bind("user", annId).mapToMap().one());
+        assertThat(dataKey.get("key_id").asLong()).isEqualTo(((Number) row.get("key_id")).longValue());
+        assertThat(dataKey.get("master_key_id").asText()).isEqualTo(row.get("master_key_id"));
+        assertThat(dataKey.get("age_days").asLong()).isZero();
+        assertThat(dataKey.get("destroyed_at").isNull()).isTrue();
+        JsonNode master = encryption.get("master_key");
+        assertThat(master.get("kind").asText()).isEqualTo("key_file");
+        assertThat(master.get("provider").asText()).contains(dir.resolve(KeyFileMasterKey.FILE).toString());
+
+        JsonNode access = facts.get("access");
+        assertThat(access.get("owner").get("type").asText()).isEqualTo("user");
+        assertThat(access.get("owner").get("email").asText()).isEqualTo("ann@a.example");
+        assertThat(access.get("export_and_erase").get("users")).extracting(u -> u.get("email").asText())
+                .containsExactly(TenancyFixture.OWNER_A);
+        assertThat(access.get("erase_only").get("users")).extracting(u -> u.get("email").asText())
+                .containsExactly("admin@a.example");
+        // The fixture's first key holds every scope: it may erase.
+        assertThat(access.get("erase_only").get("api_keys")).isNotEmpty();
+        assertThat(access.get("audit_metadata_only").get("users")).extracting(u -> u.get("email").asText())
+                .containsExactly("dpo@a.example");
+        assertThat(access.get("audit_metadata_only").get("api_keys")).extracting(k -> k.get("id").asText())
+                .containsExactly(auditKey);
+        assertThat(access.get("operators").get("can_read")).extracting(JsonNode::asText).contains("root");
+
+        JsonNode messages = facts.get("messages");
+        assertThat(messages).extracting(m -> m.get("role").asText()).containsExactly("user", "assistant");
+        assertThat(messages.get(0).has("backend")).isFalse();
+        JsonNode answer = messages.get(1);
+        assertThat(answer.get("backend").asText()).isEqualTo("local");
+        assertThat(answer.get("model").asText()).isEqualTo("stories260K");
+        assertThat(answer.get("backend_location").asText()).isEqualTo(ReportingServer.PARIS.describe());
+        assertThat(answer.get("configured").asBoolean()).isTrue();
+        assertThat(answer.get("remote").asBoolean()).isFalse();
+        assertThat(answer.get("location").get("country").asText()).isEqualTo("FR");
+    }
+
+    @Test
+    void anApiKeysConversationIsUnderItsOrganizationsKey() {
+        String id = answered(f.a);
+        JsonNode facts = facts(f.a, id);
+        assertThat(facts.get("encryption").get("data_key").get("scope").asText()).isEqualTo("organization");
+        assertThat(facts.get("encryption").get("data_key").get("user_id").isNull()).isTrue();
+        assertThat(facts.get("encryption").get("data_key").has("key_id")).isTrue();
+        assertThat(facts.get("access").get("owner").get("type").asText()).isEqualTo("api_key");
+        assertThat(facts.get("access").get("owner").get("state").asText()).isEqualTo("active");
+        // The owner of the conversation is not listed again among those who may erase it.
+        assertThat(facts.get("access").get("erase_only").get("api_keys")).extracting(k -> k.get("id").asText())
+                .doesNotContain(facts.get("access").get("owner").get("id").asText());
+    }
+
+    @Test
+    void onPostgreSqlTheStoreIsTheDatabaseAndItsAdministratorsAreNamed() throws IOException {
+        f.close();
+        f = new TenancyFixture(TestDatabases.POSTGRESQL, dir);
+        new ReportingServer(f, dir);
+        JsonNode facts = facts(f.a, answered(f.a));
+        assertThat(facts.get("storage").get("kind").asText()).isEqualTo("postgresql");
+        assertThat(facts.get("storage").get("location").asText()).isEqualTo("PostgreSQL database " + f.database.location());
+        assertThat(facts.get("access").get("operators").get("database").asText()).contains(f.database.location());
+        assertThat(facts.get("messages").get(1).get("backend").asText()).isEqualTo("local");
+    }
+
+    @Test
+    void onlyItsOwnerReadsThemOthersGetTheSame404AsForNone() {
+        TestServer ann = signedIn("ann@a.example", Role.MEMBER);
+        String id = answered(ann);
+        TestServer admin = signedIn("admin@a.example", Role.ADMIN);
+        TestServer.Reply other = admin.get("/v1/conversations/" + id + "/sovereignty");
+        TestServer.Reply missing = admin.get("/v1/conversations/conv_none/sovereignty");
+        assertThat(other.status()).isEqualTo(404);
+        assertThat(TenancyFixture.error(other).get("code").asText())
+                .isEqualTo(TenancyFixture.error(missing).get("code").asText());
+        assertThat(f.b.get("/v1/conversations/" + id + "/sovereignty").status()).isEqualTo(404);
+        assertThat(f.audit("conversations.sovereignty", "DENIED")).hasSize(2);
+        assertThat(signedIn("dpo@a.example", Role.AUDITOR).get("/v1/conversations/" + id + "/sovereignty").status())
+                .isEqualTo(403);
+    }
+}

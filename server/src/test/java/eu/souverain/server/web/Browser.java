@@ -1,0 +1,130 @@
+package eu.souverain.server.web;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Debian's headless chromium, driven by its chromedriver, on the page of the shared {@link
+ * WebServer}. Both are named by path, so that Selenium Manager never looks for (or downloads) a
+ * browser; without them the tests fail, saying what to install. One browser per test class: open it
+ * in {@code @BeforeAll} and close it in {@code @AfterAll}.
+ */
+final class Browser implements AutoCloseable {
+
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Where each run leaves its screenshots of the main screens (surefire runs in server/). */
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    final WebServer server;
+    final ChromeDriver driver;
+
+    private Browser(WebServer server) {
+        for (Path needed : List.of(CHROMIUM, CHROMEDRIVER)) {
+            if (!Files.isExecutable(needed)) {
+                throw new IllegalStateException(needed + " is missing: the browser tests need Debian's chromium; install"
+                        + " it with 'apt-get install -y chromium chromium-driver' (.ci/run does when it is missing)");
+            }
+        }
+        this.server = server;
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--lang=en-US", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-sync", "--disable-component-update");
+        options.setExperimentalOption("prefs", Map.of("intl.accept_languages", "en-US,en"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(WAIT);
+    }
+
+    /** A browser on the shared server's page, signed out. */
+    static Browser open() {
+        return new Browser(WebServer.shared());
+    }
+
+    /** Opens the page signed out, with nothing remembered (language, theme, style). */
+    Browser fresh() {
+        driver.get(server.url());
+        driver.manage().deleteAllCookies();
+        script("localStorage.clear()");
+        driver.get(server.url());
+        return this;
+    }
+
+    /** Opens the page fresh and signs in as {@code email}; returns once the chat is there. */
+    Browser signIn(String email) {
+        fresh();
+        WebElement emailInput = waitFor(By.id("signin-email"));
+        emailInput.sendKeys(email);
+        driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
+        driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
+        waitFor(By.id("composer-input"));
+        return this;
+    }
+
+    WebElement waitFor(By by) {
+        return until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    /** Waits for {@code condition}, looking every 20 ms: a streamed answer changes quickly. */
+    <T> T until(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, WAIT, Duration.ofMillis(20)).until(condition);
+    }
+
+    Object script(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /**
+     * Calls the API from the page, as the signed-in person (the session cookie and its CSRF token):
+     * {@code api.METHOD(path, body)} from the page's own js/api.js; answers the reply as JSON text.
+     */
+    String api(String method, String path, String jsonBody) {
+        return (String) ((JavascriptExecutor) driver).executeAsyncScript("""
+                const [method, path, body, done] = arguments;
+                import('/js/api.js').then((m) => m.api[method](path, body === null ? undefined : JSON.parse(body)))
+                  .then((reply) => done(JSON.stringify(reply)), (e) => done('error: ' + e.status + ' ' + e.message));
+                """, method, path, jsonBody);
+    }
+
+    /** The window's width in CSS pixels, as a phone's (390) or a desktop's. */
+    void width(int width) {
+        driver.manage().window().setSize(new Dimension(width, 900));
+    }
+
+    /** Saves what the page shows now as target/screenshots/{@code name}.png. */
+    void screenshot(String name) {
+        try {
+            Files.createDirectories(SCREENSHOTS);
+            Files.write(SCREENSHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}

@@ -1,0 +1,104 @@
+// The server's API as the page uses it: JSON in and out, the session's CSRF token on every
+// state-changing request, and an Error carrying the API's own message and status when it refuses.
+
+let csrfToken = null;
+
+/** The session's CSRF token, from /auth/login or /auth/session; null once signed out. */
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+export class ApiError extends Error {
+  constructor(status, message, code, param) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.param = param;
+  }
+}
+
+function headers(body) {
+  const h = { Accept: 'application/json' };
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (csrfToken) h['X-CSRF-Token'] = csrfToken;
+  return h;
+}
+
+async function errorOf(response) {
+  let message = response.statusText || `HTTP ${response.status}`;
+  let code = null;
+  let param = null;
+  try {
+    const body = await response.json();
+    if (body && body.error) {
+      message = body.error.message || message;
+      code = body.error.code || null;
+      param = body.error.param || null;
+    }
+  } catch {
+    // Not JSON: the status text says it.
+  }
+  return new ApiError(response.status, message, code, param);
+}
+
+async function request(method, path, body, signal) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(body),
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+    signal,
+  });
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  return type.includes('json') ? response.json() : response.text();
+}
+
+/**
+ * Posts {@code body} and reads the answer as server-sent events, calling onChunk with each
+ * event's parsed data until [DONE]. An error event (the stream's last) throws as an ApiError;
+ * aborting {@code signal} stops reading and closes the connection, which cancels the generation.
+ */
+async function stream(path, body, onChunk, signal) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { ...headers(body), Accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+    signal,
+  });
+  if (!response.ok) throw await errorOf(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end;
+    while ((end = buffered.search(/\r?\n\r?\n/)) >= 0) {
+      const event = buffered.slice(0, end);
+      buffered = buffered.slice(end).replace(/^\r?\n\r?\n/, '');
+      const data = event.split(/\r?\n/).filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).replace(/^ /, '')).join('\n');
+      if (!data) continue;
+      if (data === '[DONE]') {
+        reader.cancel().catch(() => {});
+        return;
+      }
+      const chunk = JSON.parse(data);
+      if (chunk.error) throw new ApiError(500, chunk.error.message, chunk.error.code, chunk.error.param);
+      onChunk(chunk);
+    }
+  }
+}
+
+export const api = {
+  get: (path, signal) => request('GET', path, undefined, signal),
+  post: (path, body) => request('POST', path, body === undefined ? {} : body),
+  patch: (path, body) => request('PATCH', path, body),
+  put: (path, body) => request('PUT', path, body),
+  del: (path) => request('DELETE', path),
+  stream,
+};

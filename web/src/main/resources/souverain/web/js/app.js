@@ -1,0 +1,216 @@
+// The page: the session first (sign in, or the app), then a header with the navigation and a
+// hash router (#/name/params...) that renders one view at a time into <main>.
+//
+// A view is { render(main, ctx) } with ctx = { api, t, session, route, navigate(hash),
+// conversationId() (the chat's open conversation, or null) }; it may
+// also have onLanguageChange(), called instead of rendering it again when the language changes,
+// and leave(), called when another view replaces it.
+// A navigation entry shows a view's link to the roles it names (every role when it names none).
+
+import { api, setCsrfToken } from './api.js';
+import { t, language, languages, setLanguage, onLanguageChange, applyTranslations } from './i18n.js';
+import { theme, toggleTheme } from './theme.js';
+import { h, announce } from './dom.js';
+import { chat } from './chat.js';
+import { sovereignty } from './sovereignty.js';
+import { report } from './report.js';
+import { admin } from './admin.js';
+
+export const views = { chat, report, admin };
+
+export const navigation = [
+  { view: 'chat', label: 'nav.chat' },
+  { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
+  { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
+];
+
+const DEFAULT_VIEW = 'chat';
+const LANGUAGE_NAMES = { en: 'English', fr: 'Français' };
+
+let session = null;
+let current = null;
+
+const main = document.getElementById('main');
+const header = document.getElementById('top');
+
+function navigate(hash) {
+  if (location.hash === hash) {
+    route();
+  } else {
+    location.hash = hash;
+  }
+}
+
+function parseHash() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const name = views[parts[0]] ? parts[0] : DEFAULT_VIEW;
+  return { name, params: views[parts[0]] ? parts.slice(1) : [] };
+}
+
+function visible(entry) {
+  return !entry.roles || entry.roles.includes(session.user.role);
+}
+
+function renderNavigation(active) {
+  const nav = document.getElementById('nav');
+  nav.replaceChildren(...navigation.filter(visible).map((entry) => h('a', {
+    href: `#/${entry.view}`,
+    'data-i18n': entry.label,
+    'aria-current': entry.view === active ? 'page' : null,
+  }, t(entry.label))));
+}
+
+async function route() {
+  if (!session) return;
+  const r = parseHash();
+  const view = views[r.name];
+  const ctx = { api, t, session, route: r, navigate, conversationId: chat.conversationId };
+  renderNavigation(r.name);
+  if (current && current.view !== view && current.view.leave) current.view.leave();
+  current = { view, ctx };
+  try {
+    await view.render(main, ctx);
+  } catch (e) {
+    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+  }
+}
+
+function renderTools() {
+  const next = languages.find((l) => l !== language());
+  const switcher = document.getElementById('language');
+  switcher.textContent = LANGUAGE_NAMES[next];
+  switcher.lang = next;
+  switcher.setAttribute('aria-label', t('app.language', { language: LANGUAGE_NAMES[next] }));
+  const themeButton = document.getElementById('theme');
+  themeButton.textContent = theme() === 'dark' ? '☀' : '☾';
+  themeButton.setAttribute('aria-label', t(theme() === 'dark' ? 'app.theme.light' : 'app.theme.dark'));
+  themeButton.title = themeButton.getAttribute('aria-label');
+}
+
+function signInForm() {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'signin-password', type: 'password', name: 'password',
+    autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title', 'data-i18n': 'signin.title' }),
+    h('p', { class: 'muted', 'data-i18n': 'signin.intro' }),
+    h('label', { for: 'signin-email', 'data-i18n': 'signin.email' }), email,
+    h('label', { for: 'signin-password', 'data-i18n': 'signin.password' }), password,
+    error,
+    h('button', { type: 'submit', class: 'primary', 'data-i18n': 'signin.submit' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    try {
+      start(await api.post('/auth/login', { email: email.value.trim(), password: password.value }));
+    } catch (e) {
+      error.textContent = e.status === 401 ? t('signin.failed') : e.message;
+      password.select();
+    }
+  });
+  return form;
+}
+
+function showSignIn() {
+  session = null;
+  setCsrfToken(null);
+  header.hidden = false;
+  document.getElementById('nav').replaceChildren();
+  document.getElementById('account').hidden = true;
+  const form = signInForm();
+  main.replaceChildren(h('div', { class: 'centered' }, form));
+  applyTranslations(main);
+  form.querySelector('input').focus();
+}
+
+function accountDialog() {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const done = h('p', { class: 'ok', role: 'status' });
+  const currentPassword = h('input', { id: 'current-password', type: 'password', autocomplete: 'current-password', required: true });
+  const newPassword = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', minlength: 12, required: true });
+  const form = h('form', { method: 'dialog', class: 'stack' },
+    h('h3', { 'data-i18n': 'account.password' }),
+    h('label', { for: 'current-password', 'data-i18n': 'account.current' }), currentPassword,
+    h('label', { for: 'new-password', 'data-i18n': 'account.new' }), newPassword,
+    error, done,
+    h('button', { type: 'submit', class: 'primary', 'data-i18n': 'account.change' }));
+  const dialog = h('dialog', { class: 'card', 'aria-labelledby': 'account-title' },
+    h('h2', { id: 'account-title', 'data-i18n': 'account.title' }),
+    h('p', { class: 'muted' }, session.user.email, ' · ', h('span', { 'data-i18n': `role.${session.user.role}` })),
+    form,
+    h('div', { class: 'row end' },
+      h('button', { type: 'button', id: 'sign-out', 'data-i18n': 'account.signout', onclick: signOut }),
+      h('button', { type: 'button', class: 'ghost', 'data-i18n': 'common.close', onclick: () => dialog.close() })));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    done.textContent = '';
+    try {
+      await api.post('/auth/password', { current_password: currentPassword.value, new_password: newPassword.value });
+      form.reset();
+      done.textContent = t('account.changed');
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  });
+  dialog.addEventListener('close', () => dialog.remove());
+  applyTranslations(dialog);
+  return dialog;
+}
+
+async function signOut() {
+  try {
+    await api.post('/auth/logout');
+  } finally {
+    document.querySelector('dialog[open]')?.close();
+    if (current && current.view.leave) current.view.leave();
+    current = null;
+    showSignIn();
+    announce(t('account.signedout'));
+  }
+}
+
+function start(signedIn) {
+  session = signedIn;
+  setCsrfToken(signedIn.csrf_token);
+  sovereignty.start({ api, t, session, navigate, conversationId: chat.conversationId });
+  header.hidden = false;
+  document.getElementById('account').hidden = false;
+  route();
+}
+
+document.getElementById('language').addEventListener('click', () => {
+  setLanguage(languages.find((l) => l !== language()));
+});
+document.getElementById('theme').addEventListener('click', () => {
+  toggleTheme();
+  renderTools();
+});
+document.getElementById('account').addEventListener('click', () => {
+  const dialog = accountDialog();
+  document.body.append(dialog);
+  dialog.showModal();
+});
+window.addEventListener('hashchange', route);
+onLanguageChange(() => {
+  renderTools();
+  if (!session) return;
+  renderNavigation(parseHash().name);
+  if (current && current.view.onLanguageChange) {
+    current.view.onLanguageChange();
+  } else {
+    route();
+  }
+});
+
+renderTools();
+applyTranslations(document);
+api.get('/auth/session').then(start, (e) => {
+  if (e.status === 401) {
+    showSignIn();
+  } else {
+    header.hidden = false;
+    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+  }
+});

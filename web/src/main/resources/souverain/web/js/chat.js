@@ -1,0 +1,503 @@
+// The chat: the person's conversations on the left, the open one on the right, the answer
+// streamed into the one message being written. A token only touches that message: its Markdown is
+// rendered again at most once per animation frame; the history above it is never rendered again.
+//
+// Other views plug into the conversation header's #chat-tools and the empty <aside id="side-panel">;
+// conversationId() names the open conversation, and the document hears 'souverain:conversation'
+// ({detail: {id, reason: 'opened' | 'answered' | 'closed'}}) whenever it changes or gets an answer.
+
+import { api } from './api.js';
+import { t, applyTranslations } from './i18n.js';
+import { h, announce } from './dom.js';
+import { renderMarkdown } from './markdown.js';
+
+const STYLE_KEY = 'souverain.style';
+const STYLES = ['conversational', 'structured'];
+
+let ctx = null;
+let root = null;
+let el = {};
+let openId = null;
+let models = [];
+let conversation = null;
+let writing = null;
+let filterTimer = 0;
+
+/** The open conversation's id, or null before the first message of a new one. */
+export function conversationId() {
+  return openId;
+}
+
+function changed(reason) {
+  document.dispatchEvent(new CustomEvent('souverain:conversation', { detail: { id: openId, reason } }));
+}
+
+function style() {
+  const kept = localStorage.getItem(STYLE_KEY);
+  return STYLES.includes(kept) ? kept : 'conversational';
+}
+
+function layout() {
+  el.filter = h('input', { id: 'conversation-filter', type: 'search', autocomplete: 'off',
+    'data-i18n-placeholder': 'chat.filter.placeholder' });
+  el.list = h('ul', { id: 'conversation-list', class: 'conversation-list', role: 'list' });
+  el.title = h('h1', { id: 'conversation-title', class: 'conversation-title' });
+  el.model = h('select', { id: 'model' });
+  el.style = h('select', { id: 'style' },
+    ...STYLES.map((s) => h('option', { value: s, 'data-i18n': `chat.style.${s}` })));
+  el.style.value = style();
+  el.messages = h('div', { id: 'messages', class: 'messages', 'aria-labelledby': 'conversation-title' });
+  el.input = h('textarea', { id: 'composer-input', rows: 2, 'data-i18n-placeholder': 'chat.placeholder' });
+  el.send = h('button', { type: 'submit', id: 'send', class: 'primary', 'data-i18n': 'chat.send' });
+  el.stop = h('button', { type: 'button', id: 'stop', hidden: true, 'data-i18n': 'chat.stop', onclick: stop });
+  el.toggle = h('button', { type: 'button', id: 'toggle-conversations', class: 'ghost narrow-only',
+    'aria-controls': 'conversations', 'aria-expanded': 'false', 'data-i18n': 'chat.conversations',
+    onclick: () => showList(el.toggle.getAttribute('aria-expanded') !== 'true') });
+  el.settingsToggle = h('button', { type: 'button', id: 'settings-toggle', class: 'ghost', 'aria-expanded': 'false',
+    'aria-controls': 'conversation-settings', 'data-i18n': 'chat.settings', onclick: toggleSettings });
+  el.systemPrompt = h('textarea', { id: 'system-prompt', rows: 3 });
+  el.temperature = h('input', { id: 'temperature', type: 'number', min: 0, max: 2, step: 0.1, inputmode: 'decimal' });
+  el.settingsStatus = h('p', { class: 'muted', role: 'status' });
+  el.settings = h('form', { id: 'conversation-settings', class: 'settings card', hidden: true },
+    h('label', { for: 'system-prompt', 'data-i18n': 'chat.systemPrompt' }), el.systemPrompt,
+    h('p', { class: 'muted small', 'data-i18n': 'chat.systemPrompt.help' }),
+    h('label', { for: 'temperature', 'data-i18n': 'chat.temperature' }), el.temperature,
+    el.settingsStatus,
+    h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary', 'data-i18n': 'common.save' })));
+  el.composer = h('form', { class: 'composer', id: 'composer' },
+    h('label', { for: 'composer-input', class: 'visually-hidden', 'data-i18n': 'chat.message' }),
+    el.input,
+    h('div', { class: 'composer-row' },
+      h('label', { for: 'style', class: 'inline' }, h('span', { 'data-i18n': 'chat.style' }), el.style),
+      h('span', { class: 'muted small hint', 'data-i18n': 'chat.hint' }),
+      el.stop, el.send));
+  el.error = h('p', { class: 'error', role: 'alert', id: 'chat-error' });
+
+  root = h('div', { class: 'chat', id: 'chat' },
+    h('nav', { class: 'conversations', id: 'conversations', 'aria-labelledby': 'conversations-heading' },
+      h('h2', { id: 'conversations-heading', class: 'visually-hidden', 'data-i18n': 'chat.conversations' }),
+      h('button', { type: 'button', id: 'new-conversation', class: 'primary wide', 'data-i18n': 'chat.new',
+        onclick: () => { showList(false); ctx.navigate('#/chat'); } }),
+      h('label', { for: 'conversation-filter', class: 'visually-hidden', 'data-i18n': 'chat.filter' }),
+      el.filter,
+      el.list),
+    h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+      h('div', { class: 'conversation-head' },
+        el.toggle,
+        el.title,
+        h('label', { for: 'model', class: 'inline' }, h('span', { 'data-i18n': 'chat.model' }), el.model),
+        el.settingsToggle,
+        h('div', { id: 'chat-tools', class: 'chat-tools' })),
+      el.settings,
+      el.messages,
+      el.error,
+      el.composer),
+    h('aside', { id: 'side-panel', class: 'side-panel', hidden: true }));
+
+  el.filter.addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(loadList, 200);
+  });
+  el.style.addEventListener('change', () => localStorage.setItem(STYLE_KEY, el.style.value));
+  el.model.addEventListener('change', async () => {
+    if (!openId) return;
+    try {
+      await api.patch(`/v1/conversations/${openId}`, { model: el.model.value });
+    } catch (e) {
+      el.error.textContent = e.message;
+    }
+  });
+  el.settings.addEventListener('submit', saveSettings);
+  el.composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = el.input.value.trim();
+    if (!text || writing) return;
+    el.input.value = '';
+    send(text);
+  });
+  el.input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      el.composer.requestSubmit();
+    }
+  });
+  applyTranslations(root);
+}
+
+function onKey(event) {
+  if (event.key === 'Escape' && writing && !document.querySelector('dialog[open]')) {
+    event.preventDefault();
+    stop();
+  }
+}
+
+function showList(open) {
+  el.toggle.setAttribute('aria-expanded', String(open));
+  root.classList.toggle('list-open', open);
+  if (open) el.filter.focus();
+}
+
+function toggleSettings() {
+  const open = el.settings.hidden;
+  el.settings.hidden = !open;
+  el.settingsToggle.setAttribute('aria-expanded', String(open));
+  el.settingsStatus.textContent = '';
+  if (open) el.systemPrompt.focus();
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  el.settingsStatus.textContent = '';
+  const fields = { system_prompt: el.systemPrompt.value };
+  if (el.temperature.value !== '') fields.temperature = Number(el.temperature.value);
+  try {
+    if (!openId) await create(fields);
+    else conversation = await api.patch(`/v1/conversations/${openId}`, fields);
+    el.settingsStatus.textContent = t('chat.settings.saved');
+  } catch (e) {
+    el.settingsStatus.textContent = e.message;
+  }
+}
+
+async function loadModels() {
+  const list = await api.get('/v1/models');
+  models = list.data.map((m) => m.id);
+  el.model.replaceChildren(...models.map((id) => h('option', { value: id }, id)));
+}
+
+async function loadList() {
+  const q = el.filter.value.trim();
+  const list = await api.get('/v1/conversations' + (q ? `?q=${encodeURIComponent(q)}` : ''));
+  el.list.replaceChildren(...list.data.map(listItem));
+  if (!list.data.length) {
+    el.list.append(h('li', { class: 'muted empty', 'data-i18n': q ? 'chat.filter.none' : 'chat.none' }, t(q ? 'chat.filter.none' : 'chat.none')));
+  }
+}
+
+function titleOf(c) {
+  return c.title || t('chat.untitled');
+}
+
+function listItem(c) {
+  const link = h('a', { href: `#/chat/${encodeURIComponent(c.id)}`, class: 'conversation-link',
+    'aria-current': c.id === openId ? 'page' : null }, titleOf(c));
+  const item = h('li', { dataset: { id: c.id } }, link,
+    h('button', { type: 'button', class: 'icon rename', title: t('chat.rename'),
+      'aria-label': t('chat.rename.named', { title: titleOf(c) }), onclick: () => rename(item, c) }, '✎'),
+    h('button', { type: 'button', class: 'icon delete', title: t('chat.delete'),
+      'aria-label': t('chat.delete.named', { title: titleOf(c) }), onclick: () => remove(c) }, '✕'));
+  link.addEventListener('click', () => showList(false));
+  return item;
+}
+
+function rename(item, c) {
+  const input = h('input', { type: 'text', value: c.title, maxlength: 200, class: 'rename-input',
+    'aria-label': t('chat.rename.label') });
+  item.replaceChildren(input);
+  input.focus();
+  input.select();
+  let done = false;
+  const finish = async (save) => {
+    if (done) return;
+    done = true;
+    if (save && input.value.trim() && input.value.trim() !== c.title) {
+      try {
+        await api.patch(`/v1/conversations/${c.id}`, { title: input.value.trim() });
+        if (c.id === openId) {
+          conversation.title = input.value.trim();
+          showTitle();
+        }
+      } catch (e) {
+        el.error.textContent = e.message;
+      }
+    }
+    await loadList();
+    el.list.querySelector(`li[data-id="${CSS.escape(c.id)}"] .rename`)?.focus();
+  };
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') { event.preventDefault(); finish(true); }
+    if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); finish(false); }
+  });
+  input.addEventListener('blur', () => finish(true));
+}
+
+async function remove(c) {
+  if (!confirm(t('chat.delete.confirm', { title: titleOf(c) }))) return;
+  try {
+    await api.del(`/v1/conversations/${c.id}`);
+    announce(t('chat.deleted', { title: titleOf(c) }));
+    if (c.id === openId) ctx.navigate('#/chat');
+    else await loadList();
+  } catch (e) {
+    el.error.textContent = e.message;
+  }
+}
+
+/** A message on screen; {@code m} is {id?, role, content}. */
+function messageElement(m) {
+  const body = h('div', { class: 'body' });
+  const article = h('article', { class: `message ${m.role}`, dataset: { role: m.role } },
+    h('h3', { class: 'who visually-hidden', 'data-i18n': `chat.role.${m.role}` }, t(`chat.role.${m.role}`)),
+    body,
+    h('div', { class: 'actions' }));
+  if (m.id) article.dataset.id = m.id;
+  setContent(article, m.role, m.content);
+  return article;
+}
+
+function setContent(article, role, content) {
+  const body = article.querySelector('.body');
+  if (role === 'assistant') renderMarkdown(body, content);
+  else body.textContent = content;
+  article.content = content;
+}
+
+/** Each message's buttons: edit on the person's, regenerate on the last answer; none while writing. */
+function refreshActions() {
+  const all = [...el.messages.querySelectorAll('.message')];
+  const lastAnswer = all.filter((a) => a.dataset.role === 'assistant').pop();
+  for (const article of all) {
+    const actions = article.querySelector('.actions');
+    actions.replaceChildren();
+    if (writing) continue;
+    if (article.dataset.role === 'user') {
+      actions.append(h('button', { type: 'button', class: 'small edit', 'data-i18n': 'chat.edit',
+        onclick: () => edit(article) }, t('chat.edit')));
+    } else if (article === lastAnswer) {
+      actions.append(h('button', { type: 'button', class: 'small regenerate', 'data-i18n': 'chat.regenerate',
+        onclick: () => regenerate(article) }, t('chat.regenerate')));
+    }
+  }
+}
+
+/** The conversation's title, or a translated stand-in while it has none. */
+function showTitle() {
+  if (conversation?.title) {
+    el.title.removeAttribute('data-i18n');
+    el.title.textContent = conversation.title;
+  } else {
+    el.title.dataset.i18n = conversation ? 'chat.untitled' : 'chat.newTitle';
+    el.title.textContent = t(el.title.dataset.i18n);
+  }
+}
+
+function renderConversation() {
+  showTitle();
+  const shown = conversation ? conversation.messages.filter((m) => m.role === 'user' || m.role === 'assistant') : [];
+  el.messages.replaceChildren(...shown.map(messageElement));
+  if (!shown.length) el.messages.append(h('p', { class: 'muted welcome', 'data-i18n': 'chat.welcome' }, t('chat.welcome')));
+  el.systemPrompt.value = conversation?.system_prompt || '';
+  el.temperature.value = conversation?.temperature ?? '';
+  if (conversation?.model && models.includes(conversation.model)) el.model.value = conversation.model;
+  refreshActions();
+  el.messages.scrollTop = el.messages.scrollHeight;
+}
+
+async function open(id) {
+  stop();
+  el.error.textContent = '';
+  openId = id || null;
+  conversation = id ? await api.get(`/v1/conversations/${encodeURIComponent(id)}`) : null;
+  renderConversation();
+  for (const link of el.list.querySelectorAll('a')) {
+    link.toggleAttribute('aria-current', link.getAttribute('href') === `#/chat/${encodeURIComponent(id)}`);
+    if (link.hasAttribute('aria-current')) link.setAttribute('aria-current', 'page');
+  }
+  changed(id ? 'opened' : 'closed');
+}
+
+async function create(fields) {
+  conversation = await api.post('/v1/conversations', { model: el.model.value || undefined, ...fields });
+  openId = conversation.id;
+  // The address follows without routing again: the page already shows this conversation.
+  history.replaceState(null, '', `#/chat/${encodeURIComponent(openId)}`);
+  changed('opened');
+  return conversation;
+}
+
+/** Asks {@code text}: the person's message, then the answer streamed into a new message. */
+async function send(text) {
+  el.error.textContent = '';
+  if (!openId) {
+    try {
+      await create({});
+    } catch (e) {
+      el.error.textContent = e.message;
+      return;
+    }
+  }
+  el.messages.querySelector('.welcome')?.remove();
+  const asked = messageElement({ role: 'user', content: text });
+  const answer = messageElement({ role: 'assistant', content: '' });
+  answer.setAttribute('aria-busy', 'true');
+  answer.classList.add('writing');
+  el.messages.append(asked, answer);
+  el.messages.scrollTop = el.messages.scrollHeight;
+  const state = { article: answer, text: '', frame: 0, controller: new AbortController() };
+  writing = state;
+  el.send.hidden = true;
+  el.stop.hidden = false;
+  refreshActions();
+  const id = openId;
+  let outcome = 'answered';
+  try {
+    await api.stream(`/v1/conversations/${id}/completions`, { content: text, stream: true, style: el.style.value },
+      (chunk) => {
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (delta) {
+          state.text += delta;
+          draw(state);
+        }
+      }, state.controller.signal);
+  } catch (e) {
+    outcome = e.name === 'AbortError' ? 'stopped' : 'failed';
+    if (outcome === 'failed') el.error.textContent = e.message;
+  }
+  cancelAnimationFrame(state.frame);
+  setContent(answer, 'assistant', state.text);
+  answer.removeAttribute('aria-busy');
+  answer.classList.remove('writing');
+  writing = null;
+  el.send.hidden = false;
+  el.stop.hidden = true;
+  if (outcome === 'answered') {
+    announce(t('chat.answered', { text: state.text }));
+    await afterAnswer(id, asked, answer);
+  } else {
+    // The server keeps a turn only once its answer is whole: this one is on screen only.
+    answer.append(h('p', { class: 'note', 'data-i18n': `chat.${outcome}` }, t(`chat.${outcome}`)));
+    announce(t(`chat.${outcome}`));
+  }
+  refreshActions();
+  if (id === openId) el.input.focus();
+}
+
+/** The kept turn's ids onto its two messages, and the title the server may have given the conversation. */
+async function afterAnswer(id, asked, answer) {
+  if (id !== openId) return;
+  try {
+    conversation = await api.get(`/v1/conversations/${id}`);
+    const kept = conversation.messages;
+    const [question, reply] = kept.slice(-2);
+    if (question?.role === 'user' && reply?.role === 'assistant') {
+      asked.dataset.id = question.id;
+      answer.dataset.id = reply.id;
+    }
+    showTitle();
+    await loadList();
+    changed('answered');
+  } catch (e) {
+    el.error.textContent = e.message;
+  }
+}
+
+/** At most one Markdown rendering of the message being written per animation frame. */
+function draw(state) {
+  if (state.frame) return;
+  state.frame = requestAnimationFrame(() => {
+    state.frame = 0;
+    const follow = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 40;
+    setContent(state.article, 'assistant', state.text);
+    if (follow) el.messages.scrollTop = el.messages.scrollHeight;
+  });
+}
+
+function stop() {
+  if (writing) writing.controller.abort();
+}
+
+/**
+ * Forgets {@code article} and every message after it, on the server too when it was kept
+ * (DELETE /v1/conversations/{id}/messages/{messageId} removes it and all later ones).
+ */
+async function truncate(article) {
+  if (article.dataset.id) {
+    await api.del(`/v1/conversations/${openId}/messages/${article.dataset.id}`);
+  }
+  while (article.nextElementSibling) article.nextElementSibling.remove();
+  article.remove();
+}
+
+async function regenerate(answer) {
+  const question = answer.previousElementSibling;
+  if (!question || question.dataset.role !== 'user') return;
+  try {
+    await truncate(question);
+    await send(question.content);
+  } catch (e) {
+    el.error.textContent = e.message;
+  }
+}
+
+function edit(article) {
+  const input = h('textarea', { class: 'edit-input', rows: 3, 'aria-label': t('chat.edit.label') });
+  input.value = article.content;
+  const save = h('button', { type: 'submit', class: 'primary small', 'data-i18n': 'chat.edit.send' }, t('chat.edit.send'));
+  const cancel = h('button', { type: 'button', class: 'small', 'data-i18n': 'common.cancel' }, t('common.cancel'));
+  const form = h('form', { class: 'edit-form' }, input, h('div', { class: 'row end' }, cancel, save));
+  const body = article.querySelector('.body');
+  const actions = article.querySelector('.actions');
+  body.hidden = true;
+  actions.hidden = true;
+  article.append(form);
+  input.focus();
+  const close = () => {
+    form.remove();
+    body.hidden = false;
+    actions.hidden = false;
+  };
+  cancel.addEventListener('click', () => { close(); article.querySelector('.edit')?.focus(); });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || writing) return;
+    try {
+      await truncate(article);
+      await send(text);
+    } catch (e) {
+      close();
+      el.error.textContent = e.message;
+    }
+  });
+}
+
+export const chat = {
+  async render(main, context) {
+    ctx = context;
+    if (ctx.session.user.role === 'auditor') {
+      main.replaceChildren(h('p', { class: 'card muted', 'data-i18n': 'chat.noAccess' }, t('chat.noAccess')));
+      return;
+    }
+    if (!root || !main.contains(root)) {
+      layout();
+      main.replaceChildren(root);
+      document.addEventListener('keydown', onKey);
+      await Promise.all([loadModels(), loadList()]);
+    }
+    const id = ctx.route.params[0] || null;
+    if (id !== openId || !id) await open(id);
+    el.input.focus();
+  },
+  leave() {
+    stop();
+    document.removeEventListener('keydown', onKey);
+    root = null;
+    openId = null;
+    changed('closed');
+  },
+  onLanguageChange() {
+    if (!root) return;
+    loadList();
+    refreshActions();
+  },
+  conversationId,
+};

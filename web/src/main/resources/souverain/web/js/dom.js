@@ -1,0 +1,32 @@
+// A small helper to build elements without HTML strings: text always goes in as text.
+
+/**
+ * h('button', { type: 'button', class: 'ghost', onclick: f, 'aria-label': 'Close' }, 'text', child)
+ * Attributes whose value is null, undefined or false are left out; on* functions become listeners.
+ */
+export function h(tag, attributes = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(name.slice(2), value);
+    } else if (name === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else {
+      el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** Says {@code text} to screen readers through the page's polite live region. */
+export function announce(text) {
+  const region = document.getElementById('announcer');
+  region.textContent = '';
+  // A fresh text node after a tick, so that the same sentence twice is still read.
+  setTimeout(() => { region.textContent = text; }, 50);
+}
