@@ -227,7 +227,7 @@ async function remove(c) {
     await api.del(`/v1/conversations/${c.id}`);
     announce(t('chat.deleted', { title: titleOf(c) }));
     if (c.id === openId) ctx.navigate('#/chat');
-    else await loadList();
+    await loadList();
   } catch (e) {
     el.error.textContent = e.message;
   }

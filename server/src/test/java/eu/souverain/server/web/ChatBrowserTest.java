@@ -213,8 +213,10 @@ class ChatBrowserTest {
         browser.driver.switchTo().alert().accept();
         browser.until(d -> d.findElement(By.id("conversation-title")).getText().equals("New conversation"));
         assertThat(browser.api("get", "/v1/conversations/" + id, null)).startsWith("error: 404");
-        browser.driver.findElement(By.id("conversation-filter")).clear();
+        assertThat(browser.driver.findElements(By.cssSelector("#conversation-list a"))).isEmpty();
+        browser.driver.findElement(By.id("conversation-filter")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
         browser.until(d -> d.findElements(By.cssSelector("#conversation-list a")).size() == 1);
+        assertThat(browser.driver.findElement(By.cssSelector("#conversation-list a")).getText()).isEqualTo("Invoices");
     }
 
     @Test
