@@ -233,8 +233,12 @@ class ChatBrowserTest {
         assertThat(browser.script("return document.getElementById('code-dark').disabled")).isEqualTo(false);
         assertThat(browser.script("return getComputedStyle(document.body).backgroundColor")).isNotEqualTo("rgb(247, 247, 245)");
 
+        new Select(browser.driver.findElement(By.id("style"))).selectByValue("structured");
+
         browser.driver.navigate().refresh();
         assertThat(browser.waitFor(By.id("send")).getText()).isEqualTo("Envoyer");
+        assertThat(new Select(browser.driver.findElement(By.id("style"))).getFirstSelectedOption().getText())
+                .isEqualTo("Structuré");
         assertThat(browser.script("return document.documentElement.dataset.theme")).isEqualTo("dark");
         browser.screenshot("chat-dark-french");
         browser.driver.findElement(By.id("language")).click();
