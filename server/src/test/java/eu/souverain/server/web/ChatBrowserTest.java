@@ -260,6 +260,12 @@ class ChatBrowserTest {
         browser.screenshot("conversations-phone");
         browser.driver.findElement(By.cssSelector("#conversation-list a")).click();
         browser.until(d -> !d.findElement(By.id("conversations")).isDisplayed());
+
+        toggle.click();
+        browser.waitFor(By.id("close-conversations")).click();
+        browser.until(d -> !d.findElement(By.id("conversations")).isDisplayed());
+        assertThat(browser.script("return document.activeElement.id")).isEqualTo("toggle-conversations");
+        assertThat(toggle.getAttribute("aria-expanded")).isEqualTo("false");
     }
 
     @Test
