@@ -157,7 +157,7 @@ class ChatBrowserTest {
 
     @Test
     void regenerateReplacesTheLastAnswerAndEditContinuesFromTheEditedMessage() throws IOException {
-        // The earlier turn is kept short, so that the history fits the little model's context of 512 tokens.
+        // The earlier turn is stored short, so that the whole history reaches the little model (512 tokens).
         String id = JSON.readTree(browser.api("post", "/v1/conversations", """
                 {"messages": [{"role": "user", "content": "One"}, {"role": "assistant", "content": "A short story."}]}"""))
                 .get("id").asText();
