@@ -315,6 +315,7 @@ async function create(fields) {
   // The address follows without routing again: the page already shows this conversation.
   history.replaceState(null, '', `#/chat/${encodeURIComponent(openId)}`);
   changed('opened');
+  loadList().catch((e) => { el.error.textContent = e.message; });
   return conversation;
 }
 
@@ -410,12 +411,15 @@ function stop() {
 }
 
 /**
- * Forgets {@code article} and every message after it, on the server too when it was kept
- * (DELETE /v1/conversations/{id}/messages/{messageId} removes it and all later ones).
+ * Forgets {@code article} and every message after it, on the server too from the first of them it
+ * kept (DELETE /v1/conversations/{id}/messages/{messageId} removes that one and all later ones); a
+ * stopped answer and its question were never kept.
  */
 async function truncate(article) {
-  if (article.dataset.id) {
-    await api.del(`/v1/conversations/${openId}/messages/${article.dataset.id}`);
+  let kept = article;
+  while (kept && !kept.dataset.id) kept = kept.nextElementSibling;
+  if (kept) {
+    await api.del(`/v1/conversations/${openId}/messages/${kept.dataset.id}`);
   }
   while (article.nextElementSibling) article.nextElementSibling.remove();
   article.remove();

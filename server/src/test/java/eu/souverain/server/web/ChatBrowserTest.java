@@ -153,6 +153,18 @@ class ChatBrowserTest {
         browser.driver.findElement(By.id("stop")).click();
         browser.waitFor(By.cssSelector(".message.assistant .note"));
         assertThat(messages()).hasSize(2);
+
+        // Editing the question that was never kept removes the kept turns after it from the server too.
+        ask("Next");
+        assertThat(kept().get("messages")).extracting(m -> m.get("content").asText()).first().isEqualTo("Next");
+        WebElement stoppedQuestion = messages().getFirst();
+        stoppedQuestion.findElement(By.cssSelector(".edit")).click();
+        WebElement editing = browser.waitFor(By.cssSelector(".message.user .edit-input"));
+        editing.sendKeys(Keys.chord(Keys.CONTROL, "a"), "Hello", Keys.ENTER);
+        browser.until(ExpectedConditions.stalenessOf(stoppedQuestion));
+        answer(1);
+        assertThat(kept().get("messages")).extracting(m -> m.get("content").asText()).first().isEqualTo("Hello");
+        assertThat(kept().get("messages")).hasSize(2);
     }
 
     @Test
