@@ -42,6 +42,18 @@ async function errorOf(response) {
   return new ApiError(response.status, message, code, param);
 }
 
+/**
+ * Fired on the document ('souverain:unauthenticated') when the API answers 401 to a signed-in
+ * page: the session expired or was ended elsewhere.
+ */
+async function refused(response) {
+  const error = await errorOf(response);
+  if (response.status === 401 && csrfToken) {
+    document.dispatchEvent(new CustomEvent('souverain:unauthenticated', { detail: { message: error.message } }));
+  }
+  return error;
+}
+
 async function request(method, path, body, signal) {
   const response = await fetch(path, {
     method,
@@ -50,7 +62,7 @@ async function request(method, path, body, signal) {
     credentials: 'same-origin',
     signal,
   });
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) throw await refused(response);
   if (response.status === 204) return null;
   const type = response.headers.get('Content-Type') || '';
   return type.includes('json') ? response.json() : response.text();
@@ -69,7 +81,7 @@ async function stream(path, body, onChunk, signal) {
     credentials: 'same-origin',
     signal,
   });
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) throw await refused(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
   for (;;) {

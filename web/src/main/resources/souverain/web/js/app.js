@@ -87,8 +87,8 @@ function renderTools() {
   themeButton.title = themeButton.getAttribute('aria-label');
 }
 
-function signInForm() {
-  const error = h('p', { class: 'error', role: 'alert' });
+function signInForm(notice) {
+  const error = h('p', { class: 'error', role: 'alert' }, notice);
   const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'signin-password', type: 'password', name: 'password',
     autocomplete: 'current-password', required: true });
@@ -112,13 +112,14 @@ function signInForm() {
   return form;
 }
 
-function showSignIn() {
+/** The sign-in form in place of the app, with {@code notice} (why it shows) when there is one. */
+function showSignIn(notice) {
   session = null;
   setCsrfToken(null);
   header.hidden = false;
   document.getElementById('nav').replaceChildren();
   document.getElementById('account').hidden = true;
-  const form = signInForm();
+  const form = signInForm(notice);
   main.replaceChildren(h('div', { class: 'centered' }, form));
   applyTranslations(main);
   form.querySelector('input').focus();
@@ -193,6 +194,17 @@ document.getElementById('account').addEventListener('click', () => {
   dialog.showModal();
 });
 window.addEventListener('hashchange', route);
+document.addEventListener('souverain:unauthenticated', () => {
+  if (!session) return;
+  if (current && current.view.leave) current.view.leave();
+  current = null;
+  showSignIn(t('signin.expired'));
+});
+// The skip link moves the focus without touching the address, which the router reads.
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
 onLanguageChange(() => {
   renderTools();
   if (!session) return;

@@ -76,8 +76,11 @@ function layout() {
   root = h('div', { class: 'chat', id: 'chat' },
     h('nav', { class: 'conversations', id: 'conversations', 'aria-labelledby': 'conversations-heading' },
       h('h2', { id: 'conversations-heading', class: 'visually-hidden', 'data-i18n': 'chat.conversations' }),
-      h('button', { type: 'button', id: 'new-conversation', class: 'primary wide', 'data-i18n': 'chat.new',
-        onclick: () => { showList(false); ctx.navigate('#/chat'); } }),
+      h('div', { class: 'row list-head' },
+        h('button', { type: 'button', id: 'new-conversation', class: 'primary grow', 'data-i18n': 'chat.new',
+          onclick: () => { showList(false); ctx.navigate('#/chat'); } }),
+        h('button', { type: 'button', id: 'close-conversations', class: 'narrow-only', 'data-i18n': 'common.close',
+          onclick: () => { showList(false); el.toggle.focus(); } })),
       h('label', { for: 'conversation-filter', class: 'visually-hidden', 'data-i18n': 'chat.filter' }),
       el.filter,
       el.list),
@@ -227,7 +230,7 @@ async function remove(c) {
     await api.del(`/v1/conversations/${c.id}`);
     announce(t('chat.deleted', { title: titleOf(c) }));
     if (c.id === openId) ctx.navigate('#/chat');
-    else await loadList();
+    await loadList();
   } catch (e) {
     el.error.textContent = e.message;
   }
@@ -312,6 +315,7 @@ async function create(fields) {
   // The address follows without routing again: the page already shows this conversation.
   history.replaceState(null, '', `#/chat/${encodeURIComponent(openId)}`);
   changed('opened');
+  loadList().catch((e) => { el.error.textContent = e.message; });
   return conversation;
 }
 
@@ -407,12 +411,15 @@ function stop() {
 }
 
 /**
- * Forgets {@code article} and every message after it, on the server too when it was kept
- * (DELETE /v1/conversations/{id}/messages/{messageId} removes it and all later ones).
+ * Forgets {@code article} and every message after it, on the server too from the first of them it
+ * kept (DELETE /v1/conversations/{id}/messages/{messageId} removes that one and all later ones); a
+ * stopped answer and its question were never kept.
  */
 async function truncate(article) {
-  if (article.dataset.id) {
-    await api.del(`/v1/conversations/${openId}/messages/${article.dataset.id}`);
+  let kept = article;
+  while (kept && !kept.dataset.id) kept = kept.nextElementSibling;
+  if (kept) {
+    await api.del(`/v1/conversations/${openId}/messages/${kept.dataset.id}`);
   }
   while (article.nextElementSibling) article.nextElementSibling.remove();
   article.remove();

@@ -27,6 +27,10 @@ final class ApiError extends RuntimeException {
         this.headers = Map.copyOf(headers);
     }
 
+    String code() {
+        return code;
+    }
+
     /** The request is well-formed JSON but a value is wrong or asks for what is not served. */
     static ApiError invalid(String param, String message) {
         return new ApiError(400, "invalid_request_error", "invalid_value", param, message, Map.of());

@@ -576,6 +576,9 @@ public final class ApiServer implements AutoCloseable {
             case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value",
                     e.param() != null ? e.param() : "messages",
                     e.getMessage(), Map.of());
+            // OpenAI's code for it, which its clients know.
+            case CONTEXT_EXCEEDED -> new ApiError(400, "invalid_request_error", "context_length_exceeded", "messages",
+                    e.getMessage(), Map.of());
             case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(),
                     e.queueCapacity() == 0 ? Map.of()
                             : Map.of("x-ratelimit-limit-requests", Integer.toString(e.queueCapacity())));

@@ -186,7 +186,8 @@ final class ConversationsRoutes {
      * message to the whole conversation (system prompt and history first), answers it as a chat
      * completion, streamed or not, and keeps the message and the answer, with the backend that gave it.
      * A {@code style} ({@link #STYLES}) opens the system prompt; a conversation without a title is
-     * named after its first message.
+     * named after its first message; the oldest turns that do not fit the model's context are left
+     * out of the prompt.
      */
     private void complete(Context ctx) throws IOException {
         Principal principal = ApiServer.principal(ctx);
@@ -213,35 +214,57 @@ final class ConversationsRoutes {
         if (!request.has("temperature") && conversation.temperature() != null) {
             request.put("temperature", conversation.temperature());
         }
-        ArrayNode messages = request.putArray("messages");
         String system = systemPrompt(style == null ? null : STYLES.get(style), conversation.systemPrompt());
-        if (!system.isEmpty()) {
-            messages.addObject().put("role", "system").put("content", system);
-        }
-        for (Conversations.Message m : conversation.messages()) {
-            messages.addObject().put("role", m.role()).put("content", m.content());
-        }
-        messages.addObject().put("role", "user").put("content", content);
-        ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, server.defaultModel(),
-                Generations.RANDOM::nextLong);
-        boolean untitled = conversation.title().isEmpty()
-                && conversation.messages().stream().noneMatch(m -> m.role().equals("user"));
-        Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
-                call.request().model(), ctx.ip());
-        generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
-                !untitled ? keeper : new Generations.Keeper() {
-                    @Override
-                    public String conversationId() {
-                        return keeper.conversationId();
-                    }
+        List<Conversations.Message> history = conversation.messages();
+        boolean untitled = conversation.title().isEmpty() && history.stream().noneMatch(m -> m.role().equals("user"));
+        // A conversation outgrows its model's context: the oldest turns it cannot hold are left out
+        // of the prompt, one at a time (they stay kept), down to the new message alone.
+        for (int from = 0; ; from = nextTurn(history, from)) {
+            ArrayNode messages = request.putArray("messages");
+            if (!system.isEmpty()) {
+                messages.addObject().put("role", "system").put("content", system);
+            }
+            for (Conversations.Message m : history.subList(from, history.size())) {
+                messages.addObject().put("role", m.role()).put("content", m.content());
+            }
+            messages.addObject().put("role", "user").put("content", content);
+            ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, server.defaultModel(),
+                    Generations.RANDOM::nextLong);
+            Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
+                    call.request().model(), ctx.ip());
+            try {
+                generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
+                        !untitled ? keeper : new Generations.Keeper() {
+                            @Override
+                            public String conversationId() {
+                                return keeper.conversationId();
+                            }
 
-                    @Override
-                    public void keep(String text, Completion completion, Backend backend) {
-                        keeper.keep(text, completion, backend);
-                        conversations.update(owner, conversation.id(),
-                                new Conversations.Fields(title(content), null, null, null, null), ctx.ip());
-                    }
-                });
+                            @Override
+                            public void keep(String text, Completion completion, Backend backend) {
+                                keeper.keep(text, completion, backend);
+                                conversations.update(owner, conversation.id(),
+                                        new Conversations.Fields(title(content), null, null, null, null), ctx.ip());
+                            }
+                        });
+                return;
+            } catch (ApiError e) {
+                // Refused before anything was sent: the request can still be made again, shorter.
+                if (!e.code().equals("context_length_exceeded") || from == history.size()) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Where the history starts once its turn at {@code from} is left out: its next user message, or its end. */
+    private static int nextTurn(List<Conversations.Message> history, int from) {
+        for (int i = from + 1; i < history.size(); i++) {
+            if (history.get(i).role().equals("user")) {
+                return i;
+            }
+        }
+        return history.size();
     }
 
     /** The style's instruction, then the conversation's own system prompt; either may be missing. */

@@ -185,7 +185,8 @@ final class ServeCommand implements Callable<Integer> {
             closeStore.run();
             throw e;
         }
-        String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/v1";
+        String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
+        String baseUrl = origin + "/v1";
         // Before the models load: a start that fails later must not lose the secrets made now.
         firstStart.ifPresent(made -> {
             PrintWriter out = spec.commandLine().getOut();
@@ -223,6 +224,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
                 + " (store: " + database.location() + ")");
+        err.println("souverain: chat web app at " + origin + "/");
         err.flush();
         stopped.await();
         return 0;

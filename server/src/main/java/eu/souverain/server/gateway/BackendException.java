@@ -8,8 +8,10 @@ public final class BackendException extends RuntimeException {
     public enum Reason {
         /** No model of that name. */
         MODEL_NOT_FOUND,
-        /** The request cannot run on this model (its prompt does not fit, its template refuses it). */
+        /** The request cannot run on this model (its template refuses it, an input is too long). */
         INVALID_REQUEST,
+        /** The prompt does not fit the model's context, the answer's room included. */
+        CONTEXT_EXCEEDED,
         /** Every place in the queue is taken; try again shortly. */
         BUSY,
         /** Not serving now: still loading, or shutting down. */
@@ -46,6 +48,10 @@ public final class BackendException extends RuntimeException {
     /** An invalid request whose fault lies in the request field {@code param}. */
     public static BackendException invalid(String param, String message) {
         return new BackendException(Reason.INVALID_REQUEST, message, 0, param);
+    }
+
+    public static BackendException contextExceeded(String message) {
+        return new BackendException(Reason.CONTEXT_EXCEEDED, message, 0, "messages");
     }
 
     public static BackendException busy(String model, int queueCapacity) {

@@ -187,7 +187,7 @@ final class ModelScheduler {
             throw BackendException.invalid("the prompt is empty");
         }
         if (tokens.length >= engine.sequenceCapacity()) {
-            throw BackendException.invalid("the prompt has " + tokens.length + " tokens; the context of model '"
+            throw BackendException.contextExceeded("the prompt has " + tokens.length + " tokens; the context of model '"
                     + info.id() + "' holds " + engine.sequenceCapacity() + " tokens, answer included");
         }
         return tokens;

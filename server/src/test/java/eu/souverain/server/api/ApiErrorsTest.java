@@ -131,7 +131,7 @@ class ApiErrorsTest {
     void aPromptLongerThanTheContextIs400NamingBothNumbers() {
         String longText = "Once upon a time there was a little dog. ".repeat(60);
         String message = error(server.post("{\"messages\":[{\"role\":\"user\",\"content\":\"" + longText + "\"}]}"),
-                400, "invalid_value", "messages");
+                400, "context_length_exceeded", "messages");
         assertThat(message).containsPattern("the prompt has \\d{3,} tokens").contains("holds 512 tokens");
     }
 

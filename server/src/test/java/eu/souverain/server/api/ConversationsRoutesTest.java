@@ -219,6 +219,30 @@ class ConversationsRoutesTest {
     }
 
     @Test
+    void theOldestTurnsThatOutgrowTheContextAreLeftOutOfThePromptAndStayKept() throws IOException {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            String story = "Once upon a time there was a little dog who liked to run in the park. ".repeat(16);
+            String id = f.a.post("/v1/conversations", """
+                    {"messages": [{"role": "user", "content": "Tell me a story"}, {"role": "assistant", "content": "%s"},
+                     {"role": "user", "content": "Another"}, {"role": "assistant", "content": "%s"}]}"""
+                    .formatted(story, story)).body().get("id").asText();
+            String path = "/v1/conversations/" + id;
+
+            TestServer.Reply answered = f.a.post(path + "/completions", "{\"content\": \"And then?\", \"max_tokens\": 4}");
+            assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
+            int prompt = answered.body().get("usage").get("prompt_tokens").asInt();
+            assertThat(prompt).as("one story left out, one kept").isBetween(200, 511);
+            assertThat(f.a.get(path).body().get("messages")).hasSize(6);
+
+            String tooLong = "Once upon a time there was a little dog. ".repeat(60);
+            TestServer.Reply refused = f.a.post(path + "/completions", "{\"content\": \"" + tooLong + "\"}");
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(refused).get("code").asText()).isEqualTo("context_length_exceeded");
+            assertThat(f.a.get(path).body().get("messages")).hasSize(6);
+        }
+    }
+
+    @Test
     void titlesFromAFirstMessageStopAtItsFirstSentenceOrAWordBoundary() {
         assertThat(ConversationsRoutes.title("Once upon a time")).isEqualTo("Once upon a time");
         assertThat(ConversationsRoutes.title("  How do I bake bread? I have flour.")).isEqualTo("How do I bake bread?");

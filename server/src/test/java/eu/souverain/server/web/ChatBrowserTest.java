@@ -153,11 +153,23 @@ class ChatBrowserTest {
         browser.driver.findElement(By.id("stop")).click();
         browser.waitFor(By.cssSelector(".message.assistant .note"));
         assertThat(messages()).hasSize(2);
+
+        // Editing the question that was never kept removes the kept turns after it from the server too.
+        ask("Next");
+        assertThat(kept().get("messages")).extracting(m -> m.get("content").asText()).first().isEqualTo("Next");
+        WebElement stoppedQuestion = messages().getFirst();
+        stoppedQuestion.findElement(By.cssSelector(".edit")).click();
+        WebElement editing = browser.waitFor(By.cssSelector(".message.user .edit-input"));
+        editing.sendKeys(Keys.chord(Keys.CONTROL, "a"), "Hello", Keys.ENTER);
+        browser.until(ExpectedConditions.stalenessOf(stoppedQuestion));
+        answer(1);
+        assertThat(kept().get("messages")).extracting(m -> m.get("content").asText()).first().isEqualTo("Hello");
+        assertThat(kept().get("messages")).hasSize(2);
     }
 
     @Test
     void regenerateReplacesTheLastAnswerAndEditContinuesFromTheEditedMessage() throws IOException {
-        // The earlier turn is kept short, so that the history fits the little model's context of 512 tokens.
+        // The earlier turn is stored short, so that the whole history reaches the little model (512 tokens).
         String id = JSON.readTree(browser.api("post", "/v1/conversations", """
                 {"messages": [{"role": "user", "content": "One"}, {"role": "assistant", "content": "A short story."}]}"""))
                 .get("id").asText();
@@ -213,8 +225,10 @@ class ChatBrowserTest {
         browser.driver.switchTo().alert().accept();
         browser.until(d -> d.findElement(By.id("conversation-title")).getText().equals("New conversation"));
         assertThat(browser.api("get", "/v1/conversations/" + id, null)).startsWith("error: 404");
-        browser.driver.findElement(By.id("conversation-filter")).clear();
+        assertThat(browser.driver.findElements(By.cssSelector("#conversation-list a"))).isEmpty();
+        browser.driver.findElement(By.id("conversation-filter")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
         browser.until(d -> d.findElements(By.cssSelector("#conversation-list a")).size() == 1);
+        assertThat(browser.driver.findElement(By.cssSelector("#conversation-list a")).getText()).isEqualTo("Invoices");
     }
 
     @Test
@@ -231,8 +245,12 @@ class ChatBrowserTest {
         assertThat(browser.script("return document.getElementById('code-dark').disabled")).isEqualTo(false);
         assertThat(browser.script("return getComputedStyle(document.body).backgroundColor")).isNotEqualTo("rgb(247, 247, 245)");
 
+        new Select(browser.driver.findElement(By.id("style"))).selectByValue("structured");
+
         browser.driver.navigate().refresh();
         assertThat(browser.waitFor(By.id("send")).getText()).isEqualTo("Envoyer");
+        assertThat(new Select(browser.driver.findElement(By.id("style"))).getFirstSelectedOption().getText())
+                .isEqualTo("Structuré");
         assertThat(browser.script("return document.documentElement.dataset.theme")).isEqualTo("dark");
         browser.screenshot("chat-dark-french");
         browser.driver.findElement(By.id("language")).click();
@@ -254,6 +272,12 @@ class ChatBrowserTest {
         browser.screenshot("conversations-phone");
         browser.driver.findElement(By.cssSelector("#conversation-list a")).click();
         browser.until(d -> !d.findElement(By.id("conversations")).isDisplayed());
+
+        toggle.click();
+        browser.waitFor(By.id("close-conversations")).click();
+        browser.until(d -> !d.findElement(By.id("conversations")).isDisplayed());
+        assertThat(browser.script("return document.activeElement.id")).isEqualTo("toggle-conversations");
+        assertThat(toggle.getAttribute("aria-expanded")).isEqualTo("false");
     }
 
     @Test

@@ -43,4 +43,50 @@ class SignInBrowserTest {
         browser.driver.navigate().refresh();
         assertThat(browser.waitFor(By.id("signin-email")).isDisplayed()).isTrue();
     }
+
+    @Test
+    void aChangedPasswordIsTheOneThatSignsInNext() {
+        String email = browser.server.newUser(Role.MEMBER);
+        browser.signIn(email);
+        browser.driver.findElement(By.id("account")).click();
+        browser.waitFor(By.id("current-password")).sendKeys(WebServer.PASSWORD);
+        browser.driver.findElement(By.id("new-password")).sendKeys("short");
+        browser.driver.findElement(By.cssSelector("dialog form button[type=submit]")).click();
+        assertThat(browser.driver.findElement(By.id("new-password")).getAttribute("validationMessage"))
+                .as("the browser holds back a password under 12 characters").isNotEmpty();
+        browser.driver.findElement(By.id("new-password")).clear();
+        browser.driver.findElement(By.id("new-password")).sendKeys("a much longer new password");
+        browser.driver.findElement(By.cssSelector("dialog form button[type=submit]")).click();
+        assertThat(browser.waitFor(By.cssSelector("dialog .ok")).getText()).isEqualTo("Password changed.");
+        browser.screenshot("account");
+        browser.driver.findElement(By.id("sign-out")).click();
+
+        browser.waitFor(By.id("signin-email")).sendKeys(email);
+        browser.driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
+        browser.driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
+        assertThat(browser.waitFor(By.cssSelector("form.signin .error")).getText()).isEqualTo("Wrong email or password.");
+        browser.driver.findElement(By.id("signin-password")).clear();
+        browser.driver.findElement(By.id("signin-password")).sendKeys("a much longer new password");
+        browser.driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
+        assertThat(browser.waitFor(By.id("composer-input")).isDisplayed()).isTrue();
+    }
+
+    @Test
+    void anEndedSessionBringsBackTheSignInFormSayingWhy() {
+        browser.signIn(browser.server.newUser(Role.MEMBER));
+        browser.driver.manage().deleteCookieNamed("souverain_session");
+        browser.driver.findElement(By.id("conversation-filter")).sendKeys("x");
+        assertThat(browser.waitFor(By.cssSelector("form.signin .error")).getText())
+                .isEqualTo("Your session ended: sign in again.");
+    }
+
+    @Test
+    void theSkipLinkMovesTheFocusToTheContentWithoutLeavingTheConversation() {
+        browser.signIn(browser.server.newUser(Role.MEMBER));
+        String hash = (String) browser.script("return location.hash");
+        browser.script("document.querySelector('.skip').focus()");
+        browser.driver.switchTo().activeElement().sendKeys(org.openqa.selenium.Keys.ENTER);
+        assertThat(browser.script("return document.activeElement.id")).isEqualTo("main");
+        assertThat(browser.script("return location.hash")).isEqualTo(hash);
+    }
 }

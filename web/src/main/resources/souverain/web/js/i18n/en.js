@@ -23,6 +23,7 @@ export default {
   'signin.password': 'Password',
   'signin.submit': 'Sign in',
   'signin.failed': 'Wrong email or password.',
+  'signin.expired': 'Your session ended: sign in again.',
 
   'account.open': 'Account',
   'account.title': 'Your account',

@@ -23,6 +23,7 @@ export default {
   'signin.password': 'Mot de passe',
   'signin.submit': 'Se connecter',
   'signin.failed': 'Adresse e-mail ou mot de passe incorrect.',
+  'signin.expired': 'Votre session a pris fin : reconnectez-vous.',
 
   'account.open': 'Compte',
   'account.title': 'Votre compte',
