@@ -160,7 +160,8 @@ function access(f) {
       ['sovereignty.operators', operators.error ? operators.error : list(operators.can_read)],
       ['sovereignty.directory', operators.data_directory
         ? `${operators.data_directory} (${operators.permissions || '?'})` : null],
-      ['sovereignty.database', operators.database || null],
+      // Only a PostgreSQL store has administrators of its own; a SQLite file is covered by the directory.
+      ...(operators.database ? [['sovereignty.database', operators.database]] : []),
     ]),
     h('p', { class: 'muted small' }, t('sovereignty.access.note')));
 }

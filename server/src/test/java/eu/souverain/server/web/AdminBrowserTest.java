@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,14 +29,8 @@ class AdminBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-        browser.width(1280);
+        browser = Browser.shared();
         browser.signIn(WebServer.OWNER);
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
     }
 
     @BeforeEach

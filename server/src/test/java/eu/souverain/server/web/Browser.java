@@ -24,10 +24,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * Debian's headless chromium, driven by its chromedriver, on the page of the shared {@link
  * WebServer}. Both are named by path, so that Selenium Manager never looks for (or downloads) a
- * browser; without them the tests fail, saying what to install. One browser per test class: open it
- * in {@code @BeforeAll} and close it in {@code @AfterAll}.
+ * browser; without them the tests fail, saying what to install. One browser serves every test
+ * class of the run, one after another (starting chromium costs seconds on two cores); each test
+ * starts from {@link #fresh} or {@link #signIn}, and the browser quits when the JVM exits.
  */
-final class Browser implements AutoCloseable {
+final class Browser {
 
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -58,13 +59,20 @@ final class Browser implements AutoCloseable {
         driver.manage().timeouts().scriptTimeout(WAIT);
     }
 
-    /** A browser on the shared server's page, signed out. */
-    static Browser open() {
-        return new Browser(WebServer.shared());
+    private static Browser shared;
+
+    /** The run's browser, on the shared server's page. */
+    static synchronized Browser shared() {
+        if (shared == null) {
+            shared = new Browser(WebServer.shared());
+            Runtime.getRuntime().addShutdownHook(new Thread(shared.driver::quit));
+        }
+        return shared;
     }
 
-    /** Opens the page signed out, with nothing remembered (language, theme, style). */
+    /** Opens the page signed out, at a desktop's width, with nothing remembered (language, theme, style). */
     Browser fresh() {
+        width(1280);
         driver.get(server.url());
         driver.manage().deleteAllCookies();
         script("localStorage.clear()");
@@ -121,10 +129,5 @@ final class Browser implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    @Override
-    public void close() {
-        driver.quit();
     }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.tenancy.Role;
 import java.io.IOException;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,18 +25,12 @@ class ChatBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
+        browser = Browser.shared();
     }
 
     /** Each test as a new person, on an empty list, in English and the light theme. */
     @BeforeEach
     void signIn() {
-        browser.width(1280);
         browser.signIn(browser.server.newUser(Role.MEMBER));
     }
 

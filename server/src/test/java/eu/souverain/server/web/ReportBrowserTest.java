@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import eu.souverain.server.tenancy.Role;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -17,17 +16,11 @@ class ReportBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
+        browser = Browser.shared();
     }
 
     @Test
     void theReportReadsAsADocument() {
-        browser.width(1280);
         browser.signIn(WebServer.OWNER);
         browser.driver.get(browser.server.url() + "#/report");
         browser.waitFor(By.id("report-title"));
@@ -43,7 +36,6 @@ class ReportBrowserTest {
     @Test
     void anAuditorReadsTheReportAndTheAuditLogOnly() {
         String email = browser.server.newUser(Role.AUDITOR);
-        browser.width(1280);
         browser.fresh();
         browser.waitFor(By.id("signin-email")).sendKeys(email);
         browser.driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.tenancy.Role;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -40,12 +39,7 @@ class SafeRenderingBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
+        browser = Browser.shared();
     }
 
     @Test
@@ -64,10 +58,10 @@ class SafeRenderingBrowserTest {
         browser.script("return new Promise((resolve) => setTimeout(resolve, 300))");
 
         assertThat(browser.script("return window.pwned === undefined ? null : window.pwned")).isNull();
-        assertThat(browser.script("""
+        assertThat((List<?>) browser.script("""
                 return [...document.querySelectorAll('#main *')].flatMap((el) => [...el.attributes])
                   .filter((a) => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)).map((a) => a.name + '=' + a.value)
-                """)).asList().isEmpty();
+                """)).isEmpty();
         assertThat(browser.driver.findElements(By.cssSelector("#main script, #main iframe, #main object, #main embed"))).isEmpty();
 
         assertThat(browser.driver.findElement(By.id("conversation-title")).getText()).isEqualTo(TITLE);

@@ -3,7 +3,6 @@ package eu.souverain.server.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eu.souverain.server.tenancy.Role;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -14,12 +13,7 @@ class SignInBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
+        browser = Browser.shared();
     }
 
     @Test

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Role;
 import java.io.IOException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -24,17 +23,7 @@ class SovereigntyPanelBrowserTest {
 
     @BeforeAll
     static void open() {
-        browser = Browser.open();
-    }
-
-    @AfterAll
-    static void close() {
-        browser.close();
-    }
-
-    private static void signIn(String email) {
-        browser.width(1280);
-        browser.signIn(email);
+        browser = Browser.shared();
     }
 
     /** A conversation of the signed-in person with one answered turn, opened in the chat; its id. */
@@ -55,7 +44,7 @@ class SovereigntyPanelBrowserTest {
     @Test
     void thePanelShowsStorageEncryptionAccessAndTheBackendOfEachAnswer() throws IOException {
         String email = browser.server.newUser(Role.MEMBER);
-        signIn(email);
+        browser.signIn(email);
         // A new conversation, not stored yet, has nothing to show.
         assertThat(browser.driver.findElements(By.id("sovereignty-toggle"))).allMatch(button -> !button.isDisplayed());
         String id = answeredConversation();
@@ -98,12 +87,11 @@ class SovereigntyPanelBrowserTest {
         browser.driver.switchTo().activeElement().click();
         browser.waitFor(By.id("sovereignty-title")).sendKeys(Keys.ESCAPE);
         browser.until(d -> !d.findElement(By.id("side-panel")).isDisplayed());
-        browser.width(1280);
     }
 
     @Test
     void theOwnersPanelLinksToTheFullReport() throws IOException {
-        signIn(WebServer.OWNER);
+        browser.signIn(WebServer.OWNER);
         answeredConversation();
         browser.waitFor(By.id("sovereignty-toggle")).click();
         browser.waitFor(By.id("sovereignty-report-link")).click();

@@ -64,7 +64,7 @@ export default {
   'sovereignty.auditors': 'See its audit entries only',
   'sovereignty.operators': 'Server accounts that can read the data directory',
   'sovereignty.directory': 'Data directory',
-  'sovereignty.database': 'Database',
+  'sovereignty.database': 'Database administrators',
   'sovereignty.access.note': 'The server accounts read ciphertext; every read, export and erasure is written to the audit log.',
   'sovereignty.disabled': 'disabled',
   'sovereignty.apiKey': 'API key “{name}” ({id})',

@@ -64,7 +64,7 @@ export default {
   'sovereignty.auditors': 'Voient seulement ses entrées d’audit',
   'sovereignty.operators': 'Comptes du serveur pouvant lire le répertoire de données',
   'sovereignty.directory': 'Répertoire de données',
-  'sovereignty.database': 'Base de données',
+  'sovereignty.database': 'Administrateurs de la base',
   'sovereignty.access.note': 'Les comptes du serveur lisent du texte chiffré ; chaque lecture, export et effacement est inscrit au journal d’audit.',
   'sovereignty.disabled': 'désactivé',
   'sovereignty.apiKey': 'clé d’API « {name} » ({id})',
