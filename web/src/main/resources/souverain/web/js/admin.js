@@ -5,8 +5,8 @@
 // in the answer to its creation, and is gone from the page at the next render.
 
 import { t } from './i18n.js';
-import { h, announce } from './dom.js';
-import { when, place, facts, table, yes, copyButton } from './present.js';
+import { h, announce, copyButton } from './dom.js';
+import { when, place, facts, table, yes } from './present.js';
 
 const PARTS = {
   users: { label: 'admin.users', roles: ['owner', 'admin'] },
@@ -56,7 +56,7 @@ function secretBox(id, textKey, params, secret) {
   return h('div', { class: 'secret card', id, role: 'status' },
     h('p', {}, t(textKey, params)),
     h('div', { class: 'row' }, h('code', { class: 'secret-value', id: `${id}-value` }, secret),
-      copyButton(() => secret)),
+      copyButton(() => secret, 'small copy-secret')),
     h('p', { class: 'muted small' }, t('admin.shownOnce')));
 }
 

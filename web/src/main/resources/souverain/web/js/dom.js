@@ -1,4 +1,6 @@
-// A small helper to build elements without HTML strings: text always goes in as text.
+// Small helpers to build elements without HTML strings: text always goes in as text.
+
+import { t } from './i18n.js';
 
 /**
  * h('button', { type: 'button', class: 'ghost', onclick: f, 'aria-label': 'Close' }, 'text', child)
@@ -29,4 +31,23 @@ export function announce(text) {
   region.textContent = '';
   // A fresh text node after a tick, so that the same sentence twice is still read.
   setTimeout(() => { region.textContent = text; }, 50);
+}
+
+/**
+ * A button that copies {@code text()} to the clipboard and says so, on the button for a moment
+ * and to screen readers; where the browser refuses, it says how to copy by hand.
+ */
+export function copyButton(text, className) {
+  const button = h('button', { type: 'button', class: className, 'data-i18n': 'copy' }, t('copy'));
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text());
+      button.textContent = t('copied');
+      announce(t('copied'));
+      setTimeout(() => { button.textContent = t('copy'); }, 1500);
+    } catch {
+      announce(t('copyFailed'));
+    }
+  });
+  return button;
 }

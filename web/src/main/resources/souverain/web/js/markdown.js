@@ -4,7 +4,7 @@
 
 import { Marked } from '/webjars/marked/16.3.0/lib/marked.esm.js';
 import DOMPurify from '/webjars/dompurify/3.3.0/dist/purify.es.mjs';
-import { t } from './i18n.js';
+import { copyButton } from './dom.js';
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 
@@ -25,19 +25,6 @@ function highlight(code) {
   hljs.highlightElement(code);
 }
 
-function copyButton(code) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'copy';
-  button.textContent = t('chat.copy');
-  button.addEventListener('click', async () => {
-    await navigator.clipboard.writeText(code.textContent);
-    button.textContent = t('chat.copied');
-    setTimeout(() => { button.textContent = t('chat.copy'); }, 1500);
-  });
-  return button;
-}
-
 /** {@code text} rendered into {@code target}, replacing what it held. */
 export function renderMarkdown(target, text) {
   const fragment = DOMPurify.sanitize(marked.parse(text), PURIFY);
@@ -51,7 +38,8 @@ export function renderMarkdown(target, text) {
     const wrapper = document.createElement('div');
     wrapper.className = 'code';
     pre.replaceWith(wrapper);
-    wrapper.append(copyButton(code), pre);
+    // Without the newline marked ends each block with: a pasted command must not run by itself.
+    wrapper.append(copyButton(() => code.textContent.replace(/\n$/, ''), 'copy'), pre);
   }
   target.replaceChildren(fragment);
 }

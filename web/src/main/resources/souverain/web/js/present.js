@@ -1,8 +1,8 @@
 // How the sovereignty panel, the report and the administration show what the API answers:
-// definition lists, tables, times, locations and a copy button, built as DOM nodes. Every value
+// definition lists, tables, times and locations, built as DOM nodes. Every value
 // from the API goes in as text, never as HTML.
 
-import { h, announce } from './dom.js';
+import { h } from './dom.js';
 import { t, language } from './i18n.js';
 
 /** A time from the API (ISO-8601 text or Unix seconds) in the reader's language; "never" for none. */
@@ -68,17 +68,3 @@ export function list(items) {
   return h('ul', { class: 'plain' }, ...items.map((item) => h('li', {}, item)));
 }
 
-/** A button that copies {@code text()} to the clipboard and says so. */
-export function copyButton(text, labelKey = 'facts.copy') {
-  const button = h('button', { type: 'button', class: 'small copy-secret', 'data-i18n': labelKey }, t(labelKey));
-  button.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(text());
-      announce(t('facts.copied'));
-      button.textContent = t('facts.copied');
-    } catch {
-      announce(t('facts.copyFailed'));
-    }
-  });
-  return button;
-}

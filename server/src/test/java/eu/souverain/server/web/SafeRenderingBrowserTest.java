@@ -80,7 +80,16 @@ class SafeRenderingBrowserTest {
         WebElement code = answer.findElement(By.cssSelector(".code pre code.hljs"));
         assertThat(code.getText()).isEqualTo("class Hello { String greet() { return \"<b>hi</b>\"; } }");
         assertThat(code.findElements(By.cssSelector("span[class^=hljs-]"))).isNotEmpty();
-        assertThat(answer.findElement(By.cssSelector(".code button.copy")).getText()).isEqualTo("Copy");
         browser.screenshot("chat-rendering");
+
+        // The copy button puts the code, as text, on the clipboard (which a headless browser opens on request).
+        browser.driver.executeCdpCommand("Browser.grantPermissions",
+                Map.of("permissions", List.of("clipboardReadWrite", "clipboardSanitizedWrite")));
+        WebElement copy = answer.findElement(By.cssSelector(".code button.copy"));
+        assertThat(copy.getText()).isEqualTo("Copy");
+        copy.click();
+        browser.until(d -> copy.getText().equals("Copied"));
+        assertThat(browser.driver.executeAsyncScript("navigator.clipboard.readText().then(arguments[0])"))
+                .isEqualTo(code.getText());
     }
 }

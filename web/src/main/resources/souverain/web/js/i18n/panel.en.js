@@ -10,9 +10,6 @@ export default {
   'facts.yes': 'yes',
   'facts.no': 'no',
   'facts.none': 'none',
-  'facts.copy': 'Copy',
-  'facts.copied': 'Copied',
-  'facts.copyFailed': 'Could not copy: select the text and copy it.',
 
   'sovereignty.open': 'Where is it stored?',
   'sovereignty.title': 'Where this conversation lives',

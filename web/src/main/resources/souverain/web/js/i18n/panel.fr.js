@@ -10,9 +10,6 @@ export default {
   'facts.yes': 'oui',
   'facts.no': 'non',
   'facts.none': 'aucun',
-  'facts.copy': 'Copier',
-  'facts.copied': 'Copié',
-  'facts.copyFailed': 'Copie impossible : sélectionnez le texte et copiez-le.',
 
   'sovereignty.open': 'Où est-elle stockée ?',
   'sovereignty.title': 'Où vit cette conversation',
