@@ -19,12 +19,11 @@ import { admin } from './admin.js';
 export const views = { chat, report, admin };
 
 export const navigation = [
-  { view: 'chat', label: 'nav.chat' },
+  { view: 'chat', label: 'nav.chat', roles: ['owner', 'admin', 'member'] },
   { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
   { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
 ];
 
-const DEFAULT_VIEW = 'chat';
 const LANGUAGE_NAMES = { en: 'English', fr: 'Français' };
 
 let session = null;
@@ -43,8 +42,13 @@ function navigate(hash) {
 
 function parseHash() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  const name = views[parts[0]] ? parts[0] : DEFAULT_VIEW;
+  const name = views[parts[0]] ? parts[0] : home();
   return { name, params: views[parts[0]] ? parts.slice(1) : [] };
+}
+
+/** Where a bare address leads: the first view the person's role shows (for an auditor, who may not chat, the report). */
+function home() {
+  return navigation.find(visible).view;
 }
 
 function visible(entry) {

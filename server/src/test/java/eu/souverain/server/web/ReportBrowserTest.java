@@ -40,7 +40,10 @@ class ReportBrowserTest {
         browser.waitFor(By.id("signin-email")).sendKeys(email);
         browser.driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
         browser.driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
-        browser.waitFor(By.cssSelector("#nav a[href='#/admin']")).click();
+        // An auditor may not chat: signing in leads to the report, and the navigation offers no chat.
+        browser.waitFor(By.id("report-title"));
+        assertThat(browser.driver.findElements(By.cssSelector("#nav a[href='#/chat']"))).isEmpty();
+        browser.driver.findElement(By.cssSelector("#nav a[href='#/admin']")).click();
         browser.waitFor(By.id("audit-table"));
         List<String> parts = browser.driver.findElements(By.cssSelector(".subnav a")).stream()
                 .map(a -> a.getAttribute("href").replaceAll(".*#", "#")).toList();
