@@ -194,8 +194,7 @@ final class ConversationsRoutes {
         Conversations.Owner owner = owner(principal);
         RequestFields body = body(ctx, COMPLETION_FIELDS);
         String content = body.requiredString("content");
-        Conversations conversations = conversations();
-        Conversations.Conversation conversation = conversations.get(owner, ctx.pathParam("id"), ctx.ip());
+        Conversations.Conversation conversation = conversations().get(owner, ctx.pathParam("id"), ctx.ip());
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         String style = body.string("style");
         if (style != null && !STYLES.containsKey(style)) {
@@ -234,19 +233,7 @@ final class ConversationsRoutes {
                     call.request().model(), ctx.ip());
             try {
                 generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
-                        !untitled ? keeper : new Generations.Keeper() {
-                            @Override
-                            public String conversationId() {
-                                return keeper.conversationId();
-                            }
-
-                            @Override
-                            public void keep(String text, Completion completion, Backend backend) {
-                                keeper.keep(text, completion, backend);
-                                conversations.update(owner, conversation.id(),
-                                        new Conversations.Fields(title(content), null, null, null, null), ctx.ip());
-                            }
-                        });
+                        untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                 return;
             } catch (ApiError e) {
                 // Refused before anything was sent: the request can still be made again, shorter.
@@ -255,6 +242,24 @@ final class ConversationsRoutes {
                 }
             }
         }
+    }
+
+    /** Keeps the turn as {@code keeper} does, then names the conversation after its first message. */
+    private Generations.Keeper namingAfter(String firstMessage, Generations.Keeper keeper, Conversations.Owner owner,
+                                           String id, String clientIp) {
+        return new Generations.Keeper() {
+            @Override
+            public String conversationId() {
+                return keeper.conversationId();
+            }
+
+            @Override
+            public void keep(String text, Completion completion, Backend backend) {
+                keeper.keep(text, completion, backend);
+                conversations().update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
+                        clientIp);
+            }
+        };
     }
 
     /** Where the history starts once its turn at {@code from} is left out: its next user message, or its end. */
