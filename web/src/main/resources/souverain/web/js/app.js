@@ -99,6 +99,8 @@ function signInForm(notice) {
   const form = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title', 'data-i18n': 'signin.title' }),
     h('p', { class: 'muted', 'data-i18n': 'signin.intro' }),
+    // The session cookie is Secure: over plain HTTP from another machine the browser would drop it.
+    window.isSecureContext ? null : h('p', { class: 'error', id: 'signin-insecure', 'data-i18n': 'signin.insecure' }),
     h('label', { for: 'signin-email', 'data-i18n': 'signin.email' }), email,
     h('label', { for: 'signin-password', 'data-i18n': 'signin.password' }), password,
     error,

@@ -35,6 +35,11 @@ final class Browser {
     /** Where each run leaves its screenshots of the main screens (surefire runs in server/). */
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
     static final Duration WAIT = Duration.ofSeconds(20);
+    /**
+     * A name the browser resolves to 127.0.0.1 by itself: the server as a person on another
+     * machine reaches it, not a secure context over plain HTTP as loopback addresses are.
+     */
+    static final String OTHER_HOST = "souverain.test";
 
     final WebServer server;
     final ChromeDriver driver;
@@ -51,7 +56,8 @@ final class Browser {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,900", "--lang=en-US", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-sync", "--disable-component-update");
+                "--disable-background-networking", "--disable-sync", "--disable-component-update",
+                "--host-resolver-rules=MAP " + OTHER_HOST + " 127.0.0.1");
         options.setExperimentalOption("prefs", Map.of("intl.accept_languages", "en-US,en"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();

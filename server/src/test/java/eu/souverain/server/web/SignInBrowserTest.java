@@ -83,4 +83,13 @@ class SignInBrowserTest {
         assertThat(browser.script("return document.activeElement.id")).isEqualTo("main");
         assertThat(browser.script("return location.hash")).isEqualTo(hash);
     }
+
+    @Test
+    void overPlainHttpFromAnotherMachineTheFormSaysTheSignInWouldNotBeKept() {
+        browser.fresh().waitFor(By.id("signin-email"));
+        assertThat(browser.driver.findElements(By.id("signin-insecure"))).isEmpty();
+        browser.driver.get(browser.server.url().replace("127.0.0.1", Browser.OTHER_HOST));
+        assertThat(browser.waitFor(By.id("signin-insecure")).getText())
+                .startsWith("This page came over plain HTTP from another machine").contains("HTTPS");
+    }
 }

@@ -24,6 +24,8 @@ export default {
   'signin.submit': 'Sign in',
   'signin.failed': 'Wrong email or password.',
   'signin.expired': 'Your session ended: sign in again.',
+  'signin.insecure': 'This page came over plain HTTP from another machine, so your browser will not keep the'
+    + ' sign-in. Open it over HTTPS (a TLS reverse proxy in front of Souverain), or at 127.0.0.1 on the server.',
 
   'account.open': 'Account',
   'account.title': 'Your account',

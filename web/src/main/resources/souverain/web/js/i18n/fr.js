@@ -24,6 +24,9 @@ export default {
   'signin.submit': 'Se connecter',
   'signin.failed': 'Adresse e-mail ou mot de passe incorrect.',
   'signin.expired': 'Votre session a pris fin : reconnectez-vous.',
+  'signin.insecure': 'Cette page est arrivée en HTTP simple depuis une autre machine : votre navigateur ne'
+    + ' gardera pas la connexion. Ouvrez-la en HTTPS (un proxy inverse TLS devant Souverain), ou à 127.0.0.1'
+    + ' sur le serveur.',
 
   'account.open': 'Compte',
   'account.title': 'Votre compte',
