@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.store.TestDatabases;
-import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import java.io.IOException;
@@ -40,12 +39,6 @@ class AuditRoutesTest {
         }
     }
 
-    private TestServer signedIn(String email, Role role) {
-        f.tenancy.users().create(f.orgA.id(), email, role, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
-        TestServer.Reply login = f.login(email, TenancyFixture.PASSWORD);
-        assertThat(login.status()).isEqualTo(200);
-        return TestServer.signedIn(f.server, TenancyFixture.cookie(login), login.body().get("csrf_token").asText());
-    }
 
     private static List<Long> seqs(JsonNode page) {
         List<Long> seqs = new ArrayList<>();
@@ -122,9 +115,9 @@ class AuditRoutesTest {
     @Test
     void ownersAdminsAndAuditorsReadTheLogMembersAndChatKeysDoNot() throws IOException {
         start(TestDatabases.SQLITE);
-        assertThat(signedIn("auditor@a.example", Role.AUDITOR).get("/v1/audit/entries").status()).isEqualTo(200);
-        assertThat(signedIn("admin@a.example", Role.ADMIN).get("/v1/audit/entries").status()).isEqualTo(200);
-        TestServer member = signedIn("member@a.example", Role.MEMBER);
+        assertThat(f.signedIn("auditor@a.example", Role.AUDITOR).get("/v1/audit/entries").status()).isEqualTo(200);
+        assertThat(f.signedIn("admin@a.example", Role.ADMIN).get("/v1/audit/entries").status()).isEqualTo(200);
+        TestServer member = f.signedIn("member@a.example", Role.MEMBER);
         TestServer.Reply refused = member.get("/v1/audit/entries");
         assertThat(refused.status()).isEqualTo(403);
         assertThat(TenancyFixture.error(refused).get("code").asText()).isEqualTo("insufficient_scope");
@@ -150,7 +143,7 @@ class AuditRoutesTest {
         start(TestDatabases.SQLITE);
         serving.checkpoints.checkpoint();
         int entries = f.count("SELECT COUNT(*) FROM audit_entries");
-        TestServer.Reply reply = signedIn("auditor@a.example", Role.AUDITOR).post("/v1/audit/verify", "");
+        TestServer.Reply reply = f.signedIn("auditor@a.example", Role.AUDITOR).post("/v1/audit/verify", "");
         assertThat(reply.status()).as("%s", reply.body()).isEqualTo(200);
         JsonNode v = reply.body();
         assertThat(v.get("object").asText()).isEqualTo("audit.verification");

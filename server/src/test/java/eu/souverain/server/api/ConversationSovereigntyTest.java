@@ -44,12 +44,6 @@ class ConversationSovereigntyTest {
         f.close();
     }
 
-    private TestServer signedIn(String email, Role role) {
-        f.tenancy.users().create(f.orgA.id(), email, role, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
-        TestServer.Reply login = f.login(email, TenancyFixture.PASSWORD);
-        assertThat(login.status()).isEqualTo(200);
-        return TestServer.signedIn(f.server, TenancyFixture.cookie(login), login.body().get("csrf_token").asText());
-    }
 
     /** A conversation of {@code as} with one answered turn; its id. */
     private static String answered(TestServer as) {
@@ -71,7 +65,7 @@ class ConversationSovereigntyTest {
 
     @Test
     void aUsersConversationShowsItsStoreKeyAccessAndTheBackendOfEachAnswer() {
-        TestServer ann = signedIn("ann@a.example", Role.MEMBER);
+        TestServer ann = f.signedIn("ann@a.example", Role.MEMBER);
         String annId = f.tenancy.users().list(f.orgA.id()).stream().filter(u -> u.email().equals("ann@a.example"))
                 .findFirst().orElseThrow().id();
         f.tenancy.users().create(f.orgA.id(), "admin@a.example", Role.ADMIN, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
@@ -164,9 +158,9 @@ class ConversationSovereigntyTest {
 
     @Test
     void onlyItsOwnerReadsThemOthersGetTheSame404AsForNone() {
-        TestServer ann = signedIn("ann@a.example", Role.MEMBER);
+        TestServer ann = f.signedIn("ann@a.example", Role.MEMBER);
         String id = answered(ann);
-        TestServer admin = signedIn("admin@a.example", Role.ADMIN);
+        TestServer admin = f.signedIn("admin@a.example", Role.ADMIN);
         TestServer.Reply other = admin.get("/v1/conversations/" + id + "/sovereignty");
         TestServer.Reply missing = admin.get("/v1/conversations/conv_none/sovereignty");
         assertThat(other.status()).isEqualTo(404);
@@ -174,7 +168,7 @@ class ConversationSovereigntyTest {
                 .isEqualTo(TenancyFixture.error(missing).get("code").asText());
         assertThat(f.b.get("/v1/conversations/" + id + "/sovereignty").status()).isEqualTo(404);
         assertThat(f.audit("conversations.sovereignty", "DENIED")).hasSize(2);
-        assertThat(signedIn("dpo@a.example", Role.AUDITOR).get("/v1/conversations/" + id + "/sovereignty").status())
+        assertThat(f.signedIn("dpo@a.example", Role.AUDITOR).get("/v1/conversations/" + id + "/sovereignty").status())
                 .isEqualTo(403);
     }
 }

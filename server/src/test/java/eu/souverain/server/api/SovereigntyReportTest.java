@@ -93,16 +93,7 @@ class SovereigntyReportTest {
         return reply.body();
     }
 
-    private TestServer signedIn(String email, Role role) {
-        f.tenancy.users().create(f.orgA.id(), email, role, TenancyFixture.PASSWORD, Actor.SYSTEM, true);
-        return signedIn(email);
-    }
 
-    private TestServer signedIn(String email) {
-        TestServer.Reply login = f.login(email, TenancyFixture.PASSWORD);
-        assertThat(login.status()).isEqualTo(200);
-        return TestServer.signedIn(f.server, TenancyFixture.cookie(login), login.body().get("csrf_token").asText());
-    }
 
     private static JsonNode named(JsonNode array, String field, String value) {
         for (JsonNode entry : array) {
@@ -158,7 +149,7 @@ class SovereigntyReportTest {
         JsonNode user = named(report(f.a).get("access").get("users"), "email", "new@a.example");
         assertThat(user.get("role").asText()).isEqualTo("auditor");
         assertThat(user.get("last_sign_in_at").isNull()).isTrue();
-        signedIn("new@a.example");
+        f.signedIn("new@a.example");
         assertThat(named(report(f.a).get("access").get("users"), "email", "new@a.example").get("last_sign_in_at").asText())
                 .isEqualTo(f.clock.instant().toString());
 
@@ -233,14 +224,14 @@ class SovereigntyReportTest {
     }
 
     private TestServer signedInOwnerA() {
-        return signedIn(TenancyFixture.OWNER_A);
+        return f.signedIn(TenancyFixture.OWNER_A);
     }
 
     @Test
     void ownersAdminsAndAuditorsReadItMembersDoNot() {
-        assertThat(signedIn("auditor@a.example", Role.AUDITOR).get("/v1/sovereignty/report").status()).isEqualTo(200);
-        assertThat(signedIn("admin@a.example", Role.ADMIN).get("/v1/sovereignty/report").status()).isEqualTo(200);
-        assertThat(signedIn("member@a.example", Role.MEMBER).get("/v1/sovereignty/report").status()).isEqualTo(403);
+        assertThat(f.signedIn("auditor@a.example", Role.AUDITOR).get("/v1/sovereignty/report").status()).isEqualTo(200);
+        assertThat(f.signedIn("admin@a.example", Role.ADMIN).get("/v1/sovereignty/report").status()).isEqualTo(200);
+        assertThat(f.signedIn("member@a.example", Role.MEMBER).get("/v1/sovereignty/report").status()).isEqualTo(403);
         assertThat(f.withScopes(Scope.AUDIT).get("/v1/sovereignty/report").status()).isEqualTo(200);
         assertThat(f.withScopes(Scope.CHAT, Scope.EMBEDDINGS).get("/v1/sovereignty/report").status()).isEqualTo(403);
         assertThat(f.audit("access.denied", "DENIED")).anySatisfy(e ->

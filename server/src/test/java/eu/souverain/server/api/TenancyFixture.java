@@ -83,6 +83,21 @@ final class TenancyFixture implements AutoCloseable {
                 .POST(json("{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}")).build());
     }
 
+    /** Requests as a new user of organization A with {@code role}, signed in: the session cookie and its CSRF token. */
+    TestServer signedIn(String email, Role role) {
+        tenancy.users().create(orgA.id(), email, role, PASSWORD, Actor.SYSTEM, true);
+        return signedIn(email);
+    }
+
+    /** Requests as the user {@code email}, signed in with {@link #PASSWORD}. */
+    TestServer signedIn(String email) {
+        TestServer.Reply login = login(email, PASSWORD);
+        if (login.status() != 200) {
+            throw new AssertionError("signing in as " + email + " answered " + login.status() + ": " + login.body());
+        }
+        return TestServer.signedIn(server, cookie(login), login.body().get("csrf_token").asText());
+    }
+
     /** The session cookie's value from a login reply's Set-Cookie. */
     static String cookie(TestServer.Reply login) {
         String set = login.header("Set-Cookie");
