@@ -55,7 +55,7 @@ class WebAppTest {
             assertThat(response.headers().firstValue("Content-Type").orElseThrow()).as(library)
                     .startsWith("text/javascript");
         }
-        assertThat(get("/webjars/highlightjs/11.10.0/styles/github-dark.min.css").statusCode()).isEqualTo(200);
+        assertThat(get("/webjars/highlightjs/11.10.0/styles/a11y-dark.min.css").statusCode()).isEqualTo(200);
     }
 
     @Test
