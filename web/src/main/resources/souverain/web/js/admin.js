@@ -96,9 +96,37 @@ async function listUsers(list, region) {
     { label: 'users.state', cell: (u) => t(u.disabled ? 'users.disabled' : 'users.active') },
     { label: 'users.lastSignIn', cell: (u) => when(u.last_sign_in_at) },
     { label: 'admin.actions', cell: (u) => (u.id === ctx.session.user.id ? h('span', { class: 'muted' }, t('users.you'))
-      : h('button', { type: 'button', class: 'small danger', 'aria-label': t('users.delete.named', { email: u.email }),
-        onclick: () => deleteUser(u, list, region) }, t('users.delete'))) },
+      : h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'small toggle-user',
+          'aria-label': t(u.disabled ? 'users.enable.named' : 'users.disable.named', { email: u.email }),
+          onclick: () => setDisabled(u, !u.disabled, list, region) }, t(u.disabled ? 'users.enable' : 'users.disable')),
+        h('button', { type: 'button', class: 'small danger erase-user', 'aria-label': t('users.erase.named', { email: u.email }),
+          onclick: () => eraseData(u, region) }, t('users.erase')),
+        h('button', { type: 'button', class: 'small danger delete-user', 'aria-label': t('users.delete.named', { email: u.email }),
+          onclick: () => deleteUser(u, list, region) }, t('users.delete')))) },
   ], answer.data, { id: 'users-table', rowId: (u) => u.id }));
+}
+
+/** Disabling keeps the account and its data, ends its sessions and refuses its sign-ins until enabled again. */
+async function setDisabled(user, disabled, list, region) {
+  try {
+    await ctx.api.patch(`/v1/admin/users/${encodeURIComponent(user.id)}`, { disabled });
+    say(region, t(disabled ? 'users.disabledNow' : 'users.enabledNow', { email: user.email }));
+    await listUsers(list, region);
+  } catch (e) {
+    fail(region, e);
+  }
+}
+
+/** The person's conversations deleted and their data key destroyed (DELETE /v1/admin/users/{id}/data). */
+async function eraseData(user, region) {
+  if (!confirm(t('users.erase.confirm', { email: user.email }))) return;
+  try {
+    const erased = await ctx.api.del(`/v1/admin/users/${encodeURIComponent(user.id)}/data`);
+    say(region, t('users.erased', { email: user.email, conversations: erased.conversations }));
+  } catch (e) {
+    fail(region, e);
+  }
 }
 
 function roleSelect(user, list, region) {

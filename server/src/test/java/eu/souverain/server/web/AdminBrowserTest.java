@@ -2,6 +2,7 @@ package eu.souverain.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import eu.souverain.server.tenancy.Role;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -100,12 +101,65 @@ class AdminBrowserTest {
         assertThat(browser.server.tenancy.users().list(browser.server.organization.id()).stream()
                 .filter(u -> u.id().equals(id)).findFirst().orElseThrow().role().wireName()).isEqualTo("auditor");
 
-        row.findElement(By.cssSelector("button.danger")).click();
+        row.findElement(By.cssSelector("button.delete-user")).click();
         accept();
         browser.until(d -> d.findElements(By.cssSelector("#users-table tr[data-id='" + id + "']")).isEmpty());
         browser.driver.navigate().refresh();
         browser.waitFor(By.id("users-table"));
         assertThat(browser.driver.findElements(By.id("one-time-password"))).isEmpty();
+    }
+
+    @Test
+    void anOwnerDisablesAUserThenErasesItsConversations() throws Exception {
+        String email = browser.server.newUser(Role.MEMBER);
+        Session person = Session.of(email);
+        assertThat(person.send("POST", "v1/conversations", "{\"title\":\"Mine\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"a private question\"}]}").statusCode()).isEqualTo(201);
+        String id = browser.server.tenancy.users().list(browser.server.organization.id()).stream()
+                .filter(u -> u.email().equals(email)).findFirst().orElseThrow().id();
+
+        go("users");
+        By toggle = By.cssSelector("#users-table tr[data-id='" + id + "'] button.toggle-user");
+        browser.waitFor(toggle).click();
+        browser.until(ExpectedConditions.textToBe(toggle, "Enable"));
+        assertThat(disabled(id)).isTrue();
+        assertThat(person.send("GET", "v1/conversations", null).statusCode()).isEqualTo(401);  // signed out
+        browser.driver.findElement(toggle).click();
+        browser.until(ExpectedConditions.textToBe(toggle, "Disable"));
+        assertThat(disabled(id)).isFalse();
+
+        browser.driver.findElement(By.cssSelector("#users-table tr[data-id='" + id + "'] button.erase-user")).click();
+        accept();
+        browser.until(ExpectedConditions.textToBe(By.id("users-status"),
+                "Conversations erased for " + email + ": 1. Their data key is destroyed."));
+        assertThat(Session.of(email).send("GET", "v1/conversations", null).body()).contains("\"data\":[]");
+    }
+
+    private static boolean disabled(String userId) {
+        return browser.server.tenancy.users().list(browser.server.organization.id()).stream()
+                .filter(u -> u.id().equals(userId)).findFirst().orElseThrow().disabled();
+    }
+
+    /** A person signed in over HTTP, as the chat app is: the session cookie and its CSRF token. */
+    private record Session(String cookie, String csrf) {
+        private static final HttpClient CLIENT = HttpClient.newHttpClient();
+
+        static Session of(String email) throws IOException, InterruptedException {
+            HttpResponse<String> login = CLIENT.send(HttpRequest.newBuilder(URI.create(browser.server.url() + "auth/login"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"email\":\"" + email + "\",\"password\":\""
+                            + WebServer.PASSWORD + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(login.statusCode()).isEqualTo(200);
+            return new Session(login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0],
+                    login.body().replaceAll(".*\"csrf_token\":\"([^\"]+)\".*", "$1"));
+        }
+
+        HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
+            return CLIENT.send(HttpRequest.newBuilder(URI.create(browser.server.url() + path))
+                    .header("Content-Type", "application/json").header("Cookie", cookie).header("X-CSRF-Token", csrf)
+                    .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     @Test

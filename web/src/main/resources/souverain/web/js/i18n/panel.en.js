@@ -190,7 +190,19 @@ export default {
   'users.you': 'you',
   'users.delete': 'Delete',
   'users.delete.named': 'Delete {email}',
-  'users.delete.confirm': 'Delete {email}? Their sessions end; the keys they made stay.',
+  'users.delete.confirm': 'Delete {email}? Their sessions end; the keys they made stay, and so do their conversations'
+    + ' (encrypted) until you erase them or retention does.',
+  'users.disable': 'Disable',
+  'users.enable': 'Enable',
+  'users.disable.named': 'Disable {email}',
+  'users.enable.named': 'Enable {email}',
+  'users.disabledNow': '{email} is disabled: signed out, and refused at sign-in.',
+  'users.enabledNow': '{email} may sign in again.',
+  'users.erase': 'Erase data',
+  'users.erase.named': 'Erase the data of {email}',
+  'users.erase.confirm': 'Erase every conversation of {email}? Their data key is destroyed: no copy, backups included,'
+    + ' can be read again. This cannot be undone.',
+  'users.erased': 'Conversations erased for {email}: {conversations}. Their data key is destroyed.',
   'users.deleted': '{email} deleted.',
 
   'keys.caption': 'The organization’s API keys',

@@ -190,7 +190,19 @@ export default {
   'users.you': 'vous',
   'users.delete': 'Supprimer',
   'users.delete.named': 'Supprimer {email}',
-  'users.delete.confirm': 'Supprimer {email} ? Ses sessions prennent fin ; les clés créées restent.',
+  'users.delete.confirm': 'Supprimer {email} ? Ses sessions prennent fin ; les clés créées restent, ses conversations'
+    + ' aussi (chiffrées) jusqu’à leur effacement ou leur fin de conservation.',
+  'users.disable': 'Désactiver',
+  'users.enable': 'Réactiver',
+  'users.disable.named': 'Désactiver {email}',
+  'users.enable.named': 'Réactiver {email}',
+  'users.disabledNow': '{email} est désactivé : déconnecté, et refusé à la connexion.',
+  'users.enabledNow': '{email} peut de nouveau se connecter.',
+  'users.erase': 'Effacer les données',
+  'users.erase.named': 'Effacer les données de {email}',
+  'users.erase.confirm': 'Effacer toutes les conversations de {email} ? Sa clé de données est détruite : aucune copie,'
+    + ' sauvegardes comprises, ne pourra plus être lue. C’est définitif.',
+  'users.erased': 'Conversations effacées pour {email} : {conversations}. Sa clé de données est détruite.',
   'users.deleted': '{email} supprimé.',
 
   'keys.caption': 'Les clés d’API de l’organisation',
