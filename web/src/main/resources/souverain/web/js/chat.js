@@ -302,6 +302,10 @@ async function open(id) {
   openId = id || null;
   conversation = id ? await api.get(`/v1/conversations/${encodeURIComponent(id)}`) : null;
   renderConversation();
+  // Made since the list was read (in another tab, by a script through the API): read it again.
+  if (id && ![...el.list.querySelectorAll('a')].some((a) => a.getAttribute('href') === `#/chat/${encodeURIComponent(id)}`)) {
+    await loadList();
+  }
   for (const link of el.list.querySelectorAll('a')) {
     link.toggleAttribute('aria-current', link.getAttribute('href') === `#/chat/${encodeURIComponent(id)}`);
     if (link.hasAttribute('aria-current')) link.setAttribute('aria-current', 'page');

@@ -34,6 +34,8 @@ class SovereigntyPanelBrowserTest {
         assertThat(answer).doesNotStartWith("error");
         browser.driver.get(browser.server.url() + "#/chat/" + id);
         browser.until(d -> !d.findElements(By.cssSelector(".message.assistant")).isEmpty());
+        // Made through the API after the list was read: the list reads it again, marking it open.
+        browser.until(d -> d.findElements(By.cssSelector("#conversation-list a[aria-current=page]")).size() == 1);
         return id;
     }
 
