@@ -92,4 +92,22 @@ class SafeRenderingBrowserTest {
         assertThat(browser.driver.executeAsyncScript("navigator.clipboard.readText().then(arguments[0])"))
                 .isEqualTo(code.getText());
     }
+
+    @Test
+    void everyPartOfAnAnswerAsItStreamsRendersInert() {
+        browser.signIn(browser.server.newUser(Role.MEMBER));
+        // The chat renders the answer so far at each frame: every prefix of it, through the page's own renderer.
+        Object left = browser.driver.executeAsyncScript("""
+                const [answer, done] = arguments;
+                import('/js/markdown.js').then(({ renderMarkdown }) => {
+                  const target = document.createElement('div');
+                  document.getElementById('main').append(target);
+                  for (let i = 1; i <= answer.length; i++) renderMarkdown(target, answer.slice(0, i));
+                  setTimeout(() => done([...target.querySelectorAll('*')].flatMap((el) => [...el.attributes])
+                    .filter((a) => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)).length), 300);
+                });
+                """, ANSWER);
+        assertThat(left).isEqualTo(0L);
+        assertThat(browser.script("return window.pwned === undefined ? null : window.pwned")).isNull();
+    }
 }
