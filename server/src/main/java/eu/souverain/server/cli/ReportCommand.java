@@ -3,7 +3,6 @@ package eu.souverain.server.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eu.souverain.server.audit.AuditLog;
-import eu.souverain.server.gateway.BackendLocation;
 import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.privacy.Redactions;
@@ -50,18 +49,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "[NAME=]FILE", description = "A served model's file; repeatable.")
     List<String> models = new ArrayList<>();
 
-    @Option(names = "--country", paramLabel = "CODE", description = "ISO 3166 country of this host, as given to serve.")
-    String country;
-
-    @Option(names = "--region", paramLabel = "REGION", description = "Region or data centre of this host.")
-    String region;
-
-    @Option(names = "--operator", paramLabel = "NAME", description = "Who operates this host (default: the host name).")
-    String operator;
-
-    @Option(names = "--certification", paramLabel = "NAME",
-            description = "A certification of this host's hosting; repeatable.")
-    List<String> certifications = new ArrayList<>();
+    @Mixin
+    LocationOptions location;
 
     @Mixin
     StoreOptions store;
@@ -83,7 +72,7 @@ final class ReportCommand implements Callable<Integer> {
             files.put(equals > 0 ? model.substring(0, equals) : file.replaceFirst("\\.gguf$", ""), path);
         }
         backends.add(new DeclaredBackend("local", false, null,
-                BackendLocation.thisHost(operator, country, region, certifications), List.copyOf(files.keySet())));
+                location.thisHost(), List.copyOf(files.keySet())));
         for (Path file : backendsFiles) {
             for (RemoteBackend.Config config : BackendsFile.read(file)) {
                 backends.add(DeclaredBackend.of(config));

@@ -101,19 +101,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
     Path backendsFile;
 
-    @Option(names = "--country", paramLabel = "CODE",
-            description = "ISO 3166 country of this host, where the local engine runs (default: the JVM locale's country, if any).")
-    String country;
-
-    @Option(names = "--region", paramLabel = "REGION", description = "Region or data centre of this host.")
-    String region;
-
-    @Option(names = "--operator", paramLabel = "NAME", description = "Who operates this host (default: the host name).")
-    String operator;
-
-    @Option(names = "--certification", paramLabel = "NAME",
-            description = "A certification of this host's hosting, such as SecNumCloud or ISO 27001; repeatable.")
-    List<String> certifications = new ArrayList<>();
+    @Mixin
+    LocationOptions location;
 
     @Mixin
     StoreOptions store;
@@ -146,7 +135,7 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
-        BackendLocation here = BackendLocation.thisHost(operator, country, region, certifications);
+        BackendLocation here = location.thisHost();
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
         List<CheckpointSink> sinks = audit.parsedSinks();
