@@ -49,8 +49,7 @@ final class AuditRoutes {
     private void entries(Context ctx) {
         Principal by = ApiServer.principal(ctx);
         int limit = (int) positive(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT);
-        String beforeParam = ctx.queryParam("before");
-        Long before = beforeParam == null ? null : positive(ctx, "before", 0, Long.MAX_VALUE);
+        Long before = ctx.queryParam("before") == null ? null : positive(ctx, "before", 0, Long.MAX_VALUE);
         boolean installation = tenancy.installationOrganization().filter(by.organizationId()::equals).isPresent();
         List<AuditEntry> page = tenancy.audit().newestFirst(by.organizationId(), installation, before, limit + 1);
         boolean more = page.size() > limit;
