@@ -31,7 +31,8 @@ class StreamingTest {
     static void writeModel() throws IOException {
         model = dir.resolve("slow.gguf");
         try (GGUFFile stories = GGUFFile.open(TestServer.BUNDLED_MODEL)) {
-            SyntheticModel.write(model, new SyntheticModel.Shape(128, 4, 4, 4, 32, 512, 256, 10000f, 0, false, false),
+            // A few milliseconds a token: slow enough that pieces sent as generated spread over some time.
+            SyntheticModel.write(model, new SyntheticModel.Shape(256, 8, 8, 8, 32, 1024, 256, 10000f, 0, false, false),
                     GGMLType.F32, SyntheticModel.Init.standard(3), stories.metadata());
         }
     }
