@@ -3,14 +3,12 @@ package eu.souverain.engine.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Every output is the same fixed-order sum whichever tile, thread share or mode (interpreted or
  * compiled) computes it: lane-wise FMAs over the row in order, then the lanes added as a tree
  * (lane i plus lane i + L/2, and so on down), the order of {@link VectorDot#sum}. The trees of a
- * tile run on its accumulators stored to the scratch ({@link #sumTile}): sixteen inlined vector
+ * tile run on its accumulators stored to the scratch ({@link LaneSums}): sixteen inlined vector
  * reductions make the tile method too big for C2, which then calls them out of line and boxes a
  * vector per call.
  */
@@ -46,53 +44,6 @@ public final class BlockMatmul {
     private static final VectorSpecies<Short> S = F.withLanes(short.class);
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-
-    /*
-     * Level k of sumTile works on segments of s = L >> k lanes: SECOND_HALVES[k] marks the upper
-     * half of each segment, HALVES[k] brings each lane its partner half a segment away, from the
-     * first vector in the lower halves and from the second (exceptional, negative indexes) in the
-     * upper ones. SUM_SLOT follows each accumulator's lanes through the levels.
-     */
-    private static final VectorMask<Float>[] SECOND_HALVES;
-    private static final VectorShuffle<Float>[] HALVES;
-    private static final int[] SUM_SLOT = new int[16];
-
-    static {
-        int levels = Integer.numberOfTrailingZeros(L);
-        @SuppressWarnings("unchecked")
-        VectorMask<Float>[] masks = new VectorMask[levels];
-        @SuppressWarnings("unchecked")
-        VectorShuffle<Float>[] shuffles = new VectorShuffle[levels];
-        int[][] owner = new int[16][L];
-        for (int i = 0; i < 16; i++) {
-            Arrays.fill(owner[i], i);
-        }
-        for (int level = 0, s = L; level < levels; level++, s /= 2) {
-            boolean[] upper = new boolean[L];
-            int[] partner = new int[L];
-            for (int lane = 0; lane < L; lane++) {
-                int i = lane % s;
-                upper[lane] = i >= s / 2;
-                partner[lane] = upper[lane] ? lane - s / 2 - L : lane + s / 2;
-            }
-            masks[level] = VectorMask.fromArray(F, upper, 0);
-            shuffles[level] = VectorShuffle.fromArray(F, partner, 0);
-            int[][] next = new int[owner.length / 2][L];
-            for (int j = 0; j < next.length; j++) {
-                for (int lane = 0; lane < L; lane++) {
-                    next[j][lane] = upper[lane] ? owner[2 * j + 1][lane] : owner[2 * j][lane];
-                }
-            }
-            owner = next;
-        }
-        for (int j = 0; j < owner.length; j++) {
-            for (int lane = 0; lane < L; lane++) {
-                SUM_SLOT[owner[j][lane]] = j * L + lane;
-            }
-        }
-        SECOND_HALVES = masks;
-        HALVES = shuffles;
-    }
 
     private BlockMatmul() {
     }
@@ -201,33 +152,10 @@ public final class BlockMatmul {
         a31.intoArray(w, lanes + 13 * L);
         a32.intoArray(w, lanes + 14 * L);
         a33.intoArray(w, lanes + 15 * L);
-        sumTile(w, lanes);
+        LaneSums.sum16(w, lanes);
         for (int token = 0; token < 4; token++) {
             for (int row = 0; row < 4; row++) {
-                out[o + token * outStride + row] = w[lanes + SUM_SLOT[4 * token + row]];
-            }
-        }
-    }
-
-    /**
-     * The sixteen accumulators of a tile, stored at {@code a[o + i * L..)}, each summed as
-     * {@link #sumLanes} sums it, but sixteen at a time: each level adds the upper half of every
-     * segment of lanes to its lower half for two vectors at once, the first vector's sums in the
-     * lower halves and the second's in the upper ones, halving the vectors and the segments. The
-     * same additions of the same operands as the scalar tree (a + b is b + a exactly), in 15
-     * vector steps instead of 240 dependent scalar ones, which took a sixth of a prompt's time.
-     * Leaves accumulator i's sum at {@code a[o + SUM_SLOT[i]]}.
-     */
-    private static void sumTile(float[] a, int o) {
-        int count = 16;
-        for (int level = 0; level < HALVES.length; level++) {
-            count /= 2;
-            for (int j = 0; j < count; j++) {
-                FloatVector first = FloatVector.fromArray(F, a, o + 2 * j * L);
-                FloatVector second = FloatVector.fromArray(F, a, o + (2 * j + 1) * L);
-                first.blend(second, SECOND_HALVES[level])
-                        .add(first.rearrange(HALVES[level], second))
-                        .intoArray(a, o + j * L);
+                out[o + token * outStride + row] = w[lanes + LaneSums.SLOT_OF_16[4 * token + row]];
             }
         }
     }

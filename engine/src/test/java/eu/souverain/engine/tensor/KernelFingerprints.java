@@ -1,16 +1,20 @@
 package eu.souverain.engine.tensor;
 
+import com.sun.management.ThreadMXBean;
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Every kernel run on fixed seeded inputs into preallocated outputs, and a fingerprint of each
  * output's float bits. {@link #main} prints the fingerprints, one kernel a line, for
- * {@link DeterminismTest} to run in a child JVM with {@code -Xint}.
+ * {@link DeterminismTest} to run in two child JVMs: one with {@code -Xint}, and one that first
+ * warms every kernel up until C2 has compiled it ({@code --warm-up}).
  *
  * <p>Small inputs, since the interpreter runs Vector API code thousands of times slower than C2,
  * but long enough for each loop to run several vector iterations and a scalar tail at any width.
@@ -148,7 +152,44 @@ final class KernelFingerprints {
         return Integer.toHexString(Arrays.hashCode(bits));
     }
 
+    /**
+     * Calls each kernel until a hundred calls in a row allocate nothing, which happens only once
+     * C2 has compiled it with the Vector API intrinsics (the interpreter and C1 box every vector).
+     * Returns the kernels still allocating at the deadline, with their bytes per call.
+     */
+    static List<String> warmUp(List<Kernel> kernels, long deadline) {
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<String> allocating = new ArrayList<>();
+        for (Kernel kernel : kernels) {
+            long allocated;
+            do {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    kernel.call().run();
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            } while (allocated > 0 && System.nanoTime() < deadline);
+            if (allocated > 0) {
+                allocating.add(kernel.name() + ": " + allocated / 100 + " bytes per call");
+            }
+        }
+        return allocating;
+    }
+
+    /**
+     * Prints the fingerprints. With {@code --warm-up SECONDS}, warms the kernels up first, and
+     * exits with status 3, naming on standard error each kernel still allocating, if any is.
+     */
     public static void main(String[] args) {
-        fingerprints(new KernelFingerprints().kernels()).forEach(System.out::println);
+        List<Kernel> kernels = new KernelFingerprints().kernels();
+        if (args.length == 2 && args[0].equals("--warm-up")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[1]));
+            List<String> allocating = warmUp(kernels, deadline);
+            if (!allocating.isEmpty()) {
+                allocating.forEach(System.err::println);
+                System.exit(3);
+            }
+        }
+        fingerprints(kernels).forEach(System.out::println);
     }
 }
