@@ -1,0 +1,65 @@
+package eu.souverain.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class ParallelTest {
+
+    @Test
+    void everyIndexRunsOnceOnOneOfTheThreads() {
+        try (Parallel parallel = new Parallel(3)) {
+            for (int size : new int[] {1, 5, 6, 17, 1000, 5632}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(size);
+                AtomicIntegerArray shares = new AtomicIntegerArray(3);
+                parallel.run(size, (share, from, to) -> {
+                    shares.incrementAndGet(share);
+                    for (int i = from; i < to; i++) {
+                        runs.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < size; i++) {
+                    assertThat(runs.get(i)).as("index %d of %d", i, size).isEqualTo(1);
+                }
+                if (size >= 1000) {
+                    int chunks = shares.get(0) + shares.get(1) + shares.get(2);
+                    assertThat(chunks).as("chunks of %d", size).isGreaterThan(3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void chunksAreWholeStripsOfSixteenRows() {
+        try (Parallel parallel = new Parallel(2)) {
+            parallel.run(5632, (share, from, to) -> {
+                assertThat(from % 16).isZero();
+                assertThat(to == 5632 || to % 16 == 0).as("chunk [%d, %d)", from, to).isTrue();
+            });
+        }
+    }
+
+    @Test
+    void aFailingChunkFailsTheRunWhicheverThreadRanItAndTheNextRunWorks() {
+        try (Parallel parallel = new Parallel(2)) {
+            for (int broken : new int[] {0, 999}) {
+                assertThatThrownBy(() -> parallel.run(1000, (share, from, to) -> {
+                    if (from <= broken && broken < to) {
+                        throw new IllegalArgumentException("broken chunk");
+                    }
+                })).hasMessageContaining("broken chunk");
+            }
+            AtomicIntegerArray runs = new AtomicIntegerArray(1000);
+            parallel.run(1000, (share, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    runs.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < 1000; i++) {
+                assertThat(runs.get(i)).isEqualTo(1);
+            }
+        }
+    }
+}
