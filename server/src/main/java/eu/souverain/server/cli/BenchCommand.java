@@ -19,19 +19,22 @@ import picocli.CommandLine.Spec;
 
 /**
  * Measures a model's speed as llama-bench does (prompt processing and token generation in tokens
- * per second) and sets token generation against the machine's read bandwidth: decoding reads every
- * weight once per token, so bandwidth over bytes per token is its ceiling.
+ * per second) and sets each against what the machine allows: decoding reads every weight once per
+ * token, so read bandwidth over bytes per token is its ceiling; prompt processing does a
+ * multiply-add per weight per token, so the float multiply-add rate over those is its ceiling.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {
             "Measure prompt processing (pp: a prompt of random tokens into a fresh state) and token generation"
                     + " (tg: greedy decoding after a one-token prompt) in tokens per second, median of the"
                     + " repetitions, after a warm-up round of each. Also measures the memory read bandwidth and"
-                    + " the decode ceiling it allows: bandwidth / bytes of weights read per token.",
+                    + " the decode ceiling it allows (bandwidth / bytes of weights read per token), and the float"
+                    + " multiply-add rate and the prompt ceiling it allows (rate / multiply-adds per prompt token).",
             "Stdout carries the table (or, with --json, one JSON object); progress goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
 
     private static final int BANDWIDTH_PASSES = 5;
+    private static final int FMA_PASSES = 5;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -66,6 +69,8 @@ final class BenchCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "measuring read bandwidth (%d threads, %d MiB)%n", threads,
                 ReadBandwidth.bufferBytes() >> 20);
         ReadBandwidth.Result bandwidth = ReadBandwidth.measure(threads, BANDWIDTH_PASSES);
+        err.printf(Locale.ROOT, "measuring float multiply-adds (%d threads)%n", threads);
+        FmaThroughput.Result fma = FmaThroughput.measure(threads, FMA_PASSES);
 
         try (LlamaModel model = modelOptions.load()) {
             int context = model.config().contextLength();
@@ -78,6 +83,7 @@ final class BenchCommand implements Callable<Integer> {
             long modelBytes = file.tensors().stream().mapToLong(TensorInfo::byteSize).sum();
             long parameters = file.tensors().stream().mapToLong(TensorInfo::elementCount).sum();
             double ceiling = bandwidth.bytesPerSecond() / bytesReadPerToken(file);
+            double promptCeiling = fma.flopsPerSecond() / (2.0 * multiplyAddsPerPromptToken(file));
             int[] prompt = randomTokens(promptTokens, model.config().vocabularySize());
 
             // A whole round of each first: shorter warm-ups left the JIT still compiling the kernels.
@@ -106,7 +112,9 @@ final class BenchCommand implements Callable<Integer> {
                         .put("tg_tokens", genTokens)
                         .put("tg_tokens_per_s", median(tg))
                         .put("bandwidth_gb_per_s", bandwidth.gigabytesPerSecond())
-                        .put("tg_ceiling_tokens_per_s", ceiling);
+                        .put("tg_ceiling_tokens_per_s", ceiling)
+                        .put("fma_gflops_per_s", fma.gigaflopsPerSecond())
+                        .put("pp_ceiling_tokens_per_s", promptCeiling);
                 out.println(mapper.writeValueAsString(result));
             } else {
                 String size = String.format(Locale.ROOT, "%.2f MiB", modelBytes / (double) (1 << 20));
@@ -126,6 +134,11 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "decode ceiling: %.2f tokens/s (%.1f MB of weights read per token);"
                         + " tg%d reaches %.0f%% of it%n", ceiling, bytesReadPerToken(file) / 1e6, genTokens,
                         100 * median(tg) / ceiling);
+                out.printf(Locale.ROOT, "float multiply-adds: %.1f GFLOP/s (%d threads, best of %d passes)%n",
+                        fma.gigaflopsPerSecond(), threads, fma.passes());
+                out.printf(Locale.ROOT, "prompt ceiling: %.2f tokens/s (%.1f M multiply-adds per token, attention"
+                        + " not counted); pp%d reaches %.0f%% of it%n", promptCeiling,
+                        multiplyAddsPerPromptToken(file) / 1e6, promptTokens, 100 * median(pp) / promptCeiling);
             }
         }
         return 0;
@@ -145,6 +158,18 @@ final class BenchCommand implements Callable<Integer> {
             bytes += file.tensor("token_embd.weight").byteSize();
         }
         return bytes;
+    }
+
+    /**
+     * Multiply-adds of the matrix products of one prompt token: one per weight of every layer's
+     * matrices. The output matrix is left out (a prompt computes the logits of its last token only),
+     * and so is attention, which grows with the position.
+     */
+    static long multiplyAddsPerPromptToken(GGUFFile file) {
+        return file.tensors().stream()
+                .filter(t -> t.name().startsWith("blk.") && t.rows() > 1)
+                .mapToLong(TensorInfo::elementCount)
+                .sum();
     }
 
     /** Tokens per second of running {@code prompt} through a fresh state, in blocks of tokens. */

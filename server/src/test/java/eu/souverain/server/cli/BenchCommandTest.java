@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.gguf.Metadata;
 import eu.souverain.engine.gguf.TensorInfo;
+import eu.souverain.engine.model.LlamaConfig;
 import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.model.SyntheticModel.FileType;
 import eu.souverain.engine.model.SyntheticModel.Init;
@@ -44,6 +45,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void aPromptTokenMultipliesEveryWeightOfTheLayersOnce() throws IOException {
+        try (GGUFFile file = GGUFFile.open(model)) {
+            LlamaConfig c = LlamaConfig.from(file.metadata(), 1);
+            long e = c.embeddingLength();
+            long perLayer = e * c.queryDim() + e * c.keyDim() + e * c.valueDim() + c.queryDim() * e
+                    + 3 * e * c.feedForwardLength();
+            assertThat(BenchCommand.multiplyAddsPerPromptToken(file)).isEqualTo(c.blockCount() * perLayer);
+        }
+    }
+
+    @Test
     void jsonIsOneObjectWithEveryKeyInOrderAndNothingElse() throws IOException {
         Run run = cli("bench", "--model", model.toString(), "--prompt-tokens", "16", "--gen-tokens", "8",
                 "--repetitions", "1", "--threads", "2", "--json");
@@ -53,7 +65,8 @@ class BenchCommandTest {
         List<String> keys = new ArrayList<>();
         json.fieldNames().forEachRemaining(keys::add);
         assertThat(keys).containsExactly("model", "model_bytes", "threads", "pp_tokens", "pp_tokens_per_s",
-                "tg_tokens", "tg_tokens_per_s", "bandwidth_gb_per_s", "tg_ceiling_tokens_per_s");
+                "tg_tokens", "tg_tokens_per_s", "bandwidth_gb_per_s", "tg_ceiling_tokens_per_s", "fma_gflops_per_s",
+                "pp_ceiling_tokens_per_s");
         assertThat(json.get("model").asText()).isEqualTo("tiny-q4_0.gguf");
         assertThat(json.get("threads").asInt()).isEqualTo(2);
         assertThat(json.get("pp_tokens").asInt()).isEqualTo(16);
@@ -63,8 +76,13 @@ class BenchCommandTest {
                     .isEqualTo(file.tensors().stream().mapToLong(TensorInfo::byteSize).sum());
             double ceiling = json.get("bandwidth_gb_per_s").asDouble() * 1e9 / BenchCommand.bytesReadPerToken(file);
             assertThat(json.get("tg_ceiling_tokens_per_s").asDouble()).isCloseTo(ceiling, within(ceiling * 1e-9));
+            double promptCeiling = json.get("fma_gflops_per_s").asDouble() * 1e9
+                    / (2.0 * BenchCommand.multiplyAddsPerPromptToken(file));
+            assertThat(json.get("pp_ceiling_tokens_per_s").asDouble())
+                    .isCloseTo(promptCeiling, within(promptCeiling * 1e-9));
         }
-        for (String key : List.of("pp_tokens_per_s", "tg_tokens_per_s", "bandwidth_gb_per_s", "tg_ceiling_tokens_per_s")) {
+        for (String key : List.of("pp_tokens_per_s", "tg_tokens_per_s", "bandwidth_gb_per_s", "tg_ceiling_tokens_per_s",
+                "fma_gflops_per_s", "pp_ceiling_tokens_per_s")) {
             assertThat(json.get(key).isNumber()).as(key).isTrue();
             assertThat(json.get(key).asDouble()).as(key).isPositive().isFinite();
         }
@@ -76,7 +94,8 @@ class BenchCommandTest {
         Run run = cli("bench", "--model", model.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "1");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("| tiny-q4_0.gguf").containsPattern("\\|\\s+pp8 \\|")
-                .containsPattern("\\|\\s+tg4 \\|").contains("read bandwidth: ").contains("decode ceiling: ").contains("tg4 reaches ");
+                .containsPattern("\\|\\s+tg4 \\|").contains("read bandwidth: ").contains("decode ceiling: ").contains("tg4 reaches ")
+                .contains("float multiply-adds: ").contains("prompt ceiling: ").contains("pp8 reaches ");
     }
 
     @Test
