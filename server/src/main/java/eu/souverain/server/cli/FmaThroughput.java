@@ -28,8 +28,13 @@ final class FmaThroughput {
     }
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    /** Steps of sixteen multiply-adds per pass and thread: some 50 ms on a current core. */
-    private static final long STEPS = 10_000_000;
+    /**
+     * A pass is many short calls, some 50 ms in all on a current core: a thread in a long call
+     * stays in the interpreter's or an on-stack-replaced version of the loop, which boxes the
+     * vectors, for the whole call, where short calls switch to C2's code as soon as it is ready.
+     */
+    private static final int CALLS_PER_PASS = 10_000;
+    private static final int STEPS_PER_CALL = 1_000;
     private static final int WARM_UP_PASSES = 2;
 
     /** Keeps the results alive so that the arithmetic cannot be optimized away. */
@@ -45,7 +50,7 @@ final class FmaThroughput {
         try {
             List<Callable<Float>> shares = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
-                shares.add(() -> chains(STEPS));
+                shares.add(FmaThroughput::pass);
             }
             long best = Long.MAX_VALUE;
             for (int pass = 0; pass < WARM_UP_PASSES + passes; pass++) {
@@ -60,7 +65,7 @@ final class FmaThroughput {
                     best = Math.min(best, nanos);
                 }
             }
-            double flops = 2.0 * 16 * SPECIES.length() * STEPS * threads;
+            double flops = 2.0 * 16 * SPECIES.length() * STEPS_PER_CALL * CALLS_PER_PASS * threads;
             return new Result(flops * 1e9 / best, passes);
         } catch (ExecutionException e) {
             throw new IllegalStateException("a multiply-add thread failed: " + e.getCause(), e.getCause());
@@ -69,17 +74,25 @@ final class FmaThroughput {
         }
     }
 
+    private static float pass() {
+        float total = 0;
+        for (int call = 0; call < CALLS_PER_PASS; call++) {
+            total += chains(STEPS_PER_CALL);
+        }
+        return total;
+    }
+
     /**
      * Sixteen chains of a = a * m + c; with m just below 1 each converges to c / (1 - m), so no
      * lane overflows or turns subnormal, which would slow the units down.
      */
-    private static float chains(long steps) {
+    private static float chains(int steps) {
         FloatVector m = FloatVector.broadcast(SPECIES, 0.999f);
         FloatVector c = FloatVector.broadcast(SPECIES, 0.001f);
         FloatVector a0 = FloatVector.broadcast(SPECIES, 0.5f);
         FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
-        for (long i = 0; i < steps; i++) {
+        for (int i = 0; i < steps; i++) {
             a0 = a0.fma(m, c);
             a1 = a1.fma(m, c);
             a2 = a2.fma(m, c);
