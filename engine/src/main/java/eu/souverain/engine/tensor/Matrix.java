@@ -109,7 +109,8 @@ public final class Matrix {
      * {@code [rowFrom, rowTo)}. Each result is bit-identical to {@link #matmul(PreparedVector,
      * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
      * whatever else shares its step. A row is read from memory once for all vectors; for F16,
-     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}).
+     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}),
+     * and Q4_0 rows go by pairs, each vector loaded once for both.
      */
     public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
         if (count < 0 || count > xs.length) {
@@ -133,7 +134,24 @@ public final class Matrix {
             default -> false;
         };
         float[] lanes = four ? FourVectorDot.LANES.get() : null;
-        for (int r = rowFrom; r < rowTo; r++) {
+        int r = rowFrom;
+        if (type == GGMLType.Q4_0) {
+            for (; r + 1 < rowTo; r += 2) {
+                int v = 0;
+                while (v < count) {
+                    if (count - v > 1) {
+                        FourVectorDot.q4_0TwoRows(data, rowOffset(r), rowBytes, cols, xs, v, count, out, outStride, r,
+                                lanes);
+                        v += 4;
+                    } else {
+                        out[v * outStride + r] = dot(r, xs[v]);
+                        out[v * outStride + r + 1] = dot(r + 1, xs[v]);
+                        v++;
+                    }
+                }
+            }
+        }
+        for (; r < rowTo; r++) {
             int v = 0;
             while (v < count) {
                 if (four && count - v > 1) {

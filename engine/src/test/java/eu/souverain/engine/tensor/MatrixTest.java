@@ -202,16 +202,21 @@ class MatrixTest {
                 for (int v = 0; v < count; v++) {
                     xs[v] = PreparedVector.of(gaussian(random, cols), 0, cols);
                 }
-                float[] out = new float[count * stride];
-                Arrays.fill(out, Float.NaN);
-                matrix.matmul(xs, count, out, stride, 1, rows);
-                for (int v = 0; v < count; v++) {
-                    float[] alone = new float[rows];
-                    matrix.matmul(xs[v], alone, 0, 1, rows);
-                    assertThat(out[v * stride]).isNaN();
-                    for (int r = 1; r < rows; r++) {
-                        assertThat(out[v * stride + r]).as("vector %d of %d, row %d", v, count, r)
-                                .isEqualTo(alone[r]);
+                // From row 1, an even number of rows; from row 0, an odd one (Q4_0 goes by pairs).
+                for (int from = 1; from >= 0; from--) {
+                    float[] out = new float[count * stride];
+                    Arrays.fill(out, Float.NaN);
+                    matrix.matmul(xs, count, out, stride, from, rows);
+                    for (int v = 0; v < count; v++) {
+                        float[] alone = new float[rows];
+                        matrix.matmul(xs[v], alone, 0, from, rows);
+                        if (from == 1) {
+                            assertThat(out[v * stride]).isNaN();
+                        }
+                        for (int r = from; r < rows; r++) {
+                            assertThat(out[v * stride + r]).as("vector %d of %d, row %d from %d", v, count, r, from)
+                                    .isEqualTo(alone[r]);
+                        }
                     }
                 }
             }
