@@ -3,10 +3,6 @@ package eu.souverain.server.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -37,41 +33,16 @@ final class FmaThroughput {
     private static final int STEPS_PER_CALL = 1_000;
     private static final int WARM_UP_PASSES = 2;
 
-    /** Keeps the results alive so that the arithmetic cannot be optimized away. */
-    private static volatile float sink;
-
     private FmaThroughput() {}
 
     static Result measure(int threads, int passes) throws InterruptedException {
-        if (threads < 1 || passes < 1) {
-            throw new IllegalArgumentException("need at least one thread and one pass, not " + threads + " and " + passes);
+        List<Callable<Number>> shares = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            shares.add(FmaThroughput::pass);
         }
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Callable<Float>> shares = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                shares.add(FmaThroughput::pass);
-            }
-            long best = Long.MAX_VALUE;
-            for (int pass = 0; pass < WARM_UP_PASSES + passes; pass++) {
-                long start = System.nanoTime();
-                float total = 0;
-                for (Future<Float> result : pool.invokeAll(shares)) {
-                    total += result.get();
-                }
-                long nanos = System.nanoTime() - start;
-                sink += total;
-                if (pass >= WARM_UP_PASSES) {
-                    best = Math.min(best, nanos);
-                }
-            }
-            double flops = 2.0 * 16 * SPECIES.length() * STEPS_PER_CALL * CALLS_PER_PASS * threads;
-            return new Result(flops * 1e9 / best, passes);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a multiply-add thread failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
+        long nanos = FastestPass.nanos(shares, WARM_UP_PASSES, passes, "multiply-add");
+        double flops = 2.0 * 16 * SPECIES.length() * STEPS_PER_CALL * CALLS_PER_PASS * threads;
+        return new Result(flops * 1e9 / nanos, passes);
     }
 
     private static float pass() {

@@ -10,10 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,9 +36,6 @@ final class ReadBandwidth {
     private static final long BYTES_WHEN_CACHES_UNKNOWN = 1L << 30;
     private static final int WARM_UP_PASSES = 2;
 
-    /** Keeps the sums alive so that the reads cannot be optimized away. */
-    private static volatile long sink;
-
     private ReadBandwidth() {}
 
     /** Four times the largest cache (at least 256 MiB), as STREAM advises; 1 GiB if the caches are unknown. */
@@ -57,33 +50,16 @@ final class ReadBandwidth {
         }
         long share = Math.ceilDiv(bufferBytes(), threads * STEP) * STEP;
         long size = share * threads;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try (Arena arena = Arena.ofShared()) {
             // Allocation zeroes the buffer, so every page is really there before the first pass.
             MemorySegment buffer = arena.allocate(size, 64);
-            List<Callable<Long>> shares = new ArrayList<>();
+            List<Callable<Number>> shares = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 long from = t * share;
                 shares.add(() -> sum(buffer, from, from + share));
             }
-            long best = Long.MAX_VALUE;
-            for (int pass = 0; pass < WARM_UP_PASSES + passes; pass++) {
-                long start = System.nanoTime();
-                long total = 0;
-                for (Future<Long> result : pool.invokeAll(shares)) {
-                    total += result.get();
-                }
-                long nanos = System.nanoTime() - start;
-                sink += total;
-                if (pass >= WARM_UP_PASSES) {
-                    best = Math.min(best, nanos);
-                }
-            }
-            return new Result(size * 1e9 / best, size, passes);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a bandwidth thread failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
+            long nanos = FastestPass.nanos(shares, WARM_UP_PASSES, passes, "bandwidth");
+            return new Result(size * 1e9 / nanos, size, passes);
         }
     }
 
