@@ -1,7 +1,7 @@
 package eu.souverain.engine.model;
 
 import static eu.souverain.engine.tensor.ArrayMath.add;
-import static eu.souverain.engine.tensor.ArrayMath.axpy;
+import static eu.souverain.engine.tensor.ArrayMath.axpyRows;
 import static eu.souverain.engine.tensor.ArrayMath.dot;
 import static eu.souverain.engine.tensor.ArrayMath.rmsnorm;
 import static eu.souverain.engine.tensor.ArrayMath.siluMul;
@@ -376,16 +376,27 @@ public final class LlamaModel implements AutoCloseable {
             int start = c.slidingWindow() > 0 ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
             int span = pos - start + 1;
             int kvHead = h / c.groupSize();
-            for (int t = start; t <= pos; t++) {
-                att[t - start] = dot(b.q, q, kv.keys(l, t), kv.keyOffset(t) + kvHead * headSize, headSize)
-                        * attentionScale;
+            // A cache block at a time: its positions' keys (and values) lie at one stride in one array.
+            for (int t = start; t <= pos; t = nextBlock(t)) {
+                float[] keys = kv.keys(l, t);
+                int key = kv.keyOffset(t) + kvHead * headSize;
+                for (int u = t, end = Math.min(nextBlock(t), pos + 1); u < end; u++, key += c.keyDim()) {
+                    att[u - start] = dot(b.q, q, keys, key, headSize) * attentionScale;
+                }
             }
             softmax(att, 0, span);
             Arrays.fill(b.heads, out, out + valueSize, 0f);
-            for (int t = start; t <= pos; t++) {
-                axpy(b.heads, out, att[t - start], kv.values(l, t), kv.valueOffset(t) + kvHead * valueSize, valueSize);
+            for (int t = start; t <= pos; t = nextBlock(t)) {
+                int count = Math.min(nextBlock(t), pos + 1) - t;
+                axpyRows(b.heads, out, att, t - start, kv.values(l, t), kv.valueOffset(t) + kvHead * valueSize,
+                        c.valueDim(), count, valueSize);
             }
         }
+    }
+
+    /** The first position of the cache block after the one holding {@code position}. */
+    private static int nextBlock(int position) {
+        return (position | KVBlocks.MASK) + 1;
     }
 
     /** The cosines and sines of this position's rotary angles, shared by every head, from {@code at}. */

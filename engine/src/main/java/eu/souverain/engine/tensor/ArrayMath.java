@@ -50,6 +50,32 @@ public final class ArrayMath {
         }
     }
 
+    /**
+     * {@code y += w[wOffset + i] * x[xOffset + i * xStride ..]} for i in [0, count), with the bits
+     * of {@code count} calls of {@link #axpy} in order: each element of y takes the same
+     * multiply-adds in the same order, but held in a register over the rows instead of stored and
+     * reloaded for each. Attention sums the values of a cache block this way.
+     */
+    public static void axpyRows(float[] y, int yOffset, float[] w, int wOffset, float[] x, int xOffset, int xStride,
+                                int count, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector acc = FloatVector.fromArray(F, y, yOffset + i);
+            for (int row = 0; row < count; row++) {
+                acc = FloatVector.fromArray(F, x, xOffset + row * xStride + i)
+                        .fma(FloatVector.broadcast(F, w[wOffset + row]), acc);
+            }
+            acc.intoArray(y, yOffset + i);
+        }
+        for (; i < n; i++) {
+            float sum = y[yOffset + i];
+            for (int row = 0; row < count; row++) {
+                sum += w[wOffset + row] * x[xOffset + row * xStride + i];
+            }
+            y[yOffset + i] = sum;
+        }
+    }
+
     /** y += x. */
     public static void add(float[] y, int yOffset, float[] x, int xOffset, int n) {
         int i = 0;

@@ -183,4 +183,23 @@ class ArrayMathTest {
                 Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY, 0f, 0f, 0f, 0f, Float.NaN};
         assertThat(exp(x)).containsExactly(expected);
     }
+
+    /** Head sizes of the models (64, 128), one below a vector, and ones with a scalar tail. */
+    @ParameterizedTest
+    @ValueSource(ints = {64, 128, 3, 70, 100})
+    void weightedRowsAddAsRepeatedAxpy(int n) {
+        Random random = new Random(n);
+        int stride = n + 7;
+        for (int count : new int[] {1, 5, 16}) {
+            float[] w = gaussian(random, count + 1, 1);
+            float[] x = gaussian(random, 4 + count * stride, 10);
+            float[] y = gaussian(random, n + 3, 1);
+            float[] expected = y.clone();
+            for (int row = 0; row < count; row++) {
+                ArrayMath.axpy(expected, 3, w[1 + row], x, 4 + row * stride, n);
+            }
+            ArrayMath.axpyRows(y, 3, w, 1, x, 4, stride, count, n);
+            assertThat(y).as("%d rows", count).containsExactly(expected);
+        }
+    }
 }
