@@ -37,24 +37,11 @@ public final class ArrayMath {
         return sum;
     }
 
-    /** y += a * x. */
-    public static void axpy(float[] y, int yOffset, float a, float[] x, int xOffset, int n) {
-        FloatVector av = FloatVector.broadcast(F, a);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, xOffset + i).fma(av, FloatVector.fromArray(F, y, yOffset + i))
-                    .intoArray(y, yOffset + i);
-        }
-        for (; i < n; i++) {
-            y[yOffset + i] += a * x[xOffset + i];
-        }
-    }
-
     /**
-     * {@code y += w[wOffset + i] * x[xOffset + i * xStride ..]} for i in [0, count), with the bits
-     * of {@code count} calls of {@link #axpy} in order: each element of y takes the same
-     * multiply-adds in the same order, but held in a register over the rows instead of stored and
-     * reloaded for each. Attention sums the values of a cache block this way.
+     * {@code y += w[wOffset + i] * x[xOffset + i * xStride ..]} for i in [0, count): each element
+     * of y takes one fused multiply-add per row, in row order (the scalar tail one multiply and
+     * one add), held in a register over the rows rather than stored and reloaded after each.
+     * Attention sums the values of a cache block this way.
      */
     public static void axpyRows(float[] y, int yOffset, float[] w, int wOffset, float[] x, int xOffset, int xStride,
                                 int count, int n) {

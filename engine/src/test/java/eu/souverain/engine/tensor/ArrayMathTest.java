@@ -58,7 +58,7 @@ class ArrayMathTest {
         float[] y = gaussian(random, n, 1);
         float[] x = gaussian(random, n, 1);
         float[] original = y.clone();
-        ArrayMath.axpy(y, OFFSET, -1.5f, x, 1, n);
+        ArrayMath.axpyRows(y, OFFSET, new float[] {-1.5f}, 0, x, 1, 0, 1, n);
         for (int i = 0; i < n; i++) {
             double expected = original[OFFSET + i] + -1.5 * x[1 + i];
             // One rounding (fused) or two (multiply, then add): within 2^-23 of the operands.
@@ -184,6 +184,19 @@ class ArrayMathTest {
         assertThat(exp(x)).containsExactly(expected);
     }
 
+    /** y += a * x, one row at a time: what attention did per position before it summed by blocks. */
+    private static void axpy(float[] y, int yOffset, float a, float[] x, int xOffset, int n) {
+        FloatVector av = FloatVector.broadcast(VectorDot.F, a);
+        int i = 0;
+        for (int bound = VectorDot.F.loopBound(n); i < bound; i += VectorDot.L) {
+            FloatVector yv = FloatVector.fromArray(VectorDot.F, y, yOffset + i);
+            FloatVector.fromArray(VectorDot.F, x, xOffset + i).fma(av, yv).intoArray(y, yOffset + i);
+        }
+        for (; i < n; i++) {
+            y[yOffset + i] += a * x[xOffset + i];
+        }
+    }
+
     /** Head sizes of the models (64, 128), one below a vector, and ones with a scalar tail. */
     @ParameterizedTest
     @ValueSource(ints = {64, 128, 3, 70, 100})
@@ -196,7 +209,7 @@ class ArrayMathTest {
             float[] y = gaussian(random, n + 3, 1);
             float[] expected = y.clone();
             for (int row = 0; row < count; row++) {
-                ArrayMath.axpy(expected, 3, w[1 + row], x, 4 + row * stride, n);
+                axpy(expected, 3, w[1 + row], x, 4 + row * stride, n);
             }
             ArrayMath.axpyRows(y, 3, w, 1, x, 4, stride, count, n);
             assertThat(y).as("%d rows", count).containsExactly(expected);

@@ -109,11 +109,12 @@ final class KernelFingerprints {
         kernels.add(new Kernel("prepare", () -> prepared.prepare(x, X_OFFSET, BLOCK_COLS), prepared.sums()));
         float[] dot = new float[1];
         kernels.add(new Kernel("dot", () -> dot[0] = ArrayMath.dot(x, X_OFFSET, y, 0, N), dot));
-        float[] axpy = new float[N];
-        kernels.add(new Kernel("axpy", () -> {
-            System.arraycopy(y, 0, axpy, 0, N);
-            ArrayMath.axpy(axpy, 0, -0.75f, x, X_OFFSET, N);
-        }, axpy));
+        float[] axpyRows = new float[N];
+        kernels.add(new Kernel("axpyRows", () -> {
+            // Five overlapping rows of the tokens, weighted as attention weighs a block's values.
+            System.arraycopy(y, 0, axpyRows, 0, N);
+            ArrayMath.axpyRows(axpyRows, 0, weight, 0, tokens, 0, 500, 5, N);
+        }, axpyRows));
         float[] add = new float[N];
         kernels.add(new Kernel("add", () -> {
             System.arraycopy(y, 0, add, 0, N);
