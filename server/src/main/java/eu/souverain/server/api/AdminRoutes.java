@@ -52,7 +52,8 @@ final class AdminRoutes {
         routes.get("/v1/admin/organizations/{id}", reading("/v1/admin/organizations/{id}", this::getOrganization));
     }
 
-    private static Handler reading(String route, Handler handler) {
+    /** {@code handler} for the members who may read administration data: admins and auditors. */
+    static Handler reading(String route, Handler handler) {
         return ApiServer.named(route, ApiServer.requiresAny(READERS, handler));
     }
 

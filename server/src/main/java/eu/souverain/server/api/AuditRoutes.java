@@ -4,16 +4,12 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eu.souverain.server.audit.AuditEntry;
 import eu.souverain.server.tenancy.Principal;
-import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Handler;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The audit log over HTTP, for owners, admins and auditors (docs/api.md): its entries, newest
@@ -26,7 +22,6 @@ final class AuditRoutes {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
-    private static final Set<Scope> READERS = EnumSet.of(Scope.ADMIN, Scope.AUDIT);
 
     private final ApiServer server;
     private final Tenancy tenancy;
@@ -37,12 +32,8 @@ final class AuditRoutes {
     }
 
     void register(RoutesConfig routes) {
-        routes.get("/v1/audit/entries", reading("/v1/audit/entries", this::entries));
-        routes.post("/v1/audit/verify", reading("/v1/audit/verify", this::verify));
-    }
-
-    private static Handler reading(String route, Handler handler) {
-        return ApiServer.named(route, ApiServer.requiresAny(READERS, handler));
+        routes.get("/v1/audit/entries", AdminRoutes.reading("/v1/audit/entries", this::entries));
+        routes.post("/v1/audit/verify", AdminRoutes.reading("/v1/audit/verify", this::verify));
     }
 
     /** GET /v1/audit/entries?limit=N&amp;before=SEQ: a page, newest first; next_before asks for the one after it. */
