@@ -1,11 +1,11 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.Completion;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ModelInfo;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.Completion;
+import eu.souverain.server.backends.GenerationSink;
+import eu.souverain.server.backends.ModelInfo;
+import eu.souverain.server.backends.ToolCall;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

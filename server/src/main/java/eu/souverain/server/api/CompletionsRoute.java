@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.server.backends.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.LinkedHashMap;

@@ -1,13 +1,13 @@
 package eu.souverain.server.api;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendException;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Completion;
-import eu.souverain.server.gateway.Generation;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Completion;
+import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.GenerationSink;
+import eu.souverain.server.backends.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.security.SecureRandom;

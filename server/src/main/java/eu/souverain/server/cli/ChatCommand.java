@@ -6,7 +6,7 @@ import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
-import eu.souverain.server.gateway.PromptTokens;
+import eu.souverain.server.backends.PromptTokens;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;

@@ -5,7 +5,7 @@ import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
-import eu.souverain.server.gateway.PromptTokens;
+import eu.souverain.server.backends.PromptTokens;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,11 +1,11 @@
 package eu.souverain.server.privacy;
 
 import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Generation;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.GenerationSink;
+import eu.souverain.server.backends.ToolCall;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
