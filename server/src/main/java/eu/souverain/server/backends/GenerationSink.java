@@ -1,6 +1,7 @@
 package eu.souverain.server.backends;
 
-import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
 import java.io.IOException;
 import java.util.List;
 
@@ -17,5 +18,5 @@ public interface GenerationSink {
     void toolCalls(int choice, List<ToolCall> calls) throws IOException;
 
     /** Choice {@code choice} is complete. */
-    void finished(int choice, Generator.Finish finish) throws IOException;
+    void finished(int choice, FinishReason finish) throws IOException;
 }

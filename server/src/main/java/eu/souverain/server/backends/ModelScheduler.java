@@ -4,7 +4,13 @@ import eu.souverain.engine.batch.BatchScheduler;
 import eu.souverain.engine.batch.Sequence;
 import eu.souverain.engine.batch.SequenceRequest;
 import eu.souverain.engine.chat.ChatTemplateException;
+import eu.souverain.engine.chat.FillInTheMiddle;
 import eu.souverain.engine.chat.PromptPart;
+import eu.souverain.engine.chat.PromptTokens;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.chat.ToolCallFormat;
+import eu.souverain.engine.chat.ToolPrompts;
+import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
@@ -240,7 +246,7 @@ final class ModelScheduler {
 
         private record Calls(int choice, List<ToolCall> calls) implements Event {}
 
-        private record Finished(int choice, Generator.Finish finish) implements Event {}
+        private record Finished(int choice, FinishReason finish) implements Event {}
 
         private record Done(Completion completion) implements Event {}
 
@@ -341,10 +347,10 @@ final class ModelScheduler {
                 }
             }
 
-            void finish(Generator.Finish finish) {
+            void finish(FinishReason finish) {
                 if (holding) {
                     String answer = output.callRequired() ? output.calls().opening() + held : held.toString();
-                    List<ToolCall> calls = finish == Generator.Finish.STOP ? output.calls().parse(answer) : null;
+                    List<ToolCall> calls = finish == FinishReason.STOP ? output.calls().parse(answer) : null;
                     if (calls != null) {
                         events.add(new Calls(choice, request.tools().parallel() ? calls : calls.subList(0, 1)));
                     } else if (!held.isEmpty()) {

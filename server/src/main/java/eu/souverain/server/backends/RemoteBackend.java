@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.FinishReason;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -403,11 +403,11 @@ public final class RemoteBackend implements Backend {
     }
 
     /** OpenAI's and Mistral's reasons; any other (tool_calls, content_filter, error) ends the choice as a stop. */
-    private static Generator.Finish finish(String reason) {
+    private static FinishReason finish(String reason) {
         return switch (reason) {
-            case "length" -> Generator.Finish.LENGTH;
-            case "model_length" -> Generator.Finish.MODEL_LENGTH;
-            default -> Generator.Finish.STOP;
+            case "length" -> FinishReason.LENGTH;
+            case "model_length" -> FinishReason.MODEL_LENGTH;
+            default -> FinishReason.STOP;
         };
     }
 

@@ -1,4 +1,4 @@
-package eu.souverain.server.backends;
+package eu.souverain.engine.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

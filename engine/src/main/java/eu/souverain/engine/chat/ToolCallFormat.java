@@ -1,4 +1,4 @@
-package eu.souverain.server.backends;
+package eu.souverain.engine.chat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * {@code [TOOL_CALLS]} followed by a JSON array, Llama 3's bare JSON object with "parameters", and
  * Hermes' (Qwen, ChatML models) JSON object between {@code <tool_call>} tags.
  */
-enum ToolCallFormat {
+public enum ToolCallFormat {
 
     /** {@code [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]}. */
     MISTRAL("[TOOL_CALLS]", "arguments"),
@@ -39,7 +39,7 @@ enum ToolCallFormat {
         this.argumentsKey = argumentsKey;
     }
 
-    static ToolCallFormat of(Tokenizer tokenizer) {
+    public static ToolCallFormat of(Tokenizer tokenizer) {
         if (tokenizer.findToken("[TOOL_CALLS]").isPresent()) {
             return MISTRAL;
         }
@@ -53,7 +53,7 @@ enum ToolCallFormat {
     }
 
     /** What opens a call; a required call's prompt ends with it, so that the answer is the JSON alone. */
-    String opening() {
+    public String opening() {
         return opening;
     }
 
@@ -62,7 +62,7 @@ enum ToolCallFormat {
      * a call of one of the tools, or of {@code onlyName}, several in Mistral's array if
      * {@code parallel}.
      */
-    Map<String, Object> schema(List<Map<String, Object>> tools, String onlyName, boolean parallel) {
+    public Map<String, Object> schema(List<Map<String, Object>> tools, String onlyName, boolean parallel) {
         List<Object> calls = new ArrayList<>();
         for (Map<String, Object> tool : tools) {
             Map<?, ?> function = (Map<?, ?>) tool.get("function");
@@ -113,7 +113,7 @@ enum ToolCallFormat {
     }
 
     /** What a model is told about the tools when its chat template says nothing of them. */
-    String instructions(List<Map<String, Object>> tools) {
+    public String instructions(List<Map<String, Object>> tools) {
         String example = switch (this) {
             case MISTRAL -> "[TOOL_CALLS][{\"name\": \"function_name\", \"arguments\": {...}}]";
             case LLAMA3 -> "{\"name\": \"function_name\", \"parameters\": {...}}";
@@ -128,7 +128,7 @@ enum ToolCallFormat {
     }
 
     /** A call the assistant made earlier, written as this format writes it (for templates that know no tool_calls). */
-    String write(List<?> toolCalls) {
+    public String write(List<?> toolCalls) {
         List<String> calls = new ArrayList<>();
         for (Object entry : toolCalls) {
             Map<?, ?> function = entry instanceof Map<?, ?> call && call.get("function") instanceof Map<?, ?> f ? f : Map.of();
@@ -152,7 +152,7 @@ enum ToolCallFormat {
      * Whether an answer that starts with {@code start} may still turn out to be a call; while it
      * may, a streamed answer is held back.
      */
-    boolean mayOpen(String start) {
+    public boolean mayOpen(String start) {
         String text = start.stripLeading();
         for (String open : switch (this) {
             case MISTRAL -> List.of(opening, "[{");
@@ -167,7 +167,7 @@ enum ToolCallFormat {
     }
 
     /** The calls a whole answer makes, with fresh ids; null when it is not a well-formed call. */
-    List<ToolCall> parse(String answer) {
+    public List<ToolCall> parse(String answer) {
         String text = answer.strip();
         List<JsonNode> calls = new ArrayList<>();
         try {
@@ -230,7 +230,7 @@ enum ToolCallFormat {
     }
 
     /** Nine letters and digits: the ids Mistral's API accepts back, and any id suits OpenAI's clients. */
-    static String newId() {
+    public static String newId() {
         StringBuilder id = new StringBuilder();
         for (int i = 0; i < 9; i++) {
             id.append(ID_ALPHABET.charAt(RANDOM.nextInt(ID_ALPHABET.length())));

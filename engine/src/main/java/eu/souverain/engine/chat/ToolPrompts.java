@@ -1,20 +1,18 @@
-package eu.souverain.server.backends;
+package eu.souverain.engine.chat;
 
-import eu.souverain.engine.chat.ChatTemplate;
-import eu.souverain.engine.chat.ChatTemplateException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Tools in a prompt whose chat template may or may not know about them. */
-final class ToolPrompts {
+public final class ToolPrompts {
 
     private ToolPrompts() {
     }
 
     /** Whether the template writes the tools into the prompt (and renders these messages with them). */
-    static boolean mentionsTools(ChatTemplate template, List<Map<String, Object>> messages,
+    public static boolean mentionsTools(ChatTemplate template, List<Map<String, Object>> messages,
                                  List<Map<String, Object>> tools) {
         try {
             return !template.render(messages, tools, true).equals(template.render(messages, null, true));
@@ -28,7 +26,7 @@ final class ToolPrompts {
      * system prompt, earlier calls written as the model writes them, their results as user
      * messages, and neighbours of the same role joined so that roles still alternate.
      */
-    static List<Map<String, Object>> describeTools(List<Map<String, Object>> messages,
+    public static List<Map<String, Object>> describeTools(List<Map<String, Object>> messages,
                                                    List<Map<String, Object>> tools, ToolCallFormat format) {
         List<Map<String, Object>> plain = new ArrayList<>();
         String instructions = format.instructions(tools);

@@ -1,6 +1,5 @@
-package eu.souverain.server.backends;
+package eu.souverain.engine.chat;
 
-import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.tokenizer.Tokenizer;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package eu.souverain.server.backends;
+package eu.souverain.engine.chat;
 
 import eu.souverain.engine.gguf.Metadata;
 import eu.souverain.engine.tokenizer.Tokenizer;
@@ -11,7 +11,7 @@ import java.util.OptionalInt;
  * which put the suffix first, Qwen's and StarCoder's fim_prefix/fim_suffix/fim_middle, Code
  * Llama's PRE/SUF/MID.
  */
-record FillInTheMiddle(int prefix, int suffix, int middle, boolean suffixFirst) {
+public record FillInTheMiddle(int prefix, int suffix, int middle, boolean suffixFirst) {
 
     private static final List<List<String>> NAMES = List.of(
             List.of("[PREFIX]", "[SUFFIX]", "[MIDDLE]"),
@@ -20,7 +20,7 @@ record FillInTheMiddle(int prefix, int suffix, int middle, boolean suffixFirst) 
             List.of("<PRE>", "<SUF>", "<MID>"));
 
     /** The model's tokens, or null when it has none. */
-    static FillInTheMiddle of(Metadata metadata, Tokenizer tokenizer) {
+    public static FillInTheMiddle of(Metadata metadata, Tokenizer tokenizer) {
         int pre = metadata.getInt("tokenizer.ggml.fim_pre_token_id", -1);
         int suf = metadata.getInt("tokenizer.ggml.fim_suf_token_id", -1);
         int mid = metadata.getInt("tokenizer.ggml.fim_mid_token_id", -1);
@@ -40,7 +40,7 @@ record FillInTheMiddle(int prefix, int suffix, int middle, boolean suffixFirst) 
     }
 
     /** The prompt whose continuation is the middle: the texts as plain text between the markers. */
-    int[] prompt(Tokenizer tokenizer, String prefixText, String suffixText) {
+    public int[] prompt(Tokenizer tokenizer, String prefixText, String suffixText) {
         int[] before = tokenizer.encode(prefixText);
         int[] after = suffixText.isEmpty() ? new int[0] : tokenizer.encode(suffixText);
         int bos = tokenizer.addBos() && tokenizer.bosToken() >= 0 ? 1 : 0;
