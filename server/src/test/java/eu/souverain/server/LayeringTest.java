@@ -35,12 +35,11 @@ class LayeringTest {
             "privacy", "sovereignty", "calls", "api", "cli");
     /** What the server may use of the engine. */
     static final Set<String> ENGINE_EXPORTS = Set.of("chat", "prompt", "model", "sample", "batch");
-    /** The command line also runs the engine's own tools, which read files and kernels directly. */
-    static final Set<String> ENGINE_TOOLS = Set.of("gguf", "tensor", "tokenizer");
 
     private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
-    private static final Pattern PACKAGE = Pattern.compile("^package eu\\.souverain\\.(\\w+)\\.(\\w+);", Pattern.MULTILINE);
-    private static final Pattern USE = Pattern.compile("\\beu\\.souverain\\.(engine|server)\\.(\\w+)\\.");
+    /** A package is named "module.package"; the tools module's one package is "tools.tools". */
+    private static final Pattern PACKAGE = Pattern.compile("^package eu\\.souverain\\.(\\w+)(?:\\.(\\w+))?;", Pattern.MULTILINE);
+    private static final Pattern USE = Pattern.compile("\\beu\\.souverain\\.(?:(engine|server)\\.([a-z]\\w*)\\.|tools\\.[A-Z])");
 
     @Test
     void everyPackageUsesOnlyThePackagesBelowIt() {
@@ -61,8 +60,7 @@ class LayeringTest {
     void thePackageOrderHoldsEveryPackage() {
         for (String module : uses().keySet()) {
             String[] parts = module.split("\\.");
-            List<String> order = parts[0].equals("engine") ? ENGINE : SERVER;
-            assertThat(order).as("the layering's place of %s", module).contains(parts[1]);
+            assertThat(order(parts[0])).as("the layering's place of %s", module).contains(parts[1]);
         }
     }
 
@@ -76,25 +74,43 @@ class LayeringTest {
         assertThat(allowed("engine.chat", "engine.tokenizer")).isFalse();
         assertThat(allowed("server.cli", "server.api")).isTrue();
         assertThat(allowed("server.api", "engine.chat")).isTrue();
+        assertThat(allowed("server.cli", "engine.gguf")).isFalse();
+        assertThat(allowed("server.api", "tools.tools")).isFalse();
+        assertThat(allowed("engine.model", "tools.tools")).isFalse();
+        assertThat(allowed("tools.tools", "server.api")).isFalse();
+        assertThat(allowed("server.cli", "tools.tools")).isTrue();
+        assertThat(allowed("tools.tools", "engine.gguf")).isTrue();
+    }
+
+    private static List<String> order(String module) {
+        return switch (module) {
+            case "engine" -> ENGINE;
+            case "server" -> SERVER;
+            default -> List.of("tools");
+        };
     }
 
     static boolean allowed(String from, String to) {
         String[] a = from.split("\\.");
         String[] b = to.split("\\.");
         if (a[0].equals(b[0])) {
-            List<String> order = a[0].equals("engine") ? ENGINE : SERVER;
+            List<String> order = order(a[0]);
             return order.indexOf(b[1]) >= 0 && order.indexOf(b[1]) < order.indexOf(a[1]);
         }
         if (a[0].equals("engine")) {
             return false;
         }
-        return ENGINE_EXPORTS.contains(b[1]) || (a[1].equals("cli") && ENGINE_TOOLS.contains(b[1]));
+        if (a[0].equals("tools")) {
+            return b[0].equals("engine");
+        }
+        // The server: the engine's front door, and the command line also dispatches the tools.
+        return b[0].equals("engine") ? ENGINE_EXPORTS.contains(b[1]) : a[1].equals("cli");
     }
 
     /** For each main package ("engine.model", "server.api"), the other Souverain packages its sources name. */
     private static Map<String, Set<String>> uses() {
         Map<String, Set<String>> uses = new TreeMap<>();
-        for (String module : List.of("engine", "server")) {
+        for (String module : List.of("engine", "tools", "server")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
                     String source = Files.readString(file);
@@ -102,11 +118,11 @@ class LayeringTest {
                     if (!declared.find()) {
                         continue;
                     }
-                    String from = declared.group(1) + "." + declared.group(2);
+                    String from = declared.group(1) + "." + (declared.group(2) != null ? declared.group(2) : declared.group(1));
                     Set<String> used = uses.computeIfAbsent(from, k -> new TreeSet<>());
                     Matcher use = USE.matcher(source.substring(declared.end()));
                     while (use.find()) {
-                        String to = use.group(1) + "." + use.group(2);
+                        String to = use.group(1) != null ? use.group(1) + "." + use.group(2) : "tools.tools";
                         if (!to.equals(from)) {
                             used.add(to);
                         }

@@ -1,11 +1,11 @@
 package eu.souverain.engine.batch;
 
-import eu.souverain.engine.model.FinishReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import eu.souverain.engine.TestFiles;
 import eu.souverain.engine.gguf.GGUFFile;
+import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.KVBlocks;

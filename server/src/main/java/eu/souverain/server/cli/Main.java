@@ -1,5 +1,12 @@
 package eu.souverain.server.cli;
 
+import eu.souverain.tools.BenchCommand;
+import eu.souverain.tools.ChatCommand;
+import eu.souverain.tools.GenerateCommand;
+import eu.souverain.tools.InspectCommand;
+import eu.souverain.tools.LoadtestCommand;
+import eu.souverain.tools.MakeModelCommand;
+import eu.souverain.tools.PerplexityCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -18,6 +18,7 @@ import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
+import eu.souverain.tools.ModelOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;

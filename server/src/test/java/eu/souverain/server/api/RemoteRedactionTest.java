@@ -1,7 +1,5 @@
 package eu.souverain.server.api;
 
-import eu.souverain.server.privacy.Privacy;
-import eu.souverain.server.vault.Vault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,13 +11,15 @@ import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyPolicy;
-import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.store.TestDatabases;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
+import eu.souverain.server.vault.Vault;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

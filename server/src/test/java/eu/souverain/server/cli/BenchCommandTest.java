@@ -14,6 +14,8 @@ import eu.souverain.engine.model.SyntheticModel.FileType;
 import eu.souverain.engine.model.SyntheticModel.Init;
 import eu.souverain.engine.model.SyntheticModel.Shape;
 import eu.souverain.engine.tensor.GGMLType;
+import eu.souverain.tools.BenchCommand;
+import eu.souverain.tools.MakeModelCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

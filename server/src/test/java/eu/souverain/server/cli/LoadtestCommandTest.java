@@ -1,17 +1,18 @@
 package eu.souverain.server.cli;
 
-import eu.souverain.server.api.TestServices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.api.TestServices;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
+import eu.souverain.tools.LoadtestCommand;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;

@@ -1,14 +1,14 @@
 package eu.souverain.server.sovereignty;
 
-import eu.souverain.server.backends.Backend;
-import eu.souverain.server.backends.BackendLocation;
-import eu.souverain.server.backends.LocalBackend;
-import eu.souverain.server.backends.RemoteBackend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendLocation;
+import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.store.TestDatabases;
 import java.io.IOException;

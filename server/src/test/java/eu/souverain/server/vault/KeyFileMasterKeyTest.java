@@ -1,9 +1,9 @@
 package eu.souverain.server.vault;
 
-import eu.souverain.server.store.SecretFile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import eu.souverain.server.store.SecretFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package eu.souverain.server.web;
 
-
 import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.tensor.GGMLType;

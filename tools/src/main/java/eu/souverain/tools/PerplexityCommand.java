@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
         description = "Perplexity over a text file in non-overlapping windows, scoring the second half of each."
                 + " Progress goes to stderr; the last line is 'perplexity: <value>'.")
-final class PerplexityCommand implements Callable<Integer> {
+public final class PerplexityCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** Completes a raw prompt (no chat template), streaming the new text to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Continue a raw prompt. Stdout carries only the generated text; statistics go to stderr.")
-final class GenerateCommand implements Callable<Integer> {
+public final class GenerateCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;

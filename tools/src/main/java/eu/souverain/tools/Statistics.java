@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.model.Generator;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.gguf.GGUFArray;
 import eu.souverain.engine.gguf.GGUFFile;
@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 /** Prints what a GGUF file holds: architecture, shapes, metadata, tensor types and sizes. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show a GGUF file's architecture, shapes, metadata and tensors.")
-final class InspectCommand implements Callable<Integer> {
+public final class InspectCommand implements Callable<Integer> {
 
     /** Array values longer than this are shown by their first elements and their count. */
     private static final int ARRAY_PREVIEW = 8;

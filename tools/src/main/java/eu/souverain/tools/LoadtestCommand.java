@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
                     + " Requests use temperature 0, max_tokens, and seed = the request's number.",
             "Stdout carries the report (or, with --json, one JSON object); progress goes to stderr. Exit code 0 when"
                     + " every measured request completed, 1 otherwise."})
-final class LoadtestCommand implements Callable<Integer> {
+public final class LoadtestCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -231,7 +231,7 @@ final class LoadtestCommand implements Callable<Integer> {
     }
 
     /** Nearest rank: the smallest value that at least p % of the values do not exceed; null for none. */
-    static Double percentileMillis(long[] sortedNanos, double p) {
+    public static Double percentileMillis(long[] sortedNanos, double p) {
         if (sortedNanos.length == 0) {
             return null;
         }

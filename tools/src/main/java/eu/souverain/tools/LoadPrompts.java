@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import java.util.SplittableRandom;
 
@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * {@code sharedWords} words are the same in every prompt, as a shared system prompt or document
  * would be; the rest differ from one request to the next from the first word on.
  */
-final class LoadPrompts {
+public final class LoadPrompts {
 
     static final String[] WORDS = (
             "time year people way day man thing woman life child world school state family student group country"

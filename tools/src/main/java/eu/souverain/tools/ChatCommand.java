@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.chat.ChatTemplate;
 import eu.souverain.engine.model.Generator;
@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = "Chat with a model in the terminal. /reset starts over, /exit (or Ctrl-D) leaves.")
-final class ChatCommand implements Callable<Integer> {
+public final class ChatCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;

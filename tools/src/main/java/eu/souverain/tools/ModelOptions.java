@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.model.LlamaModel;
 import java.io.IOException;
@@ -8,10 +8,10 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Which model to load and how many threads run it: shared by every command that runs one. */
-final class ModelOptions {
+public final class ModelOptions {
 
     /** Bundled with the project so that a fresh clone runs without a download. */
-    static final String DEFAULT_MODEL = "models/stories260K.gguf";
+    public static final String DEFAULT_MODEL = "models/stories260K.gguf";
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "GGUF model file (default: the bundled " + DEFAULT_MODEL + ").")

@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import java.util.List;
 import java.util.concurrent.Callable;

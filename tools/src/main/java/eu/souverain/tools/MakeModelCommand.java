@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.gguf.Metadata;
@@ -25,10 +25,10 @@ import picocli.CommandLine.TypeConversionException;
         description = "Write a model of a real shape with seeded random weights (normal, std 0.02; norms 1) and a"
                 + " real tokenizer, for benchmarks and tests. It loads and runs like the real model at the same"
                 + " speed, but writes nonsense.")
-final class MakeModelCommand implements Callable<Integer> {
+public final class MakeModelCommand implements Callable<Integer> {
 
     /** Bundled so that a fresh clone can make models with a real 32,000-token vocabulary. */
-    static final String DEFAULT_VOCABULARY = "models/ggml-vocab-llama-spm.gguf";
+    public static final String DEFAULT_VOCABULARY = "models/ggml-vocab-llama-spm.gguf";
 
     static final Map<String, Shape> SHAPES = Map.of(
             "tinyllama-1.1b", Shape.tinyllama(),

@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
                     + " the decode ceiling it allows (bandwidth / bytes of weights read per token), and the float"
                     + " multiply-add rate and the prompt ceiling it allows (rate / multiply-adds per prompt token).",
             "Stdout carries the table (or, with --json, one JSON object); progress goes to stderr."})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
 
     private static final int BANDWIDTH_PASSES = 5;
     private static final int FMA_PASSES = 5;
@@ -149,7 +149,7 @@ final class BenchCommand implements Callable<Integer> {
      * which only the token's row is read. A model without output.weight reads the embedding whole
      * as its output matrix.
      */
-    static long bytesReadPerToken(GGUFFile file) {
+    public static long bytesReadPerToken(GGUFFile file) {
         long bytes = 0;
         for (TensorInfo t : file.tensors()) {
             bytes += t.name().equals("token_embd.weight") ? t.byteSize() / t.rows() : t.byteSize();
@@ -165,7 +165,7 @@ final class BenchCommand implements Callable<Integer> {
      * matrices. The output matrix is left out (a prompt computes the logits of its last token only),
      * and so is attention, which grows with the position.
      */
-    static long multiplyAddsPerPromptToken(GGUFFile file) {
+    public static long multiplyAddsPerPromptToken(GGUFFile file) {
         return file.tensors().stream()
                 .filter(t -> t.name().startsWith("blk.") && t.rows() > 1)
                 .mapToLong(TensorInfo::elementCount)

@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
