@@ -2,6 +2,7 @@ package eu.souverain.engine.batch;
 
 import eu.souverain.engine.model.Batch;
 import eu.souverain.engine.model.Decoding;
+import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.KVBlocks;
 import eu.souverain.engine.model.KVCache;
@@ -438,7 +439,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Samples the next token from the sequence's logits: the sequence ends, or the token runs in the next decode step. */
     private void next(Sequence s) {
-        Generator.Finish finish;
+        FinishReason finish;
         try {
             finish = s.decoding.next(s.logits);
         } catch (RuntimeException e) {

@@ -57,8 +57,8 @@ public final class Decoding {
      * {@link #token()}. Returns null when the sampled token is to run at {@link #position()} next,
      * or why the generation ends, its held-back text passed on.
      */
-    public Generator.Finish next(float[] logits) {
-        Generator.Finish finish = sample(logits);
+    public FinishReason next(float[] logits) {
+        FinishReason finish = sample(logits);
         if (finish != null && !stopMatcher.stopped()) {
             emit(stopMatcher.feed(decoder.flush()));
             emit(stopMatcher.flush());
@@ -66,25 +66,25 @@ public final class Decoding {
         return finish;
     }
 
-    private Generator.Finish sample(float[] logits) {
+    private FinishReason sample(float[] logits) {
         if (generated == maxTokens) {
-            return Generator.Finish.LENGTH;
+            return FinishReason.LENGTH;
         }
         token = sampler.sample(logits);
         sampler.accept(token);
         generated++;
         if (tokenizer.isEndOfGeneration(token)) {
-            return Generator.Finish.STOP;
+            return FinishReason.STOP;
         }
         emit(stopMatcher.feed(decoder.next(token)));
         if (stopMatcher.stopped()) {
-            return Generator.Finish.STOP;
+            return FinishReason.STOP;
         }
         if (generated == maxTokens) {
-            return Generator.Finish.LENGTH;
+            return FinishReason.LENGTH;
         }
         if (position() == capacity) {
-            return Generator.Finish.MODEL_LENGTH;
+            return FinishReason.MODEL_LENGTH;
         }
         return null;
     }

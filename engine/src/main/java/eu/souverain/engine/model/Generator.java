@@ -10,21 +10,11 @@ import java.util.function.Consumer;
  */
 public final class Generator {
 
-    /** Why generation ended, in the words of the Mistral/OpenAI APIs. */
-    public enum Finish {
-        /** The model ended its answer, or a stop string appeared. */
-        STOP,
-        /** The token budget ran out. */
-        LENGTH,
-        /** The context window is full. */
-        MODEL_LENGTH
-    }
-
     /**
      * What one generation did; {@code cachedTokens} of the prompt were reused from the state.
      * Times are wall-clock nanoseconds.
      */
-    public record Result(int promptTokens, int cachedTokens, int generatedTokens, Finish finish, long promptNanos,
+    public record Result(int promptTokens, int cachedTokens, int generatedTokens, FinishReason finish, long promptNanos,
                          long generationNanos) {}
 
     private final LlamaModel model;
@@ -56,7 +46,7 @@ public final class Generator {
         decoding.prompt(prompt);
         long promptDone = System.nanoTime();
 
-        Finish finish;
+        FinishReason finish;
         while ((finish = decoding.next(logits)) == null) {
             logits = model.forward(state, decoding.token(), decoding.position());
         }

@@ -1,5 +1,6 @@
 package eu.souverain.engine.batch;
 
+import eu.souverain.engine.model.FinishReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -315,7 +316,7 @@ class BatchSchedulerTest {
             // One that fits runs until the cache's positions are full.
             Run run = submit(scheduler, stories, prompt(stories, "Mom said"), 1, 1000);
             run.await();
-            assertThat(run.result().finish()).isEqualTo(Generator.Finish.MODEL_LENGTH);
+            assertThat(run.result().finish()).isEqualTo(FinishReason.MODEL_LENGTH);
             assertThat(run.result().promptTokens() + run.result().generatedTokens()).isEqualTo(2 * KVBlocks.POSITIONS + 1);
         }
     }

@@ -40,7 +40,7 @@ class ConstrainedGenerationTest {
                             model.config().vocabularySize(), constraint);
                     StringBuilder text = new StringBuilder();
                     Generator.Result result = generator.generate(withBos, sampler, 80, List.of(), text::append);
-                    assertThat(result.finish()).as(text.toString()).isEqualTo(Generator.Finish.STOP);
+                    assertThat(result.finish()).as(text.toString()).isEqualTo(FinishReason.STOP);
                     JsonNode parsed = JSON.readTree(text.toString());
                     assertThat(parsed.isObject()).as(text.toString()).isTrue();
                     if (compiled == story) {

@@ -58,7 +58,7 @@ class GoldenGenerationTest {
                     new Sampler(SamplerConfig.greedy(), model.config().vocabularySize()), count, List.of(), text::append);
             assertThat(text.toString()).isEqualTo(golden.get("continuation").asText());
             assertThat(result.generatedTokens()).isEqualTo(count);
-            assertThat(result.finish()).isEqualTo(Generator.Finish.LENGTH);
+            assertThat(result.finish()).isEqualTo(FinishReason.LENGTH);
         }
     }
 
@@ -72,7 +72,7 @@ class GoldenGenerationTest {
                     new Sampler(SamplerConfig.greedy(), model.config().vocabularySize()), 64, List.of("Lily"),
                     text::append);
             assertThat(text.toString()).isEqualTo(", there was a little girl named ");
-            assertThat(result.finish()).isEqualTo(Generator.Finish.STOP);
+            assertThat(result.finish()).isEqualTo(FinishReason.STOP);
         }
     }
 

@@ -1,11 +1,11 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.Completion;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ModelInfo;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.Completion;
+import eu.souverain.server.backends.GenerationSink;
+import eu.souverain.server.backends.ModelInfo;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -82,7 +82,7 @@ final class ApiMetrics {
             }
 
             @Override
-            public void finished(int choice, Generator.Finish finish) throws IOException {
+            public void finished(int choice, FinishReason finish) throws IOException {
                 sink.finished(choice, finish);
             }
         };

@@ -1,18 +1,18 @@
 package eu.souverain.server.api;
 
 import eu.souverain.server.audit.AuditEvent;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendException;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Generation;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.Residency;
-import eu.souverain.server.gateway.ResidencyException;
-import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Generation;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.privacy.RemoteRedaction;
+import eu.souverain.server.sovereignty.Residency;
+import eu.souverain.server.sovereignty.ResidencyException;
+import eu.souverain.server.sovereignty.ResidencyPolicy;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
@@ -96,6 +96,7 @@ public final class ApiServer implements AutoCloseable {
         ModelsRoute models = new ModelsRoute(this);
         Generations generations = new Generations(this);
         ConversationsRoutes conversations = new ConversationsRoutes(this, tenancy, generations);
+        PrivacyRoutes privacy = new PrivacyRoutes(this, tenancy);
         ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations, conversations);
         CompletionsRoute completions = new CompletionsRoute(this, generations);
         FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
@@ -149,6 +150,7 @@ public final class ApiServer implements AutoCloseable {
             auth.register(config.routes);
             admin.register(config.routes);
             audit.register(config.routes);
+            privacy.register(config.routes);
             conversations.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.engine.sample.JsonSchema;
 import eu.souverain.engine.sample.SamplerConfig;
-import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.backends.ChatRequest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -48,7 +48,7 @@ final class ChatCompletionsRoute {
         }
 
         @Override
-        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish) {
+        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, FinishReason finish) {
             Map<String, Object> message = new LinkedHashMap<>();
             message.put("role", "assistant");
             message.put("content", calls == null ? text : null);
@@ -59,7 +59,7 @@ final class ChatCompletionsRoute {
         }
 
         @Override
-        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls) {
+        public Map<String, Object> chunkChoice(int index, String text, FinishReason finish, boolean calls) {
             return entry(index, "delta", text == null ? Map.of() : Map.of("content", text), finish, calls);
         }
 
@@ -90,7 +90,7 @@ final class ChatCompletionsRoute {
             return list;
         }
 
-        private static Map<String, Object> entry(int index, String field, Object value, Generator.Finish finish,
+        private static Map<String, Object> entry(int index, String field, Object value, FinishReason finish,
                                                  boolean calls) {
             Map<String, Object> choice = new LinkedHashMap<>();
             choice.put("index", index);

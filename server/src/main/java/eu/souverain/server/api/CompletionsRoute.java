@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -43,12 +43,12 @@ final class CompletionsRoute {
         }
 
         @Override
-        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish) {
+        public Map<String, Object> choice(int index, String text, List<ToolCall> calls, FinishReason finish) {
             return entry(index, echo == null ? text : echo + text, finish);
         }
 
         @Override
-        public Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls) {
+        public Map<String, Object> chunkChoice(int index, String text, FinishReason finish, boolean calls) {
             return entry(index, text == null ? "" : text, finish);
         }
 
@@ -63,7 +63,7 @@ final class CompletionsRoute {
             return echo == null ? null : entry(index, echo, null);
         }
 
-        private static Map<String, Object> entry(int index, String text, Generator.Finish finish) {
+        private static Map<String, Object> entry(int index, String text, FinishReason finish) {
             Map<String, Object> choice = new LinkedHashMap<>();
             choice.put("text", text);
             choice.put("index", index);

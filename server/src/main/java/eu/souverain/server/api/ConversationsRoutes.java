@@ -4,24 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Completion;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Completion;
-import eu.souverain.server.privacy.Erasure;
 import eu.souverain.server.privacy.Export;
 import eu.souverain.server.tenancy.Principal;
-import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
-import eu.souverain.server.tenancy.TenancyException;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +26,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Stored conversations over HTTP, for the web app and scripts, and their lifecycle for
- * administrators: retention, erasure and export. A conversation is its owner's: only the user or
+ * Stored conversations over HTTP, for the web app and scripts (their lifecycle, retention,
+ * erasure and export, is {@link PrivacyRoutes}'). A conversation is its owner's: only the user or
  * API key that made it reads, changes or continues it; an organization's administrators may also
  * erase it, never read it. Another organization's id answers the same 404 as a missing one.
  * Auditors have no chat scope, so every conversation route refuses them.
@@ -73,7 +69,6 @@ final class ConversationsRoutes {
     void register(RoutesConfig routes) {
         routes.get("/v1/conversations", chat("/v1/conversations", this::list));
         routes.post("/v1/conversations", chat("/v1/conversations", this::create));
-        routes.get("/v1/conversations/export", chat("/v1/conversations/export", this::exportOwn));
         routes.get("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::get));
         routes.patch("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::update));
         routes.delete("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::delete));
@@ -83,21 +78,10 @@ final class ConversationsRoutes {
         routes.get("/v1/conversations/{id}/sovereignty", chat("/v1/conversations/{id}/sovereignty", this::sovereignty));
         routes.post("/v1/conversations/{id}/completions", ApiServer.named("/v1/conversations/{id}/completions",
                 ApiServer.requires(Scope.CHAT, server.answering(this::complete))));
-        routes.get("/v1/admin/retention", ApiServer.named("/v1/admin/retention",
-                ApiServer.requiresAny(EnumSet.of(Scope.ADMIN, Scope.AUDIT), this::getRetention)));
-        routes.put("/v1/admin/retention", admin("/v1/admin/retention", this::putRetention));
-        routes.delete("/v1/admin/users/{id}/data", admin("/v1/admin/users/{id}/data", this::eraseUser));
-        routes.delete("/v1/admin/organizations/{id}/data",
-                admin("/v1/admin/organizations/{id}/data", this::eraseOrganization));
-        routes.get("/v1/admin/export", admin("/v1/admin/export", this::exportForAdmin));
     }
 
     private static Handler chat(String route, Handler handler) {
         return ApiServer.named(route, ApiServer.requires(Scope.CHAT, handler));
-    }
-
-    private static Handler admin(String route, Handler handler) {
-        return ApiServer.named(route, ApiServer.requires(Scope.ADMIN, handler));
     }
 
     /** The caller as a conversation's owner: its user key encrypts, or for an API key its organization's. */
@@ -375,81 +359,6 @@ final class ConversationsRoutes {
             return s;
         }
         return new String(Json.bytes(content), java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    /** GET /v1/conversations/export: the caller's conversations, decrypted, as one JSON document. */
-    private void exportOwn(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        Json.respond(ctx, 200, server.privacy().export().of(by.organizationId(), by.actorId(), by.actor(ctx.ip())));
-    }
-
-    /**
-     * GET /v1/admin/export[?user=ID]: a user's conversations, or without one the whole
-     * organization's. Reading other people's conversations is the owner's alone, a user signed in
-     * with the owner role; an administrator may erase them, never read them.
-     */
-    private void exportForAdmin(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        if (by.role() != Role.OWNER) {
-            throw TenancyException.forbidden("exporting other people's conversations needs the owner role");
-        }
-        String user = ctx.queryParam("user");
-        if (user != null) {
-            tenancy.users().get(by.organizationId(), user, by.actor(ctx.ip()));
-        }
-        Json.respond(ctx, 200, server.privacy().export().of(by.organizationId(), user, by.actor(ctx.ip())));
-    }
-
-    private void getRetention(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        Json.respond(ctx, 200, retention(server.privacy().retention().days(by.organizationId()).orElse(null)));
-    }
-
-    /** PUT /v1/admin/retention: {days}, a number of days or null to keep messages until they are erased. */
-    private void putRetention(Context ctx) throws IOException {
-        Principal by = ApiServer.principal(ctx);
-        RequestFields body = body(ctx, Set.of("days"));
-        JsonNode days = body.node("days");
-        if (days == null) {
-            throw ApiError.schema("missing_field", "days", "'days' is required: a number of days, or null to keep"
-                    + " messages until they are erased");
-        }
-        if (!days.isNull() && !(days.isIntegralNumber() && days.canConvertToInt())) {
-            throw ChatCompletionRequests.typeError("days", "an integer or null", days);
-        }
-        Integer value = days.isNull() ? null : days.asInt();
-        server.privacy().retention().set(by.organizationId(), value, by.actor(ctx.ip()));
-        Json.respond(ctx, 200, retention(value));
-    }
-
-    private static Map<String, Object> retention(Integer days) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("object", "retention");
-        json.put("days", days);
-        return json;
-    }
-
-    /** DELETE /v1/admin/users/{id}/data: the user's data keys destroyed and conversations deleted. */
-    private void eraseUser(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        String user = ctx.pathParam("id");
-        tenancy.users().get(by.organizationId(), user, by.actor(ctx.ip()));
-        Json.respond(ctx, 200, erased(server.privacy().erasure().user(by.organizationId(), user, by.actor(ctx.ip()))));
-    }
-
-    /** DELETE /v1/admin/organizations/{id}/data: the installation owner's, for any organization. */
-    private void eraseOrganization(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        if (!tenancy.isInstallationOwner(by)) {
-            throw TenancyException.forbidden("only an owner of the installation's organization may erase an"
-                    + " organization's data");
-        }
-        String organization = tenancy.organizations().get(by, ctx.pathParam("id"), ctx.ip()).id();
-        Json.respond(ctx, 200, erased(server.privacy().erasure().organization(organization, by.actor(ctx.ip()))));
-    }
-
-    private static Map<String, Object> erased(Erasure.Erased erased) {
-        return Map.of("object", "erasure", "conversations", erased.conversations(), "data_keys", erased.dataKeys());
     }
 
     private static Conversations.Fields fields(RequestFields body, Map<String, String> metadata) {

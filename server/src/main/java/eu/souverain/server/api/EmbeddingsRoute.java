@@ -1,11 +1,11 @@
 package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendException;
-import eu.souverain.server.gateway.EmbeddingRequest;
-import eu.souverain.server.gateway.Embeddings;
-import eu.souverain.server.gateway.ModelInfo;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.backends.EmbeddingRequest;
+import eu.souverain.server.backends.Embeddings;
+import eu.souverain.server.backends.ModelInfo;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.ByteBuffer;

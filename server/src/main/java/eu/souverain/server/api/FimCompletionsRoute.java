@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.backends.ChatRequest;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Set;

@@ -1,13 +1,13 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendException;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Completion;
-import eu.souverain.server.gateway.Generation;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Completion;
+import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.GenerationSink;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -44,10 +44,10 @@ final class Generations {
         String chunkObject();
 
         /** A choice of a whole answer: its text, or (calls not null) the function calls it makes instead. */
-        Map<String, Object> choice(int index, String text, List<ToolCall> calls, Generator.Finish finish);
+        Map<String, Object> choice(int index, String text, List<ToolCall> calls, FinishReason finish);
 
         /** A choice of a streamed chunk: a piece of text, or (text null) the finish. */
-        Map<String, Object> chunkChoice(int index, String text, Generator.Finish finish, boolean calls);
+        Map<String, Object> chunkChoice(int index, String text, FinishReason finish, boolean calls);
 
         /** A choice of a streamed chunk that carries a choice's function calls whole. */
         Map<String, Object> toolCallsChoice(int index, List<ToolCall> calls);
@@ -155,7 +155,7 @@ final class Generations {
             }
 
             @Override
-            public void finished(int choice, Generator.Finish finish) throws IOException {
+            public void finished(int choice, FinishReason finish) throws IOException {
                 answer.finishes.put(choice, finish);
                 // The last finish waits for the usage, which Mistral's clients read from that chunk.
                 if (choice != last) {
@@ -217,7 +217,7 @@ final class Generations {
                 }
 
                 @Override
-                public void finished(int choice, Generator.Finish finish) throws IOException {
+                public void finished(int choice, FinishReason finish) throws IOException {
                     throw new IOException("client went away");
                 }
             });
@@ -240,8 +240,8 @@ final class Generations {
      * unknown to OpenAI's SDK, which throws on it, and LangChain4j's Mistral client maps it to nothing.
      * An answer of function calls ends with "tool_calls".
      */
-    static String finishReason(Generator.Finish finish, boolean calls) {
-        if (calls && finish == Generator.Finish.STOP) {
+    static String finishReason(FinishReason finish, boolean calls) {
+        if (calls && finish == FinishReason.STOP) {
             return "tool_calls";
         }
         return switch (finish) {
@@ -275,7 +275,7 @@ final class Generations {
         final int choices;
         final Wire wire;
         final List<StringBuilder> texts = new ArrayList<>();
-        final Map<Integer, Generator.Finish> finishes = new HashMap<>();
+        final Map<Integer, FinishReason> finishes = new HashMap<>();
         final Map<Integer, List<ToolCall>> calls = new HashMap<>();
         /** The stored conversation the answer goes to, or null. */
         final String conversationId;
@@ -303,7 +303,7 @@ final class Generations {
         }
 
         @Override
-        public void finished(int choice, Generator.Finish finish) {
+        public void finished(int choice, FinishReason finish) {
             finishes.put(choice, finish);
         }
 

@@ -1,9 +1,9 @@
 package eu.souverain.server.api;
 
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendLocation;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.ModelInfo;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendLocation;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.ModelInfo;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,8 @@
 package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.sovereignty.ResidencyPolicy;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -69,6 +69,21 @@ public final class AuditLog {
                 limit));
     }
 
+    /** Model calls counted by backend, organization and outcome, from the model.call entries. */
+    public record Use(String backend, String organizationId, String outcome, long calls, long lastAt) {}
+
+    /** The model calls that reached a backend (or were refused one) since {@code since}, epoch ms. */
+    public static List<Use> modelCallsSince(Handle h, long since) {
+        return h.createQuery("""
+                        SELECT backend, organization_id, outcome, COUNT(*) AS calls, MAX(at) AS last_at
+                        FROM audit_entries WHERE action = 'model.call' AND at >= :since AND backend IS NOT NULL
+                        GROUP BY backend, organization_id, outcome ORDER BY backend, organization_id, outcome""")
+                .bind("since", since)
+                .map((rs, ctx) -> new Use(rs.getString("backend"), rs.getString("organization_id"), rs.getString("outcome"),
+                        rs.getLong("calls"), rs.getLong("last_at")))
+                .list();
+    }
+
     /**
      * SHA-256 over every field of the entry and the previous hash, each field length-prefixed so
      * that no two different entries encode to the same bytes.

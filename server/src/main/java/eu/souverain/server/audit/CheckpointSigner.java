@@ -8,8 +8,8 @@ import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import com.google.crypto.tink.signature.PredefinedSignatureParameters;
 import com.google.crypto.tink.signature.SignatureConfig;
-import eu.souverain.server.vault.SecretFile;
-import eu.souverain.server.vault.VaultException;
+import eu.souverain.server.store.SecretFile;
+import eu.souverain.server.store.SecretFileException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,9 +55,9 @@ public final class CheckpointSigner {
             }
             return new CheckpointSigner(read(absolute));
         } catch (IOException e) {
-            throw new VaultException("cannot use the audit signing key file " + absolute + ": " + e.getMessage(), e);
+            throw new SecretFileException("cannot use the audit signing key file " + absolute + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
-            throw new VaultException("the audit signing key file " + absolute + " holds no Ed25519 signing key", e);
+            throw new SecretFileException("the audit signing key file " + absolute + " holds no Ed25519 signing key", e);
         }
     }
 
@@ -66,7 +66,7 @@ public final class CheckpointSigner {
         try {
             return TinkJsonProtoKeysetFormat.parseKeyset(content, InsecureSecretKeyAccess.get());
         } catch (GeneralSecurityException | RuntimeException e) {
-            throw new VaultException("the audit signing key file " + file + " is corrupt: it is not a Tink keyset ("
+            throw new SecretFileException("the audit signing key file " + file + " is corrupt: it is not a Tink keyset ("
                     + e.getClass().getSimpleName() + ")", e);
         }
     }

@@ -1,11 +1,11 @@
 package eu.souverain.server.cli;
 
+import eu.souverain.engine.chat.PromptTokens;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
-import eu.souverain.server.gateway.PromptTokens;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

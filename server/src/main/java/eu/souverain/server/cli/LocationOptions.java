@@ -1,6 +1,6 @@
 package eu.souverain.server.cli;
 
-import eu.souverain.server.gateway.BackendLocation;
+import eu.souverain.server.backends.BackendLocation;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

@@ -291,6 +291,33 @@ public final class Conversations {
                 .bind("org", organizationId).bindMap(owner).execute();
     }
 
+    /** What {@link #deleteOlderThan} deleted. */
+    public record Deleted(int messages, int conversations) {}
+
+    /**
+     * Deletes, in {@code h}'s transaction, the messages of {@code organizationId} written before
+     * {@code cutoff} (epoch ms), and its conversations not updated since, with all their messages.
+     */
+    public static Deleted deleteOlderThan(Handle h, String organizationId, long cutoff) {
+        int messages = h.createUpdate("""
+                        DELETE FROM messages WHERE created_at < :cutoff AND conversation_id IN
+                            (SELECT id FROM conversations WHERE organization_id = :org)""")
+                .bind("cutoff", cutoff).bind("org", organizationId).execute();
+        h.createUpdate("""
+                        DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations
+                            WHERE organization_id = :org AND updated_at < :cutoff)""")
+                .bind("cutoff", cutoff).bind("org", organizationId).execute();
+        int conversations = h.createUpdate("DELETE FROM conversations WHERE organization_id = :org AND updated_at < :cutoff")
+                .bind("cutoff", cutoff).bind("org", organizationId).execute();
+        return new Deleted(messages, conversations);
+    }
+
+    /** The organization of the conversations {@code ownerId} left behind, if any. */
+    public static Optional<String> organizationOfOwner(Handle h, String ownerId) {
+        return h.createQuery("SELECT organization_id FROM conversations WHERE owner_id = :id").bind("id", ownerId)
+                .mapTo(String.class).findFirst();
+    }
+
     /** The conversation row, once {@code owner} may act on it; else the same "not found" as a missing id. */
     private Row owned(Owner owner, String id, Actor actor, String action, boolean administrator) {
         Optional<Row> found = database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM conversations WHERE id = :id")

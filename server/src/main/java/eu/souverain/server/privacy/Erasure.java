@@ -5,6 +5,8 @@ import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.User;
+import eu.souverain.server.tenancy.Users;
 import eu.souverain.server.vault.Vault;
 import java.util.Optional;
 
@@ -64,11 +66,9 @@ public final class Erasure {
      * it left behind (its conversations, its data key).
      */
     public Optional<String> organizationOf(String userId) {
-        return database.jdbi().withHandle(h -> h.createQuery("""
-                        SELECT organization_id FROM users WHERE id = :id
-                        UNION SELECT organization_id FROM conversations WHERE owner_id = :id
-                        UNION SELECT organization_id FROM data_keys WHERE user_id = :id""")
-                .bind("id", userId).mapTo(String.class).findFirst());
+        return database.jdbi().withHandle(h -> Users.byId(h, userId).map(User::organizationId)
+                .or(() -> Conversations.organizationOfOwner(h, userId))
+                .or(() -> Vault.organizationOfUser(h, userId)));
     }
 
     private void retireBackups(Actor actor) {

@@ -3,6 +3,7 @@ package eu.souverain.server.privacy;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.Organizations;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,9 +48,7 @@ public final class Redactions {
      */
     public void set(String organizationId, RedactionSettings settings, String actor, String clientIp) {
         database.useTransaction(h -> {
-            boolean exists = h.createQuery("SELECT COUNT(*) FROM organizations WHERE id = :id").bind("id", organizationId)
-                    .mapTo(Integer.class).one() > 0;
-            if (!exists) {
+            if (Organizations.byId(h, organizationId).isEmpty()) {
                 throw new NoSuchElementException("organization '" + organizationId + "' does not exist");
             }
             h.createUpdate("DELETE FROM redaction_settings WHERE organization_id = :id").bind("id", organizationId)

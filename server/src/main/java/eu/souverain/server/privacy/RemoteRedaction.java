@@ -1,11 +1,11 @@
 package eu.souverain.server.privacy;
 
-import eu.souverain.engine.model.Generator;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.ChatRequest;
-import eu.souverain.server.gateway.Generation;
-import eu.souverain.server.gateway.GenerationSink;
-import eu.souverain.server.gateway.ToolCall;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.model.FinishReason;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.ChatRequest;
+import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.GenerationSink;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -108,7 +108,7 @@ public final class RemoteRedaction {
         }
 
         @Override
-        public void finished(int choice, Generator.Finish finish) throws IOException {
+        public void finished(int choice, FinishReason finish) throws IOException {
             String rest = restorer(choice).finish();
             if (!rest.isEmpty()) {
                 sink.text(choice, rest);

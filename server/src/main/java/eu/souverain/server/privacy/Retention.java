@@ -2,16 +2,20 @@ package eu.souverain.server.privacy;
 
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.TenancyException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +72,18 @@ public final class Retention {
     public record Purged(String organizationId, int messages, int conversations) {
     }
 
+    /** Each organization's retention in days; empty when the store has no retention table. */
+    public static Optional<Map<String, Integer>> policies(Handle h) {
+        if (!Database.hasTable(h, "retention_policies")) {
+            return Optional.empty();
+        }
+        Map<String, Integer> days = new LinkedHashMap<>();
+        h.createQuery("SELECT organization_id, days FROM retention_policies")
+                .map((rs, ctx) -> Map.entry(rs.getString("organization_id"), rs.getInt("days")))
+                .forEach(e -> days.put(e.getKey(), e.getValue()));
+        return Optional.of(days);
+    }
+
     /** Deletes what every organization's policy no longer keeps, as of the clock's now. */
     public List<Purged> purge() {
         long now = clock.millis();
@@ -78,16 +94,9 @@ public final class Retention {
                 .map((rs, ctx) -> new Policy(rs.getString("organization_id"), rs.getInt("days"))).list());
         return policies.stream().map(p -> database.inTransaction(h -> {
             long cutoff = now - Duration.ofDays(p.days()).toMillis();
-            int messages = h.createUpdate("""
-                            DELETE FROM messages WHERE created_at < :cutoff AND conversation_id IN
-                                (SELECT id FROM conversations WHERE organization_id = :org)""")
-                    .bind("cutoff", cutoff).bind("org", p.organizationId()).execute();
-            h.createUpdate("""
-                            DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations
-                                WHERE organization_id = :org AND updated_at < :cutoff)""")
-                    .bind("cutoff", cutoff).bind("org", p.organizationId()).execute();
-            int conversations = h.createUpdate("DELETE FROM conversations WHERE organization_id = :org AND updated_at < :cutoff")
-                    .bind("cutoff", cutoff).bind("org", p.organizationId()).execute();
+            Conversations.Deleted deleted = Conversations.deleteOlderThan(h, p.organizationId(), cutoff);
+            int messages = deleted.messages();
+            int conversations = deleted.conversations();
             audit.append(h, AuditEvent.of(p.organizationId(), Actor.SYSTEM.id(), "retention.purge",
                     messages + " messages, " + conversations + " conversations older than " + p.days() + " days", null,
                     AuditEvent.Outcome.SUCCESS));

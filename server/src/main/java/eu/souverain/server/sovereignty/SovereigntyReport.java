@@ -4,20 +4,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.crypto.tink.PublicKeyVerify;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.audit.AuditLog.Use;
 import eu.souverain.server.audit.AuditVerifier;
 import eu.souverain.server.audit.Checkpoint;
 import eu.souverain.server.audit.CheckpointSigner;
 import eu.souverain.server.audit.CheckpointSink;
 import eu.souverain.server.audit.FileSink;
 import eu.souverain.server.audit.WebhookSink;
+import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendLocation;
+import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.conversations.Conversations;
-import eu.souverain.server.gateway.Backend;
-import eu.souverain.server.gateway.BackendLocation;
-import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.privacy.Retention;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.ApiKey;
+import eu.souverain.server.tenancy.Organizations;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.tenancy.User;
@@ -26,8 +30,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.DatabaseMetaData;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -131,13 +133,7 @@ public final class SovereigntyReport {
     }
 
     private Map<String, String> organizations(String organizationId) {
-        Map<String, String> organizations = new LinkedHashMap<>();
-        installation.database().jdbi().useHandle(h -> h.createQuery("SELECT id, name FROM organizations"
-                        + (organizationId == null ? "" : " WHERE id = :id") + " ORDER BY created_at, id")
-                .bindMap(organizationId == null ? Map.of() : Map.of("id", organizationId))
-                .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("name")))
-                .forEach(e -> organizations.put(e.getKey(), e.getValue())));
-        return organizations;
+        return installation.database().jdbi().withHandle(h -> Organizations.names(h, organizationId));
     }
 
     private ObjectNode where() {
@@ -200,19 +196,10 @@ public final class SovereigntyReport {
         return location;
     }
 
-    /** Calls by backend, organization and outcome, from the audit log's model.call entries. */
-    private record Use(String backend, String organizationId, String outcome, long calls, long lastAt) {}
-
     private ArrayNode backends(Map<String, String> organizations, Instant now) {
         long since = now.minus(USAGE_WINDOW).toEpochMilli();
-        List<Use> uses = installation.database().jdbi().withHandle(h -> h.createQuery("""
-                        SELECT backend, organization_id, outcome, COUNT(*) AS calls, MAX(at) AS last_at
-                        FROM audit_entries WHERE action = 'model.call' AND at >= :since AND backend IS NOT NULL
-                        GROUP BY backend, organization_id, outcome ORDER BY backend, organization_id, outcome""")
-                .bind("since", since)
-                .map((rs, ctx) -> new Use(rs.getString("backend"), rs.getString("organization_id"), rs.getString("outcome"),
-                        rs.getLong("calls"), rs.getLong("last_at")))
-                .list()).stream().filter(u -> organizations.containsKey(u.organizationId())).toList();
+        List<Use> uses = installation.database().jdbi().withHandle(h -> AuditLog.modelCallsSince(h, since)).stream()
+                .filter(u -> organizations.containsKey(u.organizationId())).toList();
         ArrayNode backends = JSON.createArrayNode();
         List<String> named = new ArrayList<>();
         for (DeclaredBackend declared : installation.backends()) {
@@ -435,16 +422,7 @@ public final class SovereigntyReport {
     /** Each organization's retention in days, when the store keeps retention policies; else "not configured". */
     private ObjectNode retention(Map<String, String> organizations) {
         ObjectNode retention = JSON.createObjectNode();
-        Map<String, Integer> days = installation.database().jdbi().<Map<String, Integer>, RuntimeException>withHandle(h -> {
-            if (!hasTable(h, "retention_policies")) {
-                return null;
-            }
-            Map<String, Integer> found = new LinkedHashMap<>();
-            h.createQuery("SELECT organization_id, days FROM retention_policies")
-                    .map((rs, ctx) -> Map.entry(rs.getString("organization_id"), rs.getInt("days")))
-                    .forEach(e -> found.put(e.getKey(), e.getValue()));
-            return found;
-        });
+        Map<String, Integer> days = installation.database().jdbi().withHandle(Retention::policies).orElse(null);
         retention.put("configured", days != null && organizations.keySet().stream().anyMatch(days::containsKey));
         ArrayNode list = retention.putArray("organizations");
         organizations.forEach((id, name) -> {
@@ -459,22 +437,6 @@ public final class SovereigntyReport {
         return retention;
     }
 
-    /** Whether the store has {@code table}: retention is another migration's, and may not be there. */
-    private static boolean hasTable(org.jdbi.v3.core.Handle h, String table) {
-        try {
-            DatabaseMetaData metadata = h.getConnection().getMetaData();
-            for (String name : List.of(table, table.toUpperCase(java.util.Locale.ROOT))) {
-                try (ResultSet tables = metadata.getTables(null, null, name, null)) {
-                    if (tables.next()) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("cannot read the store's tables: " + e.getMessage(), e);
-        }
-    }
 
     private static String state(ApiKey key, Instant now) {
         return key.revokedAt() != null ? "revoked"

@@ -6,8 +6,14 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.HandleConsumer;
 import org.jdbi.v3.core.Jdbi;
@@ -156,5 +162,22 @@ public final class Database implements AutoCloseable {
             root = root.getCause();
         }
         return root.getMessage();
+    }
+
+    /** Whether the store has {@code table}: a reader of an older store may find one missing. */
+    public static boolean hasTable(Handle h, String table) {
+        try {
+            DatabaseMetaData metadata = h.getConnection().getMetaData();
+            for (String name : List.of(table, table.toUpperCase(Locale.ROOT))) {
+                try (ResultSet tables = metadata.getTables(null, null, name, null)) {
+                    if (tables.next()) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the store's tables: " + e.getMessage(), e);
+        }
     }
 }

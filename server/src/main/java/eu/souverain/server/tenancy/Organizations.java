@@ -3,7 +3,9 @@ package eu.souverain.server.tenancy;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
@@ -83,7 +85,8 @@ public final class Organizations {
                 .orElseThrow(() -> TenancyException.notFound("organization", idOrName));
     }
 
-    static Optional<Organization> byId(Handle h, String id) {
+    /** The organization with this id, read in {@code h}: for the packages that keep something per organization. */
+    public static Optional<Organization> byId(Handle h, String id) {
         return h.createQuery("SELECT * FROM organizations WHERE id = :id").bind("id", id)
                 .map(Organizations::row).findOne();
     }
@@ -91,6 +94,17 @@ public final class Organizations {
     static Optional<Organization> byName(Handle h, String name) {
         return h.createQuery("SELECT * FROM organizations WHERE name = :name").bind("name", name)
                 .map(Organizations::row).findOne();
+    }
+
+    /** Every organization, or only {@code organizationId} when not null, oldest first: id to name. */
+    public static Map<String, String> names(Handle h, String organizationId) {
+        Map<String, String> organizations = new LinkedHashMap<>();
+        h.createQuery("SELECT id, name FROM organizations" + (organizationId == null ? "" : " WHERE id = :id")
+                        + " ORDER BY created_at, id")
+                .bindMap(organizationId == null ? Map.of() : Map.of("id", organizationId))
+                .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("name")))
+                .forEach(e -> organizations.put(e.getKey(), e.getValue()));
+        return organizations;
     }
 
     private static Organization row(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {

@@ -132,7 +132,8 @@ public final class Users {
         }
     }
 
-    static Optional<User> byId(Handle h, String id) {
+    /** The user with this id, read in {@code h}. */
+    public static Optional<User> byId(Handle h, String id) {
         return h.createQuery("SELECT * FROM users WHERE id = :id").bind("id", id).map(Users::row).findOne();
     }
 

@@ -7,6 +7,8 @@ import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import com.google.crypto.tink.aead.AeadConfig;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
+import eu.souverain.server.store.SecretFile;
+import eu.souverain.server.store.SecretFileException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,6 +55,8 @@ public final class KeyFileMasterKey implements MasterKey {
                 return new KeyFileMasterKey(absolute, created);
             }
             return new KeyFileMasterKey(absolute, read(absolute));
+        } catch (SecretFileException e) {
+            throw new VaultException(e.getMessage(), e);
         } catch (IOException e) {
             throw new VaultException("cannot use the master key file " + absolute + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {

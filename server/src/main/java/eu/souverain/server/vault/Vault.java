@@ -298,6 +298,12 @@ public final class Vault {
                 destroyed);
     }
 
+    /** The organization of the data key of {@code userId}, destroyed or not, if it ever had one. */
+    public static Optional<String> organizationOfUser(Handle h, String userId) {
+        return h.createQuery("SELECT organization_id FROM data_keys WHERE user_id = :id").bind("id", userId)
+                .mapTo(String.class).findFirst();
+    }
+
     private Optional<StoredKey> storedKey(Handle handle, Scope scope) {
         return handle.createQuery("SELECT * FROM data_keys WHERE organization_id = :org AND user_id = :user")
                 .bind("org", scope.organizationId()).bind("user", scope.storedUserId())

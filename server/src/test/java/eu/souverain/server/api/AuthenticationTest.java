@@ -2,7 +2,7 @@ package eu.souverain.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.TestDatabases;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.ApiKeys;

@@ -3,7 +3,7 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.backends.LocalBackend;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditLog;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.LocalBackend;
-import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.store.TestDatabases;
 import eu.souverain.server.tenancy.Actor;

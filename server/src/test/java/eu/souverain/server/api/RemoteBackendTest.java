@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditLog;
-import eu.souverain.server.gateway.BackendLocation;
-import eu.souverain.server.gateway.Backends;
-import eu.souverain.server.gateway.LocalBackend;
-import eu.souverain.server.gateway.RemoteBackend;
-import eu.souverain.server.gateway.Residency;
-import eu.souverain.server.gateway.ResidencyPolicy;
+import eu.souverain.server.backends.BackendLocation;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.sovereignty.Residency;
+import eu.souverain.server.sovereignty.ResidencyPolicy;
 import eu.souverain.server.store.Database;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,7 +3,7 @@ package eu.souverain.server.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditLog;
-import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import eu.souverain.engine.TestFiles;
 import eu.souverain.engine.chat.ChatTemplate;
-import eu.souverain.server.gateway.ChatRequest;
+import eu.souverain.server.backends.ChatRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import eu.souverain.server.audit.AuditEvent.Outcome;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.store.TestDatabases;
-import eu.souverain.server.vault.VaultException;
+import eu.souverain.server.store.SecretFileException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,7 +129,7 @@ class AuditCheckpointsTest {
         CheckpointSigner.verifier(publicKeyset).verify(java.util.Base64.getDecoder().decode(c.signature()), c.signedBytes());
 
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw----"));
-        assertThatThrownBy(() -> CheckpointSigner.open(file)).isInstanceOf(VaultException.class)
+        assertThatThrownBy(() -> CheckpointSigner.open(file)).isInstanceOf(SecretFileException.class)
                 .hasMessageContaining(file.toAbsolutePath().toString()).hasMessageContaining("rw-rw----");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         Files.writeString(file, "not a keyset");

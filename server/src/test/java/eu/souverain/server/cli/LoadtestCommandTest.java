@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import eu.souverain.server.api.ApiServer;
 import eu.souverain.server.audit.AuditLog;
-import eu.souverain.server.gateway.LocalBackend;
+import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;

@@ -1,5 +1,6 @@
 package eu.souverain.server.vault;
 
+import eu.souverain.server.store.SecretFile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,0 +1,421 @@
+package eu.souverain.server.backends;
+
+import eu.souverain.engine.batch.BatchScheduler;
+import eu.souverain.engine.batch.Sequence;
+import eu.souverain.engine.batch.SequenceRequest;
+import eu.souverain.engine.chat.ChatTemplateException;
+import eu.souverain.engine.chat.FillInTheMiddle;
+import eu.souverain.engine.chat.PromptPart;
+import eu.souverain.engine.chat.PromptTokens;
+import eu.souverain.engine.chat.ToolCall;
+import eu.souverain.engine.chat.ToolCallFormat;
+import eu.souverain.engine.chat.ToolPrompts;
+import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.InferenceState;
+import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.sample.JsonConstraint;
+import eu.souverain.engine.sample.JsonSchema;
+import eu.souverain.engine.sample.Sampler;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one model's requests on the engine's {@link BatchScheduler}: each choice of a request is
+ * one sequence there, batched with every other running one, its prompt's shared prefix taken from
+ * the prefix cache. This class only turns requests into token sequences and the sequences' text
+ * into the events a request's thread drains to its socket, so a slow client never holds up the
+ * model.
+ *
+ * <p>Embeddings run on the request's thread, one at a time, on an inference state of their own:
+ * they never touch the sequences' key/value blocks.
+ */
+final class ModelScheduler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
+
+    private final ModelInfo info;
+    private final LlamaModel model;
+    private final BatchScheduler engine;
+    private final int threads;
+    private final int queueCapacity;
+    private final Duration requestTimeout;
+    /** Requests accepted and not yet complete. */
+    private final Set<Job> jobs = ConcurrentHashMap.newKeySet();
+    private boolean accepting = true;
+    private InferenceState embeddingState;  // created on the first embedding; guarded by embeddingLock
+    private final Object embeddingLock = new Object();
+
+    /**
+     * @param requestTimeout how long a request's generation may take, null for no limit
+     */
+    ModelScheduler(ModelInfo info, LlamaModel model, BatchScheduler.Settings settings, int queueCapacity,
+                   Duration requestTimeout) {
+        this.info = info;
+        this.model = model;
+        this.threads = settings.threads();
+        this.queueCapacity = queueCapacity;
+        this.requestTimeout = requestTimeout;
+        this.engine = new BatchScheduler(model, settings);
+    }
+
+    ModelInfo info() {
+        return info;
+    }
+
+    Generation submit(ChatRequest request) {
+        Output output = output(request);
+        int[] prompt = prompt(request, output);
+        // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
+        synchronized (this) {
+            if (!accepting) {
+                throw BackendException.unavailable("the server is shutting down");
+            }
+            if (engine.waiting() >= queueCapacity) {
+                throw BackendException.busy(info.id(), queueCapacity);
+            }
+            Job job = new Job(request, prompt, output);
+            jobs.add(job);
+            job.start();
+            return job;
+        }
+    }
+
+    /**
+     * How a request's answers are shaped: the schema their text must follow (null: free text), and
+     * how function calls are written and read (null: no tools), a call being required or not.
+     */
+    private record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
+
+    private Output output(ChatRequest request) {
+        ChatRequest.Tools tools = request.tools();
+        if (tools == null) {
+            return new Output(request.format(), null, false);
+        }
+        ToolCallFormat format = ToolCallFormat.of(model.tokenizer());
+        if (tools.choice() instanceof ChatRequest.ToolChoice.Auto) {
+            return new Output(request.format(), format, false);
+        }
+        String only = tools.choice() instanceof ChatRequest.ToolChoice.Named named ? named.name() : null;
+        try {
+            // Parameters list the arguments a call may have: a model needs no others.
+            return new Output(JsonSchema.compile(format.schema(tools.definitions(), only, tools.parallel()), true),
+                    format, true);
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid("tools", "the tools' parameters cannot constrain a call: " + e.getMessage());
+        }
+    }
+
+    /** Embeds the request's inputs on the request's thread, one request at a time; returns the vectors. */
+    Embeddings embed(EmbeddingRequest request) {
+        List<int[]> inputs = new ArrayList<>();
+        for (int i = 0; i < request.inputs().size(); i++) {
+            int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
+            if (tokens.length > model.config().contextLength()) {
+                throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
+                        + info.id() + "' holds " + model.config().contextLength() + " tokens");
+            }
+            inputs.add(tokens);
+        }
+        synchronized (embeddingLock) {
+            synchronized (this) {
+                if (!accepting) {
+                    throw BackendException.unavailable("the server is shutting down");
+                }
+            }
+            if (embeddingState == null) {
+                embeddingState = model.newState(threads);
+            }
+            try {
+                List<float[]> vectors = new ArrayList<>();
+                int tokens = 0;
+                for (int[] input : inputs) {
+                    vectors.add(model.embed(embeddingState, input));
+                    tokens += input.length;
+                }
+                return new Embeddings(vectors, tokens);
+            } catch (RuntimeException e) {
+                LOG.error("embedding on model {} failed", info.id(), e);
+                throw new IllegalStateException("the embedding failed: " + e, e);
+            }
+        }
+    }
+
+    /** The prompt's tokens: a template's own text may hold control tokens, the client's text never. */
+    private int[] prompt(ChatRequest request, Output output) {
+        int[] tokens = switch (request.prompt()) {
+            case ChatRequest.Text text -> PromptTokens.raw(model.tokenizer(), text.text());
+            case ChatRequest.Fill fill -> {
+                FillInTheMiddle fim = FillInTheMiddle.of(model.file().metadata(), model.tokenizer());
+                if (fim == null) {
+                    throw BackendException.invalid("suffix", "model '" + info.id() + "' cannot fill in the middle: its vocabulary"
+                            + " has no fill-in-the-middle tokens (such as [PREFIX] [SUFFIX] [MIDDLE] or <|fim_prefix|>)");
+                }
+                yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
+            }
+            case ChatRequest.Conversation conversation -> {
+                List<Map<String, Object>> messages = conversation.messages();
+                List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
+                List<PromptPart> parts;
+                try {
+                    if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
+                        messages = ToolPrompts.describeTools(messages, tools, output.calls());
+                        tools = null;
+                    }
+                    parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
+                } catch (ChatTemplateException e) {
+                    throw BackendException.invalid("the chat template of model '" + info.id()
+                            + "' cannot render these messages: " + e.getMessage());
+                }
+                if (conversation.assistantPrefix() != null) {
+                    parts.add(new PromptPart(conversation.assistantPrefix(), false));
+                }
+                if (output.callRequired() && !output.calls().opening().isEmpty()) {
+                    parts.add(new PromptPart(output.calls().opening(), true));
+                }
+                yield PromptTokens.chat(model.tokenizer(), parts);
+            }
+        };
+        if (tokens.length == 0) {
+            throw BackendException.invalid("the prompt is empty");
+        }
+        if (tokens.length >= engine.sequenceCapacity()) {
+            throw BackendException.contextExceeded("the prompt has " + tokens.length + " tokens; the context of model '"
+                    + info.id() + "' holds " + engine.sequenceCapacity() + " tokens, answer included");
+        }
+        return tokens;
+    }
+
+    ModelLoad load() {
+        return new ModelLoad(engine.waiting(), engine.running(), engine.kvBlocksUsed(), engine.kvBlocksCached(),
+                engine.kvBlocksFree(), engine.cachedPromptTokens());
+    }
+
+    /** Stops accepting, lets accepted requests finish for up to {@code grace}, then cuts off the rest. */
+    void shutdown(Duration grace) {
+        synchronized (this) {
+            accepting = false;
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!jobs.isEmpty() && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        BackendException cut = BackendException.unavailable("the server is shutting down; the generation was cut off");
+        for (Job job : jobs) {
+            job.cancel(cut);
+        }
+        engine.close();
+    }
+
+    void close() {
+        synchronized (embeddingLock) {
+            if (embeddingState != null) {
+                embeddingState.close();
+            }
+        }
+        model.close();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** An accepted request: one engine sequence per choice, whose pieces pass to the request's thread through {@code events}. */
+    private final class Job implements Generation {
+
+        private sealed interface Event permits Text, Calls, Finished, Done, Failed {}
+
+        private record Text(int choice, String text) implements Event {}
+
+        private record Calls(int choice, List<ToolCall> calls) implements Event {}
+
+        private record Finished(int choice, FinishReason finish) implements Event {}
+
+        private record Done(Completion completion) implements Event {}
+
+        private record Failed(RuntimeException error) implements Event {}
+
+        private final ChatRequest request;
+        private final int[] prompt;
+        private final Output output;
+        private final List<Answer> answers = new ArrayList<>();
+        private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        private final List<Sequence> sequences = new ArrayList<>();
+        private volatile RuntimeException cancelled;
+        // Guarded by this job's lock: sequences end on the engine's thread.
+        private int unfinished;
+        private int cached;
+        private int generated;
+        private boolean over;
+
+        Job(ChatRequest request, int[] prompt, Output output) {
+            this.request = request;
+            this.prompt = prompt;
+            this.output = output;
+        }
+
+        void start() {
+            synchronized (this) {
+                unfinished = request.choices();
+                for (int choice = 0; choice < request.choices(); choice++) {
+                    if (request.prompt() instanceof ChatRequest.Conversation c
+                            && c.assistantPrefix() != null && !c.assistantPrefix().isEmpty()) {
+                        events.add(new Text(choice, c.assistantPrefix()));
+                    }
+                    JsonConstraint constraint = output.schema() == null ? null : new JsonConstraint(output.schema(),
+                            model.tokenizer(),
+                            Math.max(1, Math.min(request.maxTokens(), engine.sequenceCapacity() - prompt.length)));
+                    Sampler sampler = new Sampler(request.sampling().withSeed(request.sampling().seed() + choice),
+                            model.config().vocabularySize(), constraint);
+                    int index = choice;
+                    Answer answer = new Answer(choice);
+                    answers.add(answer);
+                    Sequence sequence;
+                    try {
+                        sequence = engine.submit(new SequenceRequest(prompt, sampler, request.maxTokens(), request.stops(),
+                                requestTimeout, answer::text));
+                    } catch (IllegalStateException e) {
+                        end(BackendException.unavailable("the server is shutting down"));
+                        throw BackendException.unavailable("the server is shutting down");
+                    }
+                    sequences.add(sequence);
+                    sequence.result().whenComplete((result, error) -> ended(index, result, error));
+                }
+            }
+        }
+
+        private synchronized void ended(int choice, Generator.Result result, Throwable error) {
+            if (over) {
+                return;
+            }
+            if (error != null) {
+                end(failure(error instanceof CompletionException ? error.getCause() : error));
+                return;
+            }
+            if (choice == 0) {
+                cached = result.cachedTokens();
+            }
+            generated += result.generatedTokens();
+            answers.get(choice).finish(result.finish());
+            if (--unfinished == 0) {
+                over = true;
+                events.add(new Done(new Completion(prompt.length, cached, generated)));
+                jobs.remove(this);
+            }
+        }
+
+        /**
+         * One choice's text on its way to the events: passed on as it comes, or, while it may be a
+         * function call, held until the answer is whole and read as calls or, failing that, as text.
+         */
+        private final class Answer {
+            private final int choice;
+            private final StringBuilder held = new StringBuilder();
+            private boolean holding;
+
+            Answer(int choice) {
+                this.choice = choice;
+                this.holding = output.calls() != null;
+            }
+
+            void text(String text) {
+                if (!holding) {
+                    events.add(new Text(choice, text));
+                    return;
+                }
+                held.append(text);
+                if (!output.callRequired() && !output.calls().mayOpen(held.toString())) {
+                    holding = false;
+                    events.add(new Text(choice, held.toString()));
+                }
+            }
+
+            void finish(FinishReason finish) {
+                if (holding) {
+                    String answer = output.callRequired() ? output.calls().opening() + held : held.toString();
+                    List<ToolCall> calls = finish == FinishReason.STOP ? output.calls().parse(answer) : null;
+                    if (calls != null) {
+                        events.add(new Calls(choice, request.tools().parallel() ? calls : calls.subList(0, 1)));
+                    } else if (!held.isEmpty()) {
+                        events.add(new Text(choice, held.toString()));
+                    }
+                }
+                events.add(new Finished(choice, finish));
+            }
+        }
+
+        private RuntimeException failure(Throwable cause) {
+            if (cancelled != null) {
+                return cancelled;
+            }
+            if (cause instanceof TimeoutException) {
+                return BackendException.unavailable(cause.getMessage());
+            }
+            if (cause instanceof CancellationException) {
+                return BackendException.unavailable("the generation was cancelled");
+            }
+            LOG.error("generation on model {} failed", info.id(), cause);
+            return new IllegalStateException("the generation failed: " + cause, cause);
+        }
+
+        /** Ends the request with {@code error}, stopping its other choices. */
+        private synchronized void end(RuntimeException error) {
+            if (over) {
+                return;
+            }
+            over = true;
+            events.add(new Failed(error));
+            for (Sequence s : sequences) {
+                s.cancel();
+            }
+            jobs.remove(this);
+        }
+
+        /** Ends it at the engine's next step, with {@code reason} for the waiting request. */
+        void cancel(RuntimeException reason) {
+            cancelled = reason;
+            end(reason);
+        }
+
+        @Override
+        public Completion drain(GenerationSink sink) throws IOException {
+            try {
+                while (true) {
+                    switch (events.take()) {
+                        case Text t -> sink.text(t.choice(), t.text());
+                        case Calls c -> sink.toolCalls(c.choice(), c.calls());
+                        case Finished f -> sink.finished(f.choice(), f.finish());
+                        case Done d -> {
+                            return d.completion();
+                        }
+                        case Failed f -> throw f.error();
+                    }
+                }
+            } catch (InterruptedException e) {
+                cancel(BackendException.unavailable("the request was interrupted"));
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the generation");
+            } catch (IOException | RuntimeException e) {
+                cancel(BackendException.unavailable("the client went away"));
+                throw e;
+            }
+        }
+    }
+}

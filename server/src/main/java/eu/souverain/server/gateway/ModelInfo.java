@@ -1,7 +1,0 @@
-package eu.souverain.server.gateway;
-
-/**
- * A model a backend serves: the name requests ask for, when it was loaded (epoch seconds), its
- * context length, and its embedding length (the width of the vectors it embeds texts into).
- */
-public record ModelInfo(String id, long created, int contextLength, int embeddingLength) {}
