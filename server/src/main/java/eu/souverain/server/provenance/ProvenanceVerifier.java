@@ -1,21 +1,11 @@
 package eu.souverain.server.provenance;
 
 import com.google.crypto.tink.PublicKeyVerify;
-import com.google.crypto.tink.RegistryConfiguration;
-import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
-import com.google.crypto.tink.signature.SignatureConfig;
+import eu.souverain.server.store.SigningKey;
 import java.security.GeneralSecurityException;
 
 /** Checks statements and the texts they describe with the provenance public key, offline. */
 public final class ProvenanceVerifier {
-
-    static {
-        try {
-            SignatureConfig.register();
-        } catch (GeneralSecurityException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final PublicKeyVerify verify;
 
@@ -25,12 +15,7 @@ public final class ProvenanceVerifier {
 
     /** A verifier from the public keyset that {@link ProvenanceSigner#publicKeyset()} wrote. */
     public static ProvenanceVerifier of(String publicKeyset) {
-        try {
-            return new ProvenanceVerifier(TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(publicKeyset)
-                    .getPrimitive(RegistryConfiguration.get(), PublicKeyVerify.class));
-        } catch (GeneralSecurityException | RuntimeException e) {
-            throw new IllegalArgumentException("not a Tink public signature keyset (" + e.getClass().getSimpleName() + ")", e);
-        }
+        return new ProvenanceVerifier(SigningKey.verifier(publicKeyset));
     }
 
     /** Whether {@code statement} was signed by this key and describes exactly {@code text}; a failure says which. */
