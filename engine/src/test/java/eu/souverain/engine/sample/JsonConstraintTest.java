@@ -139,21 +139,4 @@ class JsonConstraintTest {
         assertThat(tokenizer.tokenText(token)).isEqualTo("{");
         assertThat(constraint.isComplete()).isFalse();
     }
-
-    /** Not asserted: the cost of one mask on this vocabulary, printed for the record. */
-    @Test
-    void maskCost() {
-        JsonSchema any = JsonSchema.anyObject();
-        for (String where : new String[] {"{", "{\"key\":", "{\"key\":[1,", "{\"text\":\"Once upon"}) {
-            JsonConstraint at = after(any, where);
-            float[] logits = zeros();
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < 30; i++) {
-                long start = System.nanoTime();
-                at.mask(logits);
-                best = Math.min(best, System.nanoTime() - start);
-            }
-            System.out.printf("mask after %s: %.2f ms%n", where, best / 1e6);
-        }
-    }
 }

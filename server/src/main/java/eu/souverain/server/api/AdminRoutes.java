@@ -27,49 +27,39 @@ import java.util.Set;
 final class AdminRoutes {
 
     static final long MAX_BODY_BYTES = 16 << 10;
-    private static final Set<Scope> READERS = EnumSet.of(Scope.ADMIN, Scope.AUDIT);
 
-    private final ApiServer server;
     private final Tenancy tenancy;
+    private final RequestBodies bodies;
 
-    AdminRoutes(ApiServer server, Tenancy tenancy) {
-        this.server = server;
+    AdminRoutes(Tenancy tenancy, RequestBodies bodies) {
         this.tenancy = tenancy;
+        this.bodies = bodies;
     }
 
     void register(RoutesConfig routes) {
-        routes.get("/v1/admin/users", reading("/v1/admin/users", this::listUsers));
-        routes.post("/v1/admin/users", changing("/v1/admin/users", this::createUser));
-        routes.get("/v1/admin/users/{id}", reading("/v1/admin/users/{id}", this::getUser));
-        routes.patch("/v1/admin/users/{id}", changing("/v1/admin/users/{id}", this::updateUser));
-        routes.delete("/v1/admin/users/{id}", changing("/v1/admin/users/{id}", this::deleteUser));
-        routes.get("/v1/admin/keys", reading("/v1/admin/keys", this::listKeys));
-        routes.post("/v1/admin/keys", changing("/v1/admin/keys", this::createKey));
-        routes.get("/v1/admin/keys/{id}", reading("/v1/admin/keys/{id}", this::getKey));
-        routes.delete("/v1/admin/keys/{id}", changing("/v1/admin/keys/{id}", this::revokeKey));
-        routes.get("/v1/admin/organizations", reading("/v1/admin/organizations", this::listOrganizations));
-        routes.post("/v1/admin/organizations", changing("/v1/admin/organizations", this::createOrganization));
-        routes.get("/v1/admin/organizations/{id}", reading("/v1/admin/organizations/{id}", this::getOrganization));
-    }
-
-    /** {@code handler} for the members who may read administration data: admins and auditors. */
-    static Handler reading(String route, Handler handler) {
-        return ApiServer.named(route, ApiServer.requiresAny(READERS, handler));
-    }
-
-    private static Handler changing(String route, Handler handler) {
-        return ApiServer.named(route, ApiServer.requires(Scope.ADMIN, handler));
+        routes.get("/v1/admin/users", this::listUsers, Access.READERS);
+        routes.post("/v1/admin/users", this::createUser, Access.ADMIN);
+        routes.get("/v1/admin/users/{id}", this::getUser, Access.READERS);
+        routes.patch("/v1/admin/users/{id}", this::updateUser, Access.ADMIN);
+        routes.delete("/v1/admin/users/{id}", this::deleteUser, Access.ADMIN);
+        routes.get("/v1/admin/keys", this::listKeys, Access.READERS);
+        routes.post("/v1/admin/keys", this::createKey, Access.ADMIN);
+        routes.get("/v1/admin/keys/{id}", this::getKey, Access.READERS);
+        routes.delete("/v1/admin/keys/{id}", this::revokeKey, Access.ADMIN);
+        routes.get("/v1/admin/organizations", this::listOrganizations, Access.READERS);
+        routes.post("/v1/admin/organizations", this::createOrganization, Access.ADMIN);
+        routes.get("/v1/admin/organizations/{id}", this::getOrganization, Access.READERS);
     }
 
     private void listUsers(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.list(tenancy.users().list(by.organizationId()).stream()
                 .map(TenancyJson::user).toList()));
     }
 
     /** {email, role, password?}: without a password, a one-time one is made and answered this once. */
     private void createUser(Context ctx) throws IOException {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         RequestFields body = body(ctx, Set.of("email", "role", "password"));
         Users.Created created = tenancy.users().create(by.organizationId(), body.requiredString("email"),
                 Role.parse(body.requiredString("role")), body.string("password"), by.actor(ctx.ip()), asOwner(by));
@@ -81,14 +71,14 @@ final class AdminRoutes {
     }
 
     private void getUser(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.user(tenancy.users().get(by.organizationId(), ctx.pathParam("id"),
                 by.actor(ctx.ip()))));
     }
 
     /** {role?, disabled?}. */
     private void updateUser(Context ctx) throws IOException {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         RequestFields body = body(ctx, Set.of("role", "disabled"));
         String role = body.string("role");
         Json.respond(ctx, 200, TenancyJson.user(tenancy.users().update(by.organizationId(), ctx.pathParam("id"),
@@ -96,20 +86,20 @@ final class AdminRoutes {
     }
 
     private void deleteUser(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         tenancy.users().delete(by.organizationId(), ctx.pathParam("id"), by.actor(ctx.ip()), asOwner(by));
         ctx.status(204);
     }
 
     private void listKeys(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.list(tenancy.keys().list(by.organizationId()).stream()
                 .map(TenancyJson::key).toList()));
     }
 
     /** {name?, scopes, expires_in?}: the answer carries the key's secret form, this once. */
     private void createKey(Context ctx) throws IOException {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         RequestFields body = body(ctx, Set.of("name", "scopes", "expires_in"));
         List<String> names = body.strings("scopes");
         if (names == null) {
@@ -126,25 +116,25 @@ final class AdminRoutes {
     }
 
     private void getKey(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.key(tenancy.keys().get(by.organizationId(), ctx.pathParam("id"),
                 by.actor(ctx.ip()))));
     }
 
     private void revokeKey(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.key(tenancy.keys().revoke(by.organizationId(), ctx.pathParam("id"),
                 by.actor(ctx.ip()))));
     }
 
     private void listOrganizations(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.list(tenancy.organizations().list(by).stream()
                 .map(TenancyJson::organization).toList()));
     }
 
     private void getOrganization(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         Json.respond(ctx, 200, TenancyJson.organization(tenancy.organizations().get(by, ctx.pathParam("id"), ctx.ip())));
     }
 
@@ -153,7 +143,7 @@ final class AdminRoutes {
      * organization's owner gets a one-time password, answered this once.
      */
     private void createOrganization(Context ctx) throws IOException {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         RequestFields body = body(ctx, Set.of("name", "owner_email"));
         String name = body.requiredString("name");
         String ownerEmail = body.requiredString("owner_email");
@@ -173,6 +163,6 @@ final class AdminRoutes {
     }
 
     private RequestFields body(Context ctx, Set<String> fields) throws IOException {
-        return RequestFields.of(server.requestBody(ctx, MAX_BODY_BYTES), fields);
+        return RequestFields.of(bodies.read(ctx, MAX_BODY_BYTES), fields);
     }
 }

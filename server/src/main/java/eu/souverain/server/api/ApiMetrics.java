@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.GenerationSink;

@@ -1,54 +1,43 @@
 package eu.souverain.server.api;
 
 import eu.souverain.server.audit.AuditEvent;
-import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
-import eu.souverain.server.backends.ChatRequest;
-import eu.souverain.server.backends.Generation;
+import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.privacy.Privacy;
-import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
-import eu.souverain.server.privacy.RemoteRedaction;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
-import eu.souverain.server.sovereignty.ResidencyPolicy;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
-import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.tenancy.TenancyException;
-import eu.souverain.server.tenancy.WebSessions;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import io.javalin.router.Endpoint;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API: Mistral- and OpenAI-compatible routes over {@link Backends}, on Javalin with one
- * virtual thread per request. It listens as soon as it starts, so that /health answers while the
- * models load; /ready and the /v1 routes answer 503 until {@link #serve} hands it the backends.
- *
- * <p>Every /v1 request authenticates, in one place ({@link #authenticate}): with {@code
- * Authorization: Bearer <API key>}, or with the web app's session cookie and, on a state-changing
- * request, its CSRF token in {@value #CSRF_HEADER}. The {@link Principal} it acts as, one
- * organization and one actor, is then on the request for every route: {@link #principal}.
+ * The HTTP API, a shell on Javalin with one virtual thread per request: the route table with who
+ * may use each route ({@link Access}), authentication ({@link Authentication}), errors
+ * ({@link ApiErrors}) and request metrics. The routes get their services when they are built, once,
+ * in {@link #serve}; a model call goes through {@link ModelCalls}. It listens as soon as it starts,
+ * so that /health answers while the models load; /ready and the routes that need the models
+ * answer 503 until then.
  */
 public final class ApiServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+    /** Set on a request whose 403 was audited where it happened, with more to say (a residency rule). */
+    private static final String REFUSAL_AUDITED = "souverain.refusal-audited";
 
     /**
      * @param maxBodyBytes larger request bodies are refused with 413
@@ -68,45 +57,30 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** The web app's session cookie. */
-    static final String SESSION_COOKIE = "souverain_session";
-    static final String CSRF_HEADER = "X-CSRF-Token";
-    private static final String PRINCIPAL = "souverain.principal";
+    /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
+    public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
+                           SovereigntyReport report) {}
+
+    /** The routes built on the services. */
+    private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
+                          CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
+                          PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
+                          ConversationsRoutes conversations, PrivacyRoutes privacy) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
-    private final Javalin app;
-    /** Generations being answered; shutdown waits for them to write their last event. */
-    private final AtomicInteger answering = new AtomicInteger();
+    private final RequestBodies bodies;
     private final ApiMetrics metrics = new ApiMetrics();
-    private volatile Backends backends;
-    /** The organizations' residency policies; null when the server runs without a store. */
-    private volatile Residency residency;
-    /** Stored conversations, retention, erasure and export; null when the server runs without a store. */
-    private volatile Privacy privacy;
-    /** The organizations' redaction settings; null when the server runs without a store. */
-    private volatile Redactions redactions;
-    /** What the sovereignty report reads; null until {@link #reportWith} is called. */
-    private volatile SovereigntyReport report;
+    private final Javalin app;
+    private volatile Served served;
     private volatile boolean closed;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
         this.settings = settings;
         this.tenancy = tenancy;
-        ModelsRoute models = new ModelsRoute(this);
-        Generations generations = new Generations(this);
-        ConversationsRoutes conversations = new ConversationsRoutes(this, tenancy, generations);
-        PrivacyRoutes privacy = new PrivacyRoutes(this, tenancy);
-        ChatCompletionsRoute chat = new ChatCompletionsRoute(this, generations, conversations);
-        CompletionsRoute completions = new CompletionsRoute(this, generations);
-        FimCompletionsRoute fim = new FimCompletionsRoute(this, generations);
-        EmbeddingsRoute embeddings = new EmbeddingsRoute(this);
-        PolicyRoute policy = new PolicyRoute(this);
-        RedactionRoute redaction = new RedactionRoute(this);
-        SovereigntyRoute sovereignty = new SovereigntyRoute(this, tenancy);
-        AuthRoutes auth = new AuthRoutes(this, tenancy);
-        AdminRoutes admin = new AdminRoutes(this, tenancy);
-        AuditRoutes audit = new AuditRoutes(this, tenancy);
+        this.bodies = new RequestBodies(settings.maxBodyBytes());
+        Authentication authentication = new Authentication(tenancy);
+        MetricsRoute metricsRoute = new MetricsRoute(metrics, authentication, tenancy);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -118,49 +92,60 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.port = settings.port();
 
             WebApp.serve(config);
-            config.routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
-            config.routes.before("/v1/*", this::authenticate);
+            RoutesConfig routes = config.routes;
+            routes.before(ctx -> ctx.header(RequestIds.HEADER, RequestIds.of(ctx.header(RequestIds.HEADER))));
+            routes.before("/v1/*", authentication::authenticate);
+            routes.beforeMatched(Access::check);
             // After the exception handlers, so that a refusal is counted with its own status.
-            config.routes.after(ctx -> {
-                auditRefusal(ctx);
-                String route = ctx.attribute(ROUTE);
-                metrics.request(route != null ? route : "unmatched", ctx.statusCode());
-            });
-            config.routes.get("/health", named("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok"))));
-            config.routes.get("/ready", named("/ready", this::ready));
-            config.routes.get("/metrics", named("/metrics", this::metrics));
-            config.routes.get("/v1/models", named("/v1/models", models::list));
-            config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
-            config.routes.post("/v1/chat/completions",
-                    named("/v1/chat/completions", requires(Scope.CHAT, answering(chat::handle))));
-            config.routes.post("/v1/completions",
-                    named("/v1/completions", requires(Scope.CHAT, answering(completions::handle))));
-            config.routes.post("/v1/fim/completions",
-                    named("/v1/fim/completions", requires(Scope.CHAT, answering(fim::handle))));
-            config.routes.post("/v1/embeddings",
-                    named("/v1/embeddings", requires(Scope.EMBEDDINGS, answering(embeddings::handle))));
-            config.routes.get("/v1/admin/policy",
-                    named("/v1/admin/policy", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), policy::get)));
-            config.routes.put("/v1/admin/policy", named("/v1/admin/policy", requires(Scope.ADMIN, policy::put)));
-            config.routes.get("/v1/admin/redaction",
-                    named("/v1/admin/redaction", requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), redaction::get)));
-            config.routes.put("/v1/admin/redaction", named("/v1/admin/redaction", requires(Scope.ADMIN, redaction::put)));
-            config.routes.get("/v1/sovereignty/report", named("/v1/sovereignty/report",
-                    requiresAny(Set.of(Scope.ADMIN, Scope.AUDIT), sovereignty::get)));
-            auth.register(config.routes);
-            admin.register(config.routes);
-            audit.register(config.routes);
-            privacy.register(config.routes);
-            conversations.register(config.routes);
+            routes.after(this::finished);
+            routes.get("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok")));
+            routes.get("/ready", when(s -> ctx -> Json.respond(ctx, 200,
+                    Map.of("status", "ready", "models", s.backends().models().stream().map(m -> m.id()).toList()))));
+            routes.get("/metrics", metricsRoute::get);
+            routes.get("/v1/models", when(s -> s.models()::list));
+            routes.get("/v1/models/<id>", when(s -> s.models()::get));
+            routes.post("/v1/chat/completions", when(s -> s.chat()::handle), Access.CHAT);
+            routes.post("/v1/completions", when(s -> s.completions()::handle), Access.CHAT);
+            routes.post("/v1/fim/completions", when(s -> s.fim()::handle), Access.CHAT);
+            routes.post("/v1/embeddings", when(s -> s.embeddings()::handle), Access.EMBEDDINGS);
+            routes.get("/v1/admin/policy", when(s -> s.policy()::get), Access.READERS);
+            routes.put("/v1/admin/policy", when(s -> s.policy()::put), Access.ADMIN);
+            routes.get("/v1/admin/redaction", when(s -> s.redaction()::get), Access.READERS);
+            routes.put("/v1/admin/redaction", when(s -> s.redaction()::put), Access.ADMIN);
+            routes.get("/v1/sovereignty/report", when(s -> s.sovereignty()::get), Access.READERS);
+            routes.post("/v1/audit/verify", when(s -> s.sovereignty()::verify), Access.READERS);
+            new AuthRoutes(tenancy, bodies).register(routes);
+            new AdminRoutes(tenancy, bodies).register(routes);
+            new AuditRoutes(tenancy).register(routes);
+            // Before the conversation routes, so that /v1/conversations/export is not taken for an id.
+            routes.get("/v1/conversations/export", when(s -> s.privacy()::exportOwn), Access.CHAT);
+            routes.get("/v1/admin/retention", when(s -> s.privacy()::getRetention), Access.READERS);
+            routes.put("/v1/admin/retention", when(s -> s.privacy()::putRetention), Access.ADMIN);
+            routes.delete("/v1/admin/users/{id}/data", when(s -> s.privacy()::eraseUser), Access.ADMIN);
+            routes.delete("/v1/admin/organizations/{id}/data", when(s -> s.privacy()::eraseOrganization), Access.ADMIN);
+            routes.get("/v1/admin/export", when(s -> s.privacy()::exportForAdmin), Access.ADMIN);
+            routes.get("/v1/conversations", when(s -> s.conversations()::list), Access.CHAT);
+            routes.post("/v1/conversations", when(s -> s.conversations()::create), Access.CHAT);
+            routes.get("/v1/conversations/{id}", when(s -> s.conversations()::get), Access.CHAT);
+            routes.patch("/v1/conversations/{id}", when(s -> s.conversations()::update), Access.CHAT);
+            routes.delete("/v1/conversations/{id}", when(s -> s.conversations()::delete), Access.CHAT);
+            routes.post("/v1/conversations/{id}/messages", when(s -> s.conversations()::append), Access.CHAT);
+            routes.delete("/v1/conversations/{id}/messages/{messageId}", when(s -> s.conversations()::truncate),
+                    Access.CHAT);
+            routes.get("/v1/conversations/{id}/sovereignty", when(s -> s.conversations()::sovereignty), Access.CHAT);
+            routes.post("/v1/conversations/{id}/completions", when(s -> s.conversations()::complete), Access.CHAT);
 
-            config.routes.exception(ApiError.class, ApiServer::respond);
-            config.routes.exception(TenancyException.class, (e, ctx) -> respond(toApiError(e), ctx));
-            config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
-                    new ApiError(e.getStatus(), e.getStatus() >= 500 ? "server_error" : "invalid_request_error",
-                            codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of()), ctx));
-            config.routes.exception(Exception.class, (e, ctx) -> {
+            routes.exception(ApiError.class, ApiErrors::respond);
+            routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
+            routes.exception(BackendException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
+            routes.exception(ResidencyException.class, (e, ctx) -> {
+                ctx.attribute(REFUSAL_AUDITED, true);
+                ApiErrors.respond(ApiErrors.of(e), ctx);
+            });
+            routes.exception(HttpResponseException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e, ctx), ctx));
+            routes.exception(Exception.class, (e, ctx) -> {
                 LOG.error("{} {} failed (request {})", ctx.method(), ctx.path(), ctx.res().getHeader(RequestIds.HEADER), e);
-                respond(new ApiError(500, "server_error", "internal_error", null,
+                ApiErrors.respond(new ApiError(500, "server_error", "internal_error", null,
                         "internal error: " + e, Map.of()), ctx);
             });
         });
@@ -175,373 +160,51 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(settings, tenancy);
     }
 
-    /**
-     * Whom a /v1 request acts as: the organization, the user or API key, its role and scopes. Set
-     * by the one authentication step before any /v1 route runs.
-     */
-    public static Principal principal(Context ctx) {
-        Principal principal = ctx.attribute(PRINCIPAL);
-        if (principal == null) {
-            throw new IllegalStateException(ctx.path() + " is not under /v1: it has no principal");
-        }
-        return principal;
+    /** From now on, requests run on {@code services}: the routes are built on them, once. */
+    public void serve(Services services) {
+        metrics.watch(services.backends());
+        ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
+                tenancy.audit());
+        Generations generations = new Generations(calls, metrics);
+        ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
+                services.report(), generations, bodies);
+        served = new Served(services.backends(), calls, new ModelsRoute(services.backends()),
+                new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
+                new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
+                new PolicyRoute(services.residency(), services.backends(), bodies),
+                new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
+                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies));
     }
 
-    /**
-     * Before every /v1 route: a Bearer API key, or else the session cookie, whose state-changing
-     * requests must echo the session's CSRF token (a cross-site page can make the browser send the
-     * cookie, never read the token). Nothing is cached: a revoked key fails on its next request.
-     */
-    private void authenticate(Context ctx) {
-        String authorization = ctx.header("Authorization");
-        Principal principal;
-        if (authorization != null) {
-            if (!authorization.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())) {
-                throw unauthenticated("the Authorization header must be 'Bearer <API key>'");
-            }
-            principal = tenancy.keys().authenticate(authorization.substring("Bearer ".length()).strip(), ctx.ip());
-        } else {
-            String token = ctx.cookie(SESSION_COOKIE);
-            if (token == null) {
-                throw unauthenticated("no API key: send the header 'Authorization: Bearer <API key>'");
-            }
-            WebSessions.Session session = tenancy.sessions().authenticate(token);
-            if (!SAFE_METHODS.contains(ctx.method().name())) {
-                requireCsrfToken(ctx, session);
-            }
-            principal = session.principal();
-        }
-        ctx.attribute(PRINCIPAL, principal);
-    }
-
-    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
-
-    /** Refuses (403) a session request whose CSRF header is missing or is not the session's token. */
-    static void requireCsrfToken(Context ctx, WebSessions.Session session) {
-        String sent = ctx.header(CSRF_HEADER);
-        if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
-                session.csrfToken().getBytes(StandardCharsets.UTF_8))) {
-            throw new ApiError(403, "invalid_request_error", "csrf_token_invalid", CSRF_HEADER,
-                    "a state-changing request of a web session must carry the session's CSRF token in " + CSRF_HEADER,
-                    Map.of());
-        }
-    }
-
-    static ApiError unauthenticated(String message) {
-        return new ApiError(401, "invalid_request_error", "invalid_api_key", null, message,
-                Map.of("WWW-Authenticate", "Bearer"));
-    }
-
-    /** A route that only a principal with one of {@code scopes} may use: 403 for any other. */
-    static Handler requires(Scope scope, Handler handler) {
-        return requiresAny(Set.of(scope), handler);
-    }
-
-    static Handler requiresAny(Set<Scope> scopes, Handler handler) {
+    /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
+    private Handler when(Function<Served, Handler> route) {
         return ctx -> {
-            Principal principal = principal(ctx);
-            if (scopes.stream().noneMatch(principal::has)) {
-                throw insufficientScope(principal, scopes);
+            Served current = served;
+            if (current == null || closed) {
+                throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
+                        closed ? "the server is shutting down" : "the models are still loading; try again shortly",
+                        Map.of());
             }
-            handler.handle(ctx);
+            route.apply(current).handle(ctx);
         };
     }
 
-    private static ApiError insufficientScope(Principal principal, Set<Scope> scopes) {
-        String needed = scopes.stream().sorted().map(Scope::wireName).reduce((a, b) -> a + "' or '" + b).orElseThrow();
-        return new ApiError(403, "invalid_request_error", "insufficient_scope", null,
-                (principal.isUser() ? "the role '" + principal.role().wireName() + "'" : "API key " + principal.actorId())
-                        + " lacks the scope '" + needed + "' that " + "this route needs", Map.of());
-    }
-
-    /**
-     * GET /metrics: counts and latencies of every organization together, so only the
-     * installation's own organization may read them, with the audit scope, from any address (a
-     * reverse proxy on the same host would make a loopback-only rule open to all).
-     */
-    private void metrics(Context ctx) {
-        authenticate(ctx);
-        Principal principal = principal(ctx);
-        if (!principal.has(Scope.AUDIT)
-                || !tenancy.installationOrganization().filter(principal.organizationId()::equals).isPresent()) {
-            throw new ApiError(403, "invalid_request_error", "insufficient_scope", null,
-                    "/metrics needs a key with the scope 'audit' of the installation's own organization", Map.of());
-        }
-        ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
-    }
-
-    /**
-     * A tenancy refusal as an HTTP error. (A 403 is audited after the request; a refusal across
-     * organizations is audited where it happens, since it answers 404.)
-     */
-    private static ApiError toApiError(TenancyException e) {
-        return switch (e.reason()) {
-            case INVALID -> ApiError.invalid(e.param(), e.getMessage());
-            case NOT_FOUND -> new ApiError(404, "invalid_request_error", "not_found", null, e.getMessage(), Map.of());
-            case CONFLICT -> new ApiError(409, "invalid_request_error", "conflict", e.param(), e.getMessage(), Map.of());
-            case FORBIDDEN -> new ApiError(403, "invalid_request_error", "forbidden", e.param(), e.getMessage(), Map.of());
-            case UNAUTHENTICATED -> unauthenticated(e.getMessage());
-            case TOO_MANY_ATTEMPTS -> new ApiError(429, "rate_limit_error", "too_many_sign_in_attempts", null,
-                    e.getMessage(), Map.of("Retry-After", Long.toString(e.retryAfterSeconds())));
-        };
-    }
-
-    /** Set on a request whose refusal was audited where it happened, with more to say (a residency rule). */
-    private static final String REFUSAL_AUDITED = "souverain.refusal-audited";
-
-    /** Audits a 403 of an authenticated principal: who tried what, refused. */
-    private void auditRefusal(Context ctx) {
-        Principal principal = ctx.attribute(PRINCIPAL);
+    /** After every request: a 403 of an authenticated principal audited (who tried what), and the request counted. */
+    private void finished(Context ctx) {
+        Principal principal = Authentication.principalIfAny(ctx);
         if (principal != null && ctx.statusCode() == 403 && ctx.attribute(REFUSAL_AUDITED) == null) {
             tenancy.audit().append(AuditEvent.of(principal.organizationId(), principal.actorId(), "access.denied",
                     ctx.method().name() + " " + ctx.path(), ctx.ip(), AuditEvent.Outcome.DENIED));
         }
-    }
-
-    /**
-     * From now on, requests run on {@code backend} alone, under the default residency policy for
-     * lack of a store; the server owns it and closes it in {@link #close}.
-     */
-    public void serve(Backend backend) {
-        serve(Backends.of(backend, List.of()), null);
-    }
-
-    /**
-     * From now on, requests run on {@code backends}, each call first checked against its
-     * organization's policy in {@code residency}; the server owns the backends and closes them in
-     * {@link #close}.
-     */
-    public void serve(Backends backends, Residency residency) {
-        serve(backends, residency, null, null);
-    }
-
-    /**
-     * As {@link #serve(Backends, Residency)}, keeping conversations (requests with {@code store},
-     * the /v1/conversations routes) with {@code privacy}, which also enforces retention, erasure and
-     * export, and redacting each call to a remote backend as its organization's settings in
-     * {@code redactions} say.
-     */
-    public void serve(Backends backends, Residency residency, Privacy privacy, Redactions redactions) {
-        metrics.watch(backends);
-        this.residency = residency;
-        this.privacy = privacy;
-        this.redactions = redactions;
-        this.backends = backends;
-    }
-
-    /** The stored conversations and their lifecycle; 503 when the server runs without a store. */
-    Privacy privacy() {
-        backends();  // 503 while the backends load, as on every /v1 route
-        Privacy kept = privacy;
-        if (kept == null) {
-            throw new ApiError(503, "server_error", "no_store", null,
-                    "this server runs without a store, so it keeps no conversations", Map.of());
-        }
-        return kept;
-    }
-
-    /** From now on, GET /v1/sovereignty/report answers from {@code report}. */
-    public void reportWith(SovereigntyReport report) {
-        this.report = report;
-    }
-
-    /** The sovereignty report of this server; 503 until it has one. */
-    SovereigntyReport report() {
-        SovereigntyReport current = report;
-        if (current == null) {
-            throw new ApiError(503, "server_error", "no_store", null,
-                    "this server runs without a store, so it has no sovereignty report", Map.of());
-        }
-        return current;
-    }
-
-    ApiMetrics metrics() {
-        return metrics;
-    }
-
-    /** The context attribute that names the route a request matched, for the metrics. */
-    private static final String ROUTE = "souverain.route";
-
-    static Handler named(String route, Handler handler) {
-        return ctx -> {
-            ctx.attribute(ROUTE, route);
-            handler.handle(ctx);
-        };
-    }
-
-    /** The backend a request's model call went to, set by {@link #route}. */
-    private static final String BACKEND = "souverain.backend";
-    private static final String MODEL = "souverain.model";
-    /** Set on a request whose answer failed after its status went out (a stream cut off or ended by an error). */
-    private static final String FAILED = "souverain.failed";
-
-    /** Marks the request's model call as failed, though its status says 200: the stream ended with an error. */
-    static void failed(Context ctx) {
-        ctx.attribute(FAILED, true);
-    }
-
-    /**
-     * A generating route: shutdown waits for its last event, and its model call, once it reached a
-     * backend, is audited here, the one place for every route: who called which model on which
-     * backend, where, and whether it succeeded. A call refused by residency never reached one; it
-     * is audited DENIED where it was refused.
-     */
-    Handler answering(Handler handler) {
-        return ctx -> {
-            answering.incrementAndGet();
-            boolean threw = true;
-            try {
-                handler.handle(ctx);
-                threw = false;
-            } finally {
-                try {
-                    auditModelCall(ctx, threw);
-                } finally {
-                    answering.decrementAndGet();
-                }
-            }
-        };
-    }
-
-    private void auditModelCall(Context ctx, boolean threw) {
-        Backend backend = ctx.attribute(BACKEND);
-        if (backend == null) {
-            return;
-        }
-        Principal principal = principal(ctx);
-        boolean failed = threw || ctx.attribute(FAILED) != null || ctx.statusCode() >= 400;
-        tenancy.audit().append(new AuditEvent(principal.organizationId(), principal.actorId(), "model.call",
-                ctx.attribute(MODEL), backend.name(), backend.location().describe(), ctx.ip(),
-                failed ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
+        Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
+        // The route's pattern, never the raw path, keeps the series few; <id> is written {id}, as in the docs.
+        metrics.request(matched == null ? "unmatched" : matched.path.replace('<', '{').replace('>', '}'),
+                ctx.statusCode());
     }
 
     /** The port it listens on: the one it was given, or the one the system chose for port 0. */
     public int port() {
         return app.port();
-    }
-
-    /** The body, refused before it is read whole when it is over the limit, whether or not its length is declared. */
-    byte[] requestBody(Context ctx) throws IOException {
-        return requestBody(ctx, settings.maxBodyBytes());
-    }
-
-    byte[] requestBody(Context ctx, long limit) throws IOException {
-        long declared = ctx.req().getContentLengthLong();
-        if (declared > limit) {
-            throw tooLarge(declared + " bytes", limit);
-        }
-        try (InputStream in = ctx.req().getInputStream()) {
-            byte[] body = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-            if (body.length > limit) {
-                throw tooLarge("more than " + limit + " bytes", limit);
-            }
-            return body;
-        }
-    }
-
-    private static ApiError tooLarge(String size, long limit) {
-        return new ApiError(413, "invalid_request_error", "request_too_large", null,
-                "the request body has " + size + "; the limit is " + limit + " bytes", Map.of());
-    }
-
-    long maxBodyBytes() {
-        return settings.maxBodyBytes();
-    }
-
-    Backends backends() {
-        Backends serving = backends;
-        if (serving == null || closed) {
-            throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
-                    closed ? "the server is shutting down" : "the models are still loading; try again shortly",
-                    Map.of());
-        }
-        return serving;
-    }
-
-    /** The model a request that names none runs on: the first one served. */
-    String defaultModel() {
-        return backends().models().getFirst().id();
-    }
-
-    /**
-     * The backend a model call of {@code ctx} for {@code model} goes to, once its organization's
-     * residency policy allows it: the one place every route picks its backend. A refusal is 403,
-     * naming the rule, and audited.
-     */
-    Backend route(Context ctx, String model) {
-        Backend backend;
-        try {
-            backend = backends().serving(model);
-        } catch (BackendException e) {
-            throw toApiError(e);
-        }
-        Residency policies = residency;
-        if (policies == null) {
-            String refusal = ResidencyPolicy.DEFAULT
-                    .refusal("the default policy (this server keeps no policies without a store)", backend).orElse(null);
-            if (refusal != null) {
-                throw forbidden(refusal);
-            }
-            ctx.attribute(BACKEND, backend);
-            ctx.attribute(MODEL, model);
-            return backend;
-        }
-        try {
-            Principal principal = principal(ctx);
-            policies.check(principal.organizationId(), backend, model, principal.actorId(), ctx.ip());
-        } catch (ResidencyException e) {
-            ctx.attribute(REFUSAL_AUDITED, true);
-            throw forbidden(e.getMessage());
-        }
-        ctx.attribute(BACKEND, backend);
-        ctx.attribute(MODEL, model);
-        return backend;
-    }
-
-    /**
-     * Starts {@code request} on {@code backend}, the one {@link #route} picked; a call leaving for
-     * a remote backend is first redacted, when its organization's settings say so.
-     */
-    Generation start(Context ctx, Backend backend, ChatRequest request) {
-        Redactions settings = redactions;
-        if (backend.remote() && settings != null) {
-            RedactionSettings own = settings.settings(principal(ctx).organizationId());
-            if (own.enabled()) {
-                return RemoteRedaction.start(backend, request, own.redactor().orElseThrow());
-            }
-        }
-        return backend.start(request);
-    }
-
-    /** The redaction settings, for the admin routes; 503 when the server runs without a store. */
-    Redactions redactions() {
-        backends();
-        Redactions settings = redactions;
-        if (settings == null) {
-            throw new ApiError(503, "server_error", "no_store", null,
-                    "this server runs without a store, so it keeps no redaction settings", Map.of());
-        }
-        return settings;
-    }
-
-    private static ApiError forbidden(String rule) {
-        return new ApiError(403, "permission_error", "residency_policy", "model", rule, Map.of());
-    }
-
-    /** The residency policies, for the admin routes; 503 when the server runs without a store. */
-    Residency residency() {
-        backends();  // 503 while the backends load, as on every /v1 route
-        Residency policies = residency;
-        if (policies == null) {
-            throw new ApiError(503, "server_error", "no_store", null,
-                    "this server runs without a store, so it keeps no residency policies", Map.of());
-        }
-        return policies;
-    }
-
-    private void ready(Context ctx) {
-        List<String> models = backends().models().stream().map(m -> m.id()).toList();
-        Json.respond(ctx, 200, Map.of("status", "ready", "models", models));
     }
 
     /**
@@ -550,76 +213,16 @@ public final class ApiServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        Backends serving = backends;
+        Served serving = served;
         closed = true;
         if (serving != null) {
-            serving.shutdown(settings.shutdownGrace());
-        }
-        // Cut-off streams still write their last event; give them a moment before the sockets close.
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (answering.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            serving.backends().shutdown(settings.shutdownGrace());
+            // Cut-off streams still write their last event; give them a moment before the sockets close.
+            serving.calls().awaitClosed(Duration.ofSeconds(2));
         }
         app.stop();
         if (serving != null) {
-            serving.close();
+            serving.backends().close();
         }
-    }
-
-    static ApiError toApiError(BackendException e) {
-        return switch (e.reason()) {
-            case MODEL_NOT_FOUND -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
-                    e.getMessage(), Map.of());
-            case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", "invalid_value",
-                    e.param() != null ? e.param() : "messages",
-                    e.getMessage(), Map.of());
-            // OpenAI's code for it, which its clients know.
-            case CONTEXT_EXCEEDED -> new ApiError(400, "invalid_request_error", "context_length_exceeded", "messages",
-                    e.getMessage(), Map.of());
-            case BUSY -> new ApiError(429, "rate_limit_error", "queue_full", null, e.getMessage(),
-                    e.queueCapacity() == 0 ? Map.of()
-                            : Map.of("x-ratelimit-limit-requests", Integer.toString(e.queueCapacity())));
-            case UNAVAILABLE -> new ApiError(503, "server_error", "unavailable", null, e.getMessage(), Map.of());
-            case BAD_GATEWAY -> new ApiError(502, "server_error", "bad_gateway", null, e.getMessage(), Map.of());
-            case GATEWAY_TIMEOUT -> new ApiError(504, "server_error", "gateway_timeout", null, e.getMessage(), Map.of());
-        };
-    }
-
-    /**
-     * Writes {@code error}. Every 429 and 503 also says when to come back, in the headers clients
-     * know from OpenAI's API: Retry-After (1 s unless the error says otherwise) and no requests
-     * remaining until then.
-     */
-    private static void respond(ApiError error, Context ctx) {
-        error.headers().forEach(ctx::header);
-        if (error.status() == 429 || error.status() == 503) {
-            String retryAfter = error.headers().getOrDefault("Retry-After", "1");
-            ctx.header("Retry-After", retryAfter);
-            ctx.header("x-ratelimit-remaining-requests", "0");
-            ctx.header("x-ratelimit-reset-requests", retryAfter + "s");
-        }
-        Json.respond(ctx, error.status(), error.body());
-    }
-
-    private static String codeOf(int status) {
-        return switch (status) {
-            case 404 -> "not_found";
-            case 405 -> "method_not_allowed";
-            case 413 -> "request_too_large";
-            default -> "http_" + status;
-        };
-    }
-
-    private static String messageOf(HttpResponseException e, Context ctx) {
-        return switch (e.getStatus()) {
-            case 404 -> "no route for " + ctx.method() + " " + ctx.path();
-            case 405 -> ctx.method() + " is not allowed on " + ctx.path();
-            default -> e.getMessage();
-        };
     }
 }

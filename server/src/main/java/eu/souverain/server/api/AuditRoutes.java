@@ -16,29 +16,26 @@ import java.util.Map;
  * first, and its verification. Entries are those of the caller's organization; the members of the
  * installation's own organization also see the entries that belong to no organization (the
  * installation's: master key rotations, sign-ins with unknown accounts), since they run it. The
- * chain is one for the whole installation, so verifying it checks every entry.
+ * chain is one for the whole installation, so verifying it ({@link SovereigntyRoute#verify}) checks every entry.
  */
 final class AuditRoutes {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
 
-    private final ApiServer server;
     private final Tenancy tenancy;
 
-    AuditRoutes(ApiServer server, Tenancy tenancy) {
-        this.server = server;
+    AuditRoutes(Tenancy tenancy) {
         this.tenancy = tenancy;
     }
 
     void register(RoutesConfig routes) {
-        routes.get("/v1/audit/entries", AdminRoutes.reading("/v1/audit/entries", this::entries));
-        routes.post("/v1/audit/verify", AdminRoutes.reading("/v1/audit/verify", this::verify));
+        routes.get("/v1/audit/entries", this::entries, Access.READERS);
     }
 
     /** GET /v1/audit/entries?limit=N&amp;before=SEQ: a page, newest first; next_before asks for the one after it. */
     private void entries(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
+        Principal by = Authentication.principal(ctx);
         int limit = (int) positive(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT);
         Long before = ctx.queryParam("before") == null ? null : positive(ctx, "before", 0, Long.MAX_VALUE);
         boolean installation = tenancy.installationOrganization().filter(by.organizationId()::equals).isPresent();
@@ -50,16 +47,6 @@ final class AuditRoutes {
         json.put("data", data);
         json.put("has_more", more);
         json.put("next_before", more ? data.getLast().get("seq").asLong() : null);
-        Json.respond(ctx, 200, json);
-    }
-
-    /**
-     * POST /v1/audit/verify: the chain and every signed checkpoint checked now, as `./souverain
-     * audit verify` does. Like the command, it appends nothing to the log it verifies.
-     */
-    private void verify(Context ctx) {
-        ObjectNode json = JsonNodeFactory.instance.objectNode().put("object", "audit.verification");
-        json.setAll(server.report().auditVerification());
         Json.respond(ctx, 200, json);
     }
 

@@ -19,19 +19,19 @@ final class AuthRoutes {
     /** Sign-in bodies are small: a larger one is refused before it is read. */
     static final long MAX_BODY_BYTES = 16 << 10;
 
-    private final ApiServer server;
     private final Tenancy tenancy;
+    private final RequestBodies bodies;
 
-    AuthRoutes(ApiServer server, Tenancy tenancy) {
-        this.server = server;
+    AuthRoutes(Tenancy tenancy, RequestBodies bodies) {
         this.tenancy = tenancy;
+        this.bodies = bodies;
     }
 
     void register(RoutesConfig routes) {
-        routes.post("/auth/login", ApiServer.named("/auth/login", this::login));
-        routes.get("/auth/session", ApiServer.named("/auth/session", this::session));
-        routes.post("/auth/logout", ApiServer.named("/auth/logout", this::logout));
-        routes.post("/auth/password", ApiServer.named("/auth/password", this::password));
+        routes.post("/auth/login", this::login);
+        routes.get("/auth/session", this::session);
+        routes.post("/auth/logout", this::logout);
+        routes.post("/auth/password", this::password);
     }
 
     private void login(Context ctx) throws IOException {
@@ -39,7 +39,7 @@ final class AuthRoutes {
         WebSessions.SignedIn signedIn = tenancy.sessions().login(body.requiredString("email"),
                 body.requiredString("password"), ctx.ip());
         long maxAge = WebSessions.LIFETIME.toSeconds();
-        ctx.res().addHeader("Set-Cookie", ApiServer.SESSION_COOKIE + "=" + signedIn.token() + "; Path=/; Max-Age="
+        ctx.res().addHeader("Set-Cookie", Authentication.SESSION_COOKIE + "=" + signedIn.token() + "; Path=/; Max-Age="
                 + maxAge + "; Secure; HttpOnly; SameSite=Strict");
         ctx.header("Cache-Control", "no-store");
         Json.respond(ctx, 200, session(signedIn.session()));
@@ -52,25 +52,25 @@ final class AuthRoutes {
 
     private void logout(Context ctx) {
         WebSessions.Session session = current(ctx);
-        ApiServer.requireCsrfToken(ctx, session);
-        tenancy.sessions().logout(ctx.cookie(ApiServer.SESSION_COOKIE), ctx.ip());
+        Authentication.requireCsrfToken(ctx, session);
+        tenancy.sessions().logout(ctx.cookie(Authentication.SESSION_COOKIE), ctx.ip());
         clearCookie(ctx);
         ctx.status(204);
     }
 
     private void password(Context ctx) throws IOException {
         WebSessions.Session session = current(ctx);
-        ApiServer.requireCsrfToken(ctx, session);
+        Authentication.requireCsrfToken(ctx, session);
         RequestFields body = body(ctx, Set.of("current_password", "new_password"));
-        tenancy.sessions().changePassword(ctx.cookie(ApiServer.SESSION_COOKIE), body.requiredString("current_password"),
+        tenancy.sessions().changePassword(ctx.cookie(Authentication.SESSION_COOKIE), body.requiredString("current_password"),
                 body.requiredString("new_password"), ctx.ip());
         ctx.status(204);
     }
 
     private WebSessions.Session current(Context ctx) {
-        String token = ctx.cookie(ApiServer.SESSION_COOKIE);
+        String token = ctx.cookie(Authentication.SESSION_COOKIE);
         if (token == null) {
-            throw ApiServer.unauthenticated("no session: sign in with POST /auth/login");
+            throw ApiErrors.unauthenticated("no session: sign in with POST /auth/login");
         }
         return tenancy.sessions().authenticate(token);
     }
@@ -85,11 +85,11 @@ final class AuthRoutes {
             throw new ApiError(415, "invalid_request_error", "unsupported_media_type", null,
                     "send the body as application/json", Map.of());
         }
-        return RequestFields.of(server.requestBody(ctx, MAX_BODY_BYTES), fields);
+        return RequestFields.of(bodies.read(ctx, MAX_BODY_BYTES), fields);
     }
 
     private static void clearCookie(Context ctx) {
-        ctx.res().addHeader("Set-Cookie", ApiServer.SESSION_COOKIE
+        ctx.res().addHeader("Set-Cookie", Authentication.SESSION_COOKIE
                 + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
     }
 

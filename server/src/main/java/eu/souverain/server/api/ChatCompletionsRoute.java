@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,19 +12,19 @@ import java.util.Map;
 /** POST /v1/chat/completions: a conversation, answered with assistant messages. */
 final class ChatCompletionsRoute {
 
-    private final ApiServer server;
     private final Generations generations;
     private final ConversationsRoutes conversations;
+    private final RequestBodies bodies;
 
-    ChatCompletionsRoute(ApiServer server, Generations generations, ConversationsRoutes conversations) {
-        this.server = server;
+    ChatCompletionsRoute(Generations generations, ConversationsRoutes conversations, RequestBodies bodies) {
         this.generations = generations;
         this.conversations = conversations;
+        this.bodies = bodies;
     }
 
     void handle(Context ctx) throws IOException {
-        ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(server.requestBody(ctx)),
-                server.defaultModel(), Generations.RANDOM::nextLong);
+        ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(bodies.read(ctx)),
+                generations.defaultModel(), Generations.RANDOM::nextLong);
         // With store: true, the request's messages are kept as a new conversation before the model runs, the answer after.
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE,
                 call.store() ? conversations.stored(ctx, call) : null);

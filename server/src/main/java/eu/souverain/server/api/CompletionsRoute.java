@@ -1,7 +1,7 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -11,17 +11,17 @@ import java.util.Map;
 /** POST /v1/completions: OpenAI's legacy text completion, a raw prompt continued as it is. */
 final class CompletionsRoute {
 
-    private final ApiServer server;
     private final Generations generations;
+    private final RequestBodies bodies;
 
-    CompletionsRoute(ApiServer server, Generations generations) {
-        this.server = server;
+    CompletionsRoute(Generations generations, RequestBodies bodies) {
         this.generations = generations;
+        this.bodies = bodies;
     }
 
     void handle(Context ctx) throws IOException {
-        CompletionRequests.Call call = CompletionRequests.parse(Json.read(server.requestBody(ctx)),
-                server.defaultModel(), Generations.RANDOM::nextLong);
+        CompletionRequests.Call call = CompletionRequests.parse(Json.read(bodies.read(ctx)),
+                generations.defaultModel(), Generations.RANDOM::nextLong);
         generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), new Text(call.echo()));
     }
 

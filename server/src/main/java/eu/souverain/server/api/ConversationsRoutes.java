@@ -7,15 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.ChatRequest;
 import eu.souverain.server.backends.Completion;
+import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
 import eu.souverain.server.privacy.Export;
+import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
-import eu.souverain.server.tenancy.Tenancy;
-import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Handler;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,32 +55,17 @@ final class ConversationsRoutes {
     static final int TITLE_FROM_MESSAGE_CHARS = 60;
     static final String CONVERSATION_HEADER = "Souverain-Conversation-Id";
 
-    private final ApiServer server;
-    private final Tenancy tenancy;
+    private final Conversations conversations;
+    private final SovereigntyReport report;
     private final Generations generations;
+    private final RequestBodies bodies;
 
-    ConversationsRoutes(ApiServer server, Tenancy tenancy, Generations generations) {
-        this.server = server;
-        this.tenancy = tenancy;
+    ConversationsRoutes(Conversations conversations, SovereigntyReport report, Generations generations,
+                        RequestBodies bodies) {
+        this.conversations = conversations;
+        this.report = report;
         this.generations = generations;
-    }
-
-    void register(RoutesConfig routes) {
-        routes.get("/v1/conversations", chat("/v1/conversations", this::list));
-        routes.post("/v1/conversations", chat("/v1/conversations", this::create));
-        routes.get("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::get));
-        routes.patch("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::update));
-        routes.delete("/v1/conversations/{id}", chat("/v1/conversations/{id}", this::delete));
-        routes.post("/v1/conversations/{id}/messages", chat("/v1/conversations/{id}/messages", this::append));
-        routes.delete("/v1/conversations/{id}/messages/{messageId}",
-                chat("/v1/conversations/{id}/messages/{messageId}", this::truncate));
-        routes.get("/v1/conversations/{id}/sovereignty", chat("/v1/conversations/{id}/sovereignty", this::sovereignty));
-        routes.post("/v1/conversations/{id}/completions", ApiServer.named("/v1/conversations/{id}/completions",
-                ApiServer.requires(Scope.CHAT, server.answering(this::complete))));
-    }
-
-    private static Handler chat(String route, Handler handler) {
-        return ApiServer.named(route, ApiServer.requires(Scope.CHAT, handler));
+        this.bodies = bodies;
     }
 
     /** The caller as a conversation's owner: its user key encrypts, or for an API key its organization's. */
@@ -90,14 +74,10 @@ final class ConversationsRoutes {
                 principal.isUser() ? principal.actorId() : null);
     }
 
-    private Conversations conversations() {
-        return server.privacy().conversations();
-    }
-
     /** GET /v1/conversations[?q=text]: the caller's, newest first, without messages. */
-    private void list(Context ctx) {
+    void list(Context ctx) {
         List<Map<String, Object>> data = new ArrayList<>();
-        for (Conversations.Conversation c : conversations().list(owner(ApiServer.principal(ctx)), ctx.queryParam("q"))) {
+        for (Conversations.Conversation c : conversations.list(owner(Authentication.principal(ctx)), ctx.queryParam("q"))) {
             Map<String, Object> json = Export.json(c);
             json.remove("messages");
             data.add(json);
@@ -106,16 +86,16 @@ final class ConversationsRoutes {
     }
 
     /** POST /v1/conversations: {title?, system_prompt?, model?, temperature?, metadata?, messages?}. */
-    private void create(Context ctx) throws IOException {
+    void create(Context ctx) throws IOException {
         RequestFields body = body(ctx, CONVERSATION_FIELDS);
         Map<String, String> metadata = metadata(body.node("metadata"));
-        Conversations.Conversation created = conversations().create(owner(ApiServer.principal(ctx)), fields(body, metadata),
+        Conversations.Conversation created = conversations.create(owner(Authentication.principal(ctx)), fields(body, metadata),
                 messages(body.node("messages")), ctx.ip());
         Json.respond(ctx, 201, Export.json(created));
     }
 
-    private void get(Context ctx) {
-        Json.respond(ctx, 200, Export.json(conversations().get(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+    void get(Context ctx) {
+        Json.respond(ctx, 200, Export.json(conversations.get(owner(Authentication.principal(ctx)), ctx.pathParam("id"),
                 ctx.ip())));
     }
 
@@ -123,34 +103,34 @@ final class ConversationsRoutes {
      * GET /v1/conversations/{id}/sovereignty: where the conversation is stored, under which key, who
      * can reach it and which backend answered each message; its content stays encrypted.
      */
-    private void sovereignty(Context ctx) {
-        Conversations.Stored stored = conversations().stored(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+    void sovereignty(Context ctx) {
+        Conversations.Stored stored = conversations.stored(owner(Authentication.principal(ctx)), ctx.pathParam("id"),
                 ctx.ip());
-        Json.respond(ctx, 200, server.report().conversation(stored));
+        Json.respond(ctx, 200, report.conversation(stored));
     }
 
     /** PATCH /v1/conversations/{id}: {title?, system_prompt?, model?, temperature?}. */
-    private void update(Context ctx) throws IOException {
+    void update(Context ctx) throws IOException {
         RequestFields body = body(ctx, UPDATE_FIELDS);
-        Json.respond(ctx, 200, Export.json(conversations().update(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+        Json.respond(ctx, 200, Export.json(conversations.update(owner(Authentication.principal(ctx)), ctx.pathParam("id"),
                 fields(body, null), ctx.ip())));
     }
 
     /** DELETE /v1/conversations/{id}: its owner, or an administrator of its organization. */
-    private void delete(Context ctx) {
-        Principal by = ApiServer.principal(ctx);
-        conversations().delete(owner(by), ctx.pathParam("id"), by.has(Scope.ADMIN), ctx.ip());
+    void delete(Context ctx) {
+        Principal by = Authentication.principal(ctx);
+        conversations.delete(owner(by), ctx.pathParam("id"), by.has(Scope.ADMIN), ctx.ip());
         ctx.status(204);
     }
 
     /** POST /v1/conversations/{id}/messages: {role, content}, kept as it is; nothing is generated. */
-    private void append(Context ctx) throws IOException {
+    void append(Context ctx) throws IOException {
         RequestFields body = body(ctx, Set.of("role", "content"));
         String role = body.requiredString("role");
         if (!ROLES.contains(role)) {
             throw ApiError.invalid("role", "role must be one of system, user, assistant, tool; was '" + role + "'");
         }
-        Conversations.Message appended = conversations().append(owner(ApiServer.principal(ctx)), ctx.pathParam("id"),
+        Conversations.Message appended = conversations.append(owner(Authentication.principal(ctx)), ctx.pathParam("id"),
                 List.of(new NewMessage(role, body.requiredString("content"), null)), ctx.ip()).getFirst();
         Json.respond(ctx, 201, Export.json(appended));
     }
@@ -159,8 +139,8 @@ final class ConversationsRoutes {
      * DELETE /v1/conversations/{id}/messages/{messageId}: the message and every later one, so that
      * the conversation goes on from just before it. Its owner only.
      */
-    private void truncate(Context ctx) {
-        conversations().truncate(owner(ApiServer.principal(ctx)), ctx.pathParam("id"), ctx.pathParam("messageId"),
+    void truncate(Context ctx) {
+        conversations.truncate(owner(Authentication.principal(ctx)), ctx.pathParam("id"), ctx.pathParam("messageId"),
                 ctx.ip());
         ctx.status(204);
     }
@@ -173,12 +153,12 @@ final class ConversationsRoutes {
      * named after its first message; the oldest turns that do not fit the model's context are left
      * out of the prompt.
      */
-    private void complete(Context ctx) throws IOException {
-        Principal principal = ApiServer.principal(ctx);
+    void complete(Context ctx) throws IOException {
+        Principal principal = Authentication.principal(ctx);
         Conversations.Owner owner = owner(principal);
         RequestFields body = body(ctx, COMPLETION_FIELDS);
         String content = body.requiredString("content");
-        Conversations.Conversation conversation = conversations().get(owner, ctx.pathParam("id"), ctx.ip());
+        Conversations.Conversation conversation = conversations.get(owner, ctx.pathParam("id"), ctx.ip());
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         String style = body.string("style");
         if (style != null && !STYLES.containsKey(style)) {
@@ -201,29 +181,40 @@ final class ConversationsRoutes {
         List<Conversations.Message> history = conversation.messages();
         boolean untitled = conversation.title().isEmpty() && history.stream().noneMatch(m -> m.role().equals("user"));
         // A conversation outgrows its model's context: the oldest turns it cannot hold are left out
-        // of the prompt, one at a time (they stay kept), down to the new message alone.
-        for (int from = 0; ; from = nextTurn(history, from)) {
-            ArrayNode messages = request.putArray("messages");
-            if (!system.isEmpty()) {
-                messages.addObject().put("role", "system").put("content", system);
-            }
-            for (Conversations.Message m : history.subList(from, history.size())) {
-                messages.addObject().put("role", m.role()).put("content", m.content());
-            }
-            messages.addObject().put("role", "user").put("content", content);
-            ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, server.defaultModel(),
-                    Generations.RANDOM::nextLong);
-            Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
-                    call.request().model(), ctx.ip());
-            try {
-                generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
-                        untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
-                return;
-            } catch (ApiError e) {
-                // Refused before anything was sent: the request can still be made again, shorter.
-                if (!e.code().equals("context_length_exceeded") || from == history.size()) {
-                    throw e;
+        // of the prompt, one at a time (they stay kept), down to the new message alone; one model call.
+        ModelCalls.Call modelCall = null;
+        try {
+            for (int from = 0; ; from = nextTurn(history, from)) {
+                ArrayNode messages = request.putArray("messages");
+                if (!system.isEmpty()) {
+                    messages.addObject().put("role", "system").put("content", system);
                 }
+                for (Conversations.Message m : history.subList(from, history.size())) {
+                    messages.addObject().put("role", m.role()).put("content", m.content());
+                }
+                messages.addObject().put("role", "user").put("content", content);
+                ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, generations.defaultModel(),
+                        Generations.RANDOM::nextLong);
+                Generations.Keeper keeper = keeper(owner, conversation.id(),
+                        List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
+                if (modelCall == null) {
+                    modelCall = generations.open(ctx, call.request().model());
+                }
+                try {
+                    generations.answer(ctx, modelCall, call.request(), call.stream(), call.includeUsage(),
+                            ChatCompletionsRoute.WIRE,
+                            untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
+                    return;
+                } catch (ApiError e) {
+                    // Refused before anything was sent: the request can still be made again, shorter.
+                    if (!e.code().equals("context_length_exceeded") || from == history.size()) {
+                        throw e;
+                    }
+                }
+            }
+        } finally {
+            if (modelCall != null) {
+                modelCall.close();
             }
         }
     }
@@ -240,7 +231,7 @@ final class ConversationsRoutes {
             @Override
             public void keep(String text, Completion completion, Backend backend) {
                 keeper.keep(text, completion, backend);
-                conversations().update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
+                conversations.update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
                         clientIp);
             }
         };
@@ -292,7 +283,6 @@ final class ConversationsRoutes {
      */
     private Generations.Keeper keeper(Conversations.Owner owner, String id, List<NewMessage> asked, String model,
                                       String clientIp) {
-        Conversations conversations = conversations();
         return new Generations.Keeper() {
             @Override
             public String conversationId() {
@@ -316,7 +306,7 @@ final class ConversationsRoutes {
      * #CONVERSATION_HEADER} and the field {@code conversation_id}.
      */
     Generations.Keeper stored(Context ctx, ChatCompletionRequests.Call call) {
-        Conversations.Owner owner = owner(ApiServer.principal(ctx));
+        Conversations.Owner owner = owner(Authentication.principal(ctx));
         List<NewMessage> messages = new ArrayList<>();
         String title = "";
         if (call.request().prompt() instanceof ChatRequest.Conversation prompt) {
@@ -337,7 +327,7 @@ final class ConversationsRoutes {
             @Override
             public String conversationId() {
                 if (id == null) {
-                    id = conversations().create(owner, fields, messages, ctx.ip()).id();
+                    id = conversations.create(owner, fields, messages, ctx.ip()).id();
                     ctx.header(CONVERSATION_HEADER, id);
                 }
                 return id;
@@ -411,6 +401,6 @@ final class ConversationsRoutes {
     }
 
     private RequestFields body(Context ctx, Set<String> fields) throws IOException {
-        return RequestFields.of(server.requestBody(ctx, MAX_BODY_BYTES), fields);
+        return RequestFields.of(bodies.read(ctx, MAX_BODY_BYTES), fields);
     }
 }

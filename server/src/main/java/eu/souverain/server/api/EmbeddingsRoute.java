@@ -6,6 +6,7 @@ import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.ModelInfo;
+import eu.souverain.server.calls.ModelCalls;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,18 +34,20 @@ final class EmbeddingsRoute {
             // Mistral
             "output_dtype", "output_dimension");
 
-    private final ApiServer server;
+    private final ModelCalls calls;
+    private final RequestBodies bodies;
 
-    EmbeddingsRoute(ApiServer server) {
-        this.server = server;
+    EmbeddingsRoute(ModelCalls calls, RequestBodies bodies) {
+        this.calls = calls;
+        this.bodies = bodies;
     }
 
     void handle(Context ctx) throws IOException {
-        JsonNode body = Json.read(server.requestBody(ctx));
+        JsonNode body = Json.read(bodies.read(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
         if (model == null) {
-            model = server.defaultModel();
+            model = calls.defaultModel();
         }
         List<String> inputs = inputs(body.get("input"));
         boolean base64 = base64(body);
@@ -54,8 +57,8 @@ final class EmbeddingsRoute {
             throw ApiError.unsupported("output_dtype", "output_dtype '" + dtype + "' is not supported yet; only 'float'");
         }
         String name = model;
-        ModelInfo info = server.backends().models().stream().filter(m -> m.id().equals(name)).findFirst()
-                .orElseThrow(() -> ApiServer.toApiError(BackendException.modelNotFound(name)));
+        ModelInfo info = calls.backends().models().stream().filter(m -> m.id().equals(name)).findFirst()
+                .orElseThrow(() -> ApiErrors.of(BackendException.modelNotFound(name)));
         for (String field : List.of("dimensions", "output_dimension")) {
             long dimensions = ChatCompletionRequests.integer(body, field, info.embeddingLength());
             if (dimensions != info.embeddingLength()) {
@@ -65,13 +68,12 @@ final class EmbeddingsRoute {
             }
         }
 
-        Backend backend = server.route(ctx, model);
         Embeddings embeddings;
         try {
-            embeddings = backend.embed(new EmbeddingRequest(model, inputs));
+            embeddings = calls.embed(Authentication.principal(ctx), ctx.ip(), new EmbeddingRequest(model, inputs));
         } catch (BackendException e) {
             throw e.reason() == BackendException.Reason.INVALID_REQUEST ? ApiError.invalid("input", e.getMessage())
-                    : ApiServer.toApiError(e);
+                    : ApiErrors.of(e);
         }
         List<Map<String, Object>> data = new ArrayList<>();
         for (int i = 0; i < embeddings.vectors().size(); i++) {

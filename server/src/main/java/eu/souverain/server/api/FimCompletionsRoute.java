@@ -16,16 +16,16 @@ final class FimCompletionsRoute {
     private static final Set<String> FIELDS = Set.of("model", "prompt", "suffix", "max_tokens", "min_tokens",
             "temperature", "top_p", "stop", "random_seed", "stream");
 
-    private final ApiServer server;
     private final Generations generations;
+    private final RequestBodies bodies;
 
-    FimCompletionsRoute(ApiServer server, Generations generations) {
-        this.server = server;
+    FimCompletionsRoute(Generations generations, RequestBodies bodies) {
         this.generations = generations;
+        this.bodies = bodies;
     }
 
     void handle(Context ctx) throws IOException {
-        JsonNode body = Json.read(server.requestBody(ctx));
+        JsonNode body = Json.read(bodies.read(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "fill-in-the-middle");
         if (ChatCompletionRequests.integer(body, "min_tokens", 0) != 0) {
             throw ApiError.unsupported("min_tokens", "min_tokens is not supported yet");
@@ -38,7 +38,7 @@ final class FimCompletionsRoute {
         String suffix = ChatCompletionRequests.string(body, "suffix");
         String model = ChatCompletionRequests.string(body, "model");
         ChatCompletionRequests.Settings settings = ChatCompletionRequests.settings(body, Generations.RANDOM::nextLong);
-        ChatRequest request = new ChatRequest(model != null ? model : server.defaultModel(),
+        ChatRequest request = new ChatRequest(model != null ? model : generations.defaultModel(),
                 new ChatRequest.Fill(prefix, suffix == null ? "" : suffix), settings.sampling(),
                 settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices());
         generations.answer(ctx, request, settings.stream(), settings.includeUsage(), ChatCompletionsRoute.WIRE);

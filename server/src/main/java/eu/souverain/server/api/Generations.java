@@ -1,13 +1,14 @@
 package eu.souverain.server.api;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.ChatRequest;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
 import eu.souverain.server.backends.GenerationSink;
+import eu.souverain.server.calls.ModelCalls;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -56,10 +57,17 @@ final class Generations {
         Map<String, Object> opening(int index);
     }
 
-    private final ApiServer server;
+    private final ModelCalls calls;
+    private final ApiMetrics metrics;
 
-    Generations(ApiServer server) {
-        this.server = server;
+    Generations(ModelCalls calls, ApiMetrics metrics) {
+        this.calls = calls;
+        this.metrics = metrics;
+    }
+
+    /** The model a request that names none runs on. */
+    String defaultModel() {
+        return calls.defaultModel();
     }
 
     /**
@@ -81,22 +89,40 @@ final class Generations {
     /** Runs {@code request} and answers it whole, or streamed; {@code keeper}, unless null, keeps the answer. */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
             throws IOException {
+        try (ModelCalls.Call call = open(ctx, request.model())) {
+            answer(ctx, call, request, stream, includeUsage, wire, keeper);
+        }
+    }
+
+    /** A model call of the request's principal; the caller closes it, which audits it. */
+    ModelCalls.Call open(Context ctx, String model) {
+        return calls.open(Authentication.principal(ctx), ctx.ip(), model);
+    }
+
+    /** Runs {@code request} as (one more start of) {@code call}: a stored conversation may retry it shorter. */
+    void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage, Wire wire,
+                Keeper keeper) throws IOException {
         long started = System.nanoTime();
-        Backend backend = server.route(ctx, request.model());
         Generation generation;
         try {
-            generation = server.start(ctx, backend, request);
+            generation = call.start(request);
         } catch (BackendException e) {
-            throw ApiServer.toApiError(e);
+            throw ApiErrors.of(e);
         }
         Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
                 request.choices(), wire, keeper == null ? null : keeper.conversationId());
-        Metered metered = new Metered(server.metrics(), request.model(), started);
-        Keep keep = keeper == null ? (text, completion) -> { } : (text, completion) -> keeper.keep(text, completion, backend);
+        Metered metered = new Metered(metrics, request.model(), started);
+        Keep keep = keeper == null ? (text, completion) -> { }
+                : (text, completion) -> keeper.keep(text, completion, call.backend());
         if (stream) {
-            stream(ctx, generation, answer, includeUsage, metered, keep);
+            stream(ctx, call, generation, answer, includeUsage, metered, keep);
         } else {
-            complete(ctx, generation, answer, metered, keep);
+            try {
+                complete(ctx, generation, answer, metered, keep);
+            } catch (IOException | RuntimeException e) {
+                call.failed();
+                throw e;
+            }
         }
     }
 
@@ -111,7 +137,7 @@ final class Generations {
         try {
             completion = metered.drain(generation, answer);
         } catch (BackendException e) {
-            throw ApiServer.toApiError(e);
+            throw ApiErrors.of(e);
         }
         keep.keep(answer.texts.getFirst().toString(), completion);
         List<Map<String, Object>> choices = new ArrayList<>();
@@ -124,8 +150,8 @@ final class Generations {
         Json.respond(ctx, 200, body);
     }
 
-    private static void stream(Context ctx, Generation generation, Answer answer, boolean includeUsage,
-                               Metered metered, Keep keep) {
+    private static void stream(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
+                               boolean includeUsage, Metered metered, Keep keep) {
         EventStream events;
         try {
             events = new EventStream(ctx.res());
@@ -136,7 +162,7 @@ final class Generations {
                 }
             }
         } catch (IOException e) {
-            ApiServer.failed(ctx);
+            call.failed();
             abandon(generation);
             return;
         }
@@ -180,13 +206,13 @@ final class Generations {
             }
             events.done();
         } catch (IOException e) {
-            ApiServer.failed(ctx);
+            call.failed();
             LOG.debug("client went away during a streamed answer; its generation is cancelled", e);
         } catch (BackendException e) {
-            ApiServer.failed(ctx);
-            endWithError(events, ApiServer.toApiError(e).body());
+            call.failed();
+            endWithError(events, ApiErrors.of(e).body());
         } catch (RuntimeException e) {
-            ApiServer.failed(ctx);
+            call.failed();
             LOG.error("streamed generation failed", e);
             endWithError(events, ApiError.body("the generation failed: " + e.getMessage(), "server_error", null,
                     "internal_error"));

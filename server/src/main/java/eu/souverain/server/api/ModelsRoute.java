@@ -16,14 +16,13 @@ import java.util.Map;
  */
 final class ModelsRoute {
 
-    private final ApiServer server;
+    private final Backends backends;
 
-    ModelsRoute(ApiServer server) {
-        this.server = server;
+    ModelsRoute(Backends backends) {
+        this.backends = backends;
     }
 
     void list(Context ctx) {
-        Backends backends = server.backends();
         List<Map<String, Object>> data = backends.models().stream()
                 .map(m -> model(m, backends.serving(m.id()))).toList();
         Json.respond(ctx, 200, Map.of("object", "list", "data", data));
@@ -31,7 +30,6 @@ final class ModelsRoute {
 
     void get(Context ctx) {
         String id = ctx.pathParam("id");
-        Backends backends = server.backends();
         ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id)).findFirst()
                 .orElseThrow(() -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                         "the model '" + id + "' does not exist", Map.of()));

@@ -2,6 +2,8 @@ package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.Backends;
+import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyPolicy;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -21,16 +23,20 @@ final class PolicyRoute {
 
     private static final Set<String> FIELDS = Set.of("remote_backends", "jurisdictions", "countries", "operators");
 
-    private final ApiServer server;
+    private final Residency residency;
+    private final Backends backends;
+    private final RequestBodies bodies;
 
-    PolicyRoute(ApiServer server) {
-        this.server = server;
+    PolicyRoute(Residency residency, Backends backends, RequestBodies bodies) {
+        this.residency = residency;
+        this.backends = backends;
+        this.bodies = bodies;
     }
 
     void get(Context ctx) {
         String organization = organization(ctx);
         try {
-            Json.respond(ctx, 200, answer(organization, server.residency().policy(organization)));
+            Json.respond(ctx, 200, answer(organization, residency.policy(organization)));
         } catch (NoSuchElementException e) {
             throw notFound(e);
         }
@@ -38,7 +44,7 @@ final class PolicyRoute {
 
     void put(Context ctx) throws IOException {
         String organization = organization(ctx);
-        JsonNode body = Json.read(server.requestBody(ctx));
+        JsonNode body = Json.read(bodies.read(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "residency policy");
         JsonNode remote = body.get("remote_backends");
         if (remote == null || remote.isNull()) {
@@ -55,7 +61,7 @@ final class PolicyRoute {
             throw ApiError.invalid(null, e.getMessage());
         }
         try {
-            server.residency().setPolicy(organization, policy, ApiServer.principal(ctx).actorId(), ctx.ip());
+            residency.setPolicy(organization, policy, Authentication.principal(ctx).actorId(), ctx.ip());
         } catch (NoSuchElementException e) {
             throw notFound(e);
         }
@@ -63,7 +69,7 @@ final class PolicyRoute {
     }
 
     private static String organization(Context ctx) {
-        return ApiServer.principal(ctx).organizationId();
+        return Authentication.principal(ctx).organizationId();
     }
 
     private static ApiError notFound(NoSuchElementException e) {
@@ -96,7 +102,7 @@ final class PolicyRoute {
         answer.put("countries", policy.countries());
         answer.put("operators", policy.operators());
         List<Map<String, Object>> backends = new ArrayList<>();
-        for (Backend backend : server.backends().all()) {
+        for (Backend backend : this.backends.all()) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("name", backend.name());
             entry.put("remote", backend.remote());

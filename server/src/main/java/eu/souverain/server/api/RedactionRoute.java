@@ -3,6 +3,7 @@ package eu.souverain.server.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.privacy.PiiKind;
 import eu.souverain.server.privacy.RedactionSettings;
+import eu.souverain.server.privacy.Redactions;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -19,20 +20,22 @@ final class RedactionRoute {
 
     private static final Set<String> FIELDS = Set.of("enabled", "kinds");
 
-    private final ApiServer server;
+    private final Redactions redactions;
+    private final RequestBodies bodies;
 
-    RedactionRoute(ApiServer server) {
-        this.server = server;
+    RedactionRoute(Redactions redactions, RequestBodies bodies) {
+        this.redactions = redactions;
+        this.bodies = bodies;
     }
 
     void get(Context ctx) {
-        String organization = ApiServer.principal(ctx).organizationId();
-        Json.respond(ctx, 200, answer(organization, server.redactions().settings(organization)));
+        String organization = Authentication.principal(ctx).organizationId();
+        Json.respond(ctx, 200, answer(organization, redactions.settings(organization)));
     }
 
     void put(Context ctx) throws IOException {
-        String organization = ApiServer.principal(ctx).organizationId();
-        JsonNode body = Json.read(server.requestBody(ctx));
+        String organization = Authentication.principal(ctx).organizationId();
+        JsonNode body = Json.read(bodies.read(ctx));
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "redaction settings");
         JsonNode enabled = body.get("enabled");
         if (enabled == null || enabled.isNull()) {
@@ -66,7 +69,7 @@ final class RedactionRoute {
             throw ApiError.invalid("kinds", e.getMessage());
         }
         try {
-            server.redactions().set(organization, settings, ApiServer.principal(ctx).actorId(), ctx.ip());
+            redactions.set(organization, settings, Authentication.principal(ctx).actorId(), ctx.ip());
         } catch (NoSuchElementException e) {
             throw new ApiError(404, "invalid_request_error", "not_found", null, e.getMessage(), Map.of());
         }

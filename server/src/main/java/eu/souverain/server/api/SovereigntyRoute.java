@@ -1,5 +1,8 @@
 package eu.souverain.server.api;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Tenancy;
 import io.javalin.http.Context;
@@ -11,17 +14,28 @@ import io.javalin.http.Context;
  */
 final class SovereigntyRoute {
 
-    private final ApiServer server;
+    private final SovereigntyReport report;
     private final Tenancy tenancy;
 
-    SovereigntyRoute(ApiServer server, Tenancy tenancy) {
-        this.server = server;
+    SovereigntyRoute(SovereigntyReport report, Tenancy tenancy) {
+        this.report = report;
         this.tenancy = tenancy;
     }
 
     void get(Context ctx) {
-        Principal principal = ApiServer.principal(ctx);
+        Principal principal = Authentication.principal(ctx);
         String organization = tenancy.isInstallationOwner(principal) ? null : principal.organizationId();
-        Json.respond(ctx, 200, server.report().build(organization));
+        Json.respond(ctx, 200, report.build(organization));
     }
+
+    /**
+     * POST /v1/audit/verify: the chain and every signed checkpoint checked now, as `./souverain
+     * audit verify` does. Like the command, it appends nothing to the log it verifies.
+     */
+    void verify(Context ctx) {
+        ObjectNode json = JsonNodeFactory.instance.objectNode().put("object", "audit.verification");
+        json.setAll(report.auditVerification());
+        Json.respond(ctx, 200, json);
+    }
+
 }

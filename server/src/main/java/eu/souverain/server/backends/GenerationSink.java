@@ -1,7 +1,7 @@
 package eu.souverain.server.backends;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import java.io.IOException;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package eu.souverain.server.cli;
 
-import eu.souverain.engine.chat.PromptTokens;
 import eu.souverain.engine.model.Generator;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.prompt.PromptTokens;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.tokenizer.Tokenizer;
 import java.io.PrintWriter;

@@ -1,9 +1,9 @@
 package eu.souverain.server.cli;
 
-import eu.souverain.engine.chat.PromptTokens;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.model.Perplexity;
+import eu.souverain.engine.prompt.PromptTokens;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

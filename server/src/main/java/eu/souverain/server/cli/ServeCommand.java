@@ -193,11 +193,12 @@ final class ServeCommand implements Callable<Integer> {
         try {
             backends = backends(LocalBackend.load(files, serving, here), remotes);
             Redactions redactions = new Redactions(database, auditLog, clock);
-            server.serve(backends, new Residency(database, auditLog, clock), privacy, redactions);
-            server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(database, store.data, keys,
-                    SovereigntyReport.auditKey(store.data), sinks,
+            SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
+                    keys, SovereigntyReport.auditKey(store.data), sinks,
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
-                    tenancy, redactions, clock));
+                    tenancy, redactions, clock);
+            server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
+                    report));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

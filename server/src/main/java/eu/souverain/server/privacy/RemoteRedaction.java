@@ -1,7 +1,7 @@
 package eu.souverain.server.privacy;
 
-import eu.souverain.engine.chat.ToolCall;
 import eu.souverain.engine.model.FinishReason;
+import eu.souverain.engine.prompt.ToolCall;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.ChatRequest;
 import eu.souverain.server.backends.Generation;

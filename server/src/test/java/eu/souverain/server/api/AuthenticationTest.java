@@ -28,7 +28,8 @@ class AuthenticationTest {
 
     private static TenancyFixture serving(TestDatabases kind, Path dir) throws IOException {
         TenancyFixture fixture = new TenancyFixture(kind, dir);
-        fixture.server.serve(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4));
+        fixture.server.serve(TestServices.of(fixture.server, fixture.tenancy, fixture.database, dir, fixture.clock,
+                LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4)));
         return fixture;
     }
 

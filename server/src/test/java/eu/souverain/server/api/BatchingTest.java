@@ -104,8 +104,8 @@ class BatchingTest {
     @Test
     void aGenerationPastTheRequestTimeoutEndsWithAnErrorTheClientSees() throws IOException {
         ApiServer api = TestServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)));
-        api.serve(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
-                new LocalBackend.Settings(0, 1, 16, 4, 0, Duration.ofNanos(1))));
+        api.serve(TestServer.services(api, LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
+                new LocalBackend.Settings(0, 1, 16, 4, 0, Duration.ofNanos(1)))));
         try (TestServer server = new TestServer(api)) {
             TestServer.Reply reply = server.post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"temperature\":0}");
             assertThat(reply.status()).isEqualTo(503);

@@ -8,7 +8,7 @@ import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.sample.Sampler;
 import eu.souverain.engine.sample.SamplerConfig;
-import eu.souverain.engine.chat.PromptTokens;
+import eu.souverain.engine.prompt.PromptTokens;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.privacy.Redactions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,9 +37,12 @@ class ConversationsRoutesTest {
         AuditLog audit = f.tenancy.audit();
         Vault vault = new Vault(f.database, KeyFileMasterKey.open(dir.resolve("keys").resolve(KeyFileMasterKey.FILE)),
                 audit, f.clock);
-        f.server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
-                        new LocalBackend.Settings(0, 1, 16, 4, 0, null)), List.of()),
-                new Residency(f.database, audit, f.clock), Privacy.open(f.database, vault, audit, f.clock), null);
+        Backends backends = Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
+                new LocalBackend.Settings(0, 1, 16, 4, 0, null)), List.of());
+        Redactions redactions = new Redactions(f.database, audit, f.clock);
+        f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
+                Privacy.open(f.database, vault, audit, f.clock), redactions,
+                TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends)));
         return f;
     }
 

@@ -22,7 +22,7 @@ class EmbeddingsTest {
     @BeforeAll
     static void start() throws IOException {
         server = TestServer.bundled();
-        width = server.server.backends().models().getFirst().embeddingLength();
+        width = server.backend.models().getFirst().embeddingLength();
     }
 
     @AfterAll
@@ -94,7 +94,7 @@ class EmbeddingsTest {
         error(embed("{\"input\":\"a\",\"output_dtype\":\"int8\"}"), 400, "output_dtype", "'int8'");
         error(embed("{\"input\":\"a\",\"encoding_format\":\"hex\"}"), 400, "encoding_format", "'hex'");
         error(embed("{\"input\":\"a\",\"model\":\"gpt-9\"}"), 404, "model", "'gpt-9'");
-        int context = server.server.backends().models().getFirst().contextLength();
+        int context = server.backend.models().getFirst().contextLength();
         String message = error(embed("{\"input\":[\"short\",\"" + "Once upon a time there was a cat. ".repeat(context / 4)
                 + "\"]}"), 400, "input", "context");
         assertThat(message).contains("input 1 has ").contains("holds " + context + " tokens");

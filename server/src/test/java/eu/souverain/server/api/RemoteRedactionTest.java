@@ -1,5 +1,7 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.vault.Vault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -68,8 +70,12 @@ class RemoteRedactionTest {
         RemoteBackend standIn = new RemoteBackend(new RemoteBackend.Config("stand-in", RemoteBackend.Kind.OPENAI_COMPATIBLE,
                 URI.create("http://127.0.0.1:" + remote.getAddress().getPort() + "/v1"), "remote-secret",
                 Map.of("echo", "echo-model"), fr, Duration.ofSeconds(30)));
-        f.server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
-                List.of(standIn)), residency, null, new Redactions(f.database, audit, f.clock));
+        Backends backends = Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
+                List.of(standIn));
+        Vault vault = TestServices.vault(f.database, dir, audit, f.clock);
+        Redactions redactions = new Redactions(f.database, audit, f.clock);
+        f.server.serve(new ApiServer.Services(backends, residency, Privacy.open(f.database, vault, audit, f.clock),
+                redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends)));
     }
 
     @AfterEach

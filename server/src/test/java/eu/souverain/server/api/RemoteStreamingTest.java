@@ -71,12 +71,13 @@ class RemoteStreamingTest {
             Residency residency = new Residency(database, audit, Clock.systemUTC());
             residency.setPolicy("org_a", new ResidencyPolicy(true, List.of(), List.of(), List.of()), "setup", null);
             ApiServer server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
-            server.serve(Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
+            server.serve(TestServices.of(server, tenancy, database, dir, Clock.systemUTC(), Backends.of(
+                    LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
                     List.of(new RemoteBackend(new RemoteBackend.Config("slow-remote", RemoteBackend.Kind.OPENAI_COMPATIBLE,
                             URI.create("http://127.0.0.1:" + remote.server.port() + "/v1"), remote.apiKey,
                             Map.of("remote-slow", "slow"),
-                            new BackendLocation("souverain", "B", "DE", null, null, List.of()), Duration.ofSeconds(30))))),
-                    residency);
+                            new BackendLocation("souverain", "B", "DE", null, null, List.of()),
+                            Duration.ofSeconds(30)))))));
             TestServer first = new TestServer(server);
             String body = "{\"model\":\"remote-slow\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
                     + "\"temperature\":0,\"stream\":true}";

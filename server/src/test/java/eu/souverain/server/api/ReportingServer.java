@@ -38,12 +38,12 @@ final class ReportingServer {
         Backends backends = Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
                 new LocalBackend.Settings(0, 1, 16, 4, 0, null), PARIS), List.of());
         Redactions redactions = new Redactions(f.database, audit, f.clock);
-        f.server.serve(backends, new Residency(f.database, audit, f.clock), Privacy.open(f.database, vault, audit, f.clock),
-                redactions);
-        f.server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(f.database, data, vault,
-                SovereigntyReport.auditKey(data), List.of(),
-                backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
-                Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
-                f.tenancy, redactions, f.clock));
+        f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
+                Privacy.open(f.database, vault, audit, f.clock), redactions,
+                new SovereigntyReport(new SovereigntyReport.Installation(f.database, data, vault,
+                        SovereigntyReport.auditKey(data), List.of(),
+                        backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
+                        Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
+                        f.tenancy, redactions, f.clock)));
     }
 }

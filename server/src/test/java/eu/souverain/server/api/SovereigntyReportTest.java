@@ -1,5 +1,6 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.privacy.Privacy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -74,12 +75,13 @@ class SovereigntyReportTest {
         Backends backends = Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4, paris),
                 List.of(remote));
         Redactions redactions = new Redactions(f.database, audit, f.clock);
-        f.server.serve(backends, new Residency(f.database, audit, f.clock), null, redactions);
-        f.server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(f.database, data, vault,
-                SovereigntyReport.auditKey(data), List.of(new WebhookSink(URI.create(WEBHOOK))),
-                backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
-                Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
-                f.tenancy, redactions, f.clock));
+        f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
+                Privacy.open(f.database, vault, audit, f.clock), redactions,
+                new SovereigntyReport(new SovereigntyReport.Installation(f.database, data, vault,
+                        SovereigntyReport.auditKey(data), List.of(new WebhookSink(URI.create(WEBHOOK))),
+                        backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
+                        Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
+                        f.tenancy, redactions, f.clock)));
     }
 
     @AfterEach

@@ -3,6 +3,7 @@ package eu.souverain.server.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
@@ -38,6 +39,8 @@ final class TestServer implements AutoCloseable {
     private static final int BIG_BODY = 16 << 10;
 
     final ApiServer server;
+    /** The local engine a server of the test's models runs them on; null for a server the test started itself. */
+    final LocalBackend backend;
     /** The API key every request helper sends as {@code Authorization: Bearer}, unless signed in with a session. */
     final String apiKey;
     /** A web session's cookie ({@code name=value}) and CSRF token that the request helpers send instead, or null. */
@@ -55,7 +58,8 @@ final class TestServer implements AutoCloseable {
         apiKey = SharedStore.KEY;
         sessionCookie = null;
         csrfToken = null;
-        server.serve(LocalBackend.load(models, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null)));
+        backend = LocalBackend.load(models, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null));
+        server.serve(SharedStore.services(server, backend));
     }
 
     /** Requests to a server the test started itself with {@link #start}; it stays the test's to close. */
@@ -70,6 +74,7 @@ final class TestServer implements AutoCloseable {
 
     private TestServer(ApiServer server, String apiKey, String sessionCookie, String csrfToken) {
         this.server = server;
+        this.backend = null;
         this.apiKey = apiKey;
         this.sessionCookie = sessionCookie;
         this.csrfToken = csrfToken;
@@ -85,16 +90,29 @@ final class TestServer implements AutoCloseable {
         return ApiServer.start(settings, SharedStore.TENANCY);
     }
 
+    /** The services of the shared test store, serving {@code backend}. */
+    static ApiServer.Services services(ApiServer server, Backend backend) {
+        return SharedStore.services(server, backend);
+    }
+
     /** One SQLite store for the test JVM, in a temporary directory, with its first start made. */
     private static final class SharedStore {
         static final Tenancy TENANCY;
         static final String KEY;
+        static final Database DATABASE;
+        static final Path DIR;
+
+        static ApiServer.Services services(ApiServer server, Backend backend) {
+            return TestServices.of(server, TENANCY, DATABASE, DIR, Clock.systemUTC(), backend);
+        }
 
         static {
             try {
                 Path dir = Files.createTempDirectory("souverain-test-store");
                 dir.toFile().deleteOnExit();
                 Database database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
+                DATABASE = database;
+                DIR = dir;
                 TENANCY = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
                 KEY = FirstStart.run(TENANCY, "test", "owner@test.invalid", null).orElseThrow().apiKey();
             } catch (IOException e) {

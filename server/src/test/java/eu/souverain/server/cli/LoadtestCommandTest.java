@@ -1,5 +1,6 @@
 package eu.souverain.server.cli;
 
+import eu.souverain.server.api.TestServices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,7 +59,8 @@ class LoadtestCommandTest {
         Tenancy tenancy = new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC());
         key = FirstStart.run(tenancy, "load", "owner@load.invalid", null).orElseThrow().apiKey();
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ofSeconds(5)), tenancy);
-        server.serve(LocalBackend.load(Map.of("stories260K", MODEL), 0, 1, 16));
+        server.serve(TestServices.of(server, tenancy, database, store, Clock.systemUTC(),
+                LocalBackend.load(Map.of("stories260K", MODEL), 0, 1, 16)));
         base = "http://127.0.0.1:" + server.port();
     }
 

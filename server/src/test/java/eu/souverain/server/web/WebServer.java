@@ -71,12 +71,12 @@ final class WebServer {
         Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null)),
                 List.of());
         Redactions redactions = new Redactions(database, audit, clock);
-        server.serve(backends, new Residency(database, audit, clock), Privacy.open(database, vault, audit, clock),
-                redactions);
-        server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(database, dir, vault,
-                SovereigntyReport.auditKey(dir), List.of(),
-                backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
-                tenancy, redactions, clock));
+        server.serve(new ApiServer.Services(backends, new Residency(database, audit, clock),
+                Privacy.open(database, vault, audit, clock), redactions,
+                new SovereigntyReport(new SovereigntyReport.Installation(database, dir, vault,
+                        SovereigntyReport.auditKey(dir), List.of(),
+                        backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
+                        tenancy, redactions, clock)));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */

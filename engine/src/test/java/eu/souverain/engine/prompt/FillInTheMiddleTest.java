@@ -1,4 +1,4 @@
-package eu.souverain.engine.chat;
+package eu.souverain.engine.prompt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package eu.souverain.engine.chat;
+package eu.souverain.engine.prompt;
 
 import eu.souverain.engine.gguf.Metadata;
 import eu.souverain.engine.tokenizer.Tokenizer;

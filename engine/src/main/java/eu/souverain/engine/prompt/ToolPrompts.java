@@ -1,5 +1,7 @@
-package eu.souverain.engine.chat;
+package eu.souverain.engine.prompt;
 
+import eu.souverain.engine.chat.ChatTemplate;
+import eu.souverain.engine.chat.ChatTemplateException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

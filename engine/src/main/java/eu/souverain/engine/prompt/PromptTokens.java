@@ -1,5 +1,6 @@
-package eu.souverain.engine.chat;
+package eu.souverain.engine.prompt;
 
+import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.tokenizer.Tokenizer;
 import java.util.List;
 

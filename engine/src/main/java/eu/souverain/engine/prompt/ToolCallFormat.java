@@ -1,4 +1,4 @@
-package eu.souverain.engine.chat;
+package eu.souverain.engine.prompt;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
