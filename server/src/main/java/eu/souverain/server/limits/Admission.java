@@ -39,10 +39,11 @@ public final class Admission {
     }
 
     /**
-     * Counts one request of {@code promptTokens} for {@code subjects} at {@code now}, or refuses
-     * it, counting nothing, with the first limit it would pass.
+     * Counts one request for {@code subjects} at {@code now}, or refuses it, counting nothing,
+     * with the first limit it would pass or that is spent already. Its tokens are counted as
+     * they are spent ({@link #charge}): the prompt's once read, the answer's as it goes.
      */
-    public Granted admit(String organizationId, List<Subject> subjects, long promptTokens, Instant now) {
+    public Granted admit(String organizationId, List<Subject> subjects, Instant now) {
         return database.inTransaction(h -> {
             Map<Subject, Limits> limits = LimitSettings.of(h, organizationId, subjects);
             if (limits.isEmpty()) {
@@ -59,28 +60,25 @@ public final class Admission {
                 if (limit.requestsPerMinute() != null) {
                     long used = add(h, subject, windows.minute, windows.minuteEnds, "requests", 1,
                             limit.requestsPerMinute(), now.toEpochMilli());
+                    requests.offer(limit.requestsPerMinute(), used < 0 ? limit.requestsPerMinute() : used,
+                            windows.minuteEnds);
                     if (used < 0) {
                         throw refused(subject, "requests_per_minute", limit.requestsPerMinute(), windows.minuteEnds, now,
-                                requests.with(limit.requestsPerMinute(), limit.requestsPerMinute(), windows.minuteEnds),
-                                tokens);
+                                requests, tokens);
                     }
-                    requests.offer(limit.requestsPerMinute(), used, windows.minuteEnds);
                 }
                 if (limit.tokensPerMinute() != null) {
-                    long used = add(h, subject, windows.minute, windows.minuteEnds, "tokens", promptTokens,
-                            limit.tokensPerMinute(), now.toEpochMilli());
-                    if (used < 0) {
-                        throw refused(subject, "tokens_per_minute", limit.tokensPerMinute(), windows.minuteEnds, now,
-                                requests, tokens.with(limit.tokensPerMinute(), used(h, subject, windows.minute, "tokens"),
-                                        windows.minuteEnds));
-                    }
+                    long used = used(h, subject, windows.minute, "tokens");
                     tokens.offer(limit.tokensPerMinute(), used, windows.minuteEnds);
+                    if (used >= limit.tokensPerMinute()) {
+                        throw refused(subject, "tokens_per_minute", limit.tokensPerMinute(), windows.minuteEnds, now,
+                                requests.uncounted(), tokens);
+                    }
                 }
                 tokensLeft = Math.min(tokensLeft, budget(h, subject, "tokens_per_day", limit.tokensPerDay(), windows.day,
-                        windows.dayEnds, promptTokens, limit.softPercent(), now, warnings, requests, tokens));
+                        windows.dayEnds, limit.softPercent(), now, warnings, requests, tokens));
                 tokensLeft = Math.min(tokensLeft, budget(h, subject, "tokens_per_month", limit.tokensPerMonth(),
-                        windows.month, windows.monthEnds, promptTokens, limit.softPercent(), now, warnings, requests,
-                        tokens));
+                        windows.month, windows.monthEnds, limit.softPercent(), now, warnings, requests, tokens));
             }
             Map<String, String> headers = new LinkedHashMap<>();
             requests.headers("requests", now, headers);
@@ -113,20 +111,18 @@ public final class Admission {
     }
 
     /**
-     * Checks a budget before the call and counts its prompt; returns the tokens the answer may
-     * still spend under it (MAX_VALUE when there is no budget).
+     * Checks a budget before the call: the tokens the call may still spend under it (MAX_VALUE
+     * when there is none), with a warning past its soft threshold.
      */
     private static long budget(Handle h, Subject subject, String name, Long budget, String window, long windowEnds,
-                               long promptTokens, int softPercent, Instant now, List<String> warnings, Tightest requests,
-                               Tightest tokens) {
+                               int softPercent, Instant now, List<String> warnings, Tightest requests, Tightest tokens) {
         if (budget == null) {
             return Long.MAX_VALUE;
         }
         long used = used(h, subject, window, "tokens");
-        if (used + promptTokens > budget) {
-            throw refused(subject, name, budget, windowEnds, now, requests, tokens);
+        if (used >= budget) {
+            throw refused(subject, name, budget, windowEnds, now, requests.uncounted(), tokens);
         }
-        used = add(h, subject, window, windowEnds, "tokens", promptTokens, null, now.toEpochMilli());
         if (used * 100 >= budget * softPercent) {
             warnings.add(subject.kind().column() + " " + subject.id() + " has used " + used + " of its " + name
                     + " budget of " + budget);
@@ -216,8 +212,11 @@ public final class Admission {
             }
         }
 
-        Tightest with(long limit, long used, long resetsAt) {
-            offer(limit, used, resetsAt);
+        /** As it stands once this admission's request, counted already, is rolled back. */
+        Tightest uncounted() {
+            if (limit >= 0) {
+                remaining = Math.min(limit, remaining + 1);
+            }
             return this;
         }
 

@@ -69,7 +69,7 @@ class AdmissionTest {
             calls.add(() -> {
                 start.await();
                 try {
-                    admission.admit(org, subjects, 5, NOON);
+                    admission.admit(org, subjects, NOON);
                     return true;
                 } catch (LimitExceeded refused) {
                     assertThat(refused.limit()).isEqualTo("requests_per_minute");
@@ -101,19 +101,19 @@ class AdmissionTest {
             org = organization(database);
             new LimitSettings(database).put(org, user, new Limits(2L, null, null, null, 80), NOON);
             Admission admission = new Admission(database);
-            Admission.Granted first = admission.admit(org, List.of(user), 1, NOON);
+            Admission.Granted first = admission.admit(org, List.of(user), NOON);
             assertThat(first.headers()).containsEntry("x-ratelimit-limit-requests", "2")
                     .containsEntry("x-ratelimit-remaining-requests", "1").containsEntry("x-ratelimit-reset-requests", "50.0s");
-            admission.admit(org, List.of(user), 1, NOON);
-            assertThatThrownBy(() -> admission.admit(org, List.of(user), 1, NOON)).isInstanceOf(LimitExceeded.class)
+            admission.admit(org, List.of(user), NOON);
+            assertThatThrownBy(() -> admission.admit(org, List.of(user), NOON)).isInstanceOf(LimitExceeded.class)
                     .hasMessageContaining("user usr_restart reached its requests_per_minute limit of 2")
                     .satisfies(e -> assertThat(((LimitExceeded) e).retryAfterSeconds()).isEqualTo(50));
             if (kind == TestDatabases.SQLITE) {
                 database.close();
                 try (Database reopened = Database.sqlite(dir.resolve(Database.SQLITE_FILE))) {
-                    assertThatThrownBy(() -> new Admission(reopened).admit(org, List.of(user), 1, NOON.plusSeconds(5)))
+                    assertThatThrownBy(() -> new Admission(reopened).admit(org, List.of(user), NOON.plusSeconds(5)))
                             .isInstanceOf(LimitExceeded.class);
-                    assertThat(new Admission(reopened).admit(org, List.of(user), 1, NOON.plusSeconds(60)).headers())
+                    assertThat(new Admission(reopened).admit(org, List.of(user), NOON.plusSeconds(60)).headers())
                             .containsEntry("x-ratelimit-remaining-requests", "1");
                 }
             }
@@ -122,7 +122,7 @@ class AdmissionTest {
 
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
-    void tokensPerMinuteCountPromptsAndAnswersAndARefusalCountsNothing(TestDatabases kind) throws Exception {
+    void tokensPerMinuteRefuseOnceSpentAndARefusalCountsNothing(TestDatabases kind) throws Exception {
         try (Database database = kind.open(dir)) {
             String org = organization(database);
             Subject orgSubject = new Subject(Subject.Kind.ORGANIZATION, org);
@@ -133,45 +133,51 @@ class AdmissionTest {
             Admission admission = new Admission(database);
             List<Subject> subjects = List.of(orgSubject, key);
 
-            admission.admit(org, subjects, 600, NOON);
-            admission.charge(org, subjects, 300, NOON);
-            // 900 used: a prompt of 200 would pass 1000; the organization's request counter is rolled back with it.
-            assertThatThrownBy(() -> admission.admit(org, subjects, 200, NOON)).isInstanceOf(LimitExceeded.class)
+            admission.admit(org, subjects, NOON);
+            admission.charge(org, subjects, 900, NOON);
+            assertThat(admission.admit(org, subjects, NOON).headers())
+                    .containsEntry("x-ratelimit-remaining-requests", "98")
+                    .containsEntry("x-ratelimit-limit-tokens", "1000")
+                    .containsEntry("x-ratelimit-remaining-tokens", "100");
+            admission.charge(org, subjects, 100, NOON);
+            // The key's tokens are spent: refused, and the organization's request counter is rolled back with it.
+            assertThatThrownBy(() -> admission.admit(org, subjects, NOON)).isInstanceOf(LimitExceeded.class)
                     .satisfies(e -> {
                         LimitExceeded refused = (LimitExceeded) e;
                         assertThat(refused.limit()).isEqualTo("tokens_per_minute");
                         assertThat(refused.subject()).isEqualTo(key);
-                        assertThat(refused.headers()).containsEntry("x-ratelimit-remaining-tokens", "100");
+                        assertThat(refused.headers()).containsEntry("x-ratelimit-remaining-tokens", "0")
+                                .containsEntry("x-ratelimit-remaining-requests", "98");
                     });
-            Admission.Granted granted = admission.admit(org, subjects, 100, NOON);
-            assertThat(granted.headers()).containsEntry("x-ratelimit-remaining-requests", "98")
-                    .containsEntry("x-ratelimit-remaining-tokens", "0");
+            settings.remove(org, key);
+            assertThat(admission.admit(org, subjects, NOON).headers())
+                    .containsEntry("x-ratelimit-remaining-requests", "97");
         }
     }
 
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
-    void aDailyBudgetWarnsAtItsSoftThresholdRefusesAtItsHardOneAndSaysWhatIsLeft(TestDatabases kind) throws Exception {
+    void aDailyBudgetWarnsAtItsSoftThresholdRefusesOnceSpentAndSaysWhatIsLeft(TestDatabases kind) throws Exception {
         try (Database database = kind.open(dir)) {
             String org = organization(database);
             Subject user = new Subject(Subject.Kind.USER, "usr_budget");
             new LimitSettings(database).put(org, user, new Limits(null, null, 1000L, 1500L, 75), NOON);
             Admission admission = new Admission(database);
 
-            Admission.Granted first = admission.admit(org, List.of(user), 100, NOON);
-            assertThat(first.tokensLeft()).isEqualTo(900);
+            Admission.Granted first = admission.admit(org, List.of(user), NOON);
+            assertThat(first.tokensLeft()).isEqualTo(1000);
             assertThat(first.warnings()).isEmpty();
-            admission.charge(org, List.of(user), 700, NOON);
-            Admission.Granted warned = admission.admit(org, List.of(user), 50, NOON.plusSeconds(3600));
+            admission.charge(org, List.of(user), 850, NOON);
+            Admission.Granted warned = admission.admit(org, List.of(user), NOON.plusSeconds(3600));
             assertThat(warned.tokensLeft()).isEqualTo(150);
             assertThat(warned.warnings()).singleElement().asString().contains("850 of its tokens_per_day budget of 1000");
             admission.charge(org, List.of(user), 150, NOON.plusSeconds(3600));
-            assertThatThrownBy(() -> admission.admit(org, List.of(user), 1, NOON.plusSeconds(7200)))
+            assertThatThrownBy(() -> admission.admit(org, List.of(user), NOON.plusSeconds(7200)))
                     .isInstanceOf(LimitExceeded.class).hasMessageContaining("tokens_per_day")
                     .satisfies(e -> assertThat(((LimitExceeded) e).retryAfterSeconds()).isEqualTo(12 * 3600 - 7210));
             // The next UTC day has its own budget; the month's still counts the first day's 1000.
-            Admission.Granted tomorrow = admission.admit(org, List.of(user), 10, NOON.plusSeconds(86_400));
-            assertThat(tomorrow.tokensLeft()).isEqualTo(1500 - 1010);
+            Admission.Granted tomorrow = admission.admit(org, List.of(user), NOON.plusSeconds(86_400));
+            assertThat(tomorrow.tokensLeft()).isEqualTo(500);
         }
     }
 }
