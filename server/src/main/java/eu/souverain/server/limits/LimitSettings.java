@@ -1,6 +1,9 @@
 package eu.souverain.server.limits;
 
+import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.Actor;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -10,16 +13,18 @@ import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
-/** The limits an organization's administrators set: the owner of table {@code limits}. */
+/** The limits an organization's administrators set, each change audited: the owner of table {@code limits}. */
 public final class LimitSettings {
 
     /** A subject and its limits. */
     public record Entry(Subject subject, Limits limits) {}
 
     private final Database database;
+    private final AuditLog audit;
 
-    public LimitSettings(Database database) {
+    public LimitSettings(Database database, AuditLog audit) {
         this.database = database;
+        this.audit = audit;
     }
 
     public List<Entry> list(String organizationId) {
@@ -35,8 +40,9 @@ public final class LimitSettings {
                 .map((rs, ctx) -> limits(rs)).findOne());
     }
 
-    public void put(String organizationId, Subject subject, Limits limits, Instant now) {
-        database.jdbi().useHandle(h -> h.createUpdate("""
+    public void put(String organizationId, Subject subject, Limits limits, Actor actor, Instant now) {
+        database.jdbi().useTransaction(h -> {
+            h.createUpdate("""
                         INSERT INTO limits (organization_id, subject_kind, subject_id, requests_per_minute,
                             tokens_per_minute, tokens_per_day, tokens_per_month, soft_percent, updated_at)
                         VALUES (:org, :kind, :id, :rpm, :tpm, :day, :month, :soft, :at)
@@ -50,15 +56,25 @@ public final class LimitSettings {
                 .bind("org", organizationId).bind("kind", subject.kind().column()).bind("id", subject.id())
                 .bind("rpm", limits.requestsPerMinute()).bind("tpm", limits.tokensPerMinute())
                 .bind("day", limits.tokensPerDay()).bind("month", limits.tokensPerMonth())
-                .bind("soft", limits.softPercent()).bind("at", now.toEpochMilli()).execute());
+                .bind("soft", limits.softPercent()).bind("at", now.toEpochMilli()).execute();
+            audit.append(h, AuditEvent.of(organizationId, actor.id(), "limits.set", subject.counterKey(), actor.clientIp(),
+                    AuditEvent.Outcome.SUCCESS));
+        });
     }
 
     /** Whether there was a limit to remove. */
-    public boolean remove(String organizationId, Subject subject) {
-        return database.jdbi().withHandle(h -> h.createUpdate("""
-                        DELETE FROM limits WHERE organization_id = :org AND subject_kind = :kind AND subject_id = :id""")
-                .bind("org", organizationId).bind("kind", subject.kind().column()).bind("id", subject.id())
-                .execute()) > 0;
+    public boolean remove(String organizationId, Subject subject, Actor actor) {
+        return database.jdbi().inTransaction(h -> {
+            boolean removed = h.createUpdate("""
+                            DELETE FROM limits WHERE organization_id = :org AND subject_kind = :kind AND subject_id = :id""")
+                    .bind("org", organizationId).bind("kind", subject.kind().column()).bind("id", subject.id())
+                    .execute() > 0;
+            if (removed) {
+                audit.append(h, AuditEvent.of(organizationId, actor.id(), "limits.remove", subject.counterKey(),
+                        actor.clientIp(), AuditEvent.Outcome.SUCCESS));
+            }
+            return removed;
+        });
     }
 
     /** The limits of those of {@code subjects} that have some, in the subjects' order. */

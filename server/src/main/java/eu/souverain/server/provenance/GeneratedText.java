@@ -31,7 +31,7 @@ public final class GeneratedText {
     }
 
     /** The text of a saved response's choice: a chat message's content or calls, or a completion's text. */
-    static String ofChoice(JsonNode choice) {
+    public static String ofChoice(JsonNode choice) {
         JsonNode message = choice.has("message") ? choice.get("message") : choice;
         JsonNode calls = message.get("tool_calls");
         if (calls != null && calls.isArray() && !calls.isEmpty()) {

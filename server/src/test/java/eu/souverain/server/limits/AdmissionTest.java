@@ -31,6 +31,10 @@ class AdmissionTest {
     @TempDir
     Path dir;
 
+    private static LimitSettings settings(Database database) {
+        return new LimitSettings(database, new AuditLog(database, Clock.systemUTC()));
+    }
+
     private static String organization(Database database) {
         return new Tenancy(database, new AuditLog(database, Clock.systemUTC()), Clock.systemUTC()).organizations()
                 .create("acme", Actor.SYSTEM).id();
@@ -42,7 +46,7 @@ class AdmissionTest {
         try (Database database = kind.open(dir)) {
             String org = organization(database);
             Subject key = new Subject(Subject.Kind.KEY, "key_burst");
-            new LimitSettings(database).put(org, key, new Limits(10L, null, null, null, 80), NOON);
+            settings(database).put(org, key, new Limits(10L, null, null, null, 80), Actor.SYSTEM, NOON);
             assertThat(burst(List.of(new Admission(database)), org, List.of(new Subject(Subject.Kind.ORGANIZATION, org), key)))
                     .isEqualTo(10);
         }
@@ -54,8 +58,8 @@ class AdmissionTest {
         String url = TestPostgres.freshDatabaseUrl();
         try (Database first = Database.postgresql(url); Database second = Database.postgresql(url)) {
             String org = organization(first);
-            new LimitSettings(first).put(org, new Subject(Subject.Kind.ORGANIZATION, org),
-                    new Limits(10L, null, null, null, 80), NOON);
+            settings(first).put(org, new Subject(Subject.Kind.ORGANIZATION, org),
+                    new Limits(10L, null, null, null, 80), Actor.SYSTEM, NOON);
             assertThat(burst(List.of(new Admission(first), new Admission(second)), org,
                     List.of(new Subject(Subject.Kind.ORGANIZATION, org)))).isEqualTo(10);
         }
@@ -99,7 +103,7 @@ class AdmissionTest {
         String org;
         try (Database database = kind.open(dir)) {
             org = organization(database);
-            new LimitSettings(database).put(org, user, new Limits(2L, null, null, null, 80), NOON);
+            settings(database).put(org, user, new Limits(2L, null, null, null, 80), Actor.SYSTEM, NOON);
             Admission admission = new Admission(database);
             Admission.Granted first = admission.admit(org, List.of(user), NOON);
             assertThat(first.headers()).containsEntry("x-ratelimit-limit-requests", "2")
@@ -127,9 +131,9 @@ class AdmissionTest {
             String org = organization(database);
             Subject orgSubject = new Subject(Subject.Kind.ORGANIZATION, org);
             Subject key = new Subject(Subject.Kind.KEY, "key_tokens");
-            LimitSettings settings = new LimitSettings(database);
-            settings.put(org, orgSubject, new Limits(100L, null, null, null, 80), NOON);
-            settings.put(org, key, new Limits(null, 1000L, null, null, 80), NOON);
+            LimitSettings settings = settings(database);
+            settings.put(org, orgSubject, new Limits(100L, null, null, null, 80), Actor.SYSTEM, NOON);
+            settings.put(org, key, new Limits(null, 1000L, null, null, 80), Actor.SYSTEM, NOON);
             Admission admission = new Admission(database);
             List<Subject> subjects = List.of(orgSubject, key);
 
@@ -149,7 +153,7 @@ class AdmissionTest {
                         assertThat(refused.headers()).containsEntry("x-ratelimit-remaining-tokens", "0")
                                 .containsEntry("x-ratelimit-remaining-requests", "98");
                     });
-            settings.remove(org, key);
+            settings.remove(org, key, Actor.SYSTEM);
             assertThat(admission.admit(org, subjects, NOON).headers())
                     .containsEntry("x-ratelimit-remaining-requests", "97");
         }
@@ -161,7 +165,7 @@ class AdmissionTest {
         try (Database database = kind.open(dir)) {
             String org = organization(database);
             Subject user = new Subject(Subject.Kind.USER, "usr_budget");
-            new LimitSettings(database).put(org, user, new Limits(null, null, 1000L, 1500L, 75), NOON);
+            settings(database).put(org, user, new Limits(null, null, 1000L, 1500L, 75), Actor.SYSTEM, NOON);
             Admission admission = new Admission(database);
 
             Admission.Granted first = admission.admit(org, List.of(user), NOON);
