@@ -1,10 +1,12 @@
 package eu.souverain.server.api;
 
 import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.TenancyException;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What the platform's refusals and failures answer over HTTP, and how an error is written. */
@@ -32,6 +34,15 @@ final class ApiErrors {
             case TOO_MANY_ATTEMPTS -> new ApiError(429, "rate_limit_error", "too_many_sign_in_attempts", null,
                     e.getMessage(), Map.of("Retry-After", Long.toString(e.retryAfterSeconds())));
         };
+    }
+
+    /** A limit met: 429 with when to try again and OpenAI's x-ratelimit-* figures. */
+    static ApiError of(LimitExceeded e) {
+        Map<String, String> headers = new LinkedHashMap<>(e.headers());
+        headers.put("Retry-After", Long.toString(e.retryAfterSeconds()));
+        String code = e.limit().startsWith("requests") ? "rate_limit_exceeded"
+                : e.limit().equals("tokens_per_minute") ? "tokens_per_minute_exceeded" : "budget_exceeded";
+        return new ApiError(429, "rate_limit_error", code, null, e.getMessage(), headers);
     }
 
     /** A residency refusal: 403, naming the rule. */

@@ -4,8 +4,11 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.limits.LimitExceeded;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.sovereignty.SovereigntyReport;
@@ -59,13 +62,14 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
     public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
-                           SovereigntyReport report) {}
+                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance) {}
 
     /** The routes built on the services. */
     private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
                           CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
-                          ConversationsRoutes conversations, PrivacyRoutes privacy) {}
+                          ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
+                          LimitsRoutes limits) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -113,6 +117,12 @@ public final class ApiServer implements AutoCloseable {
             routes.get("/v1/admin/redaction", when(s -> s.redaction()::get), Access.READERS);
             routes.put("/v1/admin/redaction", when(s -> s.redaction()::put), Access.ADMIN);
             routes.get("/v1/sovereignty/report", when(s -> s.sovereignty()::get), Access.READERS);
+            routes.get("/v1/usage", when(s -> s.usage()::get));
+            routes.get("/v1/admin/limits", when(s -> s.limits()::list), Access.READERS);
+            routes.put("/v1/admin/limits/{kind}/{id}", when(s -> s.limits()::put), Access.ADMIN);
+            routes.delete("/v1/admin/limits/{kind}/{id}", when(s -> s.limits()::remove), Access.ADMIN);
+            routes.get("/v1/provenance/public-key", when(s -> ctx -> Json.respond(ctx, 200,
+                    Map.of("object", "provenance.public_key", "keyset", s.calls().provenancePublicKey()))));
             routes.post("/v1/audit/verify", when(s -> s.sovereignty()::verify), Access.READERS);
             new AuthRoutes(tenancy, bodies).register(routes);
             new AdminRoutes(tenancy, bodies).register(routes);
@@ -138,6 +148,7 @@ public final class ApiServer implements AutoCloseable {
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
             routes.exception(BackendException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
+            routes.exception(LimitExceeded.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
             routes.exception(ResidencyException.class, (e, ctx) -> {
                 ctx.attribute(REFUSAL_AUDITED, true);
                 ApiErrors.respond(ApiErrors.of(e), ctx);
@@ -164,7 +175,7 @@ public final class ApiServer implements AutoCloseable {
     public void serve(Services services) {
         metrics.watch(services.backends());
         ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
-                tenancy.audit());
+                tenancy.audit(), services.metering(), services.provenance());
         Generations generations = new Generations(calls, metrics);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
@@ -173,7 +184,9 @@ public final class ApiServer implements AutoCloseable {
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
                 new PolicyRoute(services.residency(), services.backends(), bodies),
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
-                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies));
+                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
+                new UsageRoute(services.metering().usage(), services.metering().clock()),
+                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()));
     }
 
     /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */

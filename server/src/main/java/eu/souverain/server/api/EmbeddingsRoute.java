@@ -70,7 +70,8 @@ final class EmbeddingsRoute {
 
         Embeddings embeddings;
         try {
-            embeddings = calls.embed(Authentication.principal(ctx), ctx.ip(), new EmbeddingRequest(model, inputs));
+            embeddings = calls.embed(Authentication.principal(ctx), ctx.ip(), "/v1/embeddings",
+                    new EmbeddingRequest(model, inputs));
         } catch (BackendException e) {
             throw e.reason() == BackendException.Reason.INVALID_REQUEST ? ApiError.invalid("input", e.getMessage())
                     : ApiErrors.of(e);

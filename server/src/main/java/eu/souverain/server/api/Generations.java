@@ -9,7 +9,10 @@ import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
 import eu.souverain.server.backends.GenerationSink;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.provenance.GeneratedText;
+import eu.souverain.server.provenance.SignedStatement;
 import io.javalin.http.Context;
+import io.javalin.router.Endpoint;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -96,7 +99,11 @@ final class Generations {
 
     /** A model call of the request's principal; the caller closes it, which audits it. */
     ModelCalls.Call open(Context ctx, String model) {
-        return calls.open(Authentication.principal(ctx), ctx.ip(), model);
+        Endpoint route = ctx.endpoints().matchedHttpEndpoint();
+        ModelCalls.Call call = calls.open(Authentication.principal(ctx), ctx.ip(), route == null ? ctx.path() : route.path,
+                model);
+        call.headers().forEach(ctx::header);
+        return call;
     }
 
     /** Runs {@code request} as (one more start of) {@code call}: a stored conversation may retry it shorter. */
@@ -111,14 +118,14 @@ final class Generations {
         }
         Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
                 request.choices(), wire, keeper == null ? null : keeper.conversationId());
-        Metered metered = new Metered(metrics, request.model(), started);
+        Metered metered = new Metered(metrics, call, request.model(), started);
         Keep keep = keeper == null ? (text, completion) -> { }
                 : (text, completion) -> keeper.keep(text, completion, call.backend());
         if (stream) {
             stream(ctx, call, generation, answer, includeUsage, metered, keep);
         } else {
             try {
-                complete(ctx, generation, answer, metered, keep);
+                complete(ctx, call, generation, answer, metered, keep);
             } catch (IOException | RuntimeException e) {
                 call.failed();
                 throw e;
@@ -131,8 +138,8 @@ final class Generations {
         void keep(String text, Completion completion);
     }
 
-    private static void complete(Context ctx, Generation generation, Answer answer, Metered metered, Keep keep)
-            throws IOException {
+    private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
+                                 Metered metered, Keep keep) throws IOException {
         Completion completion;
         try {
             completion = metered.drain(generation, answer);
@@ -141,12 +148,22 @@ final class Generations {
         }
         keep.keep(answer.texts.getFirst().toString(), completion);
         List<Map<String, Object>> choices = new ArrayList<>();
+        SignedStatement first = null;
         for (int i = 0; i < answer.choices; i++) {
-            choices.add(answer.wire.choice(i, answer.texts.get(i).toString(), answer.calls.get(i), answer.finishes.get(i)));
+            Map<String, Object> choice = answer.choice(i);
+            SignedStatement statement = provenance(call, answer, choice);
+            if (i == 0) {
+                first = statement;
+            } else {
+                choice.put("provenance", statement.json());
+            }
+            choices.add(choice);
         }
         Map<String, Object> body = answer.header(answer.wire.object());
         body.put("choices", choices);
         body.put("usage", usage(completion));
+        body.put("provenance", first.json());
+        ctx.header(SignedStatement.HEADER, first.token());
         Json.respond(ctx, 200, body);
     }
 
@@ -185,7 +202,10 @@ final class Generations {
                 answer.finishes.put(choice, finish);
                 // The last finish waits for the usage, which Mistral's clients read from that chunk.
                 if (choice != last) {
-                    events.data(answer.chunk(answer.wire.chunkChoice(choice, null, finish, answer.calls.containsKey(choice))));
+                    Map<String, Object> chunk = answer.chunk(answer.wire.chunkChoice(choice, null, finish,
+                            answer.calls.containsKey(choice)));
+                    chunk.put("provenance", provenance(call, answer, answer.choice(choice)).json());
+                    events.data(chunk);
                 }
             }
         };
@@ -194,6 +214,7 @@ final class Generations {
             keep.keep(answer.texts.getFirst().toString(), completion);
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
+            finish.put("provenance", provenance(call, answer, answer.choice(last)).json());
             if (includeUsage) {
                 events.data(finish);
                 Map<String, Object> usage = answer.header(answer.wire.chunkObject());
@@ -252,6 +273,15 @@ final class Generations {
         }
     }
 
+    /**
+     * The signed statement that a choice's text is AI-generated. It covers the text as the whole
+     * answer's choice carries it (its content, or its function calls), read back from that
+     * choice the way a verifier reads a saved response, so that the two cannot differ.
+     */
+    private static SignedStatement provenance(ModelCalls.Call call, Answer answer, Map<String, Object> choice) {
+        return call.provenance(answer.id, answer.created, GeneratedText.ofChoice(Json.tree(choice)));
+    }
+
     private static Map<String, Object> usage(Completion completion) {
         Map<String, Object> usage = new LinkedHashMap<>();
         usage.put("prompt_tokens", completion.promptTokens());
@@ -284,11 +314,31 @@ final class Generations {
         return id.toString();
     }
 
-    /** A generation drained under the metrics' eyes: its latencies piece by piece, its tokens once it is done. */
-    private record Metered(ApiMetrics metrics, String model, long started) {
+    /**
+     * A generation drained under the metrics' eyes (its latencies piece by piece, its tokens once it
+     * is done) and its call's: each piece counted, the tokens kept when it is whole.
+     */
+    private record Metered(ApiMetrics metrics, ModelCalls.Call call, String model, long started) {
         Completion drain(Generation generation, GenerationSink sink) throws IOException {
-            Completion completion = generation.drain(metrics.timed(model, started, sink));
+            Completion completion = generation.drain(metrics.timed(model, started, new GenerationSink() {
+                @Override
+                public void text(int choice, String text) throws IOException {
+                    call.produced();
+                    sink.text(choice, text);
+                }
+
+                @Override
+                public void toolCalls(int choice, List<ToolCall> calls) throws IOException {
+                    sink.toolCalls(choice, calls);
+                }
+
+                @Override
+                public void finished(int choice, FinishReason finish) throws IOException {
+                    sink.finished(choice, finish);
+                }
+            }));
             metrics.completed(model, completion);
+            call.completed(completion);
             return completion;
         }
     }
@@ -343,6 +393,11 @@ final class Generations {
                 body.put("conversation_id", conversationId);
             }
             return body;
+        }
+
+        /** Choice {@code i} of the whole answer, as far as it has been generated. */
+        Map<String, Object> choice(int i) {
+            return wire.choice(i, texts.get(i).toString(), calls.get(i), finishes.get(i));
         }
 
         Map<String, Object> chunk(Map<String, Object> choice) {

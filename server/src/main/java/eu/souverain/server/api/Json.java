@@ -21,6 +21,11 @@ final class Json {
 
     private Json() {}
 
+    /** A value as the JSON tree it is written as. */
+    static JsonNode tree(Object value) {
+        return MAPPER.valueToTree(value);
+    }
+
     static JsonNode read(byte[] body) {
         if (body.length == 0) {
             throw new ApiError(400, "invalid_request_error", "invalid_json", null, "the body is empty; send a JSON object",

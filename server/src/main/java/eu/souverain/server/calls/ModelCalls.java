@@ -8,24 +8,38 @@ import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.ChatRequest;
 import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
+import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
+import eu.souverain.server.limits.Admission;
+import eu.souverain.server.limits.LimitExceeded;
+import eu.souverain.server.limits.Metering;
+import eu.souverain.server.limits.UsageRecord;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.privacy.RemoteRedaction;
+import eu.souverain.server.provenance.ProvenanceSigner;
+import eu.souverain.server.provenance.SignedStatement;
+import eu.souverain.server.provenance.Statement;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.Principal;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A model call, end to end, for every route that runs a model (chat, completions, fill in the
  * middle, embeddings, stored conversations): the model looked up among the backends, the caller's
- * organization's residency policy checked, the request redacted when it leaves for a remote
- * backend and the organization says so, the backend started, and the outcome audited once when
- * the call closes: who called which model on which backend, where, and whether it succeeded. A
- * call the policy refuses never reaches a backend; {@link Residency} audits it DENIED, with the
- * rule, as it refuses.
+ * organization's residency policy checked, the caller's rate limits and budgets counted, the
+ * request redacted when it leaves for a remote backend and the organization says so, the backend
+ * started, and the outcome audited and metered once when the call closes: who called which model
+ * on which backend, where, whether it succeeded, and the tokens it took. A call the policy or a
+ * limit refuses never reaches a backend; {@link Residency} audits it DENIED, with the rule, as it
+ * refuses, and so does this class for a limit. Each answer's text can be stated AI-generated,
+ * signed ({@link Call#provenance}).
  */
 public final class ModelCalls {
 
@@ -33,14 +47,19 @@ public final class ModelCalls {
     private final Residency residency;
     private final Redactions redactions;
     private final AuditLog audit;
+    private final Metering metering;
+    private final ProvenanceSigner provenance;
     /** Calls not closed yet; shutdown waits for them to write their last event. */
     private final AtomicInteger open = new AtomicInteger();
 
-    public ModelCalls(Backends backends, Residency residency, Redactions redactions, AuditLog audit) {
+    public ModelCalls(Backends backends, Residency residency, Redactions redactions, AuditLog audit, Metering metering,
+                      ProvenanceSigner provenance) {
         this.backends = backends;
         this.residency = residency;
         this.redactions = redactions;
         this.audit = audit;
+        this.metering = metering;
+        this.provenance = provenance;
     }
 
     public Backends backends() {
@@ -53,24 +72,56 @@ public final class ModelCalls {
     }
 
     /**
-     * A call of {@code caller} to {@code model}, on the backend that serves it once the caller's
-     * residency policy allows it. Throws {@link BackendException} for an unknown model and
-     * {@link ResidencyException} for a refusal; close the call to audit its outcome.
+     * A call of {@code caller} to {@code model} through {@code endpoint} (the route, for usage
+     * reports), on the backend that serves it once the caller's residency policy and limits allow
+     * it. Throws {@link BackendException} for an unknown model, {@link ResidencyException} and
+     * {@link LimitExceeded} for a refusal; close the call to audit and meter its outcome.
      */
-    public Call open(Principal caller, String clientIp, String model) {
+    public Call open(Principal caller, String clientIp, String endpoint, String model) {
         Backend backend = backends.serving(model);
-        residency.check(caller.organizationId(), backend, model, caller.actorId(), clientIp);
+        long opened = System.nanoTime();
+        Admission.Granted granted;
+        try {
+            residency.check(caller.organizationId(), backend, model, caller.actorId(), clientIp);
+            granted = metering.admit(caller);
+        } catch (ResidencyException e) {
+            meter(caller, endpoint, model, backend, "refused", null, opened);
+            throw e;
+        } catch (LimitExceeded e) {
+            audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model + " (limit "
+                    + e.limit() + " of " + e.subject().kind().name().toLowerCase(Locale.ROOT) + " "
+                    + e.subject().id() + ")", backend.name(), backend.location().describe(), clientIp,
+                    AuditEvent.Outcome.DENIED));
+            meter(caller, endpoint, model, backend, "refused", null, opened);
+            throw e;
+        }
         open.incrementAndGet();
-        return new Call(caller, clientIp, model, backend);
+        return new Call(caller, clientIp, endpoint, model, backend, granted, opened);
     }
 
-    /** Embeds {@code request} as a call of its own: opened, run and audited here. */
-    public Embeddings embed(Principal caller, String clientIp, EmbeddingRequest request) {
-        try (Call call = open(caller, clientIp, request.model())) {
+    /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
+    public Embeddings embed(Principal caller, String clientIp, String endpoint, EmbeddingRequest request) {
+        try (Call call = open(caller, clientIp, endpoint, request.model())) {
             Embeddings embeddings = call.backend.embed(request);
-            call.failed = false;
+            call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
         }
+    }
+
+    /** Records a call's usage, whatever its outcome, and charges its tokens (none when it never ran). */
+    private void meter(Principal caller, String endpoint, String model, Backend backend, String outcome,
+                       Completion completion, long opened) {
+        Completion spent = completion != null ? completion : new Completion(0, 0, 0);
+        metering.settle(caller, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
+                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(), endpoint, model,
+                backend.name(), backend.location().describe(), spent.promptTokens(), spent.cachedTokens(),
+                spent.completionTokens(), (System.nanoTime() - opened) / 1_000_000, outcome, null,
+                metering.clock().millis()));
+    }
+
+    /** The public key that verifies this server's provenance statements. */
+    public String provenancePublicKey() {
+        return provenance.publicKeyset();
     }
 
     /** Waits up to {@code limit} for the open calls to close, so that cut-off streams still end properly. */
@@ -94,24 +145,51 @@ public final class ModelCalls {
     public final class Call implements AutoCloseable {
         private final Principal caller;
         private final String clientIp;
+        private final String endpoint;
         private final String model;
         private final Backend backend;
+        private final Admission.Granted granted;
+        private final long opened;
         private boolean failed = true;
+        private Completion completion;
+        /** Pieces of text streamed so far: what a call cut off before its usage is known is charged for. */
+        private int produced;
 
-        private Call(Principal caller, String clientIp, String model, Backend backend) {
+        private Call(Principal caller, String clientIp, String endpoint, String model, Backend backend,
+                     Admission.Granted granted, long opened) {
             this.caller = caller;
             this.clientIp = clientIp;
+            this.endpoint = endpoint;
             this.model = model;
             this.backend = backend;
+            this.granted = granted;
+            this.opened = opened;
         }
 
         public Backend backend() {
             return backend;
         }
 
-        /** Starts {@code request} on the call's backend, redacted first when it leaves for a remote one. */
+        /**
+         * What the answer's headers say of the caller's limits: OpenAI's x-ratelimit-* figures,
+         * and a warning past a budget's soft threshold.
+         */
+        public Map<String, String> headers() {
+            Map<String, String> headers = new LinkedHashMap<>(granted.headers());
+            if (!granted.warnings().isEmpty()) {
+                headers.put("x-souverain-budget-warning", String.join("; ", granted.warnings()));
+            }
+            return headers;
+        }
+
+        /**
+         * Starts {@code request} on the call's backend, redacted first when it leaves for a remote
+         * one. Under a token budget the answer may not spend more than is left: its max_tokens
+         * shrinks to that, so that it ends with finish "length" at the budget.
+         */
         public Generation start(ChatRequest request) {
             failed = true;
+            request = withinBudget(request);
             Generation generation;
             if (backend.remote()) {
                 RedactionSettings settings = redactions.settings(caller.organizationId());
@@ -125,9 +203,38 @@ public final class ModelCalls {
             return generation;
         }
 
+        private ChatRequest withinBudget(ChatRequest request) {
+            long perChoice = granted.tokensLeft() / request.choices();
+            if (perChoice >= request.maxTokens()) {
+                return request;
+            }
+            return new ChatRequest(request.model(), request.prompt(), request.sampling(), (int) Math.max(1, perChoice),
+                    request.stops(), request.choices(), request.format(), request.tools());
+        }
+
+        /** One more piece of the answer went out (about a token). */
+        public void produced() {
+            produced++;
+        }
+
+        /** The answer is whole: these are its tokens. */
+        public void completed(Completion completion) {
+            this.completion = completion;
+            failed = false;
+        }
+
         /** The answer failed after it started: a stream cut off or ended by an error. */
         public void failed() {
             failed = true;
+        }
+
+        /** The signed statement that {@code text}, the answer {@code id} made at {@code created}, is AI-generated. */
+        public SignedStatement provenance(String id, long created, String text) {
+            String country = backend.location().country();
+            String region = backend.location().region();
+            String location = country == null ? "unknown" : region == null ? country : country + "/" + region;
+            return provenance.sign(Statement.of(id, created, model, backend.name(), location, caller.organizationId(),
+                    text));
         }
 
         @Override
@@ -136,6 +243,8 @@ public final class ModelCalls {
                 audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model,
                         backend.name(), backend.location().describe(), clientIp,
                         failed ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
+                meter(caller, endpoint, model, backend, failed ? "failed" : "completed",
+                        completion != null ? completion : new Completion(0, 0, produced), opened);
             } finally {
                 open.decrementAndGet();
             }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             LoadtestCommand.class,
             MakeModelCommand.class,
             AuditCommand.class,
+            ProvenanceCommand.class,
             VaultCommand.class,
             OrgsCommand.class,
             UsersCommand.class,

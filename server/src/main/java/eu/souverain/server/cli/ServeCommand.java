@@ -10,8 +10,10 @@ import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
@@ -199,7 +201,8 @@ final class ServeCommand implements Callable<Integer> {
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
                     tenancy, redactions, clock);
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
-                    report));
+                    report, new Metering(database, auditLog, clock),
+                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE))));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

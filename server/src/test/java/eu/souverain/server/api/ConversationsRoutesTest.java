@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.store.TestDatabases;
 import eu.souverain.server.tenancy.Actor;
@@ -42,7 +44,8 @@ class ConversationsRoutesTest {
         Redactions redactions = new Redactions(f.database, audit, f.clock);
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
-                TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends)));
+                TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
         return f;
     }
 

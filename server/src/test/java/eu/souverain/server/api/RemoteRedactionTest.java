@@ -11,8 +11,10 @@ import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyPolicy;
 import eu.souverain.server.store.TestDatabases;
@@ -75,7 +77,8 @@ class RemoteRedactionTest {
         Vault vault = TestServices.vault(f.database, dir, audit, f.clock);
         Redactions redactions = new Redactions(f.database, audit, f.clock);
         f.server.serve(new ApiServer.Services(backends, residency, Privacy.open(f.database, vault, audit, f.clock),
-                redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends)));
+                redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
     }
 
     @AfterEach

@@ -6,8 +6,10 @@ import eu.souverain.server.audit.CheckpointSigner;
 import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.vault.KeyFileMasterKey;
@@ -44,6 +46,7 @@ final class ReportingServer {
                         SovereigntyReport.auditKey(data), List.of(),
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
                         Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
-                        f.tenancy, redactions, f.clock)));
+                        f.tenancy, redactions, f.clock),
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE))));
     }
 }

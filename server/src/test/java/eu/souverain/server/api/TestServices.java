@@ -3,8 +3,10 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.Backends;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
@@ -39,7 +41,8 @@ public final class TestServices {
         Redactions redactions = new Redactions(database, audit, clock);
         return new ApiServer.Services(backends, new Residency(database, audit, clock),
                 Privacy.open(database, vault, audit, clock), redactions,
-                report(server, tenancy, database, data, vault, redactions, clock, backends));
+                report(server, tenancy, database, data, vault, redactions, clock, backends),
+                new Metering(database, audit, clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)));
     }
 
     /** Encryption at rest under a master key file in {@code data}. */

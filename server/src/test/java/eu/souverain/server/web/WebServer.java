@@ -7,8 +7,10 @@ import eu.souverain.server.api.ApiServer;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
+import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
@@ -75,7 +77,8 @@ final class WebServer {
                 new SovereigntyReport(new SovereigntyReport.Installation(database, dir, vault,
                         SovereigntyReport.auditKey(dir), List.of(),
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
-                        tenancy, redactions, clock)));
+                        tenancy, redactions, clock),
+                new Metering(database, audit, clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */

@@ -1,0 +1,192 @@
+package eu.souverain.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.store.TestDatabases;
+import eu.souverain.server.tenancy.ApiKeys;
+import eu.souverain.server.tenancy.Scope;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Rate limits, budgets and usage accounting, through the API as clients meet them. */
+class LimitsAndUsageTest {
+
+    private static final String CHAT = """
+            {"model": "stories260K", "messages": [{"role": "user", "content": "Tell me a story"}], "max_tokens": 12}""";
+
+    @TempDir
+    Path dir;
+
+    private TenancyFixture serving(TestDatabases kind) throws IOException {
+        TenancyFixture f = new TenancyFixture(kind, dir);
+        f.server.serve(TestServices.of(f.server, f.tenancy, f.database, dir, f.clock,
+                LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
+                        new LocalBackend.Settings(0, 1, 16, 4, 0, null))));
+        return f;
+    }
+
+    private static String keyId(String secret) {
+        return secret.substring(ApiKeys.PREFIX.length(), secret.lastIndexOf('_'));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void aKeyPastItsRequestsPerMinuteGets429WithRetryAfterAndTheRateLimitFigures(TestDatabases kind) throws Exception {
+        try (TenancyFixture f = serving(kind)) {
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT));
+            TestServer limited = new TestServer(f.server, secret);
+            TestServer.Reply set = f.a.send(f.request("/v1/admin/limits/key/" + keyId(secret))
+                    .header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 2}")).build());
+            assertThat(set.status()).as(set.raw().body()).isEqualTo(200);
+            assertThat(set.body().get("requests_per_minute").asLong()).isEqualTo(2);
+
+            TestServer.Reply first = limited.post("/v1/chat/completions", CHAT);
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.header("x-ratelimit-limit-requests")).isEqualTo("2");
+            assertThat(first.header("x-ratelimit-remaining-requests")).isEqualTo("1");
+            assertThat(limited.post("/v1/chat/completions", CHAT).header("x-ratelimit-remaining-requests")).isEqualTo("0");
+            TestServer.Reply refused = limited.post("/v1/chat/completions", CHAT);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.header("Retry-After")).isEqualTo("60");
+            assertThat(refused.header("x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(TenancyFixture.error(refused).get("code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(TenancyFixture.error(refused).get("message").asText())
+                    .contains("key " + keyId(secret) + " reached its requests_per_minute limit of 2");
+            assertThat(f.count("SELECT COUNT(*) FROM audit_entries WHERE action = 'model.call' AND outcome = 'DENIED'"
+                    + " AND resource LIKE '%requests_per_minute%'")).isEqualTo(1);
+            // The organization's other keys are not held back; the next minute lets this one in again.
+            assertThat(f.a.post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            f.clock.advance(Duration.ofSeconds(60));
+            assertThat(limited.post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aBurstOf50AgainstALimitOf10LetsExactly10Through() throws Exception {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT));
+            TestServer limited = new TestServer(f.server, secret);
+            assertThat(f.a.send(f.request("/v1/admin/limits/key/" + keyId(secret)).header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 10}")).build()).status()).isEqualTo(200);
+            String tiny = CHAT.replace("12", "1");
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> replies = new ArrayList<>();
+            try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 50; i++) {
+                    replies.add(clients.submit(() -> {
+                        start.await();
+                        return limited.post("/v1/chat/completions", tiny).status();
+                    }));
+                }
+                start.countDown();
+            }
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<Integer> reply : replies) {
+                statuses.add(reply.get());
+            }
+            assertThat(statuses.stream().filter(s -> s == 200).count()).isEqualTo(10);
+            assertThat(statuses.stream().filter(s -> s == 429).count()).isEqualTo(40);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void aDailyBudgetShortensTheAnswerThatReachesItThenRefuses(TestDatabases kind) throws Exception {
+        try (TenancyFixture f = serving(kind)) {
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT));
+            TestServer limited = new TestServer(f.server, secret);
+            assertThat(f.a.send(f.request("/v1/admin/limits/key/" + keyId(secret)).header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"tokens_per_day\": 30, \"soft_percent\": 50}")).build()).status())
+                    .isEqualTo(200);
+            TestServer.Reply capped = limited.post("/v1/chat/completions", CHAT.replace("12", "100"));
+            assertThat(capped.status()).isEqualTo(200);
+            assertThat(capped.body().at("/choices/0/finish_reason").asText()).isEqualTo("length");
+            assertThat(capped.body().at("/usage/completion_tokens").asInt()).isEqualTo(30);
+            TestServer.Reply refused = limited.post("/v1/chat/completions", CHAT);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(TenancyFixture.error(refused).get("code").asText()).isEqualTo("budget_exceeded");
+            assertThat(Long.parseLong(refused.header("Retry-After"))).isBetween(1L, 86_400L);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void usageTotalsEqualTheUsageTheClientsWereGiven(TestDatabases kind) throws Exception {
+        try (TenancyFixture f = serving(kind)) {
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT, Scope.EMBEDDINGS));
+            TestServer client = new TestServer(f.server, secret);
+            long prompt = 0;
+            long completion = 0;
+            for (int i = 0; i < 3; i++) {
+                JsonNode usage = client.post("/v1/chat/completions", CHAT).body().get("usage");
+                prompt += usage.get("prompt_tokens").asLong();
+                completion += usage.get("completion_tokens").asLong();
+            }
+            List<String> events = client.stream("/v1/chat/completions", CHAT.replace("\"max_tokens\": 12",
+                    "\"max_tokens\": 12, \"stream\": true, \"stream_options\": {\"include_usage\": true}"));
+            JsonNode streamed = TestServer.JSON.readTree(events.get(events.size() - 2)).get("usage");
+            prompt += streamed.get("prompt_tokens").asLong();
+            completion += streamed.get("completion_tokens").asLong();
+            JsonNode embedded = client.post("/v1/embeddings", "{\"model\": \"stories260K\", \"input\": [\"a b\", \"c\"]}")
+                    .body().get("usage");
+            prompt += embedded.get("prompt_tokens").asLong();
+
+            TestServer.Reply own = client.get("/v1/usage?period=month");
+            assertThat(own.status()).as(own.raw().body()).isEqualTo(200);
+            assertThat(own.body().at("/totals/requests").asLong()).isEqualTo(5);
+            assertThat(own.body().at("/totals/prompt_tokens").asLong()).isEqualTo(prompt);
+            assertThat(own.body().at("/totals/completion_tokens").asLong()).isEqualTo(completion);
+            // The owner sees the organization's by key; the key sees nobody else's.
+            TestServer.Reply byKey = f.a.get("/v1/usage?group_by=key");
+            assertThat(byKey.body().get("data")).anySatisfy(row -> {
+                assertThat(row.get("group").asText()).isEqualTo(keyId(secret));
+                assertThat(row.get("requests").asLong()).isEqualTo(5);
+            });
+            assertThat(client.get("/v1/usage?user=" + f.ownerA).status()).isEqualTo(403);
+            HttpResponse<String> csv = f.a.client.send(f.request("/v1/usage?format=csv&group_by=endpoint")
+                    .header("Authorization", "Bearer " + f.a.apiKey).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+            assertThat(csv.body()).startsWith("period,group,requests,").contains(",/v1/embeddings,1,")
+                    .contains(",/v1/chat/completions,4,");
+            assertThat(f.b.get("/v1/usage").body().at("/totals/requests").asLong()).isZero();
+        }
+    }
+
+    @Test
+    void limitsOfAnotherOrganizationsKeyAreNotFoundAndBadLimitsAreNamed() throws Exception {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            String secretA = f.key(f.orgA, Set.of(Scope.CHAT));
+            TestServer.Reply across = f.b.send(f.request("/v1/admin/limits/key/" + keyId(secretA))
+                    .header("Content-Type", "application/json").PUT(TenancyFixture.json("{\"requests_per_minute\": 1}"))
+                    .build());
+            assertThat(across.status()).isEqualTo(404);
+            TestServer.Reply negative = f.a.send(f.request("/v1/admin/limits/key/" + keyId(secretA))
+                    .header("Content-Type", "application/json").PUT(TenancyFixture.json("{\"tokens_per_day\": -5}"))
+                    .build());
+            assertThat(negative.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(negative).get("message").asText()).contains("tokens_per_day");
+            TestServer.Reply member = f.withScopes(Scope.CHAT).send(f.request("/v1/admin/limits/organization/"
+                    + f.orgA.id()).header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 1}")).build());
+            assertThat(member.status()).isEqualTo(403);
+            assertThat(f.a.get("/v1/admin/limits").body().get("data")).isEmpty();
+        }
+    }
+}
