@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Nothing leaves the machine but requests to what the operator configured: the places in the
- * server's code that open an outbound connection are the remote backend (only under its configured
+ * server's code (and its tools') that open an outbound connection are the remote backend (only under its configured
  * base URL, which RemoteBackendTest records), the audit checkpoint webhook (--audit-sink) and the
  * Vault Transit key provider (--master-key), and the load generator, which calls only the --url
  * given on its own command line. Any other place, such as a telemetry or update check, fails this
@@ -28,7 +28,9 @@ class OutboundConnectionsTest {
     @Test
     void onlyConfiguredDestinationsAreCalled() throws IOException {
         List<String> opening;
-        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+        // The server's code and the tools' it dispatches (the load generator).
+        try (Stream<Path> files = Stream.concat(Files.walk(Path.of("src/main/java")),
+                Files.walk(Path.of("../tools/src/main/java")))) {
             opening = files.filter(f -> f.toString().endsWith(".java")).filter(f -> {
                 try {
                     return OUTBOUND.matcher(Files.readString(f)).find();
