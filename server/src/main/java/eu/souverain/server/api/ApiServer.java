@@ -14,6 +14,7 @@ import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.privacy.RemoteRedaction;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.Tenancy;
@@ -89,6 +90,7 @@ public final class ApiServer implements AutoCloseable {
     /** What the sovereignty report reads; null until {@link #reportWith} is called. */
     private volatile SovereigntyReport report;
     private volatile boolean closed;
+    private final OidcRoutes oidc;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
         this.settings = settings;
@@ -106,6 +108,8 @@ public final class ApiServer implements AutoCloseable {
         AuthRoutes auth = new AuthRoutes(this, tenancy);
         AdminRoutes admin = new AdminRoutes(this, tenancy);
         AuditRoutes audit = new AuditRoutes(this, tenancy);
+        GroupsRoutes groups = new GroupsRoutes(this, tenancy);
+        this.oidc = new OidcRoutes(this, tenancy);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -149,6 +153,8 @@ public final class ApiServer implements AutoCloseable {
             auth.register(config.routes);
             admin.register(config.routes);
             audit.register(config.routes);
+            groups.register(config.routes);
+            oidc.register(config.routes);
             conversations.register(config.routes);
 
             config.routes.exception(ApiError.class, ApiServer::respond);
@@ -338,6 +344,11 @@ public final class ApiServer implements AutoCloseable {
         return kept;
     }
 
+    /** From now on, the web app may sign in through {@code sso}'s OpenID provider. */
+    public void signInWith(SingleSignOn sso) {
+        oidc.signInWith(sso);
+    }
+
     /** From now on, GET /v1/sovereignty/report answers from {@code report}. */
     public void reportWith(SovereigntyReport report) {
         this.report = report;
@@ -456,6 +467,11 @@ public final class ApiServer implements AutoCloseable {
         return serving;
     }
 
+    /** Whether the caller of {@code ctx} may use {@code model}, as its groups say. */
+    boolean mayUse(Context ctx, String model) {
+        return tenancy.groups().mayUse(principal(ctx), model);
+    }
+
     /** The model a request that names none runs on: the first one served. */
     String defaultModel() {
         return backends().models().getFirst().id();
@@ -469,6 +485,13 @@ public final class ApiServer implements AutoCloseable {
     Backend route(Context ctx, String model) {
         Backend backend;
         try {
+            // A model the caller's groups may not use is answered as one that does not exist.
+            if (!mayUse(ctx, model)) {
+                Principal principal = principal(ctx);
+                tenancy.audit().append(AuditEvent.of(principal.organizationId(), principal.actorId(), "model.access",
+                        model, ctx.ip(), AuditEvent.Outcome.DENIED));
+                throw BackendException.modelNotFound(model);
+            }
             backend = backends().serving(model);
         } catch (BackendException e) {
             throw toApiError(e);

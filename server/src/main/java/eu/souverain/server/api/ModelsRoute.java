@@ -24,7 +24,7 @@ final class ModelsRoute {
 
     void list(Context ctx) {
         Backends backends = server.backends();
-        List<Map<String, Object>> data = backends.models().stream()
+        List<Map<String, Object>> data = backends.models().stream().filter(m -> server.mayUse(ctx, m.id()))
                 .map(m -> model(m, backends.serving(m.id()))).toList();
         Json.respond(ctx, 200, Map.of("object", "list", "data", data));
     }
@@ -32,7 +32,7 @@ final class ModelsRoute {
     void get(Context ctx) {
         String id = ctx.pathParam("id");
         Backends backends = server.backends();
-        ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id)).findFirst()
+        ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id) && server.mayUse(ctx, id)).findFirst()
                 .orElseThrow(() -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                         "the model '" + id + "' does not exist", Map.of()));
         Json.respond(ctx, 200, model(info, backends.serving(id)));
