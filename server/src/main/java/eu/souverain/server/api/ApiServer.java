@@ -488,6 +488,7 @@ public final class ApiServer implements AutoCloseable {
             // A model the caller's groups may not use is answered as one that does not exist.
             if (!mayUse(ctx, model)) {
                 Principal principal = principal(ctx);
+                backends().serving(model);  // an unknown model is refused as such, not audited
                 tenancy.audit().append(AuditEvent.of(principal.organizationId(), principal.actorId(), "model.access",
                         model, ctx.ip(), AuditEvent.Outcome.DENIED));
                 throw BackendException.modelNotFound(model);

@@ -222,4 +222,26 @@ class OidcSignInTest {
         assertThat(providers.body().get("oidc").get("end_session_url").asText())
                 .isEqualTo(provider.endSessionEndpointUrl(ISSUER_ID).toString());
     }
+
+    @Test
+    void groupsThatMirrorTheProvidersFollowEachSignIn() throws Exception {
+        String writers = f.a.post("/v1/admin/groups", "{\"name\":\"Writers\",\"idp_group\":\"writers\"}")
+                .body().get("id").asText();
+        String byHand = f.a.post("/v1/admin/groups", "{\"name\":\"By hand\"}").body().get("id").asText();
+        Begun begun = begin();
+        nextToken("ann-sub", List.of(CLIENT), Map.of("email", "ann@a.example", "groups", List.of("staff", "writers")), 3600);
+        assertThat(callback(authorize(begun), begun.binding()).status()).isEqualTo(302);
+        String ann = f.database.jdbi().withHandle(h -> h.createQuery("SELECT id FROM users WHERE email = 'ann@a.example'")
+                .mapTo(String.class).one());
+        assertThat(f.a.get("/v1/admin/groups/" + writers).body().get("members").get(0).asText()).isEqualTo(ann);
+        assertThat(f.a.send(HttpRequest.newBuilder(f.a.uri("/v1/admin/groups/" + byHand + "/members/" + ann))
+                .PUT(HttpRequest.BodyPublishers.noBody()).build()).status()).isEqualTo(200);
+
+        Begun again = begin();
+        nextToken("ann-sub", List.of(CLIENT), Map.of("email", "ann@a.example", "groups", List.of("staff")), 3600);
+        assertThat(callback(authorize(again), again.binding()).status()).isEqualTo(302);
+        assertThat(f.a.get("/v1/admin/groups/" + writers).body().get("members")).isEmpty();
+        assertThat(f.a.get("/v1/admin/groups/" + byHand).body().get("members").get(0).asText()).isEqualTo(ann);
+        assertThat(f.audit("groups.members.remove", "SUCCESS")).hasSize(1);
+    }
 }
