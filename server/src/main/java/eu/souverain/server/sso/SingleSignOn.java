@@ -109,6 +109,7 @@ public final class SingleSignOn {
      *                           the settings name one
      */
     public Start begin(URI requestRedirectUri) {
+        URI authorizationEndpoint = provider().metadata().getAuthorizationEndpointURI();
         URI redirectUri = settings.redirectUri() != null ? settings.redirectUri() : requestRedirectUri;
         State state = new State();
         Nonce nonce = new Nonce();
@@ -117,7 +118,7 @@ public final class SingleSignOn {
         logins.begin(state.getValue(), binding, nonce.getValue(), verifier.getValue(), redirectUri);
         URI uri = new AuthenticationRequest.Builder(ResponseType.CODE, new Scope("openid", "email", "profile"),
                 new ClientID(settings.clientId()), redirectUri)
-                .endpointURI(provider().metadata().getAuthorizationEndpointURI())
+                .endpointURI(authorizationEndpoint)
                 .state(state).nonce(nonce).codeChallenge(verifier, CodeChallengeMethod.S256)
                 .build().toURI();
         return new Start(uri, binding);
