@@ -30,7 +30,14 @@ public final class ExternalSignIns {
 
     /** Signs {@code identity} in, or refuses (audited) when its account is disabled or belongs elsewhere. */
     public WebSessions.SignedIn signIn(Identity identity, String clientIp) {
-        String address = Names.email(identity.email());
+        String address;
+        try {
+            address = Names.email(identity.email());
+        } catch (TenancyException e) {
+            tenancy.audit.append(AuditEvent.of(identity.organizationId(), "sso:" + identity.subject(), "auth.sso",
+                    "the email claim is not an address", clientIp, AuditEvent.Outcome.DENIED));
+            throw e;
+        }
         // Hashed outside the transaction: a password nobody knows, for a user who signs in elsewhere.
         String unusable = Passwords.hash(Tokens.secret());
         Refusal refusal = new Refusal();

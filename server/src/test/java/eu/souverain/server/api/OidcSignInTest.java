@@ -43,9 +43,14 @@ class OidcSignInTest {
     void start() {
         provider = new MockOAuth2Server();
         provider.start(InetAddress.getLoopbackAddress(), 0);
-        f = new TenancyFixture(TestDatabases.SQLITE, dir);
+        f = new TenancyFixture(store(), dir);
         f.server.signInWith(new SingleSignOn(settings(provider.issuerUrl(ISSUER_ID).uri()), f.database, f.tenancy,
                 f.clock));
+    }
+
+    /** The store these tests run on; {@link OidcSignInPostgresTest} runs them all again on PostgreSQL. */
+    TestDatabases store() {
+        return TestDatabases.SQLITE;
     }
 
     @AfterEach
@@ -243,5 +248,16 @@ class OidcSignInTest {
         assertThat(f.a.get("/v1/admin/groups/" + writers).body().get("members")).isEmpty();
         assertThat(f.a.get("/v1/admin/groups/" + byHand).body().get("members").get(0).asText()).isEqualTo(ann);
         assertThat(f.audit("groups.members.remove", "SUCCESS")).hasSize(1);
+    }
+
+    @Test
+    void anEmailClaimThatIsNotAnAddressIsRefusedAndAudited() throws Exception {
+        f.server.signInWith(new SingleSignOn(new OidcSettings(provider.issuerUrl(ISSUER_ID).uri(), CLIENT, "client secret",
+                "Corp ID", "email", Map.of("*", "Alpha"), "groups", Map.of(), null), f.database, f.tenancy, f.clock));
+        Begun begun = begin();
+        nextToken("odd-sub", List.of(CLIENT), Map.of("email", "not an address"), 3600);
+        assertThat(callback(authorize(begun), begun.binding()).status()).isEqualTo(401);
+        assertThat(refusals()).isEqualTo(1);
+        assertThat(lastRefusal()).isEqualTo("the email claim is not an address");
     }
 }
