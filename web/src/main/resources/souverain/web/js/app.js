@@ -91,7 +91,33 @@ function renderTools() {
   themeButton.title = themeButton.getAttribute('aria-label');
 }
 
-function signInForm(notice) {
+/**
+ * The organization's identity provider, when the server has one: "Sign in with <provider>" above
+ * the password fields and, after a sign-out, the provider's own sign-out.
+ */
+async function offerProvider(form, ended) {
+  let providers;
+  try {
+    providers = await api.get('/auth/providers');
+  } catch {
+    return;
+  }
+  const oidc = providers.oidc;
+  if (!oidc) return;
+  const link = h('a', { id: 'signin-sso', class: 'sso', href: oidc.login_url });
+  const label = () => { link.textContent = t('signin.sso', { provider: oidc.name }); };
+  label();
+  const stop = onLanguageChange(() => (link.isConnected ? label() : stop()));
+  form.querySelector('.muted').after(link, h('p', { class: 'muted or', 'data-i18n': 'signin.or' }));
+  if (ended && oidc.end_session_url) {
+    const out = h('a', { id: 'signout-sso', href: oidc.end_session_url });
+    out.textContent = t('signin.sso.signout', { provider: oidc.name });
+    form.append(out);
+  }
+  applyTranslations(form);
+}
+
+function signInForm(notice, ended) {
   const error = h('p', { class: 'error', role: 'alert' }, notice);
   const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'signin-password', type: 'password', name: 'password',
@@ -105,6 +131,7 @@ function signInForm(notice) {
     h('label', { for: 'signin-password', 'data-i18n': 'signin.password' }), password,
     error,
     h('button', { type: 'submit', class: 'primary', 'data-i18n': 'signin.submit' }));
+  offerProvider(form, ended);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
@@ -119,13 +146,13 @@ function signInForm(notice) {
 }
 
 /** The sign-in form in place of the app, with {@code notice} (why it shows) when there is one. */
-function showSignIn(notice) {
+function showSignIn(notice, ended) {
   session = null;
   setCsrfToken(null);
   header.hidden = false;
   document.getElementById('nav').replaceChildren();
   document.getElementById('account').hidden = true;
-  const form = signInForm(notice);
+  const form = signInForm(notice, ended);
   main.replaceChildren(h('div', { class: 'centered' }, form));
   applyTranslations(main);
   form.querySelector('input').focus();
@@ -173,7 +200,7 @@ async function signOut() {
     document.querySelector('dialog[open]')?.close();
     if (current && current.view.leave) current.view.leave();
     current = null;
-    showSignIn();
+    showSignIn(undefined, true);
     announce(t('account.signedout'));
   }
 }

@@ -12,6 +12,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.tenancy.TenancyException;
@@ -76,6 +77,7 @@ public final class ApiServer implements AutoCloseable {
     private final RequestBodies bodies;
     private final ApiMetrics metrics = new ApiMetrics();
     private final Javalin app;
+    private final OidcRoutes oidc;
     private volatile Served served;
     private volatile boolean closed;
 
@@ -83,6 +85,7 @@ public final class ApiServer implements AutoCloseable {
         this.settings = settings;
         this.tenancy = tenancy;
         this.bodies = new RequestBodies(settings.maxBodyBytes());
+        this.oidc = new OidcRoutes(tenancy, bodies);
         Authentication authentication = new Authentication(tenancy);
         MetricsRoute metricsRoute = new MetricsRoute(metrics, authentication, tenancy);
         this.app = Javalin.create(config -> {
@@ -127,6 +130,8 @@ public final class ApiServer implements AutoCloseable {
             new AuthRoutes(tenancy, bodies).register(routes);
             new AdminRoutes(tenancy, bodies).register(routes);
             new AuditRoutes(tenancy).register(routes);
+            new GroupsRoutes(tenancy, bodies).register(routes);
+            oidc.register(routes);
             // Before the conversation routes, so that /v1/conversations/export is not taken for an id.
             routes.get("/v1/conversations/export", when(s -> s.privacy()::exportOwn), Access.CHAT);
             routes.get("/v1/admin/retention", when(s -> s.privacy()::getRetention), Access.READERS);
@@ -171,15 +176,20 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(settings, tenancy);
     }
 
+    /** From now on, the web app may sign in through {@code sso}'s OpenID provider. */
+    public void signInWith(SingleSignOn sso) {
+        oidc.signInWith(sso);
+    }
+
     /** From now on, requests run on {@code services}: the routes are built on them, once. */
     public void serve(Services services) {
         metrics.watch(services.backends());
         ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
-                tenancy.audit(), services.metering(), services.provenance());
+                tenancy.audit(), tenancy.groups(), services.metering(), services.provenance());
         Generations generations = new Generations(calls, metrics);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
-        served = new Served(services.backends(), calls, new ModelsRoute(services.backends()),
+        served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
                 new PolicyRoute(services.residency(), services.backends(), bodies),

@@ -38,11 +38,15 @@ final class AuthRoutes {
         RequestFields body = body(ctx, Set.of("email", "password"));
         WebSessions.SignedIn signedIn = tenancy.sessions().login(body.requiredString("email"),
                 body.requiredString("password"), ctx.ip());
+        setSessionCookie(ctx, signedIn);
+        ctx.header("Cache-Control", "no-store");
+        Json.respond(ctx, 200, session(signedIn.session()));
+    }
+
+    static void setSessionCookie(Context ctx, WebSessions.SignedIn signedIn) {
         long maxAge = WebSessions.LIFETIME.toSeconds();
         ctx.res().addHeader("Set-Cookie", Authentication.SESSION_COOKIE + "=" + signedIn.token() + "; Path=/; Max-Age="
                 + maxAge + "; Secure; HttpOnly; SameSite=Strict");
-        ctx.header("Cache-Control", "no-store");
-        Json.respond(ctx, 200, session(signedIn.session()));
     }
 
     private void session(Context ctx) {

@@ -4,6 +4,8 @@ import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.ModelInfo;
+import eu.souverain.server.tenancy.Groups;
+import eu.souverain.server.tenancy.Principal;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,25 +14,31 @@ import java.util.Map;
 /**
  * GET /v1/models and /v1/models/{id}: OpenAI's list and model objects, with the fields Mistral's
  * clients read too, and two of Souverain's own, which clients ignore: the backend that serves
- * the model and where it runs.
+ * the model and where it runs. Only the models the caller's groups allow are listed; another is
+ * answered as one that does not exist.
  */
 final class ModelsRoute {
 
     private final Backends backends;
+    private final Groups groups;
 
-    ModelsRoute(Backends backends) {
+    ModelsRoute(Backends backends, Groups groups) {
         this.backends = backends;
+        this.groups = groups;
     }
 
     void list(Context ctx) {
-        List<Map<String, Object>> data = backends.models().stream()
+        Principal caller = Authentication.principal(ctx);
+        List<Map<String, Object>> data = backends.models().stream().filter(m -> groups.mayUse(caller, m.id()))
                 .map(m -> model(m, backends.serving(m.id()))).toList();
         Json.respond(ctx, 200, Map.of("object", "list", "data", data));
     }
 
     void get(Context ctx) {
         String id = ctx.pathParam("id");
-        ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id)).findFirst()
+        Principal caller = Authentication.principal(ctx);
+        ModelInfo info = backends.models().stream().filter(m -> m.id().equals(id) && groups.mayUse(caller, id))
+                .findFirst()
                 .orElseThrow(() -> new ApiError(404, "invalid_request_error", "model_not_found", "model",
                         "the model '" + id + "' does not exist", Map.of()));
         Json.respond(ctx, 200, model(info, backends.serving(id)));

@@ -22,6 +22,7 @@ import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.provenance.Statement;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
+import eu.souverain.server.tenancy.Groups;
 import eu.souverain.server.tenancy.Principal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -32,8 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A model call, end to end, for every route that runs a model (chat, completions, fill in the
- * middle, embeddings, stored conversations): the model looked up among the backends, the caller's
- * organization's residency policy checked, the caller's rate limits and budgets counted, the
+ * middle, embeddings, stored conversations): the model looked up among the backends and those the
+ * caller's groups allow, the caller's organization's residency policy checked, the caller's rate limits and budgets counted, the
  * request redacted when it leaves for a remote backend and the organization says so, the backend
  * started, and the outcome audited and metered once when the call closes: who called which model
  * on which backend, where, whether it succeeded, and the tokens it took. A call the policy or a
@@ -47,17 +48,19 @@ public final class ModelCalls {
     private final Residency residency;
     private final Redactions redactions;
     private final AuditLog audit;
+    private final Groups groups;
     private final Metering metering;
     private final ProvenanceSigner provenance;
     /** Calls not closed yet; shutdown waits for them to write their last event. */
     private final AtomicInteger open = new AtomicInteger();
 
-    public ModelCalls(Backends backends, Residency residency, Redactions redactions, AuditLog audit, Metering metering,
-                      ProvenanceSigner provenance) {
+    public ModelCalls(Backends backends, Residency residency, Redactions redactions, AuditLog audit, Groups groups,
+                      Metering metering, ProvenanceSigner provenance) {
         this.backends = backends;
         this.residency = residency;
         this.redactions = redactions;
         this.audit = audit;
+        this.groups = groups;
         this.metering = metering;
         this.provenance = provenance;
     }
@@ -79,6 +82,12 @@ public final class ModelCalls {
      */
     public Call open(Principal caller, String clientIp, String endpoint, String model) {
         Backend backend = backends.serving(model);
+        // A model the caller's groups may not use is answered as one that does not exist.
+        if (!groups.mayUse(caller, model)) {
+            audit.append(AuditEvent.of(caller.organizationId(), caller.actorId(), "model.access", model, clientIp,
+                    AuditEvent.Outcome.DENIED));
+            throw BackendException.modelNotFound(model);
+        }
         long opened = System.nanoTime();
         Admission.Granted granted;
         try {

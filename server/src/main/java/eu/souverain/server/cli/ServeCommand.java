@@ -16,6 +16,8 @@ import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.sso.OidcSettings;
+import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
@@ -116,6 +118,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     VaultOptions vault;
 
+    @Mixin
+    OidcOptions oidc;
+
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
     long shutdownGrace = ApiServer.Settings.DEFAULT_SHUTDOWN_GRACE.toSeconds();
 
@@ -138,6 +143,7 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
+        Optional<OidcSettings> singleSignOn = oidc.settings(System::getenv);
         BackendLocation here = location.thisHost();
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
@@ -150,6 +156,7 @@ final class ServeCommand implements Callable<Integer> {
         Privacy privacy;
         Optional<FirstStart> firstStart;
         Vault keys;
+        Optional<SingleSignOn> sso;
         try {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
             keys = vault.open(database, store.data);
@@ -158,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
             checkpoints = audit.start(database, store.data);
+            sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -177,6 +185,7 @@ final class ServeCommand implements Callable<Integer> {
             closeStore.run();
             throw e;
         }
+        sso.ifPresent(server::signInWith);
         String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         String baseUrl = origin + "/v1";
         // Before the models load: a start that fails later must not lose the secrets made now.

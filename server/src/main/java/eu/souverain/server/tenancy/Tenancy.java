@@ -21,6 +21,9 @@ public final class Tenancy {
     private final Users users;
     private final ApiKeys keys;
     private final WebSessions sessions;
+    private final Groups groups;
+    private final SignInSettings signIn;
+    private final ExternalSignIns externalSignIns;
 
     public Tenancy(Database database, AuditLog audit, Clock clock) {
         this.database = database;
@@ -30,6 +33,9 @@ public final class Tenancy {
         this.users = new Users(this);
         this.keys = new ApiKeys(this);
         this.sessions = new WebSessions(this, new LoginThrottle(clock));
+        this.groups = new Groups(this);
+        this.signIn = new SignInSettings(this);
+        this.externalSignIns = new ExternalSignIns(this);
     }
 
     public AuditLog audit() {
@@ -50,6 +56,18 @@ public final class Tenancy {
 
     public WebSessions sessions() {
         return sessions;
+    }
+
+    public Groups groups() {
+        return groups;
+    }
+
+    public SignInSettings signIn() {
+        return signIn;
+    }
+
+    public ExternalSignIns externalSignIns() {
+        return externalSignIns;
     }
 
     /** The organization the first start created, if it has run. */

@@ -63,21 +63,30 @@ public final class WebSessions {
         }
         throttle.succeeded(address);
         User user = found.get();
+        if (!tenancy.signIn().passwordsEnabled(user.organizationId())) {
+            tenancy.audit.append(new AuditEvent(organizationId, actor, "auth.login", resource, null, null, clientIp,
+                    AuditEvent.Outcome.DENIED));
+            throw TenancyException.forbidden("this organization signs in through its identity provider only:"
+                    + " passwords are switched off");
+        }
+        return tenancy.database.inTransaction(h -> open(h, user, new Actor(user.id(), clientIp), "auth.login"));
+    }
+
+    /** A new session of {@code user}, who has just proven who it is; audited as {@code action}. */
+    SignedIn open(org.jdbi.v3.core.Handle h, User user, Actor actor, String action) {
         String token = Tokens.secret();
         String csrf = Tokens.secret();
         Instant now = tenancy.clock.instant();
         Instant expires = now.plus(LIFETIME);
-        tenancy.database.useTransaction(h -> {
-            h.createUpdate("DELETE FROM web_sessions WHERE expires_at <= :now").bind("now", now.toEpochMilli()).execute();
-            h.createUpdate("""
-                            INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
-                            VALUES (:hash, :user, :csrf, :at, :expires)""")
-                    .bind("hash", Tokens.sha256(token)).bind("user", user.id()).bind("csrf", csrf)
-                    .bind("at", now.toEpochMilli()).bind("expires", expires.toEpochMilli()).execute();
-            h.createUpdate("UPDATE users SET last_sign_in_at = :now WHERE id = :id")
-                    .bind("now", now.toEpochMilli()).bind("id", user.id()).execute();
-            tenancy.succeeded(h, user.organizationId(), new Actor(user.id(), clientIp), "auth.login", user.id());
-        });
+        h.createUpdate("DELETE FROM web_sessions WHERE expires_at <= :now").bind("now", now.toEpochMilli()).execute();
+        h.createUpdate("""
+                        INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                        VALUES (:hash, :user, :csrf, :at, :expires)""")
+                .bind("hash", Tokens.sha256(token)).bind("user", user.id()).bind("csrf", csrf)
+                .bind("at", now.toEpochMilli()).bind("expires", expires.toEpochMilli()).execute();
+        h.createUpdate("UPDATE users SET last_sign_in_at = :now WHERE id = :id")
+                .bind("now", now.toEpochMilli()).bind("id", user.id()).execute();
+        tenancy.succeeded(h, user.organizationId(), actor, action, user.id());
         return new SignedIn(token, new Session(principal(user), user, csrf, expires));
     }
 
@@ -128,6 +137,12 @@ public final class WebSessions {
         if (current == null || current.length() > Passwords.MAX_LENGTH) {
             throw TenancyException.invalid("current_password", "the current password must be a string of at most "
                     + Passwords.MAX_LENGTH + " characters");
+        }
+        if (!tenancy.signIn().passwordsEnabled(user.organizationId())) {
+            tenancy.audit.append(AuditEvent.of(user.organizationId(), user.id(), "auth.password", user.id(), clientIp,
+                    AuditEvent.Outcome.DENIED));
+            throw TenancyException.forbidden("this organization signs in through its identity provider only:"
+                    + " passwords are switched off");
         }
         Passwords.requireAcceptable(next);
         String stored = tenancy.database.jdbi().withHandle(h -> Users.passwordHash(h, user.id()));

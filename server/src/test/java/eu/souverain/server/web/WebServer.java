@@ -50,6 +50,7 @@ final class WebServer {
     /** The project root, where the bundled model lives (surefire runs in server/). */
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
+    final Database database;
     final Tenancy tenancy;
     final Organization organization;
     final ApiServer server;
@@ -59,7 +60,7 @@ final class WebServer {
         Path dir = Files.createTempDirectory("souverain-web-test");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
         Clock clock = Clock.systemUTC();
-        Database database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
+        database = Database.sqlite(dir.resolve(Database.SQLITE_FILE));
         AuditLog audit = new AuditLog(database, clock);
         tenancy = new Tenancy(database, audit, clock);
         organization = FirstStart.run(tenancy, "Web test", OWNER, PASSWORD).orElseThrow().organization();
