@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -177,6 +178,11 @@ public final class BatchScheduler implements AutoCloseable {
     public int waiting(String owner) {
         AtomicInteger count = waitingByOwner.get(owner);
         return count == null ? 0 : count.get();
+    }
+
+    /** The owners with sequences submitted and not yet admitted. */
+    public Set<String> waitingOwners() {
+        return Set.copyOf(waitingByOwner.keySet());
     }
 
     /** Sequences admitted and not yet finished. */

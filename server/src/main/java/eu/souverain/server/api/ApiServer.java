@@ -5,6 +5,7 @@ import eu.souverain.server.gateway.Backend;
 import eu.souverain.server.gateway.BackendException;
 import eu.souverain.server.gateway.ChatRequest;
 import eu.souverain.server.gateway.Generation;
+import eu.souverain.server.gateway.RequestOwner;
 import eu.souverain.server.gateway.Backends;
 import eu.souverain.server.gateway.Residency;
 import eu.souverain.server.gateway.ResidencyException;
@@ -497,8 +498,9 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Starts {@code request} on {@code backend}, the one {@link #route} picked; a call leaving for
-     * a remote backend is first redacted, when its organization's settings say so.
+     * Starts {@code request} on {@code backend}, the one {@link #route} picked, as its
+     * organization's (see {@link RequestOwner}); a call leaving for a remote backend is first
+     * redacted, when its organization's settings say so.
      */
     Generation start(Context ctx, Backend backend, ChatRequest request) {
         Redactions settings = redactions;
@@ -508,7 +510,7 @@ public final class ApiServer implements AutoCloseable {
                 return RemoteRedaction.start(backend, request, own.redactor().orElseThrow());
             }
         }
-        return backend.start(request);
+        return RequestOwner.as(principal(ctx).organizationId(), () -> backend.start(request));
     }
 
     /** The redaction settings, for the admin routes; 503 when the server runs without a store. */

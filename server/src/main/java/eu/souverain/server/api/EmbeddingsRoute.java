@@ -6,6 +6,7 @@ import eu.souverain.server.gateway.BackendException;
 import eu.souverain.server.gateway.EmbeddingRequest;
 import eu.souverain.server.gateway.Embeddings;
 import eu.souverain.server.gateway.ModelInfo;
+import eu.souverain.server.gateway.RequestOwner;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -68,7 +69,8 @@ final class EmbeddingsRoute {
         Backend backend = server.route(ctx, model);
         Embeddings embeddings;
         try {
-            embeddings = backend.embed(new EmbeddingRequest(model, inputs));
+            EmbeddingRequest request = new EmbeddingRequest(model, inputs);
+            embeddings = RequestOwner.as(ApiServer.principal(ctx).organizationId(), () -> backend.embed(request));
         } catch (BackendException e) {
             throw e.reason() == BackendException.Reason.INVALID_REQUEST ? ApiError.invalid("input", e.getMessage())
                     : ApiServer.toApiError(e);
@@ -108,6 +110,7 @@ final class EmbeddingsRoute {
         if (input.isEmpty()) {
             throw ApiError.invalid("input", "input must not be an empty array");
         }
+        RequestLimits.atMost("input", input, RequestLimits.MAX_EMBEDDING_INPUTS, "texts");
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < input.size(); i++) {
             JsonNode text = input.get(i);
