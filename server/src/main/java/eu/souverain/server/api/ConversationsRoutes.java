@@ -217,8 +217,13 @@ final class ConversationsRoutes {
         List<Conversations.Message> history = conversation.messages();
         boolean untitled = conversation.title().isEmpty() && history.stream().noneMatch(m -> m.role().equals("user"));
         // A conversation outgrows its model's context: the oldest turns it cannot hold are left out
-        // of the prompt, one at a time (they stay kept), down to the new message alone.
-        for (int from = 0; ; from = nextTurn(history, from)) {
+        // of the prompt (they stay kept), down to the new message alone. A local model finds where
+        // to start itself (OldestTurns); a remote one is asked again with one turn fewer each time.
+        int from = 0;
+        while (history.size() - from > RequestLimits.MAX_MESSAGES - 2) {
+            from = nextTurn(history, from);
+        }
+        for (; ; from = nextTurn(history, from)) {
             ArrayNode messages = request.putArray("messages");
             if (!system.isEmpty()) {
                 messages.addObject().put("role", "system").put("content", system);
@@ -232,7 +237,8 @@ final class ConversationsRoutes {
             Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
                     call.request().model(), ctx.ip());
             try {
-                generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
+                generations.answer(ctx, oldestTurnsLeftOut(call.request()), call.stream(), call.includeUsage(),
+                        ChatCompletionsRoute.WIRE,
                         untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                 return;
             } catch (ApiError e) {
@@ -242,6 +248,14 @@ final class ConversationsRoutes {
                 }
             }
         }
+    }
+
+    /** {@code request}, asking the model to leave out the oldest turns its context cannot hold. */
+    private static ChatRequest oldestTurnsLeftOut(ChatRequest request) {
+        ChatRequest.Conversation prompt = (ChatRequest.Conversation) request.prompt();
+        return new ChatRequest(request.model(), new ChatRequest.Conversation(prompt.messages(), prompt.assistantPrefix(),
+                true), request.sampling(), request.maxTokens(), request.stops(), request.choices(), request.format(),
+                request.tools());
     }
 
     /** Keeps the turn as {@code keeper} does, then names the conversation after its first message. */

@@ -193,26 +193,14 @@ final class ModelScheduler {
                 yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
             }
             case ChatRequest.Conversation conversation -> {
-                List<Map<String, Object>> messages = conversation.messages();
-                List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
-                List<PromptPart> parts;
-                try {
-                    if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
-                        messages = ToolPrompts.describeTools(messages, tools, output.calls());
-                        tools = null;
-                    }
-                    parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
-                } catch (ChatTemplateException e) {
-                    throw BackendException.invalid("the chat template of model '" + info.id()
-                            + "' cannot render these messages: " + e.getMessage());
+                if (!conversation.trimOldestTurns()) {
+                    yield chat(request, output, conversation, conversation.messages());
                 }
-                if (conversation.assistantPrefix() != null) {
-                    parts.add(new PromptPart(conversation.assistantPrefix(), false));
-                }
-                if (output.callRequired() && !output.calls().opening().isEmpty()) {
-                    parts.add(new PromptPart(output.calls().opening(), true));
-                }
-                yield PromptTokens.chat(model.tokenizer(), parts);
+                int[] kept = OldestTurns.leftOut(conversation.messages(),
+                        messages -> chat(request, output, conversation, messages),
+                        rendered -> rendered.length < engine.sequenceCapacity());
+                // Not even the latest message fits: refused below, with its own length.
+                yield kept != null ? kept : chat(request, output, conversation, List.of(conversation.messages().getLast()));
             }
         };
         if (tokens.length == 0) {
@@ -223,6 +211,30 @@ final class ModelScheduler {
                     + info.id() + "' holds " + engine.sequenceCapacity() + " tokens, answer included");
         }
         return tokens;
+    }
+
+    /** The tokens of {@code messages} rendered by the model's chat template, as {@code conversation} asks. */
+    private int[] chat(ChatRequest request, Output output, ChatRequest.Conversation conversation,
+                       List<Map<String, Object>> messages) {
+        List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
+        List<PromptPart> parts;
+        try {
+            if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
+                messages = ToolPrompts.describeTools(messages, tools, output.calls());
+                tools = null;
+            }
+            parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
+        } catch (ChatTemplateException e) {
+            throw BackendException.invalid("the chat template of model '" + info.id()
+                    + "' cannot render these messages: " + e.getMessage());
+        }
+        if (conversation.assistantPrefix() != null) {
+            parts.add(new PromptPart(conversation.assistantPrefix(), false));
+        }
+        if (output.callRequired() && !output.calls().opening().isEmpty()) {
+            parts.add(new PromptPart(output.calls().opening(), true));
+        }
+        return PromptTokens.chat(model.tokenizer(), parts);
     }
 
     ModelLoad load() {
