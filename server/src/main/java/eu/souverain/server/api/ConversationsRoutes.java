@@ -215,6 +215,12 @@ final class ConversationsRoutes {
         }
         String system = systemPrompt(style == null ? null : STYLES.get(style), conversation.systemPrompt());
         List<Conversations.Message> history = conversation.messages();
+        if (!history.isEmpty() && history.getLast().role().equals("user")) {
+            // Its answer was cut off (a client gone, the server killed): marked so, the question goes with the new one.
+            history = new ArrayList<>(history);
+            history.addAll(conversations().append(owner, conversation.id(), List.of(NewMessage.interruptedAnswer()),
+                    ctx.ip()));
+        }
         boolean untitled = conversation.title().isEmpty() && history.stream().noneMatch(m -> m.role().equals("user"));
         // A conversation outgrows its model's context: the oldest turns it cannot hold are left out
         // of the prompt (they stay kept), down to the new message alone. A local model finds where
@@ -229,9 +235,11 @@ final class ConversationsRoutes {
                 messages.addObject().put("role", "system").put("content", system);
             }
             for (Conversations.Message m : history.subList(from, history.size())) {
-                messages.addObject().put("role", m.role()).put("content", m.content());
+                if (!m.interrupted()) {
+                    asked(messages, m.role(), m.content());
+                }
             }
-            messages.addObject().put("role", "user").put("content", content);
+            asked(messages, "user", content);
             ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, server.defaultModel(),
                     Generations.RANDOM::nextLong);
             Generations.Keeper keeper = keeper(owner, conversation.id(), List.of(new NewMessage("user", content, null)),
@@ -247,6 +255,19 @@ final class ConversationsRoutes {
                     throw e;
                 }
             }
+        }
+    }
+
+    /**
+     * Adds a message to the prompt's; a user message after one left unanswered (its answer
+     * interrupted) joins it, so that both are answered and the roles still alternate.
+     */
+    private static void asked(ArrayNode messages, String role, String content) {
+        JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+        if (role.equals("user") && last != null && last.get("role").asText().equals("user")) {
+            ((ObjectNode) last).put("content", last.get("content").asText() + "\n\n" + content);
+        } else {
+            messages.addObject().put("role", role).put("content", content);
         }
     }
 
