@@ -250,8 +250,10 @@ final class ConversationsRoutes {
                         untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                 return;
             } catch (ApiError e) {
-                // Refused before anything was sent: the request can still be made again, shorter.
-                if (!e.code().equals("context_length_exceeded") || from == history.size()) {
+                // Refused before anything was sent: a remote model can still be asked again, shorter; a
+                // local one has already left out all it could.
+                if (!e.code().equals("context_length_exceeded") || from == history.size()
+                        || !server.backends().serving(call.request().model()).remote()) {
                     throw e;
                 }
             }

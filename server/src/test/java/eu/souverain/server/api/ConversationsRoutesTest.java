@@ -267,6 +267,16 @@ class ConversationsRoutesTest {
             assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
             assertThat(answered.body().get("usage").get("prompt_tokens").asInt()).isBetween(400, 511);
             assertThat(f.a.get("/v1/conversations/" + id).body().get("messages")).hasSize(2 * turns + 2);
+
+            // A new message longer than the context alone is refused at once, not after a try per turn.
+            String tooLong = "Once upon a time there was a little dog. ".repeat(60);
+            start = System.nanoTime();
+            TestServer.Reply refused = f.a.post("/v1/conversations/" + id + "/completions",
+                    "{\"content\": \"" + tooLong + "\"}");
+            System.out.printf("a message too long refused after %d turns in %d ms%n", turns,
+                    (System.nanoTime() - start) / 1_000_000);
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(refused).get("code").asText()).isEqualTo("context_length_exceeded");
         }
     }
 
