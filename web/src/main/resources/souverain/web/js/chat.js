@@ -236,7 +236,7 @@ async function remove(c) {
   }
 }
 
-/** A message on screen; {@code m} is {id?, role, content}. */
+/** A message on screen; {@code m} is {id?, role, content, interrupted?}. */
 function messageElement(m) {
   const body = h('div', { class: 'body' });
   const article = h('article', { class: `message ${m.role}`, dataset: { role: m.role } },
@@ -245,6 +245,8 @@ function messageElement(m) {
     h('div', { class: 'actions' }));
   if (m.id) article.dataset.id = m.id;
   setContent(article, m.role, m.content);
+  // The server marks an answer cut off (the page closed, the server stopped) in its place.
+  if (m.interrupted) article.append(h('p', { class: 'note', 'data-i18n': 'chat.interrupted' }, t('chat.interrupted')));
   return article;
 }
 

@@ -11,8 +11,12 @@ import eu.souverain.engine.model.LlamaModel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,10 +31,15 @@ import java.util.function.Consumer;
  * long prompt never stalls the others; sequences join and leave between steps.
  *
  * <p>The keys and values live in one pool of blocks shared by every sequence, sized by a memory
- * budget. A sequence is admitted, in arrival order, when one of the {@link Settings#maxSequences}
- * places is open and the pool can give it the blocks for its prompt and its whole answer (so it
- * never runs out half-way); its prompt's leading blocks come from the prefix cache where another
- * prompt computed them (see {@link KVBlockPool}).
+ * budget. A sequence is admitted when one of the {@link Settings#maxSequences} places is open and
+ * the pool can give it the blocks for its prompt and its whole answer (so it never runs out
+ * half-way); its prompt's leading blocks come from the prefix cache where another prompt computed
+ * them (see {@link KVBlockPool}). Places are shared fairly between the requests' owners: the next
+ * admitted is the oldest waiting sequence of the owner with the fewest running, so that an owner
+ * who floods the queue gets its share of the places and no more while others wait.
+ *
+ * <p>A sequence whose sampling fails (its constraint, its sampler, its text callback) ends alone
+ * with that failure; the others in the batch go on untouched.
  *
  * <p>A sequence produces exactly the tokens it would produce alone: each row of a decode pass is
  * computed as if it were the only one, a prompt leaves the same keys, values and logits however it
@@ -89,6 +98,10 @@ public final class BatchScheduler implements AutoCloseable {
     private final AtomicInteger incomingCount = new AtomicInteger();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
+    /** Running sequences per owner; only the scheduler's thread touches it. */
+    private final Map<String, Integer> runningByOwner = new HashMap<>();
+    /** Sequences submitted and not yet admitted or dropped, per owner, for any thread to read. */
+    private final ConcurrentHashMap<String, AtomicInteger> waitingByOwner = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -145,6 +158,7 @@ public final class BatchScheduler implements AutoCloseable {
                 throw new IllegalStateException("the scheduler is closed");
             }
             incomingCount.incrementAndGet();
+            waitingByOwner.computeIfAbsent(request.owner(), o -> new AtomicInteger()).incrementAndGet();
             incoming.add(sequence);
         }
         wake();
@@ -159,6 +173,17 @@ public final class BatchScheduler implements AutoCloseable {
     /** Sequences submitted and not yet admitted. */
     public int waiting() {
         return waitingCount + incomingCount.get();
+    }
+
+    /** Of {@link #waiting()}, the sequences of {@code owner}. */
+    public int waiting(String owner) {
+        AtomicInteger count = waitingByOwner.get(owner);
+        return count == null ? 0 : count.get();
+    }
+
+    /** The owners with sequences submitted and not yet admitted. */
+    public Set<String> waitingOwners() {
+        return Set.copyOf(waitingByOwner.keySet());
     }
 
     /** Sequences admitted and not yet finished. */
@@ -253,6 +278,7 @@ public final class BatchScheduler implements AutoCloseable {
             fail(s, shut);
         }
         for (Sequence s : waiting) {
+            leftWaiting(s);
             s.result().completeExceptionally(shut);
         }
         waiting.clear();
@@ -277,10 +303,12 @@ public final class BatchScheduler implements AutoCloseable {
         }
         waiting.removeIf(s -> {
             if (s.cancelled()) {
+                leftWaiting(s);
                 s.result().completeExceptionally(new CancellationException("the generation was cancelled"));
                 return true;
             }
             if (now - s.deadline > 0) {
+                leftWaiting(s);
                 s.result().completeExceptionally(late(s));
                 return true;
             }
@@ -288,14 +316,38 @@ public final class BatchScheduler implements AutoCloseable {
         });
     }
 
+    private void leftWaiting(Sequence s) {
+        waitingByOwner.computeIfPresent(s.request.owner(), (owner, count) -> count.decrementAndGet() == 0 ? null : count);
+    }
+
+    /**
+     * The sequence to admit next: the oldest of the owner with the fewest running sequences, the
+     * oldest of all among equals; null when none waits.
+     */
+    private Sequence nextToAdmit() {
+        Sequence chosen = null;
+        int fewest = Integer.MAX_VALUE;
+        for (Sequence s : waiting) {
+            int owned = runningByOwner.getOrDefault(s.request.owner(), 0);
+            if (owned < fewest) {
+                chosen = s;
+                fewest = owned;
+            }
+        }
+        return chosen;
+    }
+
     private static TimeoutException late(Sequence s) {
         return new TimeoutException("the generation ran past its timeout of " + s.request.timeout().toMillis() + " ms");
     }
 
-    /** Admits waiting sequences in arrival order while there are places and blocks. */
+    /**
+     * Admits waiting sequences, fairly between owners, while there are places and blocks. When the
+     * next one's blocks are not free, none passes it, so that a long prompt is not starved by short ones.
+     */
     private void admit() {
         while (!waiting.isEmpty() && running.size() < settings.maxSequences()) {
-            Sequence s = waiting.peek();
+            Sequence s = nextToAdmit();
             int[] prompt = s.request.prompt();
             long positions = Math.min(Math.max(prompt.length, (long) prompt.length + s.request.maxTokens() - 1),
                     sequenceCapacity);
@@ -305,7 +357,9 @@ public final class BatchScheduler implements AutoCloseable {
             if (cached < 0) {
                 return;
             }
-            waiting.poll();
+            waiting.remove(s);
+            leftWaiting(s);
+            runningByOwner.merge(s.request.owner(), 1, Integer::sum);
             s.tokens = Arrays.copyOf(prompt, blocks * KVBlocks.POSITIONS);
             s.cached = cached;
             s.computed = cached;
@@ -433,7 +487,12 @@ public final class BatchScheduler implements AutoCloseable {
     private void promptRead(Sequence s) {
         s.prefilling = false;
         s.promptDone = System.nanoTime();
-        s.decoding.prompt(s.request.prompt());
+        try {
+            s.decoding.prompt(s.request.prompt());
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            fail(s, e);
+            return;
+        }
         next(s);
     }
 
@@ -442,7 +501,8 @@ public final class BatchScheduler implements AutoCloseable {
         FinishReason finish;
         try {
             finish = s.decoding.next(s.logits);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // This sequence's own sampling failed (an allocation of its constraint included): it ends, the batch goes on.
             fail(s, e);
             return;
         }
@@ -462,7 +522,9 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Frees the sequence's place and blocks, and publishes the figures before its result completes. */
     private void release(Sequence s) {
-        running.remove(s);
+        if (running.remove(s)) {
+            runningByOwner.computeIfPresent(s.request.owner(), (owner, count) -> count == 1 ? null : count - 1);
+        }
         pool.release(s.cache);
         publish();
     }

@@ -10,9 +10,18 @@ import java.util.function.Consumer;
  * own settings and seed), at most {@code maxTokens} tokens, the stop strings, how long it may
  * take from submission (null: as long as it needs) and where each complete piece of text goes;
  * {@code onText} runs on the scheduler's thread and must return quickly.
+ *
+ * <p>{@code owner} is an opaque key of whoever asked (the scheduler knows no tenants): places are
+ * shared fairly between owners, so that one owner's flood of sequences never keeps another's out.
  */
 public record SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List<String> stops, Duration timeout,
-                              Consumer<String> onText) {
+                              Consumer<String> onText, String owner) {
+
+    /** A request of the one anonymous owner. */
+    public SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List<String> stops, Duration timeout,
+                           Consumer<String> onText) {
+        this(prompt, sampler, maxTokens, stops, timeout, onText, "");
+    }
 
     public SequenceRequest {
         if (prompt.length == 0) {
@@ -23,6 +32,9 @@ public record SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List
         }
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new IllegalArgumentException("the timeout must be positive, was " + timeout);
+        }
+        if (owner == null) {
+            throw new IllegalArgumentException("the owner key must not be null; \"\" is the anonymous owner");
         }
         prompt = prompt.clone();
         stops = List.copyOf(stops);

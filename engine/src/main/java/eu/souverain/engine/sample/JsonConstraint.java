@@ -47,6 +47,15 @@ public final class JsonConstraint {
         this.state = JsonState.start(schema);
     }
 
+    /**
+     * Throws IllegalArgumentException, naming the part of the schema, when a part's shortest
+     * document could not fit in {@code tokenBudget} tokens of this vocabulary (each at most its
+     * longest token's bytes): such an answer could never be whole.
+     */
+    public static void requireFits(JsonSchema schema, Tokenizer tokenizer, int tokenBudget) {
+        schema.requireFits((long) tokenBudget * Math.max(1, TokenTable.of(tokenizer).longest));
+    }
+
     int vocabularySize() {
         return table.size();
     }

@@ -3,7 +3,9 @@ package eu.souverain.engine.sample;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,11 @@ import java.util.Set;
  *
  * <p>Enum and const values are written as compact JSON. Objects may list their properties in any
  * order, each at most once.
+ *
+ * <p>What following a schema costs is bounded when it is compiled: its nesting, its size, the
+ * alternatives and enum values of each part, and the shortest document of every part (what
+ * closing it in time writes, each step), against the bytes the answer may hold. A schema past
+ * a bound is refused, naming the part and keyword, before any token is generated.
  */
 public final class JsonSchema {
 
@@ -31,6 +38,17 @@ public final class JsonSchema {
 
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "items", "enum", "const", "anyOf", "oneOf", "$ref", "minItems", "maxItems", "minLength", "maxLength");
+
+    /** Schema objects nested in one another, at most. */
+    public static final int MAX_DEPTH = 32;
+    /** Schema objects in one schema, at most, definitions included. */
+    public static final int MAX_NODES = 4096;
+    /** Values of one enum, at most. */
+    public static final int MAX_ENUM_VALUES = 1024;
+    /** Alternatives of one anyOf or oneOf, at most. */
+    public static final int MAX_ALTERNATIVES = 64;
+    /** The bytes of a shortest document, when the caller gives no smaller budget. */
+    public static final long MAX_DOCUMENT_BYTES = 1 << 20;
 
     /** One kind of value; objects of these are shared, immutable, and may form cycles through {@link Ref}. */
     sealed interface Node permits ObjectNode, ArrayNode, StringNode, NumberNode, Literals, AnyOf, Ref {}
@@ -73,9 +91,15 @@ public final class JsonSchema {
     }
 
     private final Node root;
+    /** The parts whose shortest document is longest, each with its size: see {@link #requireFits}. */
+    private final List<Need> needs;
 
-    private JsonSchema(Node root) {
+    /** A part of the schema, named by its path and the keyword that makes it long, and its shortest document's bytes. */
+    record Need(String where, int depth, long bytes) {}
+
+    private JsonSchema(Node root, List<Need> needs) {
         this.root = root;
+        this.needs = needs;
     }
 
     Node root() {
@@ -84,7 +108,32 @@ public final class JsonSchema {
 
     /** Any JSON object, as OpenAI's and Mistral's JSON mode ask. */
     public static JsonSchema anyObject() {
-        return new JsonSchema(new ObjectNode(new byte[0][], new Node[0], 0, ANY_VALUE));
+        return new JsonSchema(new ObjectNode(new byte[0][], new Node[0], 0, ANY_VALUE), List.of());
+    }
+
+    /** The bytes of the schema's shortest document, as constrained decoding writes it. */
+    public long minimalBytes() {
+        return needs.isEmpty() ? 2 : needs.getFirst().bytes();
+    }
+
+    /**
+     * Throws IllegalArgumentException, naming the part and its keyword, when some part's shortest
+     * document takes more than {@code maxBytes}: an answer of that budget could never hold it, and
+     * closing it in time would write it whole at every step.
+     */
+    public void requireFits(long maxBytes) {
+        Need worst = null;
+        for (Need need : needs) {
+            if (need.bytes() > maxBytes && (worst == null || need.depth() > worst.depth())) {
+                worst = need;
+            }
+        }
+        if (worst != null) {
+            throw new IllegalArgumentException(worst.where() + ": its shortest value takes "
+                    + (worst.bytes() >= INFINITE ? "endless bytes (it requires itself) or more than any answer holds"
+                            : worst.bytes() + " bytes")
+                    + "; the answer may hold at most " + maxBytes);
+        }
     }
 
     /**
@@ -94,8 +143,18 @@ public final class JsonSchema {
      * Throws IllegalArgumentException naming the part it cannot enforce.
      */
     public static JsonSchema compile(Object schema, boolean strict) {
-        return new Compiler(schema, strict).compile();
+        return compile(schema, strict, MAX_DOCUMENT_BYTES);
     }
+
+    /** As {@link #compile(Object, boolean)}, refusing a part whose shortest document exceeds {@code maxBytes} (see {@link #requireFits}). */
+    public static JsonSchema compile(Object schema, boolean strict, long maxBytes) {
+        JsonSchema compiled = new Compiler(schema, strict).compile();
+        compiled.requireFits(Math.min(maxBytes, MAX_DOCUMENT_BYTES));
+        return compiled;
+    }
+
+    /** Sizes past any budget: a part that cannot end, or whose size overflowed. */
+    private static final long INFINITE = MinimalSizes.INFINITE;
 
     private static Literals literals(String... json) {
         byte[][] choices = new byte[json.length][];
@@ -109,6 +168,9 @@ public final class JsonSchema {
         private final Object document;
         private final boolean strict;
         private final Map<String, Ref> refs = new HashMap<>();
+        /** Every part compiled, with the path and keyword that name it. */
+        private final Map<Node, Need> parts = new IdentityHashMap<>();
+        private int depth;
 
         Compiler(Object document, boolean strict) {
             this.document = document;
@@ -117,10 +179,38 @@ public final class JsonSchema {
 
         JsonSchema compile() {
             Node root = node(document, "schema");
-            for (Map.Entry<String, Ref> entry : refs.entrySet()) {
-                entry.getValue().target = node(resolve(entry.getKey()), entry.getKey());
+            // A definition may name others: resolve until none is left unresolved.
+            for (List<Map.Entry<String, Ref>> open = unresolved(); !open.isEmpty(); open = unresolved()) {
+                for (Map.Entry<String, Ref> entry : open) {
+                    depth = 0;
+                    entry.getValue().target = node(resolve(entry.getKey()), entry.getKey());
+                }
             }
-            return new JsonSchema(root);
+            Map<Node, Long> sizes = MinimalSizes.of(parts.keySet());
+            List<Need> needs = new ArrayList<>();
+            for (Map.Entry<Node, Need> part : parts.entrySet()) {
+                Need need = part.getValue();
+                needs.add(new Need(need.where(), need.depth(), sizes.get(part.getKey())));
+            }
+            long rootSize = sizes.getOrDefault(root, 1L);
+            needs.sort(Comparator.comparingLong(Need::bytes).reversed());
+            needs.addFirst(new Need("schema", 0, rootSize));
+            return new JsonSchema(root, List.copyOf(needs));
+        }
+
+        private List<Map.Entry<String, Ref>> unresolved() {
+            return refs.entrySet().stream().filter(e -> e.getValue().target == null).toList();
+        }
+
+        /** Notes a compiled part, named by {@code path} and the keyword that sets its size. */
+        private <N extends Node> N part(N node, String path, String keyword) {
+            if (parts.size() >= MAX_NODES) {
+                throw new IllegalArgumentException(path + ": the schema has more than " + MAX_NODES
+                        + " parts; constrained decoding supports at most " + MAX_NODES);
+            }
+            // A $ref is blamed only when nothing inside its definition is.
+            parts.put(node, new Need(path + "." + keyword, node instanceof Ref ? -1 : depth, 0));
+            return node;
         }
 
         private Object resolve(String ref) {
@@ -136,6 +226,19 @@ public final class JsonSchema {
         }
 
         private Node node(Object schema, String path) {
+            if (depth >= MAX_DEPTH) {
+                throw new IllegalArgumentException(path + ": the schema nests deeper than " + MAX_DEPTH
+                        + " levels; constrained decoding supports at most " + MAX_DEPTH);
+            }
+            depth++;
+            try {
+                return nodeAtDepth(schema, path);
+            } finally {
+                depth--;
+            }
+        }
+
+        private Node nodeAtDepth(Object schema, String path) {
             if (schema instanceof Boolean b) {
                 if (!b) {
                     throw new IllegalArgumentException(path + " is false: no value can match it");
@@ -161,20 +264,24 @@ public final class JsonSchema {
                     throw new IllegalArgumentException(path + ".$ref '" + ref
                             + "' is not supported; only '#/$defs/NAME' and '#/definitions/NAME'");
                 }
-                return refs.computeIfAbsent(ref, r -> new Ref());
+                return refs.computeIfAbsent(ref, r -> part(new Ref(), path, "$ref"));
             }
             if (map.containsKey("const")) {
-                return new Literals(new byte[][] {json(map.get("const"))});
+                return part(new Literals(new byte[][] {json(map.get("const"))}), path, "const");
             }
             if (map.containsKey("enum")) {
                 if (!(map.get("enum") instanceof List<?> values) || values.isEmpty()) {
                     throw new IllegalArgumentException(path + ".enum must be a non-empty array");
                 }
+                if (values.size() > MAX_ENUM_VALUES) {
+                    throw new IllegalArgumentException(path + ".enum has " + values.size()
+                            + " values; constrained decoding supports at most " + MAX_ENUM_VALUES);
+                }
                 byte[][] choices = new byte[values.size()][];
                 for (int i = 0; i < values.size(); i++) {
                     choices[i] = json(values.get(i));
                 }
-                return new Literals(choices);
+                return part(new Literals(choices), path, "enum");
             }
             for (String keyword : List.of("anyOf", "oneOf")) {
                 if (map.containsKey(keyword)) {
@@ -187,11 +294,15 @@ public final class JsonSchema {
                     if (!(map.get(keyword) instanceof List<?> list) || list.isEmpty()) {
                         throw new IllegalArgumentException(path + "." + keyword + " must be a non-empty array");
                     }
+                    if (list.size() > MAX_ALTERNATIVES) {
+                        throw new IllegalArgumentException(path + "." + keyword + " has " + list.size()
+                                + " alternatives; constrained decoding supports at most " + MAX_ALTERNATIVES);
+                    }
                     Node[] alternatives = new Node[list.size()];
                     for (int i = 0; i < list.size(); i++) {
                         alternatives[i] = node(list.get(i), path + "." + keyword + "[" + i + "]");
                     }
-                    return new AnyOf(alternatives);
+                    return part(new AnyOf(alternatives), path, keyword);
                 }
             }
             Object type = map.get("type");
@@ -212,7 +323,7 @@ public final class JsonSchema {
                 for (int i = 0; i < types.size(); i++) {
                     alternatives[i] = typed(string(types.get(i), path + ".type[" + i + "]"), map, path);
                 }
-                return alternatives.length == 1 ? alternatives[0] : new AnyOf(alternatives);
+                return alternatives.length == 1 ? alternatives[0] : part(new AnyOf(alternatives), path, "type");
             }
             return typed(string(type, path + ".type"), map, path);
         }
@@ -227,7 +338,8 @@ public final class JsonSchema {
                     if (min > max) {
                         throw new IllegalArgumentException(path + ": minItems " + min + " exceeds maxItems " + max);
                     }
-                    yield new ArrayNode(items == null ? ANY_VALUE : node(items, path + ".items"), min, max);
+                    yield part(new ArrayNode(items == null ? ANY_VALUE : node(items, path + ".items"), min, max), path,
+                            "minItems " + min);
                 }
                 case "string" -> {
                     int min = count(map, "minLength", 0, path);
@@ -235,12 +347,12 @@ public final class JsonSchema {
                     if (min > max) {
                         throw new IllegalArgumentException(path + ": minLength " + min + " exceeds maxLength " + max);
                     }
-                    yield new StringNode(min, max);
+                    yield part(new StringNode(min, max), path, "minLength " + min);
                 }
                 case "number" -> new NumberNode(false);
                 case "integer" -> new NumberNode(true);
-                case "boolean" -> literals("true", "false");
-                case "null" -> literals("null");
+                case "boolean" -> part(literals("true", "false"), path, "type");
+                case "null" -> part(literals("null"), path, "type");
                 default -> throw new IllegalArgumentException(path + ".type '" + type
                         + "' is not a JSON Schema type; expected object, array, string, number, integer,"
                         + " boolean or null");
@@ -295,7 +407,7 @@ public final class JsonSchema {
                 keys[i] = Arrays.copyOfRange(quoted, 1, quoted.length - 1);
                 values[i] = properties.get(names.get(i));
             }
-            return new ObjectNode(keys, values, required, other);
+            return part(new ObjectNode(keys, values, required, other), path, "required");
         }
 
         private static int count(Map<?, ?> map, String keyword, int absent, String path) {

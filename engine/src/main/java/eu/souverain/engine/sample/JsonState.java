@@ -28,6 +28,8 @@ import java.util.List;
 final class JsonState {
 
     static final int MAX_WHITESPACE = 4;
+    /** Ways of reading the bytes so far, at most: past it, a schema's ambiguity would make each byte cost without bound. */
+    static final int MAX_READINGS = 4096;
     private static final int MAX_INTEGER_DIGITS = 16;
     private static final int MAX_FRACTION_DIGITS = 16;
     private static final int MAX_EXPONENT_DIGITS = 3;
@@ -50,6 +52,10 @@ final class JsonState {
         List<Stack> next = new ArrayList<>(2);
         for (Stack stack : alternatives) {
             stack.top.feed(b, stack.rest, next);
+        }
+        if (next.size() > MAX_READINGS) {
+            throw new IllegalStateException("the schema is too ambiguous here: the answer so far reads " + next.size()
+                    + " ways (anyOf in anyOf); at most " + MAX_READINGS);
         }
         return next.isEmpty() ? null : new JsonState(next.toArray(new Stack[0]));
     }

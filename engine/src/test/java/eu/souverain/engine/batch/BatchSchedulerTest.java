@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -387,6 +389,75 @@ class BatchSchedulerTest {
                     assertThat(inBatch.generatedTokens()).as(what).isEqualTo(alone.generatedTokens());
                 }
             }
+        }
+    }
+
+    /** What a sequence's text callback throws at its third piece: each kind of failure one sequence's sampling may raise. */
+    private static final List<Supplier<Throwable>> EXPLOSIONS = List.of(
+            () -> new IllegalStateException("no token of the vocabulary can continue the JSON document"),
+            () -> new OutOfMemoryError("Java heap space"),
+            StackOverflowError::new);
+
+    @Test
+    void aSequenceWhoseSamplingFailsEndsAloneWhileTheOthersGoOnUntouched() throws Exception {
+        int[] first = prompt(stories, TEXTS[0]);
+        int[] second = prompt(stories, TEXTS[2]);
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 4 << 20, 64))) {
+            for (Supplier<Throwable> explosion : EXPLOSIONS) {
+                Run running = submit(scheduler, stories, first, 3, 60);
+                AtomicInteger pieces = new AtomicInteger();
+                Sequence exploding = scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[1]), sampler(stories, 4),
+                        60, List.of(), null, piece -> {
+                            if (pieces.incrementAndGet() == 3) {
+                                throw sneaky(explosion.get());
+                            }
+                        }, "other"));
+                Run joining = submit(scheduler, stories, second, 5, 60);
+                assertThatThrownBy(() -> exploding.result().get(60, TimeUnit.SECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .hasCauseInstanceOf(explosion.get().getClass());
+                assertThat(running.await()).isEqualTo(alone(stories, first, 3, 60));
+                assertThat(joining.await()).isEqualTo(alone(stories, second, 5, 60));
+                assertThat(scheduler.kvBlocksUsed()).isZero();
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    @Test
+    void anOwnerFloodingTheQueueGetsItsShareOfThePlacesAndAnotherOwnerGetsIn() throws Exception {
+        List<String> started = new CopyOnWriteArrayList<>();
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(2, 4 << 20, 64))) {
+            List<Sequence> flood = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String name = "flood" + i;
+                flood.add(scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[i]), sampler(stories, i), 120,
+                        List.of(), null, piece -> {
+                            if (!started.contains(name)) {
+                                started.add(name);
+                            }
+                        }, "org-a")));
+            }
+            Sequence other = scheduler.submit(new SequenceRequest(prompt(stories, "Mom said"), sampler(stories, 9), 10,
+                    List.of(), null, piece -> {
+                        if (!started.contains("other")) {
+                            started.add("other");
+                        }
+                    }, "org-b"));
+            assertThat(scheduler.waiting("org-b")).isLessThanOrEqualTo(1);
+            other.result().get(60, TimeUnit.SECONDS);
+            for (Sequence s : flood) {
+                s.result().get(60, TimeUnit.SECONDS);
+            }
+            // The first place to open goes to the owner with none running, ahead of six of the flood's.
+            assertThat(started.indexOf("other")).isLessThanOrEqualTo(2);
+            assertThat(started).hasSize(9);
+            assertThat(scheduler.waiting("org-a")).isZero();
+            assertThat(scheduler.waiting()).isZero();
         }
     }
 }

@@ -253,11 +253,15 @@ final class ChatCompletionRequests {
         if (!metadata.isObject()) {
             throw typeError("metadata", "an object of strings", metadata);
         }
+        RequestLimits.atMost("metadata", metadata, RequestLimits.MAX_METADATA_PAIRS, "pairs");
         Map<String, String> strings = new LinkedHashMap<>();
         metadata.properties().forEach(entry -> {
             if (!entry.getValue().isTextual()) {
                 throw typeError("metadata." + entry.getKey(), "a string", entry.getValue());
             }
+            RequestLimits.atMostChars("metadata key", entry.getKey(), RequestLimits.MAX_METADATA_KEY_CHARS);
+            RequestLimits.atMostChars("metadata." + entry.getKey(), entry.getValue().asText(),
+                    RequestLimits.MAX_METADATA_VALUE_CHARS);
             strings.put(entry.getKey(), entry.getValue().asText());
         });
         return strings;
@@ -328,6 +332,7 @@ final class ChatCompletionRequests {
             if (!tools.isArray()) {
                 throw typeError("tools", "an array", tools);
             }
+            RequestLimits.atMost("tools", tools, RequestLimits.MAX_TOOLS, "tools");
             for (int i = 0; i < tools.size(); i++) {
                 String path = "tools[" + i + "]";
                 JsonNode tool = tools.get(i);
@@ -452,6 +457,7 @@ final class ChatCompletionRequests {
         if (messages.isEmpty()) {
             throw ApiError.invalid("messages", "messages must not be empty");
         }
+        RequestLimits.atMost("messages", messages, RequestLimits.MAX_MESSAGES, "messages");
         List<Map<String, Object>> list = new ArrayList<>();
         String prefix = null;
         for (int i = 0; i < messages.size(); i++) {
@@ -616,6 +622,13 @@ final class ChatCompletionRequests {
         }
         if (stops.contains("")) {
             throw ApiError.invalid("stop", "stop strings must not be empty");
+        }
+        if (stops.size() > RequestLimits.MAX_STOPS) {
+            throw ApiError.invalid("stop", "stop holds " + stops.size() + " strings; at most " + RequestLimits.MAX_STOPS
+                    + " are allowed");
+        }
+        for (String s : stops) {
+            RequestLimits.atMostChars("stop", s, RequestLimits.MAX_STOP_CHARS);
         }
         return stops;
     }

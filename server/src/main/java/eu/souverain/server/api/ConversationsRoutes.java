@@ -179,20 +179,33 @@ final class ConversationsRoutes {
         }
         String system = systemPrompt(style == null ? null : STYLES.get(style), conversation.systemPrompt());
         List<Conversations.Message> history = conversation.messages();
+        if (!history.isEmpty() && history.getLast().role().equals("user")) {
+            // Its answer was cut off (a client gone, the server killed): marked so, the question goes with the new one.
+            history = new ArrayList<>(history);
+            history.addAll(conversations.append(owner, conversation.id(), List.of(NewMessage.interruptedAnswer()),
+                    ctx.ip()));
+        }
         boolean untitled = conversation.title().isEmpty() && history.stream().noneMatch(m -> m.role().equals("user"));
         // A conversation outgrows its model's context: the oldest turns it cannot hold are left out
-        // of the prompt, one at a time (they stay kept), down to the new message alone; one model call.
+        // of the prompt (they stay kept), down to the new message alone; one model call. A local model
+        // finds where to start itself (OldestTurns); a remote one is asked again with one turn fewer.
+        int from = 0;
+        while (history.size() - from > RequestLimits.MAX_MESSAGES - 2) {
+            from = nextTurn(history, from);
+        }
         ModelCalls.Call modelCall = null;
         try {
-            for (int from = 0; ; from = nextTurn(history, from)) {
+            for (; ; from = nextTurn(history, from)) {
                 ArrayNode messages = request.putArray("messages");
                 if (!system.isEmpty()) {
                     messages.addObject().put("role", "system").put("content", system);
                 }
                 for (Conversations.Message m : history.subList(from, history.size())) {
-                    messages.addObject().put("role", m.role()).put("content", m.content());
+                    if (!m.interrupted()) {
+                        asked(messages, m.role(), m.content());
+                    }
                 }
-                messages.addObject().put("role", "user").put("content", content);
+                asked(messages, "user", content);
                 ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, generations.defaultModel(),
                         Generations.RANDOM::nextLong);
                 Generations.Keeper keeper = keeper(owner, conversation.id(),
@@ -201,13 +214,15 @@ final class ConversationsRoutes {
                     modelCall = generations.open(ctx, call.request().model());
                 }
                 try {
-                    generations.answer(ctx, modelCall, call.request(), call.stream(), call.includeUsage(),
-                            ChatCompletionsRoute.WIRE,
+                    generations.answer(ctx, modelCall, oldestTurnsLeftOut(call.request()), call.stream(),
+                            call.includeUsage(), ChatCompletionsRoute.WIRE,
                             untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                     return;
                 } catch (ApiError e) {
-                    // Refused before anything was sent: the request can still be made again, shorter.
-                    if (!e.code().equals("context_length_exceeded") || from == history.size()) {
+                    // Refused before anything was sent: a remote model can still be asked again, shorter; a
+                    // local one has already left out all it could.
+                    if (!e.code().equals("context_length_exceeded") || from == history.size()
+                            || !modelCall.backend().remote()) {
                         throw e;
                     }
                 }
@@ -217,6 +232,27 @@ final class ConversationsRoutes {
                 modelCall.close();
             }
         }
+    }
+
+    /**
+     * Adds a message to the prompt's; a user message after one left unanswered (its answer
+     * interrupted) joins it, so that both are answered and the roles still alternate.
+     */
+    private static void asked(ArrayNode messages, String role, String content) {
+        JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+        if (role.equals("user") && last != null && last.get("role").asText().equals("user")) {
+            ((ObjectNode) last).put("content", last.get("content").asText() + "\n\n" + content);
+        } else {
+            messages.addObject().put("role", role).put("content", content);
+        }
+    }
+
+    /** {@code request}, asking the model to leave out the oldest turns its context cannot hold. */
+    private static ChatRequest oldestTurnsLeftOut(ChatRequest request) {
+        ChatRequest.Conversation prompt = (ChatRequest.Conversation) request.prompt();
+        return new ChatRequest(request.model(), new ChatRequest.Conversation(prompt.messages(), prompt.assistantPrefix(),
+                true), request.sampling(), request.maxTokens(), request.stops(), request.choices(), request.format(),
+                request.tools());
     }
 
     /** Keeps the turn as {@code keeper} does, then names the conversation after its first message. */

@@ -111,6 +111,7 @@ final class EmbeddingsRoute {
         if (input.isEmpty()) {
             throw ApiError.invalid("input", "input must not be an empty array");
         }
+        RequestLimits.atMost("input", input, RequestLimits.MAX_EMBEDDING_INPUTS, "texts");
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < input.size(); i++) {
             JsonNode text = input.get(i);

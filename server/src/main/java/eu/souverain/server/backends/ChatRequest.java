@@ -29,10 +29,18 @@ public record ChatRequest(String model, Prompt prompt, SamplerConfig sampling, i
      * @param messages role/content maps as chat templates read them; content is a string
      * @param assistantPrefix text each answer must start with (Mistral's prefix mode), or null;
      *        the answers include it
+     * @param trimOldestTurns whether a conversation longer than the model's context leaves out its
+     *        oldest turns (a stored conversation continued) rather than being refused
      */
-    public record Conversation(List<Map<String, Object>> messages, String assistantPrefix) implements Prompt {
+    public record Conversation(List<Map<String, Object>> messages, String assistantPrefix, boolean trimOldestTurns)
+            implements Prompt {
         public Conversation {
             messages = List.copyOf(messages);
+        }
+
+        /** A conversation refused whole when it does not fit. */
+        public Conversation(List<Map<String, Object>> messages, String assistantPrefix) {
+            this(messages, assistantPrefix, false);
         }
     }
 

@@ -7,7 +7,6 @@ import eu.souverain.engine.chat.ChatTemplateException;
 import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
-import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.prompt.FillInTheMiddle;
 import eu.souverain.engine.prompt.PromptTokens;
@@ -21,11 +20,13 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -40,12 +41,17 @@ import org.slf4j.LoggerFactory;
  * into the events a request's thread drains to its socket, so a slow client never holds up the
  * model.
  *
- * <p>Embeddings run on the request's thread, one at a time, on an inference state of their own:
- * they never touch the sequences' key/value blocks.
+ * <p>Embeddings share the queue's admission and timeout, and run beside the batch in an {@link
+ * EmbeddingQueue}, one input at a time taken in turn from each owner.
+ *
+ * <p>Owners (see {@link RequestOwner}) share the queue: each holds at most its share of it (see
+ * {@link QueueShares}), and the engine shares its places between them likewise.
  */
 final class ModelScheduler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
+    /** Tokens of one embeddings request, all inputs together. */
+    static final int MAX_EMBEDDING_TOKENS = 65_536;
 
     private final ModelInfo info;
     private final LlamaModel model;
@@ -56,8 +62,7 @@ final class ModelScheduler {
     /** Requests accepted and not yet complete. */
     private final Set<Job> jobs = ConcurrentHashMap.newKeySet();
     private boolean accepting = true;
-    private InferenceState embeddingState;  // created on the first embedding; guarded by embeddingLock
-    private final Object embeddingLock = new Object();
+    private final EmbeddingQueue embeddings;
 
     /**
      * @param requestTimeout how long a request's generation may take, null for no limit
@@ -70,6 +75,7 @@ final class ModelScheduler {
         this.queueCapacity = queueCapacity;
         this.requestTimeout = requestTimeout;
         this.engine = new BatchScheduler(model, settings);
+        this.embeddings = new EmbeddingQueue(model, settings.threads(), requestTimeout);
     }
 
     ModelInfo info() {
@@ -79,18 +85,39 @@ final class ModelScheduler {
     Generation submit(ChatRequest request) {
         Output output = output(request);
         int[] prompt = prompt(request, output);
+        if (output.schema() != null) {
+            requireFits(output, Math.max(1, Math.min(request.maxTokens(), engine.sequenceCapacity() - prompt.length)));
+        }
+        String owner = RequestOwner.current();
         // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
             if (!accepting) {
                 throw BackendException.unavailable("the server is shutting down");
             }
-            if (engine.waiting() >= queueCapacity) {
-                throw BackendException.busy(info.id(), queueCapacity);
-            }
-            Job job = new Job(request, prompt, output);
+            admit(owner);
+            Job job = new Job(request, prompt, output, owner);
             jobs.add(job);
             job.start();
             return job;
+        }
+    }
+
+    /** Throws BUSY unless {@code owner} is under its share of the queue, embeddings and generations alike. */
+    private void admit(String owner) {
+        Set<String> others = new HashSet<>(engine.waitingOwners());
+        others.addAll(embeddings.owners());
+        others.remove(owner);
+        QueueShares.check(info.id(), queueCapacity, engine.waiting() + embeddings.waiting(),
+                engine.waiting(owner) + embeddings.waiting(owner), others.size());
+    }
+
+    /** Refuses, before it is queued, a shape whose shortest answer could not fit in {@code budget} tokens. */
+    private void requireFits(Output output, int budget) {
+        try {
+            JsonConstraint.requireFits(output.schema(), model.tokenizer(), budget);
+        } catch (IllegalArgumentException e) {
+            throw BackendException.invalid(output.calls() != null ? "tools" : "response_format",
+                    e.getMessage() + " (an answer of " + budget + " tokens of model '" + info.id() + "')");
         }
     }
 
@@ -119,38 +146,43 @@ final class ModelScheduler {
         }
     }
 
-    /** Embeds the request's inputs on the request's thread, one request at a time; returns the vectors. */
+    /** Queues the request's inputs beside the generations and waits for their vectors. */
     Embeddings embed(EmbeddingRequest request) {
         List<int[]> inputs = new ArrayList<>();
+        long total = 0;
         for (int i = 0; i < request.inputs().size(); i++) {
             int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
             if (tokens.length > model.config().contextLength()) {
                 throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
                         + info.id() + "' holds " + model.config().contextLength() + " tokens");
             }
+            total += tokens.length;
+            if (total > MAX_EMBEDDING_TOKENS) {
+                throw BackendException.invalid("the inputs have more than " + MAX_EMBEDDING_TOKENS + " tokens in all (past"
+                        + " input " + i + "); at most " + MAX_EMBEDDING_TOKENS + " per request are allowed");
+            }
             inputs.add(tokens);
         }
-        synchronized (embeddingLock) {
-            synchronized (this) {
-                if (!accepting) {
-                    throw BackendException.unavailable("the server is shutting down");
-                }
+        String owner = RequestOwner.current();
+        CompletableFuture<Embeddings> result;
+        synchronized (this) {
+            if (!accepting) {
+                throw BackendException.unavailable("the server is shutting down");
             }
-            if (embeddingState == null) {
-                embeddingState = model.newState(threads);
+            admit(owner);
+            result = embeddings.add(owner, inputs);
+        }
+        try {
+            return result.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof TimeoutException timeout) {
+                throw BackendException.unavailable(timeout.getMessage());
             }
-            try {
-                List<float[]> vectors = new ArrayList<>();
-                int tokens = 0;
-                for (int[] input : inputs) {
-                    vectors.add(model.embed(embeddingState, input));
-                    tokens += input.length;
-                }
-                return new Embeddings(vectors, tokens);
-            } catch (RuntimeException e) {
-                LOG.error("embedding on model {} failed", info.id(), e);
-                throw new IllegalStateException("the embedding failed: " + e, e);
+            if (e.getCause() instanceof BackendException refused) {
+                throw refused;
             }
+            LOG.error("embedding on model {} failed", info.id(), e.getCause());
+            throw new IllegalStateException("the embedding failed: " + e.getCause(), e.getCause());
         }
     }
 
@@ -167,26 +199,14 @@ final class ModelScheduler {
                 yield fim.prompt(model.tokenizer(), fill.prefix(), fill.suffix());
             }
             case ChatRequest.Conversation conversation -> {
-                List<Map<String, Object>> messages = conversation.messages();
-                List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
-                List<PromptPart> parts;
-                try {
-                    if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
-                        messages = ToolPrompts.describeTools(messages, tools, output.calls());
-                        tools = null;
-                    }
-                    parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
-                } catch (ChatTemplateException e) {
-                    throw BackendException.invalid("the chat template of model '" + info.id()
-                            + "' cannot render these messages: " + e.getMessage());
+                if (!conversation.trimOldestTurns()) {
+                    yield chat(request, output, conversation, conversation.messages());
                 }
-                if (conversation.assistantPrefix() != null) {
-                    parts.add(new PromptPart(conversation.assistantPrefix(), false));
-                }
-                if (output.callRequired() && !output.calls().opening().isEmpty()) {
-                    parts.add(new PromptPart(output.calls().opening(), true));
-                }
-                yield PromptTokens.chat(model.tokenizer(), parts);
+                int[] kept = OldestTurns.leftOut(conversation.messages(),
+                        messages -> chat(request, output, conversation, messages),
+                        rendered -> rendered.length < engine.sequenceCapacity());
+                // Not even the latest message fits: refused below, with its own length.
+                yield kept != null ? kept : chat(request, output, conversation, List.of(conversation.messages().getLast()));
             }
         };
         if (tokens.length == 0) {
@@ -199,8 +219,32 @@ final class ModelScheduler {
         return tokens;
     }
 
+    /** The tokens of {@code messages} rendered by the model's chat template, as {@code conversation} asks. */
+    private int[] chat(ChatRequest request, Output output, ChatRequest.Conversation conversation,
+                       List<Map<String, Object>> messages) {
+        List<Map<String, Object>> tools = request.tools() != null ? request.tools().definitions() : null;
+        List<PromptPart> parts;
+        try {
+            if (tools != null && !ToolPrompts.mentionsTools(model.chatTemplate(), messages, tools)) {
+                messages = ToolPrompts.describeTools(messages, tools, output.calls());
+                tools = null;
+            }
+            parts = new ArrayList<>(model.chatTemplate().renderParts(messages, tools, true));
+        } catch (ChatTemplateException e) {
+            throw BackendException.invalid("the chat template of model '" + info.id()
+                    + "' cannot render these messages: " + e.getMessage());
+        }
+        if (conversation.assistantPrefix() != null) {
+            parts.add(new PromptPart(conversation.assistantPrefix(), false));
+        }
+        if (output.callRequired() && !output.calls().opening().isEmpty()) {
+            parts.add(new PromptPart(output.calls().opening(), true));
+        }
+        return PromptTokens.chat(model.tokenizer(), parts);
+    }
+
     ModelLoad load() {
-        return new ModelLoad(engine.waiting(), engine.running(), engine.kvBlocksUsed(), engine.kvBlocksCached(),
+        return new ModelLoad(engine.waiting() + embeddings.waiting(), engine.running(), engine.kvBlocksUsed(), engine.kvBlocksCached(),
                 engine.kvBlocksFree(), engine.cachedPromptTokens());
     }
 
@@ -210,22 +254,18 @@ final class ModelScheduler {
             accepting = false;
         }
         long deadline = System.nanoTime() + grace.toNanos();
-        while (!jobs.isEmpty() && System.nanoTime() < deadline) {
+        while ((!jobs.isEmpty() || embeddings.waiting() > 0) && System.nanoTime() < deadline) {
             sleep(20);
         }
         BackendException cut = BackendException.unavailable("the server is shutting down; the generation was cut off");
         for (Job job : jobs) {
             job.cancel(cut);
         }
+        embeddings.close(BackendException.unavailable("the server is shutting down; the embedding was cut off"));
         engine.close();
     }
 
     void close() {
-        synchronized (embeddingLock) {
-            if (embeddingState != null) {
-                embeddingState.close();
-            }
-        }
         model.close();
     }
 
@@ -255,6 +295,7 @@ final class ModelScheduler {
         private final ChatRequest request;
         private final int[] prompt;
         private final Output output;
+        private final String owner;
         private final List<Answer> answers = new ArrayList<>();
         private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         private final List<Sequence> sequences = new ArrayList<>();
@@ -265,10 +306,11 @@ final class ModelScheduler {
         private int generated;
         private boolean over;
 
-        Job(ChatRequest request, int[] prompt, Output output) {
+        Job(ChatRequest request, int[] prompt, Output output, String owner) {
             this.request = request;
             this.prompt = prompt;
             this.output = output;
+            this.owner = owner;
         }
 
         void start() {
@@ -290,7 +332,7 @@ final class ModelScheduler {
                     Sequence sequence;
                     try {
                         sequence = engine.submit(new SequenceRequest(prompt, sampler, request.maxTokens(), request.stops(),
-                                requestTimeout, answer::text));
+                                requestTimeout, answer::text, owner));
                     } catch (IllegalStateException e) {
                         end(BackendException.unavailable("the server is shutting down"));
                         throw BackendException.unavailable("the server is shutting down");

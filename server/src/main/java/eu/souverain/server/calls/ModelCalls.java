@@ -10,6 +10,7 @@ import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.RequestOwner;
 import eu.souverain.server.limits.Admission;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
@@ -111,7 +112,7 @@ public final class ModelCalls {
     /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
     public Embeddings embed(Principal caller, String clientIp, String endpoint, EmbeddingRequest request) {
         try (Call call = open(caller, clientIp, endpoint, request.model())) {
-            Embeddings embeddings = call.backend.embed(request);
+            Embeddings embeddings = RequestOwner.as(caller.organizationId(), () -> call.backend.embed(request));
             call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
         }
@@ -206,7 +207,8 @@ public final class ModelCalls {
                         ? RemoteRedaction.start(backend, request, settings.redactor().orElseThrow())
                         : backend.start(request);
             } else {
-                generation = backend.start(request);
+                ChatRequest started = request;
+                generation = RequestOwner.as(caller.organizationId(), () -> backend.start(started));
             }
             failed = false;
             return generation;

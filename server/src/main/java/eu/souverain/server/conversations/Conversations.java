@@ -74,7 +74,9 @@ public final class Conversations {
     public record Answer(String model, String backend, String backendLocation, int promptTokens, int completionTokens) {
     }
 
-    public record Message(String id, int seq, String role, String content, Answer answer, Instant createdAt) {
+    /** A kept message; {@code interrupted} marks where an answer was cut off before it was whole (its content empty). */
+    public record Message(String id, int seq, String role, String content, Answer answer, Instant createdAt,
+                          boolean interrupted) {
     }
 
     /**
@@ -89,7 +91,17 @@ public final class Conversations {
     }
 
     /** A message to append: its role and text, and for a model's answer who gave it (else null). */
-    public record NewMessage(String role, String content, Answer answer) {
+    public record NewMessage(String role, String content, Answer answer, boolean interrupted) {
+
+        public NewMessage(String role, String content, Answer answer) {
+            this(role, content, answer, false);
+        }
+
+        /** The mark of an answer cut off before it was whole, in its place. */
+        public static NewMessage interruptedAnswer() {
+            return new NewMessage("assistant", "", null, true);
+        }
+
         public NewMessage {
             if (role == null || role.isBlank()) {
                 throw TenancyException.invalid("role", "a message needs a role");
@@ -216,7 +228,7 @@ public final class Conversations {
         for (int i = 0; i < messages.size(); i++) {
             NewMessage m = messages.get(i);
             appended.add(new Message(sealed.get(i).id(), first + i, m.role(), m.content(), m.answer(),
-                    Instant.ofEpochMilli(now)));
+                    Instant.ofEpochMilli(now), m.interrupted()));
         }
         return appended;
     }
@@ -335,14 +347,15 @@ public final class Conversations {
         return found.orElseThrow(() -> TenancyException.notFound("conversation", id));
     }
 
-    private record Sealed(String id, String role, byte[] content, Answer answer) {
+    private record Sealed(String id, String role, byte[] content, Answer answer, boolean interrupted) {
     }
 
     private List<Sealed> sealAll(Owner owner, String conversationId, List<NewMessage> messages) {
         List<Sealed> sealed = new ArrayList<>();
         for (NewMessage m : messages) {
             String id = id("msg_");
-            sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()), m.answer()));
+            sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()), m.answer(),
+                    m.interrupted()));
         }
         return sealed;
     }
@@ -353,14 +366,15 @@ public final class Conversations {
             Answer a = m.answer();
             h.createUpdate("""
                             INSERT INTO messages (id, conversation_id, seq, role, content, model, backend, backend_location,
-                                prompt_tokens, completion_tokens, created_at)
+                                prompt_tokens, completion_tokens, created_at, interrupted)
                             VALUES (:id, :conversation, :seq, :role, :content, :model, :backend, :location, :prompt,
-                                :completion, :now)""")
+                                :completion, :now, :interrupted)""")
                     .bind("id", m.id()).bind("conversation", conversationId).bind("seq", seq++).bind("role", m.role())
                     .bind("content", m.content()).bind("model", a == null ? null : a.model())
                     .bind("backend", a == null ? null : a.backend()).bind("location", a == null ? null : a.backendLocation())
                     .bind("prompt", a == null ? null : a.promptTokens())
-                    .bind("completion", a == null ? null : a.completionTokens()).bind("now", now).execute();
+                    .bind("completion", a == null ? null : a.completionTokens()).bind("now", now)
+                    .bind("interrupted", m.interrupted()).execute();
         }
     }
 
@@ -411,7 +425,8 @@ public final class Conversations {
     private Message message(ResultSet rs, Row row) throws SQLException {
         String id = rs.getString("id");
         return new Message(id, rs.getInt("seq"), rs.getString("role"), open(row, row.id() + "/" + id,
-                rs.getBytes("content")), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")));
+                rs.getBytes("content")), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")),
+                rs.getBoolean("interrupted"));
     }
 
     /** Who answered the message of this row, or null when no model did. */

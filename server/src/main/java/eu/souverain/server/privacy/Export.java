@@ -72,6 +72,9 @@ public final class Export {
         json.put("role", m.role());
         json.put("content", m.content());
         json.put("created_at", m.createdAt().getEpochSecond());
+        if (m.interrupted()) {
+            json.put("interrupted", true);
+        }
         if (m.answer() != null) {
             json.put("model", m.answer().model());
             json.put("backend", m.answer().backend());

@@ -225,6 +225,30 @@ class ChatBrowserTest {
     }
 
     @Test
+    void anAnswerCutOffIsMarkedInItsPlaceInBothLanguagesAndTheConversationGoesOn() throws IOException {
+        // What a closed page or a killed server leaves of a stored chat: the question, no answer.
+        browser.api("post", "/v1/conversations", "{\"title\": \"Cut\", \"messages\": [{\"role\": \"user\","
+                + " \"content\": \"Once upon a time\"}]}");
+        browser.driver.navigate().refresh();
+        browser.until(d -> d.findElements(By.cssSelector("#conversation-list a")).size() == 1);
+        browser.driver.findElement(By.cssSelector("#conversation-list a")).click();
+        browser.until(d -> d.findElement(By.id("conversation-title")).getText().equals("Cut"));
+        assertThat(ask("And then?").getText()).isNotBlank();
+
+        browser.driver.navigate().refresh();
+        browser.until(d -> d.findElements(By.cssSelector("#messages .message")).size() == 4);
+        WebElement cut = messages().get(1);
+        assertThat(cut.getAttribute("class")).contains("assistant");
+        assertThat(cut.findElement(By.cssSelector(".note")).getText())
+                .isEqualTo("This answer was interrupted before it was finished.");
+        browser.driver.findElement(By.id("language")).click();
+        assertThat(messages().get(1).findElement(By.cssSelector(".note")).getText())
+                .isEqualTo("Cette réponse a été interrompue avant d’être terminée.");
+        browser.driver.findElement(By.id("language")).click();
+        assertThat(kept().get("messages").get(1).get("interrupted").asBoolean()).isTrue();
+    }
+
+    @Test
     void languageAndThemeSwitchAndAreRemembered() {
         assertThat(browser.driver.findElement(By.id("send")).getText()).isEqualTo("Send");
         browser.driver.findElement(By.id("language")).click();

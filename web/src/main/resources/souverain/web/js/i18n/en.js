@@ -82,5 +82,6 @@ export default {
   'chat.answered': 'Answer: {text}',
   'chat.stopped': 'Stopped. This unfinished answer is not kept.',
   'chat.failed': 'The answer failed and is not kept.',
+  'chat.interrupted': 'This answer was interrupted before it was finished.',
   'chat.noAccess': 'Your role has no access to the chat.',
 };

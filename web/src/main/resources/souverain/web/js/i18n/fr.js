@@ -83,5 +83,6 @@ export default {
   'chat.answered': 'Réponse : {text}',
   'chat.stopped': 'Arrêté. Cette réponse inachevée n’est pas conservée.',
   'chat.failed': 'La réponse a échoué et n’est pas conservée.',
+  'chat.interrupted': 'Cette réponse a été interrompue avant d’être terminée.',
   'chat.noAccess': 'Votre rôle n’a pas accès à la discussion.',
 };

@@ -1,0 +1,192 @@
+package eu.souverain.server.backends;
+
+import eu.souverain.engine.model.InferenceState;
+import eu.souverain.engine.model.LlamaModel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One model's embeddings, computed on a thread of their own and an inference state of their own
+ * (they never touch the sequences' key/value blocks), one input at a time, taken in turn from each
+ * owner with inputs waiting: an owner's 60,000 inputs delay another's single input by one input,
+ * not by all of them. A request whose timeout passes ends with a TimeoutException at its next turn.
+ */
+final class EmbeddingQueue {
+
+    /** A request's inputs and the vectors computed so far; {@code result} completes with them all. */
+    private static final class Job {
+        final String owner;
+        final List<int[]> inputs;
+        final long deadline;
+        final List<float[]> vectors = new ArrayList<>();
+        final CompletableFuture<Embeddings> result = new CompletableFuture<>();
+        int taken;
+        int tokens;
+
+        Job(String owner, List<int[]> inputs, Duration timeout) {
+            this.owner = owner;
+            this.inputs = inputs;
+            this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        }
+    }
+
+    private final LlamaModel model;
+    private final int threads;
+    private final Duration timeout;
+    // Guarded by this: each owner's jobs, in the order owners take their turns.
+    private final LinkedHashMap<String, ArrayDeque<Job>> turns = new LinkedHashMap<>();
+    private final Map<String, Integer> unfinished = new HashMap<>();
+    private int unfinishedTotal;
+    private Thread worker;
+    private boolean closed;
+
+    EmbeddingQueue(LlamaModel model, int threads, Duration timeout) {
+        this.model = model;
+        this.threads = threads;
+        this.timeout = timeout;
+    }
+
+    /** Queues {@code owner}'s inputs; the result completes with their vectors, or with why not. */
+    synchronized CompletableFuture<Embeddings> add(String owner, List<int[]> inputs) {
+        if (closed) {
+            throw BackendException.unavailable("the server is shutting down");
+        }
+        Job job = new Job(owner, inputs, timeout);
+        turns.computeIfAbsent(owner, o -> new ArrayDeque<>()).add(job);
+        unfinished.merge(owner, 1, Integer::sum);
+        unfinishedTotal++;
+        if (worker == null) {
+            worker = Thread.ofPlatform().name("souverain-embeddings").daemon().start(this::loop);
+        }
+        notifyAll();
+        return job.result;
+    }
+
+    /** Requests queued or being embedded. */
+    synchronized int waiting() {
+        return unfinishedTotal;
+    }
+
+    synchronized int waiting(String owner) {
+        return unfinished.getOrDefault(owner, 0);
+    }
+
+    synchronized Set<String> owners() {
+        return Set.copyOf(unfinished.keySet());
+    }
+
+    /** Ends every queued request with {@code reason} and stops the thread once its current input is done. */
+    void close(RuntimeException reason) {
+        Thread running;
+        synchronized (this) {
+            closed = true;
+            for (ArrayDeque<Job> jobs : turns.values()) {
+                for (Job job : jobs) {
+                    finished(job);
+                    job.result.completeExceptionally(reason);
+                }
+            }
+            turns.clear();
+            running = worker;
+            notifyAll();
+        }
+        if (running != null) {
+            try {
+                running.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void loop() {
+        try (InferenceState state = model.newState(threads)) {
+            while (true) {
+                Job job;
+                int[] input;
+                synchronized (this) {
+                    job = nextTurn();
+                    if (job == null) {
+                        return;
+                    }
+                    input = job.inputs.get(job.taken++);
+                }
+                try {
+                    job.vectors.add(model.embed(state, input));
+                    job.tokens += input.length;
+                } catch (RuntimeException e) {
+                    fail(job, new IllegalStateException("the embedding failed: " + e, e));
+                    continue;
+                }
+                if (job.vectors.size() == job.inputs.size()) {
+                    synchronized (this) {
+                        finished(job);
+                    }
+                    job.result.complete(new Embeddings(job.vectors, job.tokens));
+                }
+            }
+        }
+    }
+
+    /**
+     * The job whose input comes next: the first job of the owner whose turn it is, that owner then
+     * going to the end of the line; jobs past their timeout end on the way. Null once closed.
+     */
+    private Job nextTurn() {
+        while (!closed) {
+            var first = turns.entrySet().iterator();
+            if (!first.hasNext()) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    return null;
+                }
+                continue;
+            }
+            Map.Entry<String, ArrayDeque<Job>> turn = first.next();
+            ArrayDeque<Job> jobs = turn.getValue();
+            Job job = jobs.peek();
+            turns.remove(turn.getKey());
+            if (System.nanoTime() - job.deadline > 0) {
+                jobs.poll();
+                finished(job);
+                job.result.completeExceptionally(new TimeoutException("the embedding ran past its timeout of "
+                        + timeout.toMillis() + " ms"));
+            } else if (job.taken + 1 == job.inputs.size()) {
+                jobs.poll();
+            }
+            if (!jobs.isEmpty()) {
+                turns.put(turn.getKey(), jobs);
+            }
+            if (!job.result.isDone()) {
+                return job;
+            }
+        }
+        return null;
+    }
+
+    private synchronized void fail(Job job, RuntimeException error) {
+        if (job.result.isDone()) {
+            return;
+        }
+        ArrayDeque<Job> jobs = turns.get(job.owner);
+        if (jobs != null && jobs.remove(job) && jobs.isEmpty()) {
+            turns.remove(job.owner);
+        }
+        finished(job);
+        job.result.completeExceptionally(error);
+    }
+
+    private void finished(Job job) {
+        unfinished.computeIfPresent(job.owner, (o, n) -> n == 1 ? null : n - 1);
+        unfinishedTotal--;
+    }
+}
