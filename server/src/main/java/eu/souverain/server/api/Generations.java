@@ -250,7 +250,8 @@ final class Generations {
         };
     }
 
-    private static String randomId() {
+    /** The random part of an answer's id: 24 letters and digits. */
+    static String randomId() {
         StringBuilder id = new StringBuilder();
         for (int i = 0; i < 24; i++) {
             id.append(ID_ALPHABET.charAt(RANDOM.nextInt(ID_ALPHABET.length())));
