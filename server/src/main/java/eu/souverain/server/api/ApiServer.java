@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API: Mistral- and OpenAI-compatible routes over {@link Backends}, on Javalin with one
@@ -47,8 +45,6 @@ import org.slf4j.LoggerFactory;
  * organization and one actor, is then on the request for every route: {@link #principal}.
  */
 public final class ApiServer implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
     /**
      * @param maxBodyBytes larger request bodies are refused with 413
@@ -155,12 +151,11 @@ public final class ApiServer implements AutoCloseable {
             config.routes.exception(TenancyException.class, (e, ctx) -> respond(toApiError(e), ctx));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> respond(
                     new ApiError(e.getStatus(), e.getStatus() >= 500 ? "server_error" : "invalid_request_error",
-                            codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of()), ctx));
-            config.routes.exception(Exception.class, (e, ctx) -> {
-                LOG.error("{} {} failed (request {})", ctx.method(), ctx.path(), ctx.res().getHeader(RequestIds.HEADER), e);
-                respond(new ApiError(500, "server_error", "internal_error", null,
-                        "internal error: " + e, Map.of()), ctx);
-            });
+                            JsonErrorHandler.codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of()), ctx));
+            config.routes.exception(java.io.EOFException.class, CutBodies::handle);
+            config.routes.exception(Exception.class, (e, ctx) -> respond(InternalErrors.of(ctx, e), ctx));
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler.ForServlets()));
         });
         app.start();
     }
@@ -602,15 +597,6 @@ public final class ApiServer implements AutoCloseable {
             ctx.header("x-ratelimit-reset-requests", retryAfter + "s");
         }
         Json.respond(ctx, error.status(), error.body());
-    }
-
-    private static String codeOf(int status) {
-        return switch (status) {
-            case 404 -> "not_found";
-            case 405 -> "method_not_allowed";
-            case 413 -> "request_too_large";
-            default -> "http_" + status;
-        };
     }
 
     private static String messageOf(HttpResponseException e, Context ctx) {

@@ -187,9 +187,7 @@ final class Generations {
             endWithError(events, ApiServer.toApiError(e).body());
         } catch (RuntimeException e) {
             ApiServer.failed(ctx);
-            LOG.error("streamed generation failed", e);
-            endWithError(events, ApiError.body("the generation failed: " + e.getMessage(), "server_error", null,
-                    "internal_error"));
+            endWithError(events, InternalErrors.event(ctx, e));
         }
     }
 
