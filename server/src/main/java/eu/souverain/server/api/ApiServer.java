@@ -124,6 +124,8 @@ public final class ApiServer implements AutoCloseable {
             config.routes.get("/health", named("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok"))));
             config.routes.get("/ready", named("/ready", this::ready));
             config.routes.get("/metrics", named("/metrics", this::metrics));
+            // Else HEAD would answer 200 unauthenticated: what GET refuses, HEAD refuses too.
+            config.routes.head("/metrics", named("/metrics", this::metrics));
             config.routes.get("/v1/models", named("/v1/models", models::list));
             config.routes.get("/v1/models/<id>", named("/v1/models/{id}", models::get));
             config.routes.post("/v1/chat/completions",
@@ -209,11 +211,15 @@ public final class ApiServer implements AutoCloseable {
 
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
 
-    /** Refuses (403) a session request whose CSRF header is missing or is not the session's token. */
+    /**
+     * Refuses (403) a session request whose CSRF header is missing or is not the session's token.
+     * The session is known by then: the refusal is its person's, audited as their other 403s are.
+     */
     static void requireCsrfToken(Context ctx, WebSessions.Session session) {
         String sent = ctx.header(CSRF_HEADER);
         if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
                 session.csrfToken().getBytes(StandardCharsets.UTF_8))) {
+            ctx.attribute(PRINCIPAL, session.principal());
             throw new ApiError(403, "invalid_request_error", "csrf_token_invalid", CSRF_HEADER,
                     "a state-changing request of a web session must carry the session's CSRF token in " + CSRF_HEADER,
                     Map.of());

@@ -30,6 +30,7 @@ final class AuthRoutes {
     void register(RoutesConfig routes) {
         routes.post("/auth/login", ApiServer.named("/auth/login", this::login));
         routes.get("/auth/session", ApiServer.named("/auth/session", this::session));
+        routes.head("/auth/session", ApiServer.named("/auth/session", this::session));
         routes.post("/auth/logout", ApiServer.named("/auth/logout", this::logout));
         routes.post("/auth/password", ApiServer.named("/auth/password", this::password));
     }

@@ -11,6 +11,7 @@ import eu.souverain.server.gateway.ChatRequest;
 import eu.souverain.server.gateway.Completion;
 import eu.souverain.server.privacy.Erasure;
 import eu.souverain.server.privacy.Export;
+import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
@@ -286,8 +287,10 @@ final class ConversationsRoutes {
      * when that is long, cut at a word boundary with an ellipsis.
      */
     static String title(String message) {
-        String line = message.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip()
-                .replaceAll("\\s+", " ");
+        String first = message.replace('\u2028', '\n').replace('\u2029', '\n').strip().lines()
+                .filter(l -> !l.isBlank()).findFirst().orElse("");
+        // A title is a label: what would reorder or hide how it reads is left out.
+        String line = Labels.withoutHidden(first.replaceAll("\\s+", " ")).strip();
         Matcher sentence = SENTENCE_END.matcher(line);
         if (sentence.find() && sentence.start() > 0) {
             char end = line.charAt(sentence.start());
