@@ -37,6 +37,8 @@ class StrayTextBrowserTest {
         browser.driver.findElement(By.id("signin-password")).sendKeys(WebServer.PASSWORD);
         browser.driver.findElement(By.cssSelector("form.signin button[type=submit]")).click();
         browser.waitFor(By.id("composer-input"));
+        browser.waitFor(By.cssSelector("#messages .welcome"));
+        browser.until(d -> !d.findElements(By.cssSelector("#conversations li")).isEmpty());
         browser.screenshot(prefix + "chat");
 
         String body = new ObjectMapper().writeValueAsString(Map.of("title", "Stray text", "messages", List.of(
