@@ -5,7 +5,7 @@
 // in the answer to its creation, and is gone from the page at the next render.
 
 import { t } from './i18n.js';
-import { h, announce, copyButton } from './dom.js';
+import { h, announce, copyButton, append, replace } from './dom.js';
 import { when, place, facts, table, yes } from './present.js';
 
 const PARTS = {
@@ -84,13 +84,13 @@ async function users(container) {
       fail(region, e);
     }
   });
-  container.append(onceBox('users'), form, region, list);
+  append(container, onceBox('users'), form, region, list);
   await listUsers(list, region);
 }
 
 async function listUsers(list, region) {
   const answer = await ctx.api.get('/v1/admin/users');
-  list.replaceChildren(table('users.caption', [
+  replace(list, table('users.caption', [
     { label: 'users.email', cell: (u) => u.email },
     { label: 'users.role', cell: (u) => roleSelect(u, list, region) },
     { label: 'users.state', cell: (u) => t(u.disabled ? 'users.disabled' : 'users.active') },
@@ -193,13 +193,13 @@ async function keys(container) {
       fail(region, e);
     }
   });
-  container.append(onceBox('keys'), form, region, list);
+  append(container, onceBox('keys'), form, region, list);
   await listKeys(list, region);
 }
 
 async function listKeys(list, region) {
   const answer = await ctx.api.get('/v1/admin/keys');
-  list.replaceChildren(table('keys.caption', [
+  replace(list, table('keys.caption', [
     { label: 'keys.name', cell: (k) => k.name || '—' },
     { label: 'keys.key', cell: (k) => h('code', { class: 'key-prefix' }, `sk-souv-${k.id}_…`) },
     { label: 'keys.scopes', cell: (k) => k.scopes.map((s) => t(`keys.scope.${s}`)).join(', ') },
@@ -236,7 +236,7 @@ async function policy(container) {
   const backends = h('div', { id: 'policy-backends' });
   const models = await ctx.api.get('/v1/models').then((m) => m.data, () => []);
   const locations = Object.fromEntries(models.map((m) => [m.backend, m.location]));
-  const drawBackends = (p) => backends.replaceChildren(table('policy.backends', [
+  const drawBackends = (p) => replace(backends, table('policy.backends', [
     { label: 'policy.backend', cell: (b) => h('strong', {}, b.name) },
     { label: 'policy.remote', cell: (b) => yes(b.remote) },
     { label: 'policy.location', cell: (b) => (locations[b.name] ? place(locations[b.name]) : b.location) },
@@ -271,7 +271,7 @@ async function policy(container) {
       fail(region, e);
     }
   });
-  container.append(h('h3', {}, t('policy.backends')), backends, form, region);
+  append(container, h('h3', {}, t('policy.backends')), backends, form, region);
 }
 
 // Retention.
@@ -298,7 +298,7 @@ async function retention(container) {
       fail(region, e);
     }
   });
-  container.append(form, region);
+  append(container, form, region);
 }
 
 // The audit log.
@@ -308,12 +308,12 @@ async function audit(container) {
   const verify = h('button', { type: 'button', class: 'primary', id: 'audit-verify' }, t('audit.verify'));
   verify.addEventListener('click', async () => {
     verify.disabled = true;
-    result.replaceChildren(h('p', { class: 'muted' }, t('audit.verifying')));
+    replace(result, h('p', { class: 'muted' }, t('audit.verifying')));
     try {
       const v = await ctx.api.post('/v1/audit/verify');
-      result.replaceChildren(verification(v));
+      replace(result, verification(v));
     } catch (e) {
-      result.replaceChildren(h('p', { class: 'error' }, e.message));
+      replace(result, h('p', { class: 'error' }, e.message));
     } finally {
       verify.disabled = false;
     }
@@ -336,7 +336,7 @@ async function audit(container) {
   const load = async () => {
     const page = await ctx.api.get(`/v1/audit/entries?limit=50${before === null ? '' : `&before=${before}`}`);
     for (const e of page.data) {
-      rows.append(h('tr', { dataset: { seq: String(e.seq) } },
+      append(rows, h('tr', { dataset: { seq: String(e.seq) } },
         ...columns.map((c) => h('td', { 'data-label': t(c.label) }, c.cell(e)))));
     }
     before = page.next_before;
@@ -350,7 +350,7 @@ async function audit(container) {
       more.disabled = false;
     }
   });
-  container.append(
+  append(container,
     h('div', { class: 'card stack' },
       h('p', { class: 'muted small' }, t('audit.intro')),
       h('div', { class: 'row' }, verify), result),
@@ -393,11 +393,11 @@ async function show() {
       t(PARTS[name].label))));
   const content = h('section', { class: 'admin-part', id: `admin-${part}`, 'aria-labelledby': 'admin-part-title' },
     h('h2', { id: 'admin-part-title', tabindex: '-1' }, t(PARTS[part].label)));
-  root.replaceChildren(h('h1', {}, t('admin.title')), nav, content);
+  replace(root, h('h1', {}, t('admin.title')), nav, content);
   try {
     await RENDER[part](content);
   } catch (e) {
-    content.append(h('p', { class: 'error', role: 'alert' }, e.message));
+    append(content, h('p', { class: 'error', role: 'alert' }, e.message));
   }
 }
 
@@ -406,13 +406,13 @@ export const admin = {
     ctx = context;
     const parts = Object.keys(PARTS).filter(allowed);
     if (!parts.length) {
-      main.replaceChildren(h('p', { class: 'card muted' }, t('admin.noAccess')));
+      replace(main, h('p', { class: 'card muted' }, t('admin.noAccess')));
       return;
     }
     const asked = ctx.route.params[0];
     part = parts.includes(asked) ? asked : parts[0];
     root = h('div', { class: 'page admin', id: 'admin' });
-    main.replaceChildren(root);
+    replace(main, root);
     await show();
     root.querySelector('#admin-part-title').focus();
   },

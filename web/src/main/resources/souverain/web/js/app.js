@@ -10,7 +10,7 @@
 import { api, setCsrfToken } from './api.js';
 import { t, language, languages, setLanguage, onLanguageChange, applyTranslations } from './i18n.js';
 import { theme, toggleTheme } from './theme.js';
-import { h, announce } from './dom.js';
+import { h, announce, append, replace } from './dom.js';
 import { chat } from './chat.js';
 import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
@@ -57,7 +57,7 @@ function visible(entry) {
 
 function renderNavigation(active) {
   const nav = document.getElementById('nav');
-  nav.replaceChildren(...navigation.filter(visible).map((entry) => h('a', {
+  replace(nav, ...navigation.filter(visible).map((entry) => h('a', {
     href: `#/${entry.view}`,
     'data-i18n': entry.label,
     'aria-current': entry.view === active ? 'page' : null,
@@ -75,7 +75,7 @@ async function route() {
   try {
     await view.render(main, ctx);
   } catch (e) {
-    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+    replace(main, h('p', { class: 'error', role: 'alert' }, e.message));
   }
 }
 
@@ -150,10 +150,10 @@ function showSignIn(notice, ended) {
   session = null;
   setCsrfToken(null);
   header.hidden = false;
-  document.getElementById('nav').replaceChildren();
+  replace(document.getElementById('nav'));
   document.getElementById('account').hidden = true;
   const form = signInForm(notice, ended);
-  main.replaceChildren(h('div', { class: 'centered' }, form));
+  replace(main, h('div', { class: 'centered' }, form));
   applyTranslations(main);
   form.querySelector('input').focus();
 }
@@ -223,7 +223,7 @@ document.getElementById('theme').addEventListener('click', () => {
 });
 document.getElementById('account').addEventListener('click', () => {
   const dialog = accountDialog();
-  document.body.append(dialog);
+  append(document.body, dialog);
   dialog.showModal();
 });
 window.addEventListener('hashchange', route);
@@ -256,6 +256,6 @@ api.get('/auth/session').then(start, (e) => {
     showSignIn();
   } else {
     header.hidden = false;
-    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+    replace(main, h('p', { class: 'error', role: 'alert' }, e.message));
   }
 });

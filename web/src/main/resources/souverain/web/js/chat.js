@@ -8,7 +8,7 @@
 
 import { api } from './api.js';
 import { t, applyTranslations } from './i18n.js';
-import { h, announce } from './dom.js';
+import { h, announce, append, replace } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
 const STYLE_KEY = 'souverain.style';
@@ -165,15 +165,15 @@ async function saveSettings(event) {
 async function loadModels() {
   const list = await api.get('/v1/models');
   models = list.data.map((m) => m.id);
-  el.model.replaceChildren(...models.map((id) => h('option', { value: id }, id)));
+  replace(el.model, ...models.map((id) => h('option', { value: id }, id)));
 }
 
 async function loadList() {
   const q = el.filter.value.trim();
   const list = await api.get('/v1/conversations' + (q ? `?q=${encodeURIComponent(q)}` : ''));
-  el.list.replaceChildren(...list.data.map(listItem));
+  replace(el.list, ...list.data.map(listItem));
   if (!list.data.length) {
-    el.list.append(h('li', { class: 'muted empty', 'data-i18n': q ? 'chat.filter.none' : 'chat.none' }, t(q ? 'chat.filter.none' : 'chat.none')));
+    append(el.list, h('li', { class: 'muted empty', 'data-i18n': q ? 'chat.filter.none' : 'chat.none' }, t(q ? 'chat.filter.none' : 'chat.none')));
   }
 }
 
@@ -196,7 +196,7 @@ function listItem(c) {
 function rename(item, c) {
   const input = h('input', { type: 'text', value: c.title, maxlength: 200, class: 'rename-input',
     'aria-label': t('chat.rename.label') });
-  item.replaceChildren(input);
+  replace(item, input);
   input.focus();
   input.select();
   let done = false;
@@ -263,13 +263,13 @@ function refreshActions() {
   const lastAnswer = all.filter((a) => a.dataset.role === 'assistant').pop();
   for (const article of all) {
     const actions = article.querySelector('.actions');
-    actions.replaceChildren();
+    replace(actions);
     if (writing) continue;
     if (article.dataset.role === 'user') {
-      actions.append(h('button', { type: 'button', class: 'small edit', 'data-i18n': 'chat.edit',
+      append(actions, h('button', { type: 'button', class: 'small edit', 'data-i18n': 'chat.edit',
         onclick: () => edit(article) }, t('chat.edit')));
     } else if (article === lastAnswer) {
-      actions.append(h('button', { type: 'button', class: 'small regenerate', 'data-i18n': 'chat.regenerate',
+      append(actions, h('button', { type: 'button', class: 'small regenerate', 'data-i18n': 'chat.regenerate',
         onclick: () => regenerate(article) }, t('chat.regenerate')));
     }
   }
@@ -289,8 +289,8 @@ function showTitle() {
 function renderConversation() {
   showTitle();
   const shown = conversation ? conversation.messages.filter((m) => m.role === 'user' || m.role === 'assistant') : [];
-  el.messages.replaceChildren(...shown.map(messageElement));
-  if (!shown.length) el.messages.append(h('p', { class: 'muted welcome', 'data-i18n': 'chat.welcome' }, t('chat.welcome')));
+  replace(el.messages, ...shown.map(messageElement));
+  if (!shown.length) append(el.messages, h('p', { class: 'muted welcome', 'data-i18n': 'chat.welcome' }, t('chat.welcome')));
   el.systemPrompt.value = conversation?.system_prompt || '';
   el.temperature.value = conversation?.temperature ?? '';
   if (conversation?.model && models.includes(conversation.model)) el.model.value = conversation.model;
@@ -341,7 +341,7 @@ async function send(text) {
   const answer = messageElement({ role: 'assistant', content: '' });
   answer.setAttribute('aria-busy', 'true');
   answer.classList.add('writing');
-  el.messages.append(asked, answer);
+  append(el.messages, asked, answer);
   el.messages.scrollTop = el.messages.scrollHeight;
   const state = { article: answer, text: '', frame: 0, controller: new AbortController() };
   writing = state;
@@ -375,7 +375,7 @@ async function send(text) {
     await afterAnswer(id, asked, answer);
   } else {
     // The server keeps a turn only once its answer is whole: this one is on screen only.
-    answer.append(h('p', { class: 'note', 'data-i18n': `chat.${outcome}` }, t(`chat.${outcome}`)));
+    append(answer, h('p', { class: 'note', 'data-i18n': `chat.${outcome}` }, t(`chat.${outcome}`)));
     announce(t(`chat.${outcome}`));
   }
   refreshActions();
@@ -452,7 +452,7 @@ function edit(article) {
   const actions = article.querySelector('.actions');
   body.hidden = true;
   actions.hidden = true;
-  article.append(form);
+  append(article, form);
   input.focus();
   const close = () => {
     form.remove();
@@ -487,12 +487,12 @@ export const chat = {
   async render(main, context) {
     ctx = context;
     if (ctx.session.user.role === 'auditor') {
-      main.replaceChildren(h('p', { class: 'card muted', 'data-i18n': 'chat.noAccess' }, t('chat.noAccess')));
+      replace(main, h('p', { class: 'card muted', 'data-i18n': 'chat.noAccess' }, t('chat.noAccess')));
       return;
     }
     if (!root || !main.contains(root)) {
       layout();
-      main.replaceChildren(root);
+      replace(main, root);
       document.addEventListener('keydown', onKey);
       await Promise.all([loadModels(), loadList()]);
     }

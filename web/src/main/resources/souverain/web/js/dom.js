@@ -18,11 +18,26 @@ export function h(tag, attributes = {}, ...children) {
       el.setAttribute(name, value === true ? '' : String(value));
     }
   }
+  return append(el, ...children);
+}
+
+/**
+ * Appends {@code children} to {@code el} as h() does: nodes as they are, anything else as text,
+ * and null, undefined and false not at all (Element.append would write them as the words "null"
+ * and "undefined"). The views build their pages through it and replace(), never the DOM's own.
+ */
+export function append(el, ...children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+/** Replaces what {@code el} holds with {@code children}, as append() adds them. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, ...children);
 }
 
 /** Says {@code text} to screen readers through the page's polite live region. */

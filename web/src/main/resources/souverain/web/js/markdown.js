@@ -4,7 +4,7 @@
 
 import { Marked } from '/webjars/marked/16.3.0/lib/marked.esm.js';
 import DOMPurify from '/webjars/dompurify/3.3.0/dist/purify.es.mjs';
-import { copyButton } from './dom.js';
+import { copyButton, append, replace } from './dom.js';
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 
@@ -39,7 +39,7 @@ export function renderMarkdown(target, text) {
     wrapper.className = 'code';
     pre.replaceWith(wrapper);
     // Without the newline marked ends each block with: a pasted command must not run by itself.
-    wrapper.append(copyButton(() => code.textContent.replace(/\n$/, ''), 'copy'), pre);
+    append(wrapper, copyButton(() => code.textContent.replace(/\n$/, ''), 'copy'), pre);
   }
-  target.replaceChildren(fragment);
+  replace(target, fragment);
 }

@@ -3,7 +3,7 @@
 // and how it is protected. Everything shown is the report's; labels are the page's own.
 
 import { t } from './i18n.js';
-import { h } from './dom.js';
+import { h, append, replace } from './dom.js';
 import { when, place, facts, section, table, list, yes } from './present.js';
 
 let root = null;
@@ -36,7 +36,7 @@ function details(object, skip = []) {
   const dl = h('dl', { class: 'facts' });
   for (const [name, v] of Object.entries(object)) {
     if (skip.includes(name)) continue;
-    dl.append(h('dt', {}, label(name)), h('dd', {}, value(v)));
+    append(dl, h('dt', {}, label(name)), h('dd', {}, value(v)));
   }
   return dl;
 }
@@ -169,7 +169,7 @@ function draw() {
   const r = data;
   const scope = r.scope.all_organizations ? t('report.scope.all')
     : t('report.scope.own', { organizations: r.scope.organizations.map((o) => o.name).join(', ') });
-  root.replaceChildren(
+  replace(root,
     h('h1', { id: 'report-title', tabindex: '-1' }, t('report.title')),
     h('p', { class: 'muted' }, t('report.generated', { time: when(r.generated_at) }), ' · ', scope),
     h('p', {}, t('report.intro')),
@@ -180,11 +180,11 @@ export const report = {
   async render(main, ctx) {
     root = h('div', { class: 'page report', id: 'report' },
       h('p', { class: 'muted', role: 'status' }, t('report.loading')));
-    main.replaceChildren(root);
+    replace(main, root);
     try {
       data = await ctx.api.get('/v1/sovereignty/report');
     } catch (e) {
-      root.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+      replace(root, h('p', { class: 'error', role: 'alert' }, e.message));
       return;
     }
     draw();

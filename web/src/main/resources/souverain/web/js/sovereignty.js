@@ -6,7 +6,7 @@
 
 import { api } from './api.js';
 import { t, onLanguageChange } from './i18n.js';
-import { h, announce } from './dom.js';
+import { h, announce, append, replace } from './dom.js';
 import { when, place, facts, section, list, yes } from './present.js';
 
 const REPORT_ROLES = ['owner', 'admin', 'auditor'];
@@ -32,7 +32,7 @@ function ensureToggle(id) {
     button = h('button', { type: 'button', id: 'sovereignty-toggle', class: 'ghost', 'aria-controls': 'side-panel',
       'aria-expanded': 'false', 'data-i18n': 'sovereignty.open' }, t('sovereignty.open'));
     button.addEventListener('click', () => (openFor ? close() : open(ctx.conversationId())));
-    tools.append(button);
+    append(tools, button);
   }
   button.hidden = !id;
   return button;
@@ -45,7 +45,7 @@ async function open(id) {
   aside.hidden = false;
   aside.setAttribute('aria-labelledby', 'sovereignty-title');
   toggle()?.setAttribute('aria-expanded', 'true');
-  if (!shown || shown.id !== id) aside.replaceChildren(frame(h('p', { class: 'muted', role: 'status' }, t('sovereignty.loading'))));
+  if (!shown || shown.id !== id) replace(aside, frame(h('p', { class: 'muted', role: 'status' }, t('sovereignty.loading'))));
   await load(id);
   aside.querySelector('#sovereignty-title')?.focus();
 }
@@ -70,7 +70,7 @@ async function load(id) {
     announce(t('sovereignty.loaded'));
   } catch (e) {
     if (openFor !== id) return;
-    panel().replaceChildren(frame(h('p', { class: 'error', role: 'alert' }, e.message)));
+    replace(panel(), frame(h('p', { class: 'error', role: 'alert' }, e.message)));
   }
 }
 
@@ -95,7 +95,7 @@ function frame(...content) {
 
 function render() {
   const f = shown.facts;
-  panel().replaceChildren(frame(
+  replace(panel(), frame(
     h('p', { class: 'muted small' }, t('sovereignty.asOf', { time: when(f.generated_at) })),
     storage(f),
     encryption(f),

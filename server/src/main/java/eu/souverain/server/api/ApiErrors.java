@@ -72,7 +72,7 @@ final class ApiErrors {
     /** Javalin's own answers: no route, a method not allowed, a body over the limit. */
     static ApiError of(HttpResponseException e, Context ctx) {
         return new ApiError(e.getStatus(), e.getStatus() >= 500 ? "server_error" : "invalid_request_error",
-                codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of());
+                JsonErrorHandler.codeOf(e.getStatus()), null, messageOf(e, ctx), Map.of());
     }
 
     /**
@@ -89,15 +89,6 @@ final class ApiErrors {
             ctx.header("x-ratelimit-reset-requests", retryAfter + "s");
         }
         Json.respond(ctx, error.status(), error.body());
-    }
-
-    private static String codeOf(int status) {
-        return switch (status) {
-            case 404 -> "not_found";
-            case 405 -> "method_not_allowed";
-            case 413 -> "request_too_large";
-            default -> "http_" + status;
-        };
     }
 
     private static String messageOf(HttpResponseException e, Context ctx) {

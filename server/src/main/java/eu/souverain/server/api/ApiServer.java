@@ -23,11 +23,10 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.router.Endpoint;
+import java.io.EOFException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API, a shell on Javalin with one virtual thread per request: the route table with who
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiServer implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     /** Set on a request whose 403 was audited where it happened, with more to say (a residency rule). */
     private static final String REFUSAL_AUDITED = "souverain.refusal-audited";
 
@@ -109,6 +107,8 @@ public final class ApiServer implements AutoCloseable {
             routes.get("/ready", when(s -> ctx -> Json.respond(ctx, 200,
                     Map.of("status", "ready", "models", s.backends().models().stream().map(m -> m.id()).toList()))));
             routes.get("/metrics", metricsRoute::get);
+            // Else HEAD would answer 200 unauthenticated: what GET refuses, HEAD refuses too.
+            routes.head("/metrics", metricsRoute::get);
             routes.get("/v1/models", when(s -> s.models()::list));
             routes.get("/v1/models/<id>", when(s -> s.models()::get));
             routes.post("/v1/chat/completions", when(s -> s.chat()::handle), Access.CHAT);
@@ -159,11 +159,10 @@ public final class ApiServer implements AutoCloseable {
                 ApiErrors.respond(ApiErrors.of(e), ctx);
             });
             routes.exception(HttpResponseException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e, ctx), ctx));
-            routes.exception(Exception.class, (e, ctx) -> {
-                LOG.error("{} {} failed (request {})", ctx.method(), ctx.path(), ctx.res().getHeader(RequestIds.HEADER), e);
-                ApiErrors.respond(new ApiError(500, "server_error", "internal_error", null,
-                        "internal error: " + e, Map.of()), ctx);
-            });
+            routes.exception(EOFException.class, CutBodies::handle);
+            routes.exception(Exception.class, (e, ctx) -> ApiErrors.respond(InternalErrors.of(ctx, e), ctx));
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler.ForServlets()));
         });
         app.start();
     }

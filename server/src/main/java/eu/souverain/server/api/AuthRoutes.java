@@ -30,6 +30,7 @@ final class AuthRoutes {
     void register(RoutesConfig routes) {
         routes.post("/auth/login", this::login);
         routes.get("/auth/session", this::session);
+        routes.head("/auth/session", this::session);
         routes.post("/auth/logout", this::logout);
         routes.post("/auth/password", this::password);
     }

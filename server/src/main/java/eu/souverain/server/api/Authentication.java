@@ -70,11 +70,15 @@ final class Authentication {
         ctx.attribute(PRINCIPAL, principal);
     }
 
-    /** Refuses (403) a session request whose CSRF header is missing or is not the session's token. */
+    /**
+     * Refuses (403) a session request whose CSRF header is missing or is not the session's token.
+     * The session is known by then: the refusal is its person's, audited as their other 403s are.
+     */
     static void requireCsrfToken(Context ctx, WebSessions.Session session) {
         String sent = ctx.header(CSRF_HEADER);
         if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
                 session.csrfToken().getBytes(StandardCharsets.UTF_8))) {
+            ctx.attribute(PRINCIPAL, session.principal());
             throw new ApiError(403, "invalid_request_error", "csrf_token_invalid", CSRF_HEADER,
                     "a state-changing request of a web session must carry the session's CSRF token in " + CSRF_HEADER,
                     Map.of());

@@ -12,6 +12,7 @@ import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
 import eu.souverain.server.privacy.Export;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
 import io.javalin.http.Context;
@@ -297,8 +298,10 @@ final class ConversationsRoutes {
      * when that is long, cut at a word boundary with an ellipsis.
      */
     static String title(String message) {
-        String line = message.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip()
-                .replaceAll("\\s+", " ");
+        String first = message.replace('\u2028', '\n').replace('\u2029', '\n').strip().lines()
+                .filter(l -> !l.isBlank()).findFirst().orElse("");
+        // A title is a label: what would reorder or hide how it reads is left out.
+        String line = Labels.withoutHidden(first.replaceAll("\\s+", " ")).strip();
         Matcher sentence = SENTENCE_END.matcher(line);
         if (sentence.find() && sentence.start() > 0) {
             char end = line.charAt(sentence.start());

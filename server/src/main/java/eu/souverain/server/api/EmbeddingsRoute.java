@@ -86,6 +86,8 @@ final class EmbeddingsRoute {
             data.add(entry);
         }
         Map<String, Object> answer = new LinkedHashMap<>();
+        // Mistral's API gives each embedding answer an id, and its SDKs require one.
+        answer.put("id", "embd-" + Generations.randomId());
         answer.put("object", "list");
         answer.put("data", data);
         answer.put("model", model);

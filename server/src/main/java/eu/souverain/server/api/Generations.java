@@ -234,9 +234,7 @@ final class Generations {
             endWithError(events, ApiErrors.of(e).body());
         } catch (RuntimeException e) {
             call.failed();
-            LOG.error("streamed generation failed", e);
-            endWithError(events, ApiError.body("the generation failed: " + e.getMessage(), "server_error", null,
-                    "internal_error"));
+            endWithError(events, InternalErrors.event(ctx, e));
         }
     }
 
@@ -306,7 +304,8 @@ final class Generations {
         };
     }
 
-    private static String randomId() {
+    /** The random part of an answer's id: 24 letters and digits. */
+    static String randomId() {
         StringBuilder id = new StringBuilder();
         for (int i = 0; i < 24; i++) {
             id.append(ID_ALPHABET.charAt(RANDOM.nextInt(ID_ALPHABET.length())));

@@ -7,6 +7,7 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.vault.Vault;
 import java.nio.charset.StandardCharsets;
@@ -334,7 +335,8 @@ public final class Conversations {
     private Row owned(Owner owner, String id, Actor actor, String action, boolean administrator) {
         Optional<Row> found = database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM conversations WHERE id = :id")
                 .bind("id", id).map((rs, ctx) -> row(rs)).findOne());
-        if (found.isPresent() && !found.get().organizationId().equals(owner.organizationId())) {
+        // An id of another organization and one of none are audited alike: the same work for both.
+        if (found.isEmpty() || !found.get().organizationId().equals(owner.organizationId())) {
             audit.append(AuditEvent.of(owner.organizationId(), actor.id(), action, id, actor.clientIp(),
                     AuditEvent.Outcome.DENIED));
             found = Optional.empty();
@@ -392,7 +394,7 @@ public final class Conversations {
             throw TenancyException.invalid("title", "a title has at most " + MAX_TITLE_CHARS + " characters, this one "
                     + title.length());
         }
-        return title;
+        return Labels.checked("title", title);
     }
 
     /** A conversation row as stored: ciphertexts not yet opened. */

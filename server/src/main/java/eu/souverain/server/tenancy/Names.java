@@ -13,7 +13,7 @@ final class Names {
 
     private Names() {}
 
-    /** An organization or key name: 1 to 100 characters, no control characters, no surrounding spaces. */
+    /** An organization or key name: 1 to 100 characters, no hidden ones ({@link Labels}), no surrounding spaces. */
     static String name(String param, String name) {
         if (name == null || name.isBlank()) {
             throw TenancyException.invalid(param, "the " + param + " must not be empty");
@@ -24,8 +24,7 @@ final class Names {
         if (!name.equals(name.strip())) {
             throw TenancyException.invalid(param, "the " + param + " must not begin or end with spaces");
         }
-        requireNoControlCharacters(param, name);
-        return name;
+        return Labels.checked(param, name);
     }
 
     /** An email address, in lower case: it is what signing in names, whatever case it is typed in. */
@@ -36,16 +35,10 @@ final class Names {
         if (email.length() > MAX_EMAIL_LENGTH) {
             throw TenancyException.invalid("email", "an email address has at most " + MAX_EMAIL_LENGTH + " characters");
         }
-        requireNoControlCharacters("email", email);
+        Labels.checked("email", email);
         if (!EMAIL.matcher(email).matches()) {
             throw TenancyException.invalid("email", "'" + email + "' is not an email address (NAME@DOMAIN, no spaces)");
         }
         return email.toLowerCase(Locale.ROOT);
-    }
-
-    private static void requireNoControlCharacters(String param, String text) {
-        if (text.codePoints().anyMatch(Character::isISOControl)) {
-            throw TenancyException.invalid(param, "the " + param + " must not contain control characters");
-        }
     }
 }

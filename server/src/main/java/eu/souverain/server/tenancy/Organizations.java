@@ -70,7 +70,7 @@ public final class Organizations {
         boolean all = tenancy.isInstallationOwner(principal);
         Optional<Organization> found = tenancy.database.inTransaction(h -> {
             Optional<Organization> organization = byId(h, id);
-            if (organization.isPresent() && !all && !id.equals(principal.organizationId())) {
+            if (!all && !id.equals(principal.organizationId())) {
                 tenancy.denied(h, principal.organizationId(), principal.actor(clientIp), "orgs.read", id);
                 return Optional.<Organization>empty();
             }

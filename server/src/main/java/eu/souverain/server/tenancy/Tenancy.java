@@ -85,18 +85,16 @@ public final class Tenancy {
     /**
      * Runs {@code change} in one transaction on the row {@code id} of {@code table} when that row
      * belongs to {@code organizationId}. A row of another organization is answered exactly as a
-     * missing one, so that its existence cannot be inferred, and the attempt is audited as DENIED
-     * in the caller's organization.
+     * missing one, so that its existence cannot be inferred, and either attempt is audited as DENIED
+     * in the caller's organization: the same work for both, so that timing tells nothing either.
      */
     <T> T inOrganization(String table, String kind, String id, String organizationId, Actor actor, String action,
                          Function<Handle, T> change) {
         Optional<T> done = database.inTransaction(h -> {
             Optional<String> owner = h.createQuery("SELECT organization_id FROM " + table + " WHERE id = :id")
                     .bind("id", id).mapTo(String.class).findOne();
-            if (owner.isEmpty()) {
-                return Optional.<T>empty();
-            }
-            if (!owner.get().equals(organizationId)) {
+            // Audited alike, so that neither the answer nor the work done tells the two apart.
+            if (owner.isEmpty() || !owner.get().equals(organizationId)) {
                 denied(h, organizationId, actor, action, id);
                 return Optional.<T>empty();
             }

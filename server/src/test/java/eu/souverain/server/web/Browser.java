@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -122,13 +123,48 @@ final class Browser {
                 """, method, path, jsonBody);
     }
 
+    /**
+     * What a script leaks into the page when a value is missing or of the wrong kind: {@code null},
+     * {@code undefined}, {@code NaN} or {@code [object Object]} as words of the visible text, or of
+     * what assistive technology reads (labels, placeholders, titles, the values of fields).
+     */
+    static final Pattern STRAY = Pattern.compile(
+            "\\b(null|undefined|NaN)\\b|\\[object [A-Z][A-Za-z]*]");
+
+    /** Fails naming {@code screen} and each stray word with what surrounds it. */
+    void assertNoStrayText(String screen) {
+        String text = (String) script("""
+                const shown = [document.body.innerText, document.title];
+                for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], [alt]')) {
+                  for (const name of ['aria-label', 'placeholder', 'title', 'alt']) {
+                    if (el.hasAttribute(name)) shown.push(el.getAttribute(name));
+                  }
+                }
+                for (const field of document.querySelectorAll('input:not([type=hidden]), textarea, select')) {
+                  shown.push(field.value);
+                }
+                return shown.join('\\n');
+                """);
+        List<String> stray = STRAY.matcher(text).results()
+                .map(m -> "'" + text.substring(Math.max(0, m.start() - 40), Math.min(text.length(), m.end() + 40))
+                        .replace('\n', ' ') + "'")
+                .toList();
+        if (!stray.isEmpty()) {
+            throw new AssertionError(screen + " shows stray text: " + String.join(", ", stray));
+        }
+    }
+
     /** The window's width in CSS pixels, as a phone's (390) or a desktop's. */
     void width(int width) {
         driver.manage().window().setSize(new Dimension(width, 900));
     }
 
-    /** Saves what the page shows now as target/screenshots/{@code name}.png. */
+    /**
+     * Saves what the page shows now as target/screenshots/{@code name}.png, once its text is checked
+     * for stray values ({@link #assertNoStrayText}).
+     */
     void screenshot(String name) {
+        assertNoStrayText(name);
         try {
             Files.createDirectories(SCREENSHOTS);
             Files.write(SCREENSHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
@@ -75,6 +76,28 @@ class WebAppTest {
         }
         System.out.printf("web app: %d files, %d bytes gzipped%n", files.size(), gzipped);
         assertThat(gzipped).isLessThan(BUDGET_GZIPPED_BYTES);
+    }
+
+    /**
+     * The DOM's own append, prepend and replaceChildren write null and undefined as words; the
+     * views go through dom.js's append() and replace(), which leave them out, so that no screen
+     * depends on every caller remembering it (the browser tests check the screens themselves).
+     */
+    @Test
+    void onlyTheDomHelperCallsTheDomsOwnAppend() throws IOException {
+        List<Path> scripts;
+        try (Stream<Path> walk = Files.walk(SOURCES.resolve("js"))) {
+            scripts = walk.filter(f -> f.toString().endsWith(".js")).toList();
+        }
+        Pattern nativeCall = Pattern.compile("\\.(append|prepend|replaceChildren)\\(");
+        for (Path script : scripts) {
+            if (script.getFileName().toString().equals("dom.js")) {
+                continue;
+            }
+            List<String> calls = Files.readAllLines(script).stream().filter(line -> nativeCall.matcher(line).find()).toList();
+            assertThat(calls).as(SOURCES.relativize(script) + " calls the DOM's own append; use dom.js's append() or replace()")
+                    .isEmpty();
+        }
     }
 
     private static int gzip(byte[] bytes) throws IOException {
