@@ -141,6 +141,7 @@ final class ServeCommand implements Callable<Integer> {
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
         Database database = store.open();
+        store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
         Tenancy tenancy;
