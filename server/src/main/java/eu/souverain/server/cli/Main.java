@@ -34,7 +34,12 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        String training = System.getProperty(AotTraining.PROPERTY);
+        if (training != null) {
+            AotTraining.run(java.nio.file.Path.of(training));
+            System.exit(0);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
