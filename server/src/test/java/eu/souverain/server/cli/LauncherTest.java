@@ -142,4 +142,53 @@ class LauncherTest {
             assertThat(run.err()).contains("no JDK 25 or newer found");
         }
     }
+
+    /** A PATH holding only {@code mkdir}, a recording apt-get and the programs named. */
+    private Path path(String... programs) throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Files.createSymbolicLink(bin.resolve("mkdir"), Path.of("/bin/mkdir"));
+        executable(bin.resolve("apt-get"), """
+                #!/bin/sh
+                echo "apt-get $*" >> '%s'
+                [ -z "$FAIL_APT" ]
+                """.formatted(calls));
+        executable(bin.resolve("env"), "#!/bin/sh\nexport \"$1\"; shift; exec \"$@\"\n");
+        for (String program : programs) {
+            executable(bin.resolve(program), "#!/bin/sh\nexit 0\n");
+        }
+        executable(root.resolve("mvnw"), "#!/bin/sh\necho \"mvnw $*\" >> '%s'\n".formatted(calls));
+        return bin;
+    }
+
+    @Test
+    void testInstallsTheBrowserItIsMissingThenRunsTheSuite() throws Exception {
+        Path bin = path();
+        Run run = launch(Map.of("JAVA_HOME", jdk.toString(), "PATH", bin.toString(), "SOUVERAIN_TEST_POSTGRES_URL",
+                "jdbc:postgresql://127.0.0.1:5432/test"), "test", "-Dtest=Some");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(calls()).containsExactly("apt-get update -qq", "apt-get install -y -qq chromium chromium-driver",
+                "mvnw -B -f " + root.resolve("pom.xml") + " verify -Dtest=Some");
+    }
+
+    @Test
+    void testSaysWhatToRunWhenItCannotInstall() throws Exception {
+        Path bin = path("chromium");
+        Run run = launch(Map.of("JAVA_HOME", jdk.toString(), "PATH", bin.toString(), "FAIL_APT", "1",
+                "SOUVERAIN_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test"), "test");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err().lines().filter(line -> line.startsWith("souverain: the tests need Debian's")))
+                .singleElement().asString().contains("'sudo apt-get install -y chromium-driver'")
+                .contains("./souverain test");
+        assertThat(calls()).noneMatch(call -> call.startsWith("mvnw"));
+    }
+
+    @Test
+    void testInstallsNothingWhenAllIsThere() throws Exception {
+        Path bin = path("chromium", "chromedriver");
+        Run run = launch(Map.of("JAVA_HOME", jdk.toString(), "PATH", bin.toString(), "SOUVERAIN_TEST_POSTGRES_URL",
+                "jdbc:postgresql://127.0.0.1:5432/test"), "test");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).isEmpty();
+        assertThat(calls()).containsExactly("mvnw -B -f " + root.resolve("pom.xml") + " verify");
+    }
 }
