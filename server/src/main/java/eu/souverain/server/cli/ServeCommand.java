@@ -140,6 +140,8 @@ final class ServeCommand implements Callable<Integer> {
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
+        // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
+        PortCheck.requireFree(host, port);
         Database database = store.open();
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
@@ -192,7 +194,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            backends = backends(LocalBackend.load(files, serving, here), remotes);
+            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here)),
+                    remotes);
             Redactions redactions = new Redactions(database, auditLog, clock);
             server.serve(backends, new Residency(database, auditLog, clock), privacy, redactions);
             server.reportWith(new SovereigntyReport(new SovereigntyReport.Installation(database, store.data, keys,
