@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
             PrivacyCommands.Erase.class,
             PrivacyCommands.Export.class,
             ReportCommand.class,
+            PullCommand.class,
+            ModelsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
