@@ -1,10 +1,12 @@
 package eu.souverain.server.cli;
 
+import eu.souverain.server.models.Catalogue;
 import eu.souverain.server.models.ModelsDirectory;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -20,9 +22,21 @@ final class ModelsCommand implements Callable<Integer> {
     @Mixin
     ModelsOptions models;
 
+    @Option(names = "--catalogue", description = "List the known-good chat models that 'pull NAME' fetches instead.")
+    boolean catalogue;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (catalogue) {
+            out.printf("%-28s %-38s %-7s %8s %8s %s%n", "NAME", "MODEL", "QUANT", "FILE", "MEMORY", "PULLS");
+            for (Catalogue.Model m : Catalogue.MODELS) {
+                out.printf(java.util.Locale.ROOT, "%-28s %-38s %-7s %5.1f GiB %5.1f GiB %s%n", m.name(), m.description(),
+                        m.quantization(), m.fileGib(), m.memoryGib(), m.repo() + ":" + m.quantization());
+            }
+            out.flush();
+            return 0;
+        }
         var entries = models.open().list();
         if (entries.isEmpty()) {
             spec.commandLine().getErr().println("souverain: no model in " + models.open().directory()

@@ -11,6 +11,7 @@ import eu.souverain.server.gateway.BackendsFile;
 import eu.souverain.server.gateway.LocalBackend;
 import eu.souverain.server.gateway.RemoteBackend;
 import eu.souverain.server.gateway.Residency;
+import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.sovereignty.SovereigntyReport;
@@ -102,6 +103,9 @@ final class ServeCommand implements Callable<Integer> {
     Path backendsFile;
 
     @Mixin
+    ModelsOptions modelsDirectory;
+
+    @Mixin
     LocationOptions location;
 
     @Mixin
@@ -120,6 +124,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         Map<String, Path> files = modelFiles();
+        MemoryFit.require(files, kvCacheMb, MemoryFit.machineMemory());
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (context < 0) {
             throw new IllegalArgumentException("--context must not be negative, was " + context);
@@ -257,6 +262,7 @@ final class ServeCommand implements Callable<Integer> {
             if (name.isBlank()) {
                 throw new IllegalArgumentException("--model " + model + ": the model name is empty");
             }
+            path = modelsDirectory.open().resolve(path);
             if (files.putIfAbsent(name, path) != null) {
                 throw new IllegalArgumentException("--model " + model + ": two models are named '" + name
                         + "'; name them with NAME=FILE");

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The models directory: GGUF files, each pulled one with {@code NAME.gguf.json} beside it (where it
@@ -52,6 +53,12 @@ public final class ModelsDirectory {
 
     /** Pulls {@code spec} (REPO, REPO:FILE or REPO:QUANT) from {@code hub}; returns the model's file. */
     public Path pull(Hub hub, String spec, PrintWriter err) throws IOException {
+        Optional<Catalogue.Model> known = Catalogue.find(spec);
+        if (known.isPresent()) {
+            spec = known.get().repo() + ":" + known.get().quantization();
+            err.println("souverain: " + known.get().description() + " is " + spec + " (needs about "
+                    + known.get().memoryGib() + " GiB of memory)");
+        }
         int colon = spec.indexOf(':');
         String repo = colon < 0 ? spec : spec.substring(0, colon);
         String choice = colon < 0 ? null : spec.substring(colon + 1);
@@ -144,6 +151,18 @@ public final class ModelsDirectory {
             sha256 = json.path("sha256").asText(null);
         }
         return new Entry(name, file, Files.size(file), quantization, architecture, context, licence, sha256);
+    }
+
+    /**
+     * {@code path} as serve's --model gives it: a file, or else the name of a model in this
+     * directory (NAME for NAME.gguf).
+     */
+    public Path resolve(Path path) {
+        if (Files.exists(path) || path.getNameCount() != 1) {
+            return path;
+        }
+        Path named = fileOf(path.toString());
+        return Files.exists(named) ? named : path;
     }
 
     /** Removes the model {@code name}, its metadata and any partial download; false when there is none. */

@@ -236,4 +236,24 @@ class PullCommandTest {
         Run bad = run("pull", "not a repo", "--hub", hubUrl(), "--models-dir", models().toString());
         assertThat(bad.err()).hasLineCount(1).contains("is not OWNER/REPO[:FILE|:QUANT]");
     }
+
+    @Test
+    void serveTakesAModelByNameAndRefusesOneThatWillNotFitWithTheArithmetic() throws Exception {
+        Files.createDirectories(models());
+        try (var huge = new java.io.RandomAccessFile(models().resolve("huge.gguf").toFile(), "rw")) {
+            huge.setLength(1L << 40);  // sparse: a terabyte of weights takes no disk
+        }
+        Run run = run("serve", "--model", "huge", "--models-dir", models().toString(), "--kv-cache-mb", "1024",
+                "--port", "0", "--data", dir.resolve("data").toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).hasLineCount(1).contains("huge will not fit in memory: 1024.0 GiB of weights + 1.0 GiB of"
+                + " key/value cache (--kv-cache-mb) + 0.5 GiB for the runtime = 1025.5 GiB, and this machine has")
+                .contains("choose a smaller quantization");
+        assertThat(dir.resolve("data")).doesNotExist();
+
+        Run catalogue = run("models", "--catalogue");
+        assertThat(catalogue.exit()).isZero();
+        assertThat(catalogue.out()).contains("mistral-7b-instruct").contains("Mistral 7B Instruct v0.3")
+                .contains("bartowski/Mistral-7B-Instruct-v0.3-GGUF:Q4_K_M").contains("llama-3.1-8b-instruct");
+    }
 }
