@@ -124,10 +124,21 @@ class LauncherTest {
         assertThat(calls().get(1)).doesNotContain("-XX:AOTCache").endsWith("--help");
         assertThat(root.resolve("server/target/souverain.aot")).doesNotExist();
 
+        // Not tried again until the next build.
+        Run next = launch(Map.of("JAVA_HOME", jdk.toString()), "--help");
+        assertThat(next.err()).isEmpty();
+        assertThat(calls()).hasSize(3);
+        assertThat(calls().get(2)).doesNotContain("-XX:AOTCache").endsWith("--help");
+        rebuilt();
+        launch(Map.of("JAVA_HOME", jdk.toString()), "--help");
+        assertThat(calls()).hasSize(5);
+        assertThat(calls().get(3)).contains("-XX:AOTCacheOutput=");
+        assertThat(calls().get(4)).contains("-XX:AOTCache=");
+
         Run off = launch(Map.of("JAVA_HOME", jdk.toString(), "SOUVERAIN_AOT", "off"), "--help");
         assertThat(off.err()).isEmpty();
-        assertThat(calls()).hasSize(3);
-        assertThat(calls().get(2)).doesNotContain("-XX:AOTCache");
+        assertThat(calls()).hasSize(6);
+        assertThat(calls().get(5)).doesNotContain("-XX:AOTCache");
     }
 
     @Test
