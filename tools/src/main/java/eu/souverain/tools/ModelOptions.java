@@ -48,6 +48,6 @@ public final class ModelOptions {
         if (!Files.isRegularFile(path)) {
             throw new NoSuchFileException(path.toString());
         }
-        return LlamaModel.load(path, context);
+        return ModelFileProblems.explained(path, () -> LlamaModel.load(path, context));
     }
 }

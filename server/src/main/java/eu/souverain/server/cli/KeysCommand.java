@@ -36,7 +36,8 @@ final class KeysCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--org", required = true, paramLabel = "ORG", description = "The organization: its id or name.")
+        @Option(names = "--org", paramLabel = "ORG",
+                description = "The organization: its id or name (default: the only one, when there is one).")
         String organization;
 
         @Option(names = "--scopes", paramLabel = "SCOPES",
@@ -53,7 +54,7 @@ final class KeysCommand implements Runnable {
         public Integer call() throws Exception {
             Duration lifetime = expires == null ? null : Durations.parse("--expires", expires);
             ApiKeys.Created created = StoreCommands.withTenancy(store, tenancy -> tenancy.keys().create(
-                    tenancy.organizations().find(organization).id(), name, Scope.parseList(scopes), lifetime,
+                    OrganizationChoice.resolve(tenancy, organization).id(), name, Scope.parseList(scopes), lifetime,
                     Actor.commandLine()));
             spec.commandLine().getOut().println(created.secret());
             spec.commandLine().getErr().println("souverain: created API key " + created.key().id() + " with scopes "

@@ -35,6 +35,8 @@ import picocli.CommandLine.Command;
             PrivacyCommands.Erase.class,
             PrivacyCommands.Export.class,
             ReportCommand.class,
+            PullCommand.class,
+            ModelsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
@@ -42,7 +44,12 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        String training = System.getProperty(AotTraining.PROPERTY);
+        if (training != null) {
+            AotTraining.run(java.nio.file.Path.of(training));
+            System.exit(0);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -11,6 +11,7 @@ import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.limits.Metering;
+import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
@@ -22,6 +23,7 @@ import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
+import eu.souverain.tools.ModelFileProblems;
 import eu.souverain.tools.ModelOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -107,6 +109,9 @@ final class ServeCommand implements Callable<Integer> {
     Path backendsFile;
 
     @Mixin
+    ModelsOptions modelsDirectory;
+
+    @Mixin
     LocationOptions location;
 
     @Mixin
@@ -128,6 +133,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         Map<String, Path> files = modelFiles();
+        MemoryFit.require(files, kvCacheMb, MemoryFit.machineMemory());
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (context < 0) {
             throw new IllegalArgumentException("--context must not be negative, was " + context);
@@ -149,7 +155,10 @@ final class ServeCommand implements Callable<Integer> {
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
+        // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
+        PortCheck.requireFree(host, port);
         Database database = store.open();
+        store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
         Tenancy tenancy;
@@ -203,7 +212,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            backends = backends(LocalBackend.load(files, serving, here), remotes);
+            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here)),
+                    remotes);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
                     keys, SovereigntyReport.auditKey(store.data), sinks,
@@ -267,6 +277,7 @@ final class ServeCommand implements Callable<Integer> {
             if (name.isBlank()) {
                 throw new IllegalArgumentException("--model " + model + ": the model name is empty");
             }
+            path = modelsDirectory.open().resolve(path);
             if (files.putIfAbsent(name, path) != null) {
                 throw new IllegalArgumentException("--model " + model + ": two models are named '" + name
                         + "'; name them with NAME=FILE");

@@ -1,7 +1,9 @@
 package eu.souverain.server.cli;
 
+import eu.souverain.server.store.DataDirectory;
 import eu.souverain.server.store.Database;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -22,5 +24,12 @@ final class StoreOptions {
 
     Database open() throws IOException {
         return Database.open(data, db);
+    }
+
+    /** Says on {@code err} when the SQLite data directory lets other accounts in. */
+    void warnWhenOpenToOthers(PrintWriter err) {
+        if (db == null) {
+            DataDirectory.widerThanOwner(data).ifPresent(warning -> err.println("souverain: warning: " + warning));
+        }
     }
 }

@@ -35,7 +35,8 @@ final class UsersCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--org", required = true, paramLabel = "ORG", description = "The organization: its id or name.")
+        @Option(names = "--org", paramLabel = "ORG",
+                description = "The organization: its id or name (default: the only one, when there is one).")
         String organization;
 
         @Option(names = "--email", required = true, paramLabel = "EMAIL", description = "The address the user signs in with.")
@@ -52,7 +53,7 @@ final class UsersCommand implements Runnable {
             Role chosen = Role.parse(role);
             String password = passwordStdin ? firstLineOfStdin() : null;
             Users.Created created = StoreCommands.withTenancy(store, tenancy -> tenancy.users().create(
-                    tenancy.organizations().find(organization).id(), email, chosen, password, Actor.commandLine(), true));
+                    OrganizationChoice.resolve(tenancy, organization).id(), email, chosen, password, Actor.commandLine(), true));
             if (created.oneTimePassword() != null) {
                 spec.commandLine().getOut().println(created.oneTimePassword());
             }

@@ -91,6 +91,9 @@ public final class ReportText {
                     + operators.path("permissions").asText() + "): " + strings(operators.path("can_read"))
                     + (operators.path("every_account").asBoolean() ? ", and EVERY account on the host" : ""));
         }
+        if (operators.has("warning")) {
+            line("  WARNING: " + operators.path("warning").asText());
+        }
         if (operators.has("database")) {
             line("  " + operators.path("database").asText());
         }

@@ -19,6 +19,7 @@ import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.privacy.Retention;
+import eu.souverain.server.store.DataDirectory;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.ApiKey;
 import eu.souverain.server.tenancy.Organizations;
@@ -296,6 +297,8 @@ public final class SovereigntyReport {
                     .put("every_account", directory.everyone()).put("group_members_known", directory.membersKnown());
             ArrayNode readers = operators.putArray("can_read");
             directory.readers().forEach(readers::add);
+            DataDirectory.widerThanOwner(installation.dataDirectory())
+                    .ifPresent(warning -> operators.put("warning", warning));
         } catch (IOException | UnsupportedOperationException e) {
             operators.put("data_directory", installation.dataDirectory().toAbsolutePath().toString())
                     .put("error", "cannot read its owner and permissions: " + e.getMessage());

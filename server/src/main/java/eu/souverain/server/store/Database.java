@@ -63,7 +63,11 @@ public final class Database implements AutoCloseable {
      */
     public static Database sqlite(Path file) throws IOException {
         Path absolute = file.toAbsolutePath();
-        Files.createDirectories(absolute.getParent());
+        DataDirectory.create(absolute.getParent());
+        DataDirectory.ownerOnlyFile(absolute);
+        // Left by an earlier version or a crash: SQLite reuses them as they are.
+        DataDirectory.narrowToOwner(Path.of(absolute + "-wal"));
+        DataDirectory.narrowToOwner(Path.of(absolute + "-shm"));
         SQLiteConfig sqlite = new SQLiteConfig();
         sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
         sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);

@@ -1,5 +1,6 @@
 package eu.souverain.server.store;
 
+import eu.souverain.server.store.DataDirectory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -47,7 +48,7 @@ public final class SecretFile {
      */
     public static void write(Path file, byte[] content) throws IOException {
         Path absolute = file.toAbsolutePath();
-        Files.createDirectories(absolute.getParent());
+        DataDirectory.create(absolute.getParent());
         Path temporary = absolute.resolveSibling(absolute.getFileName() + ".tmp");
         Files.deleteIfExists(temporary);
         if (POSIX) {

@@ -61,6 +61,11 @@ public final class Organizations {
         if (!all) {
             return tenancy.database.jdbi().withHandle(h -> byId(h, principal.organizationId()).stream().toList());
         }
+        return all();
+    }
+
+    /** Every organization of the installation, oldest first: for the operator's command line. */
+    public List<Organization> all() {
         return tenancy.database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM organizations ORDER BY created_at, id")
                 .map(Organizations::row).list());
     }

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
  * Nothing leaves the machine but requests to what the operator configured: the places in the
  * server's code (and its tools') that open an outbound connection are the remote backend (only under its configured
  * base URL, which RemoteBackendTest records), the audit checkpoint webhook (--audit-sink) and the
- * Vault Transit key provider (--master-key), and the load generator, which calls only the --url
- * given on its own command line. Any other place, such as a telemetry or update check, fails this
+ * Vault Transit key provider (--master-key), the load generator, which calls only the --url
+ * given on its own command line, and the model hub of `pull` (its --hub), which only that command
+ * calls, when a person runs it. Any other place, such as a telemetry or update check, fails this
  * test.
  */
 class OutboundConnectionsTest {
@@ -40,6 +41,6 @@ class OutboundConnectionsTest {
             }).map(f -> f.getFileName().toString()).toList();
         }
         assertThat(opening).containsExactlyInAnyOrder("RemoteBackend.java", "WebhookSink.java", "TransitMasterKey.java",
-                "LoadtestCommand.java");
+                "LoadtestCommand.java", "Hub.java");
     }
 }

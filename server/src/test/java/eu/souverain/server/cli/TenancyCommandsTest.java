@@ -185,6 +185,34 @@ class TenancyCommandsTest {
 
     @ParameterizedTest
     @EnumSource(Store.class)
+    void withoutOrgTheOnlyOrganizationIsTakenAndSeveralAreNamed(Store store) throws Exception {
+        try (Opened s = new Opened(store)) {
+            Result none = s.run("keys", "create", "--scopes", "chat");
+            assertThat(none.exit()).isEqualTo(1);
+            assertThat(none.err()).hasLineCount(1).contains("no organization yet").contains("orgs create");
+
+            String acme = s.run("orgs", "create", "Acme").out().strip();
+            Result key = s.run("keys", "create", "--scopes", "chat");
+            assertThat(key.exit()).as(key.err()).isZero();
+            assertThat(s.tenancy.keys().authenticate(key.out().strip()).organizationId()).isEqualTo(acme);
+            Result user = s.run("users", "create", "--email", "solo@acme.example", "--role", "member");
+            assertThat(user.exit()).as(user.err()).isZero();
+            assertThat(user.err()).contains(acme);
+
+            String globex = s.run("orgs", "create", "Globex").out().strip();
+            for (String[] args : new String[][] {{"keys", "create"},
+                    {"users", "create", "--email", "two@acme.example", "--role", "member"}}) {
+                Result several = s.run(args);
+                assertThat(several.exit()).as(String.join(" ", args)).isEqualTo(1);
+                assertThat(several.out()).isEmpty();
+                assertThat(several.err()).hasLineCount(1).contains("--org").contains("'Acme' (" + acme + ")")
+                        .contains("'Globex' (" + globex + ")");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
     void theFirstStartHappensOnceAndTakesTheGivenPassword(Store store) throws Exception {
         try (Opened s = new Opened(store)) {
             // An organization the command line made before the first start is taken as it is.
