@@ -423,6 +423,14 @@ class BatchSchedulerTest {
         }
     }
 
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
         throw (T) t;
@@ -431,6 +439,8 @@ class BatchSchedulerTest {
     @Test
     void anOwnerFloodingTheQueueGetsItsShareOfThePlacesAndAnotherOwnerGetsIn() throws Exception {
         List<String> started = new CopyOnWriteArrayList<>();
+        // The flood's first pieces wait until the other owner has asked: no place may open before then.
+        CountDownLatch asked = new CountDownLatch(1);
         try (BatchScheduler scheduler = new BatchScheduler(stories, settings(2, 4 << 20, 64))) {
             List<Sequence> flood = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -439,6 +449,7 @@ class BatchSchedulerTest {
                         List.of(), null, piece -> {
                             if (!started.contains(name)) {
                                 started.add(name);
+                                awaitQuietly(asked);
                             }
                         }, "org-a")));
             }
@@ -448,6 +459,7 @@ class BatchSchedulerTest {
                             started.add("other");
                         }
                     }, "org-b"));
+            asked.countDown();
             assertThat(scheduler.waiting("org-b")).isLessThanOrEqualTo(1);
             other.result().get(60, TimeUnit.SECONDS);
             for (Sequence s : flood) {

@@ -30,7 +30,7 @@ class DeterminismTest {
         Process interpreted = start(List.of("-Xint"), List.of());
         Process compiled = start(List.of(), List.of("--warm-up", String.valueOf(WARM_UP_SECONDS)));
         try {
-            List<String> compiledLines = finish(compiled, "the compiled JVM (status 3: kernels still allocating)");
+            List<String> compiledLines = finish(compiled, "the compiled JVM (status 3: kernels running boxed)");
             List<String> interpretedLines = finish(interpreted, "the -Xint JVM");
             assertThat(interpretedLines).as("fingerprints with -Xint").isEqualTo(compiledLines);
         } finally {
