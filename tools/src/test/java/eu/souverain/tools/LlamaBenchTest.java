@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

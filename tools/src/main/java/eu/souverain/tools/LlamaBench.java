@@ -1,4 +1,4 @@
-package eu.souverain.server.cli;
+package eu.souverain.tools;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
