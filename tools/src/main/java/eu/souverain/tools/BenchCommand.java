@@ -57,6 +57,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
+    @Option(names = "--llama-bench", paramLabel = "PATH",
+            description = "Also run llama.cpp's llama-bench at PATH on the same file with the same threads and test"
+                    + " sizes, and print its figures and ours over its (--json: under llama_cpp).")
+    java.nio.file.Path llamaBench;
+
     @Override
     public Integer call() throws Exception {
         requirePositive("--prompt-tokens", promptTokens);
@@ -101,6 +106,12 @@ public final class BenchCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "tg%d run %d/%d: %.2f tokens/s%n", genTokens, r + 1, repetitions, tg[r]);
             }
 
+            LlamaBench.Result peer = null;
+            if (llamaBench != null) {
+                err.printf(Locale.ROOT, "running %s%n", llamaBench);
+                peer = LlamaBench.run(llamaBench, modelOptions.modelPath(), threads, promptTokens, genTokens,
+                        repetitions);
+            }
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();
                 ObjectNode result = mapper.createObjectNode()
@@ -115,6 +126,14 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("tg_ceiling_tokens_per_s", ceiling)
                         .put("fma_gflops_per_s", fma.gigaflopsPerSecond())
                         .put("pp_ceiling_tokens_per_s", promptCeiling);
+                if (peer != null) {
+                    result.putObject("llama_cpp")
+                            .put("build", peer.build())
+                            .put("pp_tokens_per_s", peer.ppTokensPerSecond())
+                            .put("tg_tokens_per_s", peer.tgTokensPerSecond())
+                            .put("pp_ratio", median(pp) / peer.ppTokensPerSecond())
+                            .put("tg_ratio", median(tg) / peer.tgTokensPerSecond());
+                }
                 out.println(mapper.writeValueAsString(result));
             } else {
                 String size = String.format(Locale.ROOT, "%.2f MiB", modelBytes / (double) (1 << 20));
@@ -139,6 +158,12 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "prompt ceiling: %.2f tokens/s (%.1f M multiply-adds per token, attention"
                         + " not counted); pp%d reaches %.0f%% of it%n", promptCeiling,
                         multiplyAddsPerPromptToken(file) / 1e6, promptTokens, 100 * median(pp) / promptCeiling);
+                if (peer != null) {
+                    out.printf(Locale.ROOT, "llama.cpp (llama-bench %s): pp%d %.2f, tg%d %.2f tokens/s;"
+                            + " ours over llama.cpp: pp %.2fx, tg %.2fx%n", peer.build(), promptTokens,
+                            peer.ppTokensPerSecond(), genTokens, peer.tgTokensPerSecond(),
+                            median(pp) / peer.ppTokensPerSecond(), median(tg) / peer.tgTokensPerSecond());
+                }
             }
         }
         return 0;

@@ -92,6 +92,38 @@ class BenchCommandTest {
     }
 
     @Test
+    void llamaBenchRunsBesideAndItsFiguresAndTheRatiosJoinTheJson() throws IOException {
+        // A stand-in for llama-bench (a shell script printing its JSON shape), not llama.cpp itself.
+        Path peer = dir.resolve("llama-bench");
+        java.nio.file.Files.writeString(peer, """
+                #!/bin/sh
+                cat <<'END'
+                [{"build_commit": "abc1234", "n_prompt": 16, "n_gen": 0, "avg_ts": 50.0},
+                 {"build_commit": "abc1234", "n_prompt": 0, "n_gen": 8, "avg_ts": 20.0}]
+                END
+                """);
+        peer.toFile().setExecutable(true);
+        Run run = cli("bench", "--model", model.toString(), "-p", "16", "-n", "8", "-r", "1", "-t", "1", "--json",
+                "--llama-bench", peer.toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        JsonNode peerFigures = json.get("llama_cpp");
+        assertThat(peerFigures.get("build").asText()).isEqualTo("abc1234");
+        assertThat(peerFigures.get("pp_tokens_per_s").asDouble()).isEqualTo(50.0);
+        assertThat(peerFigures.get("tg_tokens_per_s").asDouble()).isEqualTo(20.0);
+        assertThat(peerFigures.get("pp_ratio").asDouble())
+                .isCloseTo(json.get("pp_tokens_per_s").asDouble() / 50.0, within(1e-9));
+        assertThat(peerFigures.get("tg_ratio").asDouble())
+                .isCloseTo(json.get("tg_tokens_per_s").asDouble() / 20.0, within(1e-9));
+
+        Run table = cli("bench", "--model", model.toString(), "-p", "16", "-n", "8", "-r", "1", "-t", "1",
+                "--llama-bench", peer.toString());
+        assertThat(table.exit()).as(table.err()).isZero();
+        assertThat(table.out()).contains("llama.cpp (llama-bench abc1234): pp16 50.00, tg8 20.00 tokens/s")
+                .contains("ours over llama.cpp: pp ");
+    }
+
+    @Test
     void theTableShowsBothTestsAndTheCeiling() {
         Run run = cli("bench", "--model", model.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "1");
         assertThat(run.exit()).as(run.err()).isZero();
