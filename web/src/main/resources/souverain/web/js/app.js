@@ -112,7 +112,7 @@ async function offerProvider(form, ended) {
   if (ended && oidc.end_session_url) {
     const out = h('a', { id: 'signout-sso', href: oidc.end_session_url });
     out.textContent = t('signin.sso.signout', { provider: oidc.name });
-    form.append(out);
+    append(form, out);
   }
   applyTranslations(form);
 }

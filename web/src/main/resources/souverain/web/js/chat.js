@@ -246,7 +246,7 @@ function messageElement(m) {
   if (m.id) article.dataset.id = m.id;
   setContent(article, m.role, m.content);
   // The server marks an answer cut off (the page closed, the server stopped) in its place.
-  if (m.interrupted) article.append(h('p', { class: 'note', 'data-i18n': 'chat.interrupted' }, t('chat.interrupted')));
+  if (m.interrupted) append(article, h('p', { class: 'note', 'data-i18n': 'chat.interrupted' }, t('chat.interrupted')));
   return article;
 }
 
