@@ -44,6 +44,10 @@ public final class Admission {
      * they are spent ({@link #charge}): the prompt's once read, the answer's as it goes.
      */
     public Granted admit(String organizationId, List<Subject> subjects, Instant now) {
+        // Most callers have no limits: a plain read, so that they never queue for the write lock.
+        if (database.jdbi().withHandle(h -> LimitSettings.of(h, organizationId, subjects)).isEmpty()) {
+            return Granted.UNLIMITED;
+        }
         return database.inTransaction(h -> {
             Map<Subject, Limits> limits = LimitSettings.of(h, organizationId, subjects);
             if (limits.isEmpty()) {
@@ -89,7 +93,7 @@ public final class Admission {
 
     /** Adds tokens a running or finished answer spent to its subjects' token counters. */
     public void charge(String organizationId, List<Subject> subjects, long tokens, Instant now) {
-        if (tokens <= 0) {
+        if (tokens <= 0 || database.jdbi().withHandle(h -> LimitSettings.of(h, organizationId, subjects)).isEmpty()) {
             return;
         }
         database.inTransaction(h -> {
