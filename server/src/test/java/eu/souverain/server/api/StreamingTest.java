@@ -3,9 +3,6 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.engine.gguf.GGUFFile;
-import eu.souverain.engine.model.SyntheticModel;
-import eu.souverain.engine.tensor.GGMLType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,12 +26,7 @@ class StreamingTest {
 
     @BeforeAll
     static void writeModel() throws IOException {
-        model = dir.resolve("slow.gguf");
-        try (GGUFFile stories = GGUFFile.open(TestServer.BUNDLED_MODEL)) {
-            // A few milliseconds a token: slow enough that pieces sent as generated spread over some time.
-            SyntheticModel.write(model, new SyntheticModel.Shape(256, 8, 8, 8, 32, 1024, 256, 10000f, 0, false, false),
-                    GGMLType.F32, SyntheticModel.Init.standard(3), stories.metadata());
-        }
+        model = TestServer.writeSlowModel(dir.resolve("slow.gguf"));
     }
 
     /** One sequence at a time, so that a second request waits in the queue. */

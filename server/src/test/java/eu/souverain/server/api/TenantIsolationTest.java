@@ -3,9 +3,6 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eu.souverain.engine.gguf.GGUFFile;
-import eu.souverain.engine.model.SyntheticModel;
-import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.store.TestDatabases;
 import java.io.IOException;
@@ -37,12 +34,7 @@ class TenantIsolationTest {
 
     @BeforeAll
     static void writeModel() throws IOException {
-        slow = models.resolve("slow.gguf");
-        try (GGUFFile stories = GGUFFile.open(TestServer.BUNDLED_MODEL)) {
-            // A few milliseconds a token: a stream of a hundred tokens is still running while the test acts.
-            SyntheticModel.write(slow, new SyntheticModel.Shape(256, 8, 8, 8, 32, 1024, 256, 10000f, 0, false, false),
-                    GGMLType.F32, SyntheticModel.Init.standard(3), stories.metadata());
-        }
+        slow = TestServer.writeSlowModel(models.resolve("slow.gguf"));
     }
 
     /** The engine the server runs the test's models on, to watch its queue. */

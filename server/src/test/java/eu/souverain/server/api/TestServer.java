@@ -2,6 +2,9 @@ package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.souverain.engine.gguf.GGUFFile;
+import eu.souverain.engine.model.SyntheticModel;
+import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.LocalBackend;
@@ -35,6 +38,18 @@ final class TestServer implements AutoCloseable {
     /** The project root, where the bundled model lives (surefire runs in server/). */
     static final Path BUNDLED_MODEL = Path.of("").toAbsolutePath().getParent().resolve("models/stories260K.gguf");
     static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Writes a model of a few milliseconds a token with the bundled model's tokenizer: slow enough
+     * that a stream of a hundred tokens is still running while a test acts on it.
+     */
+    static Path writeSlowModel(Path file) throws IOException {
+        try (GGUFFile stories = GGUFFile.open(BUNDLED_MODEL)) {
+            SyntheticModel.write(file, new SyntheticModel.Shape(256, 8, 8, 8, 32, 1024, 256, 10000f, 0, false, false),
+                    GGMLType.F32, SyntheticModel.Init.standard(3), stories.metadata());
+        }
+        return file;
+    }
     /** Bodies past this many characters wait for "100 Continue" (see {@link #post(String, String)}). */
     private static final int BIG_BODY = 16 << 10;
 
