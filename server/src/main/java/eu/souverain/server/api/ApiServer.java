@@ -194,7 +194,7 @@ public final class ApiServer implements AutoCloseable {
                 new PolicyRoute(services.residency(), services.backends(), bodies),
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
                 conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
-                new UsageRoute(services.metering().usage(), services.metering().clock()),
+                new UsageRoute(services.metering()),
                 new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()));
     }
 

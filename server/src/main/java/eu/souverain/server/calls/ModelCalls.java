@@ -123,9 +123,11 @@ public final class ModelCalls {
                        Completion completion, long opened) {
         Completion spent = completion != null ? completion : new Completion(0, 0, 0);
         metering.settle(caller, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
-                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(), endpoint, model,
-                backend.name(), backend.location().describe(), spent.promptTokens(), spent.cachedTokens(),
-                spent.completionTokens(), (System.nanoTime() - opened) / 1_000_000, outcome, null,
+                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(),
+                groups.accountedTo(caller).orElse(null), endpoint, model, backend.name(), backend.location().describe(),
+                spent.promptTokens(), spent.cachedTokens(), spent.completionTokens(),
+                (System.nanoTime() - opened) / 1_000_000, outcome,
+                metering.energyWh(backend.name(), spent.promptTokens() + spent.completionTokens()),
                 metering.clock().millis()));
     }
 

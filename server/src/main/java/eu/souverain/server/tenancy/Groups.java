@@ -131,6 +131,20 @@ public final class Groups {
         return rows.isEmpty() ? Optional.empty() : Optional.of(Set.copyOf(rows));
     }
 
+    /**
+     * The group a user's calls are accounted to in usage reports: the first of the user's groups
+     * by name, so that each call counts in one group; none for an API key or a user in no group.
+     */
+    public Optional<String> accountedTo(Principal principal) {
+        if (!principal.isUser()) {
+            return Optional.empty();
+        }
+        return tenancy.database.jdbi().withHandle(h -> h.createQuery("""
+                        SELECT g.id FROM group_members m JOIN user_groups g ON g.id = m.group_id
+                        WHERE m.user_id = :user ORDER BY g.name, g.id""")
+                .bind("user", principal.actorId()).mapTo(String.class).findFirst());
+    }
+
     /** Whether {@code principal} may use {@code model}, by the rule above. */
     public boolean mayUse(Principal principal, String model) {
         return allowedModels(principal).map(models -> models.contains(model)).orElse(true);

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.store.TestDatabases;
+import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.ApiKeys;
+import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import java.io.IOException;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -166,6 +170,50 @@ class LimitsAndUsageTest {
             assertThat(csv.body()).startsWith("period,group,requests,").contains(",/v1/embeddings,1,")
                     .contains(",/v1/chat/completions,4,");
             assertThat(f.b.get("/v1/usage").body().at("/totals/requests").asLong()).isZero();
+        }
+    }
+
+    @Test
+    void eachCallCarriesAnEnergyEstimateFromItsBackendsFigureAndItsUsersGroup() throws Exception {
+        try (TenancyFixture f = new TenancyFixture(TestDatabases.SQLITE, dir)) {
+            ApiServer.Services plain = TestServices.of(f.server, f.tenancy, f.database, dir, f.clock,
+                    LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
+                            new LocalBackend.Settings(0, 1, 16, 4, 0, null)));
+            f.server.serve(new ApiServer.Services(plain.backends(), plain.residency(), plain.privacy(),
+                    plain.redactions(), plain.report(), new Metering(f.database, f.tenancy.audit(), f.clock,
+                    Map.of("local", 0.5)), plain.provenance()));
+            String group = f.a.post("/v1/admin/groups", "{\"name\": \"research\"}").body().get("id").asText();
+            String member = f.tenancy.users().create(f.orgA.id(), "member@alpha.test", Role.MEMBER,
+                    TenancyFixture.PASSWORD, Actor.SYSTEM, true).user().id();
+            assertThat(f.a.send(f.request("/v1/admin/groups/" + group + "/members/" + member)
+                    .PUT(HttpRequest.BodyPublishers.noBody()).build()).status()).isEqualTo(200);
+            TestServer owner = f.signedIn("member@alpha.test");
+            long tokens = 0;
+            for (int i = 0; i < 2; i++) {
+                tokens += owner.post("/v1/chat/completions", CHAT).body().at("/usage/total_tokens").asLong();
+            }
+            tokens += f.a.post("/v1/chat/completions", CHAT).body().at("/usage/total_tokens").asLong();
+
+            JsonNode byGroup = f.a.get("/v1/usage?group_by=group").body();
+            assertThat(byGroup.at("/totals/energy_wh_estimate").asDouble()).isCloseTo(tokens * 0.5 / 1000,
+                    org.assertj.core.api.Assertions.within(1e-9));
+            assertThat(byGroup.at("/energy/wh_per_1k_tokens/local").asDouble()).isEqualTo(0.5);
+            assertThat(byGroup.at("/energy/note").asText()).contains("estimate");
+            assertThat(byGroup.get("data")).extracting(row -> row.get("group").asText(), row -> row.get("requests").asLong())
+                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(group, 2L),
+                            org.assertj.core.groups.Tuple.tuple("", 1L));
+        }
+    }
+
+    @Test
+    void withoutAFigureTheEnergyEstimateIsNullNotZero() throws Exception {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            assertThat(f.a.post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            JsonNode usage = f.a.get("/v1/usage").body();
+            assertThat(usage.at("/totals/requests").asLong()).isEqualTo(1);
+            assertThat(usage.at("/totals/energy_wh_estimate").isNull()).isTrue();
+            assertThat(usage.at("/data/0/energy_wh_estimate").isNull()).isTrue();
+            assertThat(usage.at("/energy/wh_per_1k_tokens").isEmpty()).isTrue();
         }
     }
 
