@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * /v1/admin/limits: the rate limits and token budgets of the caller's organization, of its users
- * and of its keys. Listing needs admin or audit, setting and removing admin; a user or key of
+ * /v1/admin/limits: the rate limits and token budgets of the caller's organization, of its groups
+ * of users, of its users and of its keys. Listing needs admin or audit, setting and removing admin; a user or key of
  * another organization is answered as a missing one.
  */
 final class LimitsRoutes {
@@ -85,11 +85,13 @@ final class LimitsRoutes {
                 }
                 yield new Subject(Subject.Kind.ORGANIZATION, id);
             }
+            case "group" -> new Subject(Subject.Kind.GROUP,
+                    tenancy.groups().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
             case "user" -> new Subject(Subject.Kind.USER,
                     tenancy.users().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
             case "key" -> new Subject(Subject.Kind.KEY,
                     tenancy.keys().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
-            default -> throw ApiError.invalid("kind", "limits are set on an organization, a user or a key, not '"
+            default -> throw ApiError.invalid("kind", "limits are set on an organization, a group, a user or a key, not '"
                     + kind + "'");
         };
     }

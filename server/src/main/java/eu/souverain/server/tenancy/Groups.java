@@ -132,17 +132,17 @@ public final class Groups {
     }
 
     /**
-     * The group a user's calls are accounted to in usage reports: the first of the user's groups
-     * by name, so that each call counts in one group; none for an API key or a user in no group.
+     * The ids of the groups {@code principal} is a member of, by the groups' names: none for an API
+     * key. Usage reports account a user's call to the first, so that each call counts in one group.
      */
-    public Optional<String> accountedTo(Principal principal) {
+    public List<String> memberOf(Principal principal) {
         if (!principal.isUser()) {
-            return Optional.empty();
+            return List.of();
         }
         return tenancy.database.jdbi().withHandle(h -> h.createQuery("""
                         SELECT g.id FROM group_members m JOIN user_groups g ON g.id = m.group_id
                         WHERE m.user_id = :user ORDER BY g.name, g.id""")
-                .bind("user", principal.actorId()).mapTo(String.class).findFirst());
+                .bind("user", principal.actorId()).mapTo(String.class).list());
     }
 
     /** Whether {@code principal} may use {@code model}, by the rule above. */

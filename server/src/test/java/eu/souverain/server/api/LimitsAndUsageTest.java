@@ -205,6 +205,41 @@ class LimitsAndUsageTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(TestDatabases.class)
+    void aGroupsLimitCountsItsMembersCallsTogether(TestDatabases kind) throws Exception {
+        try (TenancyFixture f = serving(kind)) {
+            String group = f.a.post("/v1/admin/groups", "{\"name\": \"interns\"}").body().get("id").asText();
+            List<TestServer> members = new ArrayList<>();
+            for (String email : List.of("ana@alpha.test", "ben@alpha.test")) {
+                String id = f.tenancy.users().create(f.orgA.id(), email, Role.MEMBER, TenancyFixture.PASSWORD,
+                        Actor.SYSTEM, true).user().id();
+                assertThat(f.a.send(f.request("/v1/admin/groups/" + group + "/members/" + id)
+                        .PUT(HttpRequest.BodyPublishers.noBody()).build()).status()).isEqualTo(200);
+                members.add(f.signedIn(email));
+            }
+            TestServer.Reply set = f.a.send(f.request("/v1/admin/limits/group/" + group)
+                    .header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 3}")).build());
+            assertThat(set.status()).as(set.raw().body()).isEqualTo(200);
+            assertThat(set.body().at("/subject/kind").asText()).isEqualTo("group");
+
+            assertThat(members.get(0).post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(members.get(1).post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            assertThat(members.get(0).post("/v1/chat/completions", CHAT).header("x-ratelimit-remaining-requests"))
+                    .isEqualTo("0");
+            TestServer.Reply refused = members.get(1).post("/v1/chat/completions", CHAT);
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(TenancyFixture.error(refused).get("message").asText())
+                    .contains("group " + group + " reached its requests_per_minute limit of 3");
+            // Outside the group, the organization's key is not held back.
+            assertThat(f.a.post("/v1/chat/completions", CHAT).status()).isEqualTo(200);
+            // Another organization's group is not found.
+            assertThat(f.b.send(f.request("/v1/admin/limits/group/" + group).header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 1}")).build()).status()).isEqualTo(404);
+        }
+    }
+
     @Test
     void withoutAFigureTheEnergyEstimateIsNullNotZero() throws Exception {
         try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
