@@ -15,6 +15,7 @@ import { chat } from './chat.js';
 import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
 import { admin } from './admin.js';
+import { ownUsage } from './usage.js';
 
 export const views = { chat, report, admin };
 
@@ -159,6 +160,8 @@ function showSignIn(notice, ended) {
 }
 
 function accountDialog() {
+  const usage = h('div', { id: 'account-usage' });
+  ownUsage(api, session.user.id).then((box) => replace(usage, box));
   const error = h('p', { class: 'error', role: 'alert' });
   const done = h('p', { class: 'ok', role: 'status' });
   const currentPassword = h('input', { id: 'current-password', type: 'password', autocomplete: 'current-password', required: true });
@@ -172,6 +175,7 @@ function accountDialog() {
   const dialog = h('dialog', { class: 'card', 'aria-labelledby': 'account-title' },
     h('h2', { id: 'account-title', 'data-i18n': 'account.title' }),
     h('p', { class: 'muted' }, session.user.email, ' · ', h('span', { 'data-i18n': `role.${session.user.role}` })),
+    usage,
     form,
     h('div', { class: 'row end' },
       h('button', { type: 'button', id: 'sign-out', 'data-i18n': 'account.signout', onclick: signOut }),

@@ -79,7 +79,8 @@ final class WebServer {
                         SovereigntyReport.auditKey(dir), List.of(),
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
                         tenancy, redactions, clock),
-                new Metering(database, audit, clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(database, audit, clock, Map.of(LocalBackend.NAME, 0.3)),
+                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */

@@ -1,8 +1,10 @@
 // English: the reference catalog; a key missing from another language falls back to it.
 import panel from './panel.en.js';
+import usage from './usage.en.js';
 
 export default {
   ...panel,
+  ...usage,
   'app.skip': 'Skip to content',
   'app.language': 'Switch to {language}',
   'app.theme.dark': 'Dark theme',

@@ -1,8 +1,10 @@
 // Français.
 import panel from './panel.fr.js';
+import usage from './usage.fr.js';
 
 export default {
   ...panel,
+  ...usage,
   'app.skip': 'Aller au contenu',
   'app.language': 'Passer en {language}',
   'app.theme.dark': 'Thème sombre',
