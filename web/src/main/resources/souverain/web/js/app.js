@@ -253,11 +253,27 @@ onLanguageChange(() => {
   }
 });
 
+/**
+ * Why single sign-on sent the browser back here refused (?sign_in_refused=reason), in the page's
+ * language; the address is cleaned so that a reload does not say it again. Only known reasons are
+ * said: the address cannot make the page say anything else.
+ */
+function ssoRefusal() {
+  const params = new URLSearchParams(location.search);
+  const reason = params.get('sign_in_refused');
+  if (reason === null) return undefined;
+  history.replaceState(null, '', location.pathname + location.hash);
+  return SSO_REFUSALS.includes(reason) ? t(`signin.sso.refused.${reason}`) : t('signin.sso.refused');
+}
+
+const SSO_REFUSALS = ['expired', 'provider', 'token', 'organization', 'role', 'account', 'unavailable'];
+
 renderTools();
 applyTranslations(document);
+const refusal = ssoRefusal();
 api.get('/auth/session').then(start, (e) => {
   if (e.status === 401) {
-    showSignIn();
+    showSignIn(refusal);
   } else {
     header.hidden = false;
     replace(main, h('p', { class: 'error', role: 'alert' }, e.message));

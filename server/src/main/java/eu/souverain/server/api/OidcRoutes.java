@@ -27,6 +27,10 @@ final class OidcRoutes {
     static final String BINDING_COOKIE = "souverain_oidc";
     static final String LOGIN_PATH = "/auth/oidc/login";
     static final String CALLBACK_PATH = "/auth/oidc/callback";
+    /** The sign-in page's parameter that names why a single sign-on was refused. */
+    static final String REFUSED_PARAMETER = "sign_in_refused";
+    /** The provider could not be reached. */
+    static final String UNAVAILABLE = "unavailable";
 
     private final Tenancy tenancy;
     private final RequestBodies bodies;
@@ -79,6 +83,10 @@ final class OidcRoutes {
         try {
             start = current.begin(URI.create(ctx.scheme() + "://" + ctx.host() + CALLBACK_PATH));
         } catch (SignInUnavailable e) {
+            if (browser(ctx)) {
+                refusedPage(ctx, UNAVAILABLE);
+                return;
+            }
             throw unavailable(e);
         }
         ctx.res().addHeader("Set-Cookie", BINDING_COOKIE + "=" + start.binding() + "; Path=/auth/oidc; Max-Age=600;"
@@ -96,13 +104,36 @@ final class OidcRoutes {
             signedIn = current.finish(ctx.queryParam("state"), ctx.queryParam("code"), ctx.queryParam("error"),
                     ctx.cookie(BINDING_COOKIE), ctx.ip());
         } catch (SignInRefused e) {
+            if (browser(ctx)) {
+                refusedPage(ctx, e.reason().code());
+                return;
+            }
             throw new ApiError(401, "invalid_request_error", "sign_in_refused", null,
                     "single sign-on refused: " + e.getMessage(), Map.of());
         } catch (SignInUnavailable e) {
+            if (browser(ctx)) {
+                refusedPage(ctx, UNAVAILABLE);
+                return;
+            }
             throw unavailable(e);
         }
         AuthRoutes.setSessionCookie(ctx, signedIn);
         redirect(ctx, "/");
+    }
+
+    /** A browser's request (it asks for a page), as opposed to a script's, which gets the JSON error. */
+    private static boolean browser(Context ctx) {
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains("text/html");
+    }
+
+    /**
+     * Back to the sign-in page, which says in the person's language why the sign-in did not go
+     * through: one word of {@link SignInRefused.Reason} (or {@value #UNAVAILABLE}), never the
+     * details, which the audit log keeps, so that nobody can make the page say something else.
+     */
+    private static void refusedPage(Context ctx, String reason) {
+        redirect(ctx, "/?" + REFUSED_PARAMETER + "=" + reason);
     }
 
     private static void redirect(Context ctx, String location) {

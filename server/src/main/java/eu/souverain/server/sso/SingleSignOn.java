@@ -133,25 +133,25 @@ public final class SingleSignOn {
     public WebSessions.SignedIn finish(String state, String code, String error, String binding, String clientIp) {
         Optional<OidcLogins.Pending> pending = logins.take(state, binding);
         if (pending.isEmpty()) {
-            throw refused(clientIp, null, "the state is unknown, used already, expired or from another browser");
+            throw refused(clientIp, null, SignInRefused.Reason.EXPIRED, "the state is unknown, used already, expired or from another browser");
         }
         if (error != null) {
-            throw refused(clientIp, null, "the provider answered the error '" + error + "'");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider answered the error '" + error + "'");
         }
         if (code == null || code.isBlank()) {
-            throw refused(clientIp, null, "the provider sent no authorization code");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider sent no authorization code");
         }
         Provider current = provider();
         OIDCTokens tokens = exchange(current, code, pending.get(), clientIp);
         JWT idToken = tokens.getIDToken();
         if (idToken == null) {
-            throw refused(clientIp, null, "the provider's answer has no ID token");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider's answer has no ID token");
         }
         IDTokenClaimsSet claims;
         try {
             claims = current.validator().validate(idToken, new Nonce(pending.get().nonce()));
         } catch (BadJOSEException | com.nimbusds.jose.JOSEException e) {
-            throw refused(clientIp, null, "ID token refused: " + e.getMessage());
+            throw refused(clientIp, null, SignInRefused.Reason.TOKEN, "ID token refused: " + e.getMessage());
         }
         String subject = claims.getSubject().getValue();
         if (claims.getAccessTokenHash() != null) {
@@ -159,7 +159,7 @@ public final class SingleSignOn {
                 AccessTokenValidator.validate(tokens.getAccessToken(),
                         ((JWSHeader) idToken.getHeader()).getAlgorithm(), claims.getAccessTokenHash());
             } catch (InvalidHashException e) {
-                throw refused(clientIp, subject, "ID token refused: its at_hash does not match the access token");
+                throw refused(clientIp, subject, SignInRefused.Reason.TOKEN, "ID token refused: its at_hash does not match the access token");
             }
         }
         return signIn(claims, subject, clientIp);
@@ -168,17 +168,17 @@ public final class SingleSignOn {
     private WebSessions.SignedIn signIn(IDTokenClaimsSet claims, String subject, String clientIp) {
         String email = claims.getStringClaim("email");
         if (email == null) {
-            throw refused(clientIp, subject, "the ID token has no email claim");
+            throw refused(clientIp, subject, SignInRefused.Reason.TOKEN, "the ID token has no email claim");
         }
         String organizationId = organization(claims);
         if (organizationId == null) {
-            throw refused(clientIp, subject, "the claim '" + settings.organizationClaim()
+            throw refused(clientIp, subject, SignInRefused.Reason.ORGANIZATION, "the claim '" + settings.organizationClaim()
                     + "' maps to no organization of this server");
         }
         List<String> groups = stringList(claims, settings.roleClaim());
         Role role = settings.role(groups);
         if (role == null) {
-            throw refused(clientIp, subject, organizationId, "none of the provider's groups in '" + settings.roleClaim()
+            throw refused(clientIp, subject, organizationId, SignInRefused.Reason.ROLE, "none of the provider's groups in '" + settings.roleClaim()
                     + "' gives a role");
         }
         Boolean verified = claims.getBooleanClaim("email_verified");
@@ -187,7 +187,7 @@ public final class SingleSignOn {
                     email, Boolean.TRUE.equals(verified), organizationId, role, new LinkedHashSet<>(groups)), clientIp);
         } catch (TenancyException e) {
             // Refusals (a disabled or foreign account) are audited where they are decided.
-            throw new SignInRefused(e.getMessage());
+            throw new SignInRefused(SignInRefused.Reason.ACCOUNT, e.getMessage());
         }
     }
 
@@ -239,10 +239,10 @@ public final class SingleSignOn {
         try {
             response = OIDCTokenResponseParser.parse(http.send());
         } catch (IOException | ParseException e) {
-            throw refused(clientIp, null, "the provider's token endpoint failed: " + e.getMessage());
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider's token endpoint failed: " + e.getMessage());
         }
         if (!response.indicatesSuccess()) {
-            throw refused(clientIp, null, "the provider refused the code: "
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider refused the code: "
                     + response.toErrorResponse().getErrorObject().getCode());
         }
         return ((OIDCTokenResponse) response.toSuccessResponse()).getOIDCTokens();
@@ -295,13 +295,14 @@ public final class SingleSignOn {
         return new Provider(metadata, validator);
     }
 
-    private SignInRefused refused(String clientIp, String subject, String why) {
-        return refused(clientIp, subject, null, why);
+    private SignInRefused refused(String clientIp, String subject, SignInRefused.Reason reason, String why) {
+        return refused(clientIp, subject, null, reason, why);
     }
 
-    private SignInRefused refused(String clientIp, String subject, String organizationId, String why) {
+    private SignInRefused refused(String clientIp, String subject, String organizationId, SignInRefused.Reason reason,
+                                  String why) {
         tenancy.audit().append(AuditEvent.of(organizationId, subject == null ? "anonymous" : "sso:" + subject,
                 "auth.sso", why, clientIp, AuditEvent.Outcome.DENIED));
-        return new SignInRefused(why);
+        return new SignInRefused(reason, why);
     }
 }
