@@ -12,6 +12,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Tenancy;
@@ -178,6 +179,11 @@ public final class ApiServer implements AutoCloseable {
     /** From now on, the web app may sign in through {@code sso}'s OpenID provider. */
     public void signInWith(SingleSignOn sso) {
         oidc.signInWith(sso);
+    }
+
+    /** Lets each organization's administrators set their own OpenID provider (/v1/admin/sso). */
+    public void organizationsSignInWith(OrganizationSignOn providers) {
+        oidc.organizationsSignInWith(providers);
     }
 
     /** From now on, requests run on {@code services}: the routes are built on them, once. */

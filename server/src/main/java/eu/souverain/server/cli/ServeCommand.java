@@ -18,6 +18,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.sso.OidcSettings;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
@@ -207,6 +208,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         sso.ifPresent(server::signInWith);
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, System::getenv));
         String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         String baseUrl = origin + "/v1";
         // Before the models load: a start that fails later must not lose the secrets made now.

@@ -54,6 +54,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -78,14 +79,23 @@ public final class SingleSignOn {
     }
 
     private final OidcSettings settings;
+    /** The organization whose own provider this is, or null for the server's (settings map the organizations). */
+    private final String organizationId;
     private final Tenancy tenancy;
     private final OidcLogins logins;
     /** Claim value to organization id, resolved once at start so that a typo stops the server there. */
     private final Map<String, String> organizations = new HashMap<>();
     private volatile Provider provider;
 
+    /** The server's provider (serve --oidc-issuer), whose settings map people to organizations. */
     public SingleSignOn(OidcSettings settings, Database database, Tenancy tenancy, Clock clock) {
+        this(settings, null, database, tenancy, clock);
+    }
+
+    /** An organization's own provider ({@link OrganizationSignOn}), or the server's when {@code organizationId} is null. */
+    SingleSignOn(OidcSettings settings, String organizationId, Database database, Tenancy tenancy, Clock clock) {
         this.settings = settings;
+        this.organizationId = organizationId;
         this.tenancy = tenancy;
         this.logins = new OidcLogins(database, clock);
         settings.organizations().forEach((value, organization) ->
@@ -115,7 +125,7 @@ public final class SingleSignOn {
         Nonce nonce = new Nonce();
         CodeVerifier verifier = new CodeVerifier();
         String binding = new State().getValue();
-        logins.begin(state.getValue(), binding, nonce.getValue(), verifier.getValue(), redirectUri);
+        logins.begin(state.getValue(), binding, nonce.getValue(), verifier.getValue(), redirectUri, organizationId);
         URI uri = new AuthenticationRequest.Builder(ResponseType.CODE, new Scope("openid", "email", "profile"),
                 new ClientID(settings.clientId()), redirectUri)
                 .endpointURI(authorizationEndpoint)
@@ -132,6 +142,9 @@ public final class SingleSignOn {
      */
     public WebSessions.SignedIn finish(String state, String code, String error, String binding, String clientIp) {
         Optional<OidcLogins.Pending> pending = logins.take(state, binding);
+        if (pending.isPresent() && !Objects.equals(pending.get().organizationId(), organizationId)) {
+            throw refused(clientIp, null, SignInRefused.Reason.EXPIRED, "the state was begun with another provider");
+        }
         if (pending.isEmpty()) {
             throw refused(clientIp, null, SignInRefused.Reason.EXPIRED, "the state is unknown, used already, expired or from another browser");
         }
@@ -224,14 +237,21 @@ public final class SingleSignOn {
 
     private OIDCTokens exchange(Provider current, String code, OidcLogins.Pending pending, String clientIp) {
         ClientID client = new ClientID(settings.clientId());
-        Secret secret = new Secret(settings.clientSecret());
-        List<ClientAuthenticationMethod> methods = current.metadata().getTokenEndpointAuthMethods();
-        ClientAuthentication authentication = methods != null && !methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
-                && methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST)
-                ? new ClientSecretPost(client, secret) : new ClientSecretBasic(client, secret);
-        TokenRequest request = new TokenRequest(current.metadata().getTokenEndpointURI(), authentication,
-                new AuthorizationCodeGrant(new AuthorizationCode(code), pending.redirectUri(),
-                        new CodeVerifier(pending.codeVerifier())));
+        AuthorizationCodeGrant grant = new AuthorizationCodeGrant(new AuthorizationCode(code), pending.redirectUri(),
+                new CodeVerifier(pending.codeVerifier()));
+        TokenRequest request;
+        if (settings.clientSecret() == null) {
+            // A public client: the code verifier alone proves that this server began the sign-in.
+            request = new TokenRequest(current.metadata().getTokenEndpointURI(), client, grant);
+        } else {
+            Secret secret = new Secret(settings.clientSecret());
+            List<ClientAuthenticationMethod> methods = current.metadata().getTokenEndpointAuthMethods();
+            ClientAuthentication authentication = methods != null
+                    && !methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                    && methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+                    ? new ClientSecretPost(client, secret) : new ClientSecretBasic(client, secret);
+            request = new TokenRequest(current.metadata().getTokenEndpointURI(), authentication, grant);
+        }
         HTTPRequest http = request.toHTTPRequest();
         http.setConnectTimeout(CONNECT_TIMEOUT_MS);
         http.setReadTimeout(READ_TIMEOUT_MS);
