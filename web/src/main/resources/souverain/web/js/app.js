@@ -94,14 +94,21 @@ function renderTools() {
 
 /**
  * The organization's identity provider, when the server has one: "Sign in with <provider>" above
- * the password fields and, after a sign-out, the provider's own sign-out.
+ * the password fields and, after a sign-out, the provider's own sign-out; when organizations have
+ * their own, "Sign in with my organization's provider" below them.
  */
-async function offerProvider(form, ended) {
+async function offerProvider(form, ended, byOrganization) {
   let providers;
   try {
     providers = await api.get('/auth/providers');
   } catch {
     return;
+  }
+  // Organizations with their own provider: the address typed says which one signs the person in.
+  if (providers.organizations_sign_on) {
+    append(form, h('button', { type: 'button', id: 'signin-organization-sso', class: 'ghost',
+      'data-i18n': 'signin.sso.organization', onclick: byOrganization }));
+    applyTranslations(form);
   }
   const oidc = providers.oidc;
   if (!oidc) return;
@@ -118,6 +125,29 @@ async function offerProvider(form, ended) {
   applyTranslations(form);
 }
 
+/**
+ * "Sign in with my organization's provider": the provider that signs in the address typed, when
+ * the person's organization has one of its own; else the form says to use the password.
+ */
+async function organizationProvider(email, error) {
+  error.textContent = '';
+  if (!email.checkValidity() || !email.value.trim()) {
+    error.textContent = t('signin.sso.email');
+    email.focus();
+    return;
+  }
+  try {
+    const providers = await api.get(`/auth/providers?email=${encodeURIComponent(email.value.trim())}`);
+    if (providers.organization_oidc) {
+      location.assign(providers.organization_oidc.login_url);
+    } else {
+      error.textContent = t('signin.sso.noneForAddress');
+    }
+  } catch (e) {
+    error.textContent = e.message;
+  }
+}
+
 function signInForm(notice, ended) {
   const error = h('p', { class: 'error', role: 'alert' }, notice);
   const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
@@ -132,7 +162,7 @@ function signInForm(notice, ended) {
     h('label', { for: 'signin-password', 'data-i18n': 'signin.password' }), password,
     error,
     h('button', { type: 'submit', class: 'primary', 'data-i18n': 'signin.submit' }));
-  offerProvider(form, ended);
+  offerProvider(form, ended, () => organizationProvider(email, error));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';

@@ -86,8 +86,10 @@ final class OidcRoutes {
             oidc.put("end_session_url", endSession(current));
             json.put("oidc", oidc);
         }
-        // Which organization's own provider signs in the person of this address, if one does.
+        // Whether any organization has a provider of its own (the page then asks for the address), and
+        // which one signs in the person of this address, if one does.
         OrganizationSignOn byOrganization = organizations;
+        json.put("organizations_sign_on", byOrganization != null && byOrganization.any());
         String email = ctx.queryParam("email");
         if (byOrganization != null && email != null) {
             json.put("organization_oidc", byOrganization.forEmail(email).map(p -> {

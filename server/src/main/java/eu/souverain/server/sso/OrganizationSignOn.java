@@ -142,6 +142,12 @@ public final class OrganizationSignOn {
         });
     }
 
+    /** Whether any organization has a provider of its own. */
+    public boolean any() {
+        return database.jdbi().withHandle(h -> h.createQuery("SELECT COUNT(*) FROM organization_sign_on")
+                .mapTo(Long.class).one() > 0);
+    }
+
     /** The organization whose provider signs in people of {@code email}'s domain, if any. */
     public Optional<Provider> forEmail(String email) {
         if (email == null || email.indexOf('@') < 0) {

@@ -72,6 +72,7 @@ class StrayTextBrowserTest {
         admin("retention", "#retention-form", prefix);
         admin("usage", "#usage-groups", prefix);
         admin("limits", "#limits-table", prefix);
+        admin("sso", "#sso-passwords-form", prefix);
         admin("audit", "#audit-table", prefix);
         browser.driver.findElement(By.id("audit-verify")).click();
         browser.waitFor(By.id("audit-verdict"));

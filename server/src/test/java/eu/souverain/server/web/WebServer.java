@@ -12,6 +12,7 @@ import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
@@ -70,6 +71,8 @@ final class WebServer {
         models.put(STORIES, ROOT.resolve("models/stories260K.gguf"));
         models.put(SLOW, slowModel(dir));
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
+        // As serve does; no SOUVERAIN_OIDC_ variable is set, so organizations' providers are public clients.
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, Map.<String, String>of()::get));
         Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null)),
                 List.of());
         Redactions redactions = new Redactions(database, audit, clock);

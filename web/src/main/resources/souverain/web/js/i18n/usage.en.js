@@ -1,4 +1,4 @@
-// English: usage, its charts, and budgets and limits (spread into en.js).
+// English: usage, its charts, budgets and limits, and single sign-on in the administration (spread into en.js).
 export default {
   'admin.usage': 'Usage',
   'admin.limits': 'Budgets and limits',
@@ -63,4 +63,29 @@ export default {
   'limits.remove.confirm': 'Remove every limit of {name}?',
   'limits.removed': 'The limits of {name} are removed.',
   'limits.saved': 'The limits of {name} are saved.',
+
+  'admin.sso': 'Single sign-on',
+  'sso.title': 'Your organization’s own identity provider',
+  'sso.state.set': '{name} signs in the people of {domains}.',
+  'sso.state.none': 'None set: people sign in with their password, or through the server’s provider if it has one.',
+  'sso.redirect': 'Register this redirect URI at the provider:',
+  'sso.issuer': 'Issuer URL',
+  'sso.issuer.help': 'The provider’s https:// address, where its /.well-known/openid-configuration is.',
+  'sso.clientId': 'Client ID',
+  'sso.clientSecret': 'Client secret',
+  'sso.clientSecret.help': 'Empty for a public client (PKCE). The server keeps no secret: name a SOUVERAIN_OIDC_… variable your server’s operator set, as env:SOUVERAIN_OIDC_NAME.',
+  'sso.providerName': 'Name on the sign-in button',
+  'sso.domains': 'Email domains',
+  'sso.domains.help': 'Comma-separated, such as example.com: the people of these domains sign in through this provider, into this organization.',
+  'sso.roleClaim': 'Claim that lists a person’s groups',
+  'sso.roles': 'Roles from the provider’s groups',
+  'sso.roles.help': 'For each role, the provider’s groups that give it, comma-separated. All empty: everyone is a member; otherwise a person in none of them is refused.',
+  'sso.saved': 'Single sign-on saved.',
+  'sso.remove': 'Remove',
+  'sso.remove.confirm': 'Remove your organization’s identity provider? Its people will need their password.',
+  'sso.removed': 'Single sign-on removed.',
+  'sso.passwords': 'People may also sign in with a password',
+  'sso.passwords.help': 'Off, the organization’s people sign in only through single sign-on; API keys keep working.',
+  'sso.passwords.on': 'Passwords sign in again.',
+  'sso.passwords.off': 'Passwords are off: single sign-on only.',
 };

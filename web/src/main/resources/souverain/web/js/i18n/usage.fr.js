@@ -1,4 +1,4 @@
-// Français : l’usage, ses graphiques, les budgets et les limites (repris dans fr.js).
+// Français : l’usage, ses graphiques, les budgets, les limites et l’authentification unique dans l’administration (repris dans fr.js).
 export default {
   'admin.usage': 'Usage',
   'admin.limits': 'Budgets et limites',
@@ -63,4 +63,29 @@ export default {
   'limits.remove.confirm': 'Retirer toutes les limites de {name} ?',
   'limits.removed': 'Les limites de {name} sont retirées.',
   'limits.saved': 'Les limites de {name} sont enregistrées.',
+
+  'admin.sso': 'Authentification unique',
+  'sso.title': 'Le fournisseur d’identité de votre organisation',
+  'sso.state.set': '{name} connecte les personnes de {domains}.',
+  'sso.state.none': 'Aucun : on se connecte avec son mot de passe, ou par le fournisseur du serveur s’il en a un.',
+  'sso.redirect': 'Déclarez cette URI de redirection chez le fournisseur :',
+  'sso.issuer': 'URL de l’émetteur',
+  'sso.issuer.help': 'L’adresse https:// du fournisseur, où se trouve son /.well-known/openid-configuration.',
+  'sso.clientId': 'Identifiant client',
+  'sso.clientSecret': 'Secret client',
+  'sso.clientSecret.help': 'Vide pour un client public (PKCE). Le serveur ne garde aucun secret : nommez une variable SOUVERAIN_OIDC_… que l’exploitant du serveur a définie, sous la forme env:SOUVERAIN_OIDC_NOM.',
+  'sso.providerName': 'Nom sur le bouton de connexion',
+  'sso.domains': 'Domaines e-mail',
+  'sso.domains.help': 'Séparés par des virgules, comme exemple.fr : les personnes de ces domaines se connectent par ce fournisseur, dans cette organisation.',
+  'sso.roleClaim': 'Revendication qui liste les groupes d’une personne',
+  'sso.roles': 'Rôles selon les groupes du fournisseur',
+  'sso.roles.help': 'Pour chaque rôle, les groupes du fournisseur qui le donnent, séparés par des virgules. Tous vides : chacun est membre ; sinon une personne d’aucun de ces groupes est refusée.',
+  'sso.saved': 'Authentification unique enregistrée.',
+  'sso.remove': 'Retirer',
+  'sso.remove.confirm': 'Retirer le fournisseur d’identité de votre organisation ? Ses membres auront besoin de leur mot de passe.',
+  'sso.removed': 'Authentification unique retirée.',
+  'sso.passwords': 'On peut aussi se connecter avec un mot de passe',
+  'sso.passwords.help': 'Désactivé, les personnes de l’organisation se connectent uniquement par authentification unique ; les clés d’API fonctionnent toujours.',
+  'sso.passwords.on': 'Les mots de passe connectent de nouveau.',
+  'sso.passwords.off': 'Mots de passe désactivés : authentification unique seulement.',
 };
