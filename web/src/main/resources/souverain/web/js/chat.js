@@ -314,12 +314,13 @@ function refreshActions() {
         onclick: () => edit(article) }, t('chat.edit')));
       continue;
     }
-    if (!article.content) continue;
-    append(actions, copyButton(() => article.content, 'small copy-answer'));
-    const statement = article.answer?.provenance;
-    if (statement) {
-      append(actions, copyButton(() => withProvenance(article.content, statement), 'small copy-provenance',
-        'chat.copyWithProvenance'));
+    if (article.content) {
+      append(actions, copyButton(() => article.content, 'small copy-answer'));
+      const statement = article.answer?.provenance;
+      if (statement) {
+        append(actions, copyButton(() => withProvenance(article.content, statement), 'small copy-provenance',
+          'chat.copyWithProvenance'));
+      }
     }
     if (article === lastAnswer) {
       append(actions, h('button', { type: 'button', class: 'small regenerate', 'data-i18n': 'chat.regenerate',
@@ -446,8 +447,8 @@ async function afterAnswer(id, asked, answer) {
     if (question?.role === 'user' && reply?.role === 'assistant') {
       asked.dataset.id = question.id;
       answer.dataset.id = reply.id;
+      // Its mark and copy buttons follow with the actions, once the turn is done (send).
       answeredBy(answer, reply);
-      refreshActions();
     }
     showTitle();
     await loadList();
