@@ -138,37 +138,51 @@ class LimitsAndUsageTest {
             TestServer client = new TestServer(f.server, secret);
             long prompt = 0;
             long completion = 0;
+            long cached = 0;
             for (int i = 0; i < 3; i++) {
                 JsonNode usage = client.post("/v1/chat/completions", CHAT).body().get("usage");
                 prompt += usage.get("prompt_tokens").asLong();
                 completion += usage.get("completion_tokens").asLong();
+                cached += usage.at("/prompt_tokens_details/cached_tokens").asLong();
             }
             List<String> events = client.stream("/v1/chat/completions", CHAT.replace("\"max_tokens\": 12",
                     "\"max_tokens\": 12, \"stream\": true, \"stream_options\": {\"include_usage\": true}"));
             JsonNode streamed = TestServer.JSON.readTree(events.get(events.size() - 2)).get("usage");
             prompt += streamed.get("prompt_tokens").asLong();
             completion += streamed.get("completion_tokens").asLong();
+            cached += streamed.at("/prompt_tokens_details/cached_tokens").asLong();
             JsonNode embedded = client.post("/v1/embeddings", "{\"model\": \"stories260K\", \"input\": [\"a b\", \"c\"]}")
                     .body().get("usage");
             prompt += embedded.get("prompt_tokens").asLong();
+            // A stored conversation's two turns: the second reuses the first's prompt from the cache.
+            String conversation = client.post("/v1/conversations", "{\"model\": \"stories260K\"}").body().get("id").asText();
+            for (String question : List.of("Tell me a story", "And then?")) {
+                JsonNode usage = client.post("/v1/conversations/" + conversation + "/completions",
+                        "{\"content\": \"" + question + "\", \"max_tokens\": 8}").body().get("usage");
+                prompt += usage.get("prompt_tokens").asLong();
+                completion += usage.get("completion_tokens").asLong();
+                cached += usage.at("/prompt_tokens_details/cached_tokens").asLong();
+            }
 
             TestServer.Reply own = client.get("/v1/usage?period=month");
             assertThat(own.status()).as(own.raw().body()).isEqualTo(200);
-            assertThat(own.body().at("/totals/requests").asLong()).isEqualTo(5);
+            assertThat(own.body().at("/totals/requests").asLong()).isEqualTo(7);
             assertThat(own.body().at("/totals/prompt_tokens").asLong()).isEqualTo(prompt);
             assertThat(own.body().at("/totals/completion_tokens").asLong()).isEqualTo(completion);
+            assertThat(own.body().at("/totals/total_tokens").asLong()).isEqualTo(prompt + completion);
+            assertThat(own.body().at("/totals/cached_tokens").asLong()).isEqualTo(cached).isPositive();
             // The owner sees the organization's by key; the key sees nobody else's.
             TestServer.Reply byKey = f.a.get("/v1/usage?group_by=key");
             assertThat(byKey.body().get("data")).anySatisfy(row -> {
                 assertThat(row.get("group").asText()).isEqualTo(keyId(secret));
-                assertThat(row.get("requests").asLong()).isEqualTo(5);
+                assertThat(row.get("requests").asLong()).isEqualTo(7);
             });
             assertThat(client.get("/v1/usage?user=" + f.ownerA).status()).isEqualTo(403);
             HttpResponse<String> csv = f.a.client.send(f.request("/v1/usage?format=csv&group_by=endpoint")
                     .header("Authorization", "Bearer " + f.a.apiKey).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
             assertThat(csv.body()).startsWith("period,group,requests,").contains(",/v1/embeddings,1,")
-                    .contains(",/v1/chat/completions,4,");
+                    .contains(",/v1/chat/completions,4,").contains(",/v1/conversations/{id}/completions,2,");
             assertThat(f.b.get("/v1/usage").body().at("/totals/requests").asLong()).isZero();
         }
     }
