@@ -71,6 +71,7 @@ class StrayTextBrowserTest {
         admin("policy", "#policy-backends-table", prefix);
         admin("retention", "#retention-form", prefix);
         admin("usage", "#usage-groups", prefix);
+        admin("groups", "#groups-table", prefix);
         admin("limits", "#limits-table", prefix);
         admin("sso", "#sso-passwords-form", prefix);
         admin("audit", "#audit-table", prefix);
