@@ -131,7 +131,13 @@ public final class ApiServer implements AutoCloseable {
             new AuthRoutes(tenancy, bodies).register(routes);
             new AdminRoutes(tenancy, bodies).register(routes);
             new AuditRoutes(tenancy).register(routes);
-            new GroupsRoutes(tenancy, bodies).register(routes);
+            GroupsRoutes groups = new GroupsRoutes(tenancy, bodies);
+            groups.register(routes);
+            // A group deleted takes its limits with it, which the limits' owner removes once it serves.
+            routes.delete("/v1/admin/groups/{id}", when(s -> ctx -> {
+                groups.delete(ctx);
+                s.limits().forgetGroup(ctx, ctx.pathParam("id"));
+            }), Access.ADMIN);
             oidc.register(routes);
             // Before the conversation routes, so that /v1/conversations/export is not taken for an id.
             routes.get("/v1/conversations/export", when(s -> s.privacy()::exportOwn), Access.CHAT);

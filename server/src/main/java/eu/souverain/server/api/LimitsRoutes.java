@@ -73,6 +73,12 @@ final class LimitsRoutes {
         ctx.status(204);
     }
 
+    /** Removes the limits of group {@code groupId}, just deleted from the caller's organization (audited when it had some). */
+    void forgetGroup(Context ctx, String groupId) {
+        Principal principal = Authentication.principal(ctx);
+        settings.remove(principal.organizationId(), new Subject(Subject.Kind.GROUP, groupId), principal.actor(ctx.ip()));
+    }
+
     /** The route's subject, checked to belong to the caller's organization. */
     private Subject subject(Context ctx, Principal principal) {
         String kind = ctx.pathParam("kind");

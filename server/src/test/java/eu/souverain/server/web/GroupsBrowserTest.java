@@ -63,5 +63,7 @@ class GroupsBrowserTest {
         browser.until(ExpectedConditions.alertIsPresent()).accept();
         browser.until(d -> d.findElement(By.id("groups-status")).getText().equals("Group Writers deleted."));
         assertThat(JSON.readTree(browser.api("get", "/v1/admin/groups", null)).get("data")).isEmpty();
+        // Its limits went with it.
+        assertThat(JSON.readTree(browser.api("get", "/v1/admin/limits", null)).get("data")).isEmpty();
     }
 }
