@@ -140,7 +140,11 @@ async function drawChart(box, data, report, measure, title) {
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
-    axes: [axis, { ...axis, size: 70, values: (u, ticks) => ticks.map((v) => number(v)) }],
+    // Dates in the page's language, by UTC day or month as the report counts them.
+    axes: [{ ...axis, values: (u, ticks) => ticks.map((ts) => new Date(ts * 1000).toLocaleDateString(language(),
+      report.period === 'day' ? { month: 'short', day: 'numeric', timeZone: 'UTC' }
+        : { month: 'short', year: 'numeric', timeZone: 'UTC' })) },
+    { ...axis, size: 70, values: (u, ticks) => ticks.map((v) => number(v)) }],
     series: [{}, ...data.drawn.map((g, i) => ({
       label: g.name, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: data.keys.length < 40 },
     }))],

@@ -96,7 +96,7 @@ class UsageBrowserTest {
 
         browser.driver.findElement(By.id("language")).click();
         go("usage");
-        browser.waitFor(By.cssSelector("#usage-chart canvas"));
+        browser.script("arguments[0].scrollIntoView()", browser.waitFor(By.cssSelector("#usage-chart")));
         assertThat(text("usage-chart-title")).isEqualTo("Jetons par modèle, les 30 derniers jours, par jour");
         assertThat(text("usage-totals")).contains("Requêtes\n3");
         browser.screenshot("admin-usage-fr");
