@@ -155,12 +155,17 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
-    public Generation start(ChatRequest request) {
+    public PreparedRequest prepare(ChatRequest request) {
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {
             throw BackendException.modelNotFound(request.model());
         }
-        return scheduler.submit(request);
+        return scheduler.prepare(request);
+    }
+
+    @Override
+    public Generation start(PreparedRequest request) {
+        return ((ModelScheduler.Plan) request).scheduler().submit((ModelScheduler.Plan) request);
     }
 
     @Override

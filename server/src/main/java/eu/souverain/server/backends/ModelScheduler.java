@@ -82,12 +82,27 @@ final class ModelScheduler {
         return info;
     }
 
-    Generation submit(ChatRequest request) {
+    /** A request checked against this model: its prompt's tokens and the shape of its answers. */
+    record Plan(ModelScheduler scheduler, ChatRequest request, int[] prompt, Output output) implements PreparedRequest {
+        @Override
+        public PreparedRequest withMaxTokens(int maxTokens) {
+            return new Plan(scheduler, request.withMaxTokens(maxTokens), prompt, output);
+        }
+    }
+
+    Plan prepare(ChatRequest request) {
         Output output = output(request);
         int[] prompt = prompt(request, output);
         if (output.schema() != null) {
             requireFits(output, Math.max(1, Math.min(request.maxTokens(), engine.sequenceCapacity() - prompt.length)));
         }
+        return new Plan(this, request, prompt, output);
+    }
+
+    Generation submit(Plan plan) {
+        ChatRequest request = plan.request();
+        int[] prompt = plan.prompt();
+        Output output = plan.output();
         String owner = RequestOwner.current();
         // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
@@ -125,7 +140,7 @@ final class ModelScheduler {
      * How a request's answers are shaped: the schema their text must follow (null: free text), and
      * how function calls are written and read (null: no tools), a call being required or not.
      */
-    private record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
+    record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
 
     private Output output(ChatRequest request) {
         ChatRequest.Tools tools = request.tools();
