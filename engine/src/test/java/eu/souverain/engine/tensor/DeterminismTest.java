@@ -18,7 +18,9 @@ import org.junit.jupiter.api.Test;
  * <p>The compiled side runs in a fresh JVM, as the engine does in production, not in the test
  * JVM: there the other tests' calls (heap, mapped and native segments through the same kernels)
  * leave profiles that sometimes had C2 recompile a kernel past its inlining node budget and box
- * its final sum, and whether it did depended on which tests ran before.
+ * its final sum, and whether it did depended on which tests ran before. It compiles in the
+ * foreground ({@code -Xbatch}): on a loaded machine background compilation fell so far behind
+ * that a kernel's share of the warm-up ran out before C2 had compiled it.
  */
 class DeterminismTest {
 
@@ -28,7 +30,7 @@ class DeterminismTest {
     @Test
     void kernelsGiveTheSameBitsCompiledAsInterpreted() throws Exception {
         Process interpreted = start(List.of("-Xint"), List.of());
-        Process compiled = start(List.of(), List.of("--warm-up", String.valueOf(WARM_UP_SECONDS)));
+        Process compiled = start(List.of("-Xbatch"), List.of("--warm-up", String.valueOf(WARM_UP_SECONDS)));
         try {
             List<String> compiledLines = finish(compiled, "the compiled JVM (status 3: kernels running boxed)");
             List<String> interpretedLines = finish(interpreted, "the -Xint JVM");
