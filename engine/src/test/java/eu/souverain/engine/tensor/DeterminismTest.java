@@ -2,6 +2,7 @@ package eu.souverain.engine.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -55,7 +56,11 @@ class DeterminismTest {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.addAll(jvmOptions);
-        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        // The engine's tests run patched into its module: the child takes the module path's jars as its class path.
+        String modules = System.getProperty("jdk.module.path");
+        String classPath = modules == null ? System.getProperty("java.class.path")
+                : modules + File.pathSeparator + System.getProperty("java.class.path");
+        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", classPath,
                 KernelFingerprints.class.getName()));
         command.addAll(arguments);
         return new ProcessBuilder(command).start();
