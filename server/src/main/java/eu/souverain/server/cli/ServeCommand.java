@@ -10,6 +10,7 @@ import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
@@ -103,6 +104,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ApiServer.Settings.DEFAULT_MAX_BODY_BYTES;
+
+    @Option(names = "--embedding-model", paramLabel = "NAME|off",
+            description = "The model that embeds texts when a request names none, and the server's own features: the "
+                    + "bundled sentence-embedding model " + SentenceEmbeddingModel.BUNDLED + " (default), any model "
+                    + "served (a remote backend's, for instance; the bundled one is then not loaded), or off for no "
+                    + "bundled model (embeddings then default to the first model).")
+    String embeddingModel = SentenceEmbeddingModel.BUNDLED;
 
     @Option(names = "--backends", paramLabel = "FILE",
             description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
@@ -212,8 +220,11 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here)),
-                    remotes);
+            boolean bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED);
+            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here,
+                    bundled ? SentenceEmbeddingModel.loadBundled(Math.max(1, threadCount / 2), queue,
+                            serving.requestTimeout()) : null)),
+                    remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
                     keys, SovereigntyReport.auditKey(store.data), sinks,
@@ -236,6 +247,7 @@ final class ServeCommand implements Callable<Integer> {
                     + String.join(", ", remote.models().stream().map(m -> m.id()).toList()));
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
+                + " (embeddings: " + backends.defaultEmbeddingModel() + ")"
                 + " (store: " + database.location() + ")");
         err.println("souverain: chat web app at " + origin + "/");
         err.flush();
@@ -243,11 +255,15 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The local engine and the remotes; a model name served twice is refused, after releasing them all. */
-    private static Backends backends(LocalBackend local, List<RemoteBackend.Config> remotes) {
+    /**
+     * The local engine and the remotes, with the default embedding model (null: the bundled one if
+     * loaded, or the first); a model name served twice, or an embedding model none serves, is
+     * refused, after releasing them all.
+     */
+    private static Backends backends(LocalBackend local, List<RemoteBackend.Config> remotes, String embeddingModel) {
         List<RemoteBackend> started = remotes.stream().map(RemoteBackend::new).toList();
         try {
-            return Backends.of(local, started);
+            return Backends.of(local, started, embeddingModel);
         } catch (IllegalArgumentException e) {
             local.shutdown(Duration.ZERO);
             local.close();
