@@ -161,6 +161,7 @@ final class ServeCommand implements Callable<Integer> {
         BackendLocation here = location.thisHost();
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
+        requireServed(embeddingModel, files, remotes);
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
@@ -270,6 +271,20 @@ final class ServeCommand implements Callable<Integer> {
             started.forEach(RemoteBackend::close);
             throw e;
         }
+    }
+
+    /** Refuses, before anything starts, an --embedding-model that no model file or remote backend serves. */
+    private static void requireServed(String embeddingModel, Map<String, Path> files, List<RemoteBackend.Config> remotes) {
+        if (embeddingModel.equals(SentenceEmbeddingModel.BUNDLED) || embeddingModel.equals("off")
+                || files.containsKey(embeddingModel)
+                || remotes.stream().anyMatch(remote -> remote.models().containsKey(embeddingModel))) {
+            return;
+        }
+        List<String> served = new ArrayList<>(files.keySet());
+        remotes.forEach(remote -> served.addAll(remote.models().keySet()));
+        throw new IllegalArgumentException("--embedding-model '" + embeddingModel + "' is served by no model file and no "
+                + "backend: give " + SentenceEmbeddingModel.BUNDLED + " (the bundled one), off, or one of "
+                + String.join(", ", served));
     }
 
     /** NAME=FILE, or FILE named after its file name without .gguf; names must be unique. */
