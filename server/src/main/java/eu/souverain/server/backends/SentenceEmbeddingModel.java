@@ -41,6 +41,7 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
     private final EmbeddingQueue queue;
     private final int queueCapacity;
     private boolean accepting = true;
+    private boolean closed;
 
     private SentenceEmbeddingModel(ModelInfo info, WordPieceTokenizer tokenizer, OnnxSentenceEncoder encoder,
                                    int queueCapacity, Duration requestTimeout) {
@@ -159,8 +160,12 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
         queue.close(BackendException.unavailable("the server is shutting down; the embedding was cut off"));
     }
 
+    /** Releases the model's native memory; closing it again does nothing. */
     @Override
-    public void close() {
-        encoder.close();
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            encoder.close();
+        }
     }
 }

@@ -26,6 +26,7 @@ import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
 import eu.souverain.tools.ModelFileProblems;
 import eu.souverain.tools.ModelOptions;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,6 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
@@ -166,7 +169,16 @@ final class ServeCommand implements Callable<Integer> {
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
         PortCheck.requireFree(host, port);
-        Database database = store.open();
+        // ONNX Runtime loads the bundled embedding model while the store opens: each takes about a second.
+        CompletableFuture<SentenceEmbeddingModel> sentences = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
+                ? loadInBackground(Math.max(1, threadCount / 2), serving) : CompletableFuture.completedFuture(null);
+        Database database;
+        try {
+            database = store.open();
+        } catch (RuntimeException e) {
+            discard(sentences);
+            throw e;
+        }
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
@@ -186,6 +198,7 @@ final class ServeCommand implements Callable<Integer> {
             sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
+            discard(sentences);
             throw e;
         }
         ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
@@ -201,6 +214,7 @@ final class ServeCommand implements Callable<Integer> {
                     tenancy);
         } catch (RuntimeException e) {
             closeStore.run();
+            discard(sentences);
             throw e;
         }
         sso.ifPresent(server::signInWith);
@@ -221,10 +235,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            boolean bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED);
-            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here,
-                    bundled ? SentenceEmbeddingModel.loadBundled(Math.max(1, threadCount / 2), queue,
-                            serving.requestTimeout()) : null)),
+            SentenceEmbeddingModel bundled = loaded(sentences);
+            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here, bundled)),
                     remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
@@ -238,6 +250,7 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
             closeStore.run();
+            discard(sentences);
             throw e;
         }
         err.println("souverain: local engine in " + here.describe()
@@ -271,6 +284,41 @@ final class ServeCommand implements Callable<Integer> {
             started.forEach(RemoteBackend::close);
             throw e;
         }
+    }
+
+    /** Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads} threads. */
+    private static CompletableFuture<SentenceEmbeddingModel> loadInBackground(int threads, LocalBackend.Settings serving) {
+        CompletableFuture<SentenceEmbeddingModel> loading = new CompletableFuture<>();
+        Thread.ofPlatform().name("souverain-embedding-model-load").daemon().start(() -> {
+            try {
+                loading.complete(SentenceEmbeddingModel.loadBundled(threads, serving.queueCapacity(),
+                        serving.requestTimeout()));
+            } catch (Throwable e) {
+                // Whatever it is (ONNX Runtime's native library may not load at all), the start waiting for it hears.
+                loading.completeExceptionally(e);
+            }
+        });
+        return loading;
+    }
+
+    /** The model loaded in the background, waited for; its failure is this start's. */
+    private static SentenceEmbeddingModel loaded(CompletableFuture<SentenceEmbeddingModel> loading) throws IOException {
+        try {
+            return loading.join();
+        } catch (CompletionException e) {
+            throw new IOException("the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
+                    + e.getCause().getMessage() + "): start with --embedding-model off, or name another model",
+                    e.getCause());
+        }
+    }
+
+    /** Releases the model loaded in the background, once it is, when the start failed (closing twice is harmless). */
+    private static void discard(CompletableFuture<SentenceEmbeddingModel> loading) {
+        loading.thenAccept(model -> {
+            if (model != null) {
+                model.close();
+            }
+        });
     }
 
     /** Refuses, before anything starts, an --embedding-model that no model file or remote backend serves. */
