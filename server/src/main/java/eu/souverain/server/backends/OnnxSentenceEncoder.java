@@ -35,6 +35,8 @@ final class OnnxSentenceEncoder implements AutoCloseable {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
+            // Idle threads sleep rather than spin: the cores are the chat models' too.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             return new OnnxSentenceEncoder(environment, environment.createSession(bytes, options));
         } catch (OrtException e) {
