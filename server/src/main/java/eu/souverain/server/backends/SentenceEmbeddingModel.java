@@ -160,11 +160,15 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
         queue.close(BackendException.unavailable("the server is shutting down; the embedding was cut off"));
     }
 
-    /** Releases the model's native memory; closing it again does nothing. */
+    /**
+     * Releases the model's native memory, once its thread has stopped (a session closed under a
+     * running forward pass would be freed memory in use); closing it again does nothing.
+     */
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            queue.close(BackendException.unavailable("the server is shutting down; the embedding was cut off"));
             encoder.close();
         }
     }
