@@ -7,6 +7,7 @@ import eu.souverain.engine.chat.ChatTemplateException;
 import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.prompt.FillInTheMiddle;
 import eu.souverain.engine.prompt.PromptTokens;
@@ -75,7 +76,20 @@ final class ModelScheduler {
         this.queueCapacity = queueCapacity;
         this.requestTimeout = requestTimeout;
         this.engine = new BatchScheduler(model, settings);
-        this.embeddings = new EmbeddingQueue(model, settings.threads(), requestTimeout);
+        this.embeddings = new EmbeddingQueue(() -> {
+            InferenceState state = model.newState(settings.threads());
+            return new EmbeddingQueue.Worker() {
+                @Override
+                public float[] embed(int[] input) {
+                    return model.embed(state, input);
+                }
+
+                @Override
+                public void close() {
+                    state.close();
+                }
+            };
+        }, requestTimeout);
     }
 
     ModelInfo info() {

@@ -71,9 +71,17 @@ public final class ModelCalls {
         return backends;
     }
 
-    /** The model a request that names none runs on: the first one served. */
+    /** The model a chat request that names none runs on: the first one served that chats. */
     public String defaultModel() {
-        return backends.models().getFirst().id();
+        return backends.defaultChatModel();
+    }
+
+    /**
+     * The model that embeds texts when none is named: the bundled sentence-embedding model unless
+     * {@code serve --embedding-model} chose another (a remote backend's, for instance).
+     */
+    public String defaultEmbeddingModel() {
+        return backends.defaultEmbeddingModel();
     }
 
     /**
