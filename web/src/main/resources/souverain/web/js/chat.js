@@ -164,7 +164,8 @@ async function saveSettings(event) {
 
 async function loadModels() {
   const list = await api.get('/v1/models');
-  models = list.data.map((m) => m.id);
+  // A sentence-embedding model cannot answer: only the models that chat are offered.
+  models = list.data.filter((m) => m.capabilities?.completion_chat !== false).map((m) => m.id);
   replace(el.model, ...models.map((id) => h('option', { value: id }, id)));
 }
 

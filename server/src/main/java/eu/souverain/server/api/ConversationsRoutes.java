@@ -212,18 +212,19 @@ final class ConversationsRoutes {
                         Generations.RANDOM::nextLong);
                 Generations.Keeper keeper = keeper(owner, conversation.id(),
                         List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
-                if (modelCall == null) {
-                    modelCall = generations.open(ctx, call.request().model());
-                }
                 try {
-                    generations.answer(ctx, modelCall, oldestTurnsLeftOut(call.request()), call.stream(),
-                            call.includeUsage(), ChatCompletionsRoute.WIRE,
+                    if (modelCall == null) {
+                        modelCall = generations.open(ctx, oldestTurnsLeftOut(call.request()));
+                    } else {
+                        generations.retry(modelCall, oldestTurnsLeftOut(call.request()));
+                    }
+                    generations.answer(ctx, modelCall, call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
                             untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                     return;
                 } catch (ApiError e) {
                     // Refused before anything was sent: a remote model can still be asked again, shorter; a
                     // local one has already left out all it could.
-                    if (!e.code().equals("context_length_exceeded") || from == history.size()
+                    if (modelCall == null || !e.code().equals("context_length_exceeded") || from == history.size()
                             || !modelCall.backend().remote()) {
                         throw e;
                     }

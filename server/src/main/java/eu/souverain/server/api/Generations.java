@@ -92,27 +92,42 @@ final class Generations {
     /** Runs {@code request} and answers it whole, or streamed; {@code keeper}, unless null, keeps the answer. */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
             throws IOException {
-        try (ModelCalls.Call call = open(ctx, request.model())) {
-            answer(ctx, call, request, stream, includeUsage, wire, keeper);
+        try (ModelCalls.Call call = open(ctx, request)) {
+            answer(ctx, call, stream, includeUsage, wire, keeper);
         }
     }
 
-    /** A model call of the request's principal; the caller closes it, which audits it. */
-    ModelCalls.Call open(Context ctx, String model) {
+    /** A model call of the request's principal to run {@code request}; the caller closes it, which audits it. */
+    ModelCalls.Call open(Context ctx, ChatRequest request) {
         Endpoint route = ctx.endpoints().matchedHttpEndpoint();
-        ModelCalls.Call call = calls.open(Authentication.principal(ctx), ctx.ip(), route == null ? ctx.path() : route.path,
-                model);
+        ModelCalls.Call call;
+        try {
+            call = calls.open(Authentication.principal(ctx), ctx.ip(), route == null ? ctx.path() : route.path,
+                    request);
+        } catch (BackendException e) {
+            throw ApiErrors.of(e);
+        }
         call.headers().forEach(ctx::header);
         return call;
     }
 
-    /** Runs {@code request} as (one more start of) {@code call}: a stored conversation may retry it shorter. */
-    void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage, Wire wire,
-                Keeper keeper) throws IOException {
+    /** Has {@code call} run {@code shorter} instead of its request (see {@link ModelCalls.Call#retry}). */
+    void retry(ModelCalls.Call call, ChatRequest shorter) {
+        try {
+            call.retry(shorter);
+        } catch (BackendException e) {
+            throw ApiErrors.of(e);
+        }
+    }
+
+    /** Runs {@code call}'s request (one more start of it: a stored conversation may retry it shorter). */
+    void answer(Context ctx, ModelCalls.Call call, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
+            throws IOException {
         long started = System.nanoTime();
+        ChatRequest request = call.request();
         Generation generation;
         try {
-            generation = call.start(request);
+            generation = call.start();
         } catch (BackendException e) {
             throw ApiErrors.of(e);
         }

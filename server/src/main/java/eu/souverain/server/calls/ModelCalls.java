@@ -10,6 +10,7 @@ import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.PreparedRequest;
 import eu.souverain.server.backends.RequestOwner;
 import eu.souverain.server.limits.Admission;
 import eu.souverain.server.limits.LimitExceeded;
@@ -71,18 +72,46 @@ public final class ModelCalls {
         return backends;
     }
 
-    /** The model a request that names none runs on: the first one served. */
+    /** The model a chat request that names none runs on: the first one served that chats. */
     public String defaultModel() {
-        return backends.models().getFirst().id();
+        return backends.defaultChatModel();
     }
 
     /**
-     * A call of {@code caller} to {@code model} through {@code endpoint} (the route, for usage
-     * reports), on the backend that serves it once the caller's residency policy and limits allow
-     * it. Throws {@link BackendException} for an unknown model, {@link ResidencyException} and
-     * {@link LimitExceeded} for a refusal; close the call to audit and meter its outcome.
+     * The model that embeds texts when none is named: the bundled sentence-embedding model unless
+     * {@code serve --embedding-model} chose another (a remote backend's, for instance).
      */
-    public Call open(Principal caller, String clientIp, String endpoint, String model) {
+    public String defaultEmbeddingModel() {
+        return backends.defaultEmbeddingModel();
+    }
+
+    /**
+     * A call of {@code caller} to run {@code request} through {@code endpoint} (the route, for usage
+     * reports): the request checked against its model first, then started on its backend ({@link
+     * Call#start}) once the caller's residency policy and limits allow it. Throws {@link
+     * BackendException} for an unknown model or a request it cannot run, {@link ResidencyException}
+     * and {@link LimitExceeded} for a refusal; close the call to audit and meter its outcome.
+     */
+    public Call open(Principal caller, String clientIp, String endpoint, ChatRequest request) {
+        Backend backend = lookUp(caller, clientIp, request.model());
+        PreparedRequest prepared;
+        try {
+            prepared = backend.prepare(request);
+        } catch (BackendException e) {
+            // Checked before any limit counts it: a request that cannot run costs its caller nothing.
+            audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", request.model(),
+                    backend.name(), backend.location().describe(), clientIp, AuditEvent.Outcome.FAILURE));
+            meter(caller, groups.memberOf(caller), endpoint, request.model(), backend, "invalid", null,
+                    System.nanoTime());
+            throw e;
+        }
+        Call call = admit(caller, clientIp, endpoint, request.model(), backend);
+        call.prepared = prepared;
+        return call;
+    }
+
+    /** The backend serving {@code model}, if the caller's groups may use it. */
+    private Backend lookUp(Principal caller, String clientIp, String model) {
         Backend backend = backends.serving(model);
         // A model the caller's groups may not use is answered as one that does not exist.
         if (!groups.mayUse(caller, model)) {
@@ -90,6 +119,11 @@ public final class ModelCalls {
                     AuditEvent.Outcome.DENIED));
             throw BackendException.modelNotFound(model);
         }
+        return backend;
+    }
+
+    /** Opens a call on {@code backend} once the caller's residency policy and limits allow it. */
+    private Call admit(Principal caller, String clientIp, String endpoint, String model, Backend backend) {
         long opened = System.nanoTime();
         List<String> callerGroups = groups.memberOf(caller);
         Admission.Granted granted;
@@ -113,7 +147,7 @@ public final class ModelCalls {
 
     /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
     public Embeddings embed(Principal caller, String clientIp, String endpoint, EmbeddingRequest request) {
-        try (Call call = open(caller, clientIp, endpoint, request.model())) {
+        try (Call call = admit(caller, clientIp, endpoint, request.model(), lookUp(caller, clientIp, request.model()))) {
             Embeddings embeddings = RequestOwner.as(caller.organizationId(), () -> call.backend.embed(request));
             call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
@@ -165,6 +199,8 @@ public final class ModelCalls {
         private final Backend backend;
         private final Admission.Granted granted;
         private final long opened;
+        /** The request as its backend checked it. */
+        private PreparedRequest prepared;
         private boolean failed = true;
         private Completion completion;
         /** Pieces of text streamed so far: what a call cut off before its usage is known is charged for. */
@@ -198,35 +234,47 @@ public final class ModelCalls {
             return headers;
         }
 
+        /** The request this call runs. */
+        public ChatRequest request() {
+            return prepared.request();
+        }
+
         /**
-         * Starts {@code request} on the call's backend, redacted first when it leaves for a remote
-         * one. Under a token budget the answer may not spend more than is left: its max_tokens
-         * shrinks to that, so that it ends with finish "length" at the budget.
+         * Runs {@code shorter} instead of the request the call was opened for, checked again: a
+         * stored conversation asks a remote model again with fewer turns when the first prompt
+         * outgrew its context. Throws {@link BackendException} when it cannot run.
          */
-        public Generation start(ChatRequest request) {
+        public void retry(ChatRequest shorter) {
+            prepared = backend.prepare(shorter);
+        }
+
+        /**
+         * Starts the request on the call's backend, redacted first when it leaves for a remote one.
+         * Under a token budget the answer may not spend more than is left: its max_tokens shrinks
+         * to that, so that it ends with finish "length" at the budget.
+         */
+        public Generation start() {
             failed = true;
-            request = withinBudget(request);
+            PreparedRequest request = withinBudget(prepared);
             Generation generation;
             if (backend.remote()) {
                 RedactionSettings settings = redactions.settings(caller.organizationId());
                 generation = settings.enabled()
-                        ? RemoteRedaction.start(backend, request, settings.redactor().orElseThrow())
+                        ? RemoteRedaction.start(backend, request.request(), settings.redactor().orElseThrow())
                         : backend.start(request);
             } else {
-                ChatRequest started = request;
-                generation = RequestOwner.as(caller.organizationId(), () -> backend.start(started));
+                generation = RequestOwner.as(caller.organizationId(), () -> backend.start(request));
             }
             failed = false;
             return generation;
         }
 
-        private ChatRequest withinBudget(ChatRequest request) {
-            long perChoice = granted.tokensLeft() / request.choices();
-            if (perChoice >= request.maxTokens()) {
+        private PreparedRequest withinBudget(PreparedRequest request) {
+            long perChoice = granted.tokensLeft() / request.request().choices();
+            if (perChoice >= request.request().maxTokens()) {
                 return request;
             }
-            return new ChatRequest(request.model(), request.prompt(), request.sampling(), (int) Math.max(1, perChoice),
-                    request.stops(), request.choices(), request.format(), request.tools());
+            return request.withMaxTokens((int) Math.max(1, perChoice));
         }
 
         /** One more piece of the answer went out (about a token). */

@@ -83,6 +83,32 @@ class LimitsAndUsageTest {
     }
 
     @Test
+    void aRequestTheModelCannotRunIsRefusedBeforeItCountsAgainstALimit() throws Exception {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT));
+            TestServer limited = new TestServer(f.server, secret);
+            assertThat(f.a.send(f.request("/v1/admin/limits/key/" + keyId(secret)).header("Content-Type", "application/json")
+                    .PUT(TenancyFixture.json("{\"requests_per_minute\": 1}")).build()).status()).isEqualTo(200);
+            // Longer than the model's context, and a fill in the middle the bundled model has no tokens for.
+            String tooLong = CHAT.replace("Tell me a story", "story ".repeat(4_000));
+            TestServer.Reply overflow = limited.post("/v1/chat/completions", tooLong);
+            assertThat(overflow.status()).as(overflow.raw().body()).isEqualTo(400);
+            assertThat(TenancyFixture.error(overflow).get("code").asText()).isEqualTo("context_length_exceeded");
+            TestServer.Reply fill = limited.post("/v1/fim/completions",
+                    "{\"model\": \"stories260K\", \"prompt\": \"Once\", \"suffix\": \"end\"}");
+            assertThat(fill.status()).as(fill.raw().body()).isEqualTo(400);
+            assertThat(fill.header("x-ratelimit-remaining-requests")).isNull();
+
+            TestServer.Reply answered = limited.post("/v1/chat/completions", CHAT);
+            assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
+            assertThat(answered.header("x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(f.count("SELECT COUNT(*) FROM usage_records WHERE outcome = 'invalid'")).isEqualTo(2);
+            assertThat(f.count("SELECT COUNT(*) FROM audit_entries WHERE action = 'model.call' AND outcome = 'FAILURE'"))
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
     void aBurstOf50AgainstALimitOf10LetsExactly10Through() throws Exception {
         try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
             String secret = f.key(f.orgA, Set.of(Scope.CHAT));

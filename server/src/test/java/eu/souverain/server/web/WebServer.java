@@ -5,8 +5,10 @@ import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.api.ApiServer;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -73,7 +75,9 @@ final class WebServer {
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
         // As serve does; no SOUVERAIN_OIDC_ variable is set, so organizations' providers are public clients.
         server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, Map.<String, String>of()::get));
-        Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null)),
+        // With the bundled sentence-embedding model, as serve runs by default: the chat must not offer it.
+        Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null),
+                BackendLocation.thisHost(null, null, null, List.of()), SentenceEmbeddingModel.loadBundled(1, 16, null)),
                 List.of());
         Redactions redactions = new Redactions(database, audit, clock);
         server.serve(new ApiServer.Services(backends, new Residency(database, audit, clock),
