@@ -11,6 +11,7 @@ import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
 import eu.souverain.server.privacy.Export;
+import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
@@ -267,8 +268,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper.keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper.keep(text, completion, backend, provenance);
                 conversations.update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
                         clientIp);
             }
@@ -330,10 +331,11 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
                 List<NewMessage> turn = new ArrayList<>(asked);
                 turn.add(new NewMessage("assistant", text, new Conversations.Answer(model, backend.name(),
-                        backend.location().describe(), completion.promptTokens(), completion.completionTokens())));
+                        backend.location().describe(), completion.promptTokens(), completion.completionTokens(),
+                        provenance)));
                 conversations.append(owner, id, turn, clientIp);
             }
         };
@@ -374,8 +376,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend, provenance);
             }
         };
     }

@@ -74,14 +74,14 @@ final class Generations {
     }
 
     /**
-     * Keeps a finished answer: the first choice's text, its token counts and the backend that gave
-     * it; called before the answer's last event goes out. {@link #conversationId} names where it is
+     * Keeps a finished answer: the first choice's text, its token counts, the backend that gave it
+     * and the signed statement the answer carries for it; called before the answer's last event goes out. {@link #conversationId} names where it is
      * kept, for the answer to say.
      */
     interface Keeper {
         String conversationId();
 
-        void keep(String text, Completion completion, Backend backend);
+        void keep(String text, Completion completion, Backend backend, SignedStatement provenance);
     }
 
     /** Runs {@code request} and answers it whole, or streamed. */
@@ -134,8 +134,8 @@ final class Generations {
         Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
                 request.choices(), wire, keeper == null ? null : keeper.conversationId());
         Metered metered = new Metered(metrics, call, request.model(), started);
-        Keep keep = keeper == null ? (text, completion) -> { }
-                : (text, completion) -> keeper.keep(text, completion, call.backend());
+        Keep keep = keeper == null ? (text, completion, provenance) -> { }
+                : (text, completion, provenance) -> keeper.keep(text, completion, call.backend(), provenance);
         if (stream) {
             stream(ctx, call, generation, answer, includeUsage, metered, keep);
         } else {
@@ -150,7 +150,7 @@ final class Generations {
 
     /** A keeper bound to its backend. */
     private interface Keep {
-        void keep(String text, Completion completion);
+        void keep(String text, Completion completion, SignedStatement provenance);
     }
 
     private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
@@ -161,7 +161,6 @@ final class Generations {
         } catch (BackendException e) {
             throw ApiErrors.of(e);
         }
-        keep.keep(answer.texts.getFirst().toString(), completion);
         List<Map<String, Object>> choices = new ArrayList<>();
         SignedStatement first = null;
         for (int i = 0; i < answer.choices; i++) {
@@ -174,6 +173,7 @@ final class Generations {
             }
             choices.add(choice);
         }
+        keep.keep(answer.texts.getFirst().toString(), completion, first);
         Map<String, Object> body = answer.header(answer.wire.object());
         body.put("choices", choices);
         body.put("usage", usage(completion));
@@ -226,10 +226,12 @@ final class Generations {
         };
         try {
             Completion completion = metered.drain(generation, sink);
-            keep.keep(answer.texts.getFirst().toString(), completion);
+            SignedStatement lastStatement = provenance(call, answer, answer.choice(last));
+            keep.keep(answer.texts.getFirst().toString(), completion,
+                    last == 0 ? lastStatement : provenance(call, answer, answer.choice(0)));
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
-            finish.put("provenance", provenance(call, answer, answer.choice(last)).json());
+            finish.put("provenance", lastStatement.json());
             if (includeUsage) {
                 events.data(finish);
                 Map<String, Object> usage = answer.header(answer.wire.chunkObject());

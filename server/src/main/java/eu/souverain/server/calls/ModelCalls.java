@@ -28,6 +28,7 @@ import eu.souverain.server.tenancy.Groups;
 import eu.souverain.server.tenancy.Principal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -100,7 +101,8 @@ public final class ModelCalls {
             // Checked before any limit counts it: a request that cannot run costs its caller nothing.
             audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", request.model(),
                     backend.name(), backend.location().describe(), clientIp, AuditEvent.Outcome.FAILURE));
-            meter(caller, endpoint, request.model(), backend, "invalid", null, System.nanoTime());
+            meter(caller, groups.memberOf(caller), endpoint, request.model(), backend, "invalid", null,
+                    System.nanoTime());
             throw e;
         }
         Call call = admit(caller, clientIp, endpoint, request.model(), backend);
@@ -123,23 +125,24 @@ public final class ModelCalls {
     /** Opens a call on {@code backend} once the caller's residency policy and limits allow it. */
     private Call admit(Principal caller, String clientIp, String endpoint, String model, Backend backend) {
         long opened = System.nanoTime();
+        List<String> callerGroups = groups.memberOf(caller);
         Admission.Granted granted;
         try {
             residency.check(caller.organizationId(), backend, model, caller.actorId(), clientIp);
-            granted = metering.admit(caller);
+            granted = metering.admit(caller, callerGroups);
         } catch (ResidencyException e) {
-            meter(caller, endpoint, model, backend, "refused", null, opened);
+            meter(caller, callerGroups, endpoint, model, backend, "refused", null, opened);
             throw e;
         } catch (LimitExceeded e) {
             audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model + " (limit "
                     + e.limit() + " of " + e.subject().kind().name().toLowerCase(Locale.ROOT) + " "
                     + e.subject().id() + ")", backend.name(), backend.location().describe(), clientIp,
                     AuditEvent.Outcome.DENIED));
-            meter(caller, endpoint, model, backend, "refused", null, opened);
+            meter(caller, callerGroups, endpoint, model, backend, "refused", null, opened);
             throw e;
         }
         open.incrementAndGet();
-        return new Call(caller, clientIp, endpoint, model, backend, granted, opened);
+        return new Call(caller, callerGroups, clientIp, endpoint, model, backend, granted, opened);
     }
 
     /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
@@ -152,13 +155,15 @@ public final class ModelCalls {
     }
 
     /** Records a call's usage, whatever its outcome, and charges its tokens (none when it never ran). */
-    private void meter(Principal caller, String endpoint, String model, Backend backend, String outcome,
-                       Completion completion, long opened) {
+    private void meter(Principal caller, List<String> callerGroups, String endpoint, String model, Backend backend,
+                       String outcome, Completion completion, long opened) {
         Completion spent = completion != null ? completion : new Completion(0, 0, 0);
-        metering.settle(caller, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
-                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(), endpoint, model,
-                backend.name(), backend.location().describe(), spent.promptTokens(), spent.cachedTokens(),
-                spent.completionTokens(), (System.nanoTime() - opened) / 1_000_000, outcome, null,
+        metering.settle(caller, callerGroups, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
+                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(),
+                callerGroups.isEmpty() ? null : callerGroups.getFirst(), endpoint, model, backend.name(), backend.location().describe(),
+                spent.promptTokens(), spent.cachedTokens(), spent.completionTokens(),
+                (System.nanoTime() - opened) / 1_000_000, outcome,
+                metering.energyWh(backend.name(), spent.promptTokens() + spent.completionTokens()),
                 metering.clock().millis()));
     }
 
@@ -187,6 +192,7 @@ public final class ModelCalls {
      */
     public final class Call implements AutoCloseable {
         private final Principal caller;
+        private final List<String> callerGroups;
         private final String clientIp;
         private final String endpoint;
         private final String model;
@@ -200,9 +206,10 @@ public final class ModelCalls {
         /** Pieces of text streamed so far: what a call cut off before its usage is known is charged for. */
         private int produced;
 
-        private Call(Principal caller, String clientIp, String endpoint, String model, Backend backend,
-                     Admission.Granted granted, long opened) {
+        private Call(Principal caller, List<String> callerGroups, String clientIp, String endpoint, String model,
+                     Backend backend, Admission.Granted granted, long opened) {
             this.caller = caller;
+            this.callerGroups = callerGroups;
             this.clientIp = clientIp;
             this.endpoint = endpoint;
             this.model = model;
@@ -301,7 +308,7 @@ public final class ModelCalls {
                 audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model,
                         backend.name(), backend.location().describe(), clientIp,
                         failed ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
-                meter(caller, endpoint, model, backend, failed ? "failed" : "completed",
+                meter(caller, callerGroups, endpoint, model, backend, failed ? "failed" : "completed",
                         completion != null ? completion : new Completion(0, 0, produced), opened);
             } finally {
                 open.decrementAndGet();

@@ -19,6 +19,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.sso.OidcSettings;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
@@ -119,6 +120,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
     Path backendsFile;
 
+    @Option(names = "--energy-wh-per-1k-tokens", paramLabel = "BACKEND=WH",
+            description = "The energy a backend takes for 1,000 tokens, in watt-hours, as the operator estimates it"
+                    + " (local=0.3); usage reports multiply each call's tokens by it and call the result an estimate."
+                    + " Repeatable; a backend without a figure has no estimate.")
+    Map<String, Double> energyFigures = new LinkedHashMap<>();
+
     @Mixin
     ModelsOptions modelsDirectory;
 
@@ -160,6 +167,12 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
+        energyFigures.forEach((backend, figure) -> {
+            if (!Double.isFinite(figure) || figure < 0) {
+                throw new IllegalArgumentException("--energy-wh-per-1k-tokens " + backend + "=" + figure
+                        + ": the figure must be a number of watt-hours, at least 0");
+            }
+        });
         Optional<OidcSettings> singleSignOn = oidc.settings(System::getenv);
         BackendLocation here = location.thisHost();
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
@@ -218,6 +231,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         sso.ifPresent(server::signInWith);
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, System::getenv));
         String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         String baseUrl = origin + "/v1";
         // Before the models load: a start that fails later must not lose the secrets made now.
@@ -243,8 +257,15 @@ final class ServeCommand implements Callable<Integer> {
                     keys, SovereigntyReport.auditKey(store.data), sinks,
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
                     tenancy, redactions, clock);
+            for (String named : energyFigures.keySet()) {
+                if (backends.all().stream().noneMatch(b -> b.name().equals(named))) {
+                    throw new IllegalArgumentException("--energy-wh-per-1k-tokens names backend '" + named
+                            + "', which is not served; the backends are " + String.join(", ",
+                            backends.all().stream().map(Backend::name).toList()));
+                }
+            }
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
-                    report, new Metering(database, auditLog, clock),
+                    report, new Metering(database, auditLog, clock, energyFigures),
                     ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE))));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);

@@ -277,4 +277,24 @@ class ServeCommandTest {
         assertThat(exit).isEqualTo(1);
         assertThat(err.toString()).contains("--kv-cache-mb must not be negative");
     }
+
+    @Test
+    void anEnergyFigureMustBeANonNegativeNumberForABackendServed() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--energy-wh-per-1k-tokens", "local=-0.3"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--energy-wh-per-1k-tokens local=-0.3: the figure must be a number of"
+                + " watt-hours, at least 0");
+        assertThat(dir.resolve("data")).as("refused before the store is opened").doesNotExist();
+
+        err = new java.io.StringWriter();
+        exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--model", HOME.resolve("models/stories260K.gguf").toString(), "--energy-wh-per-1k-tokens", "mistral=1.2"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--energy-wh-per-1k-tokens names backend 'mistral', which is not served;"
+                + " the backends are local");
+    }
 }

@@ -14,6 +14,7 @@ import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
@@ -72,6 +73,8 @@ final class WebServer {
         models.put(STORIES, ROOT.resolve("models/stories260K.gguf"));
         models.put(SLOW, slowModel(dir));
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
+        // As serve does; no SOUVERAIN_OIDC_ variable is set, so organizations' providers are public clients.
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, Map.<String, String>of()::get));
         // With the bundled sentence-embedding model, as serve runs by default: the chat must not offer it.
         Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null),
                 BackendLocation.thisHost(null, null, null, List.of()), SentenceEmbeddingModel.loadBundled(1, 16, null)),
@@ -83,7 +86,8 @@ final class WebServer {
                         SovereigntyReport.auditKey(dir), List.of(),
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
                         tenancy, redactions, clock),
-                new Metering(database, audit, clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(database, audit, clock, Map.of(LocalBackend.NAME, 0.3)),
+                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */
