@@ -37,6 +37,8 @@ public final class BatchRunner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Passes over a job's lines without a result before it fails. */
+    private static final int MAX_PASSES = 3;
 
     private final BatchJobs store;
     private final LineCalls calls;
@@ -116,40 +118,68 @@ public final class BatchRunner implements AutoCloseable {
             store.end(job, BatchJobs.Status.FAILED, "the input files cannot be read: " + e.getMessage());
             return;
         }
+        Stop stop = null;
+        // A line whose result could not be written (the store failing under it) is run again, in
+        // another pass; one that no pass could write fails the job rather than leave it short.
+        for (int pass = 0; pass < MAX_PASSES && stop == null; pass++) {
+            Set<Integer> missing = missing(job, lines.size());
+            if (missing.isEmpty()) {
+                break;
+            }
+            if (pass > 0) {
+                LOG.warn("batch job {}: {} lines have no result yet; running them again", job.id(), missing.size());
+            }
+            stop = pass(job, lines, missing);
+        }
+        if (stop == null && !missing(job, lines.size()).isEmpty()) {
+            store.end(job, BatchJobs.Status.FAILED, "the results of some lines could not be written; see the server's log");
+            return;
+        }
+        finish(job, stop);
+    }
+
+    private Set<Integer> missing(BatchJobs.Job job, int lines) {
         Set<Integer> done = new HashSet<>(store.files().parts(job.outputFile()));
         done.addAll(store.files().parts(job.errorFile()));
+        Set<Integer> missing = new java.util.TreeSet<>();
+        for (int i = 0; i < lines; i++) {
+            if (!done.contains(i)) {
+                missing.add(i);
+            }
+        }
+        return missing;
+    }
+
+    /** Runs {@code indexes}' lines, a few at a time; returns why it stopped early, or null. */
+    private Stop pass(BatchJobs.Job job, List<BatchLines.Line> lines, Set<Integer> indexes) {
         Semaphore places = new Semaphore(settings.linesInFlight());
         Set<Thread> inFlight = ConcurrentHashMap.newKeySet();
         Stop stop = null;
-        long nextLook = 0;
-        for (int i = 0; i < lines.size() && stop == null; i++) {
-            if (done.contains(i)) {
-                continue;
-            }
-            while (!places.tryAcquire()) {
+        long nextLook = System.nanoTime() + settings.poll().toNanos();
+        for (int i : indexes) {
+            while (stop == null && !places.tryAcquire()) {
                 stop = look(job, inFlight);
-                if (stop != null) {
-                    break;
-                }
                 nextLook = System.nanoTime() + settings.poll().toNanos();
                 waitFor(places, settings.poll());
             }
-            if (stop != null) {
-                break;
-            }
-            if (System.nanoTime() - nextLook > 0) {
+            if (stop == null && System.nanoTime() - nextLook > 0) {
                 stop = look(job, inFlight);
                 nextLook = System.nanoTime() + settings.poll().toNanos();
                 if (stop != null) {
                     places.release();
-                    break;
                 }
+            }
+            if (stop != null) {
+                break;
             }
             int index = i;
             BatchLines.Line line = lines.get(i);
             Thread worker = Thread.ofVirtual().unstarted(() -> {
                 try {
                     runLine(job, index, line);
+                } catch (RuntimeException | Error e) {
+                    LOG.error("line {} of batch job {} has no result; it runs again in the next pass", index + 1,
+                            job.id(), e);
                 } finally {
                     inFlight.remove(Thread.currentThread());
                     places.release();
@@ -164,7 +194,7 @@ public final class BatchRunner implements AutoCloseable {
             stop = stop != null ? stop : late;
             waitFor(places, settings.poll());
         }
-        finish(job, stop);
+        return stop;
     }
 
     private static void waitFor(Semaphore places, Duration poll) {

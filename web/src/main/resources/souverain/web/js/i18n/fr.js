@@ -1,8 +1,10 @@
 // Français.
 import panel from './panel.fr.js';
+import batch from './batch.fr.js';
 
 export default {
   ...panel,
+  ...batch,
   'app.skip': 'Aller au contenu',
   'app.language': 'Passer en {language}',
   'app.theme.dark': 'Thème sombre',
