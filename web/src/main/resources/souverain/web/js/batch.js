@@ -79,8 +79,8 @@ async function refresh() {
 export const batch = {
   async render(main, context) {
     ctx = context;
-    root = main;
-    replace(main, h('p', { class: 'muted' }, t('batch.loading')));
+    root = h('div', { class: 'page batch', id: 'batch' }, h('p', { class: 'muted', role: 'status' }, t('batch.loading')));
+    replace(main, root);
     await refresh();
   },
   onLanguageChange() {
