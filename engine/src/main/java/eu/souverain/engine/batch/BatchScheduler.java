@@ -11,7 +11,6 @@ import eu.souverain.engine.model.LlamaModel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,7 @@ import java.util.function.Consumer;
  * <p>Background sequences (a batch job's, {@link SequenceRequest#background}) fill the places that
  * interactive ones leave: any interactive sequence waiting is admitted before them, a quarter of
  * the places (at least one, when there are two or more) is kept free for interactive ones, and
- * interactive prompts are read before background ones. The background ones are neither counted
+ * no background prompt is read in a step that reads an interactive one. The background ones are neither counted
  * in an owner's waiting sequences nor in {@link #waiting()}: a job's own runner bounds them.
  *
  * <p>A sequence whose sampling fails (its constraint, its sampler, its text callback) ends alone
@@ -459,16 +458,22 @@ public final class BatchScheduler implements AutoCloseable {
     private record Chunk(Sequence s, int to, int slot) {}
 
     /**
-     * Prefill passes over up to the step's budget of prompt tokens, interactive sequences first,
-     * then the oldest; returns the tokens read.
+     * Prefill passes over up to the step's budget of prompt tokens, oldest sequence first; while an
+     * interactive prompt is being read, background prompts wait, so that the step that gives it its
+     * first token is no longer for them. Returns the tokens read.
      */
     private int prefill() {
         int budget = settings.prefillTokensPerStep();
         batch.clear();
         List<Chunk> chunks = new ArrayList<>();
-        List<Sequence> order = new ArrayList<>(running);
-        order.sort(Comparator.comparing(s -> s.request.background()));
-        for (Sequence s : order) {
+        boolean interactiveReading = false;
+        for (Sequence s : running) {
+            interactiveReading |= s.prefilling && !s.request.background();
+        }
+        for (Sequence s : List.copyOf(running)) {
+            if (interactiveReading && s.request.background()) {
+                continue;
+            }
             int[] prompt = s.request.prompt();
             int from = s.computed;
             while (s.prefilling && from < prompt.length && budget > 0) {

@@ -288,18 +288,16 @@ public final class BatchJobs {
 
     /** Ends job {@code id} with {@code status} (and {@code error} for a failed one); audited "batch.end". */
     void end(Job job, Status status, String error) {
-        database.useTransaction(h -> {
-            h.createUpdate("""
-                            UPDATE batch_jobs SET status = :status, error = :error, completed_at = :now, runner = NULL,
-                                lease_until = NULL WHERE id = :id""")
-                    .bind("status", status.name()).bind("error", error).bind("now", clock.millis()).bind("id", job.id())
-                    .execute();
-            Job now = h.createQuery("SELECT * FROM batch_jobs WHERE id = :id").bind("id", job.id())
-                    .map((rs, ctx) -> job(rs)).one();
-            audit.append(h, AuditEvent.of(job.organizationId(), job.ownerId(), "batch.end", job.id() + " " + status
-                            + " (" + now.succeeded() + " succeeded, " + now.failed() + " failed of " + now.total() + ")",
-                    null, status == Status.FAILED ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
-        });
+        database.useTransaction(h -> h.createUpdate("""
+                        UPDATE batch_jobs SET status = :status, error = :error, completed_at = :now, runner = NULL,
+                            lease_until = NULL WHERE id = :id""")
+                .bind("status", status.name()).bind("error", error).bind("now", clock.millis()).bind("id", job.id())
+                .execute());
+        // Read outside the transaction: the job's metadata is opened by the vault, which reads on its own.
+        Job now = find(job.id()).orElseThrow();
+        audit.append(AuditEvent.of(job.organizationId(), job.ownerId(), "batch.end", job.id() + " " + status
+                        + " (" + now.succeeded() + " succeeded, " + now.failed() + " failed of " + now.total() + ")",
+                null, status == Status.FAILED ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
     }
 
     /**
@@ -307,13 +305,15 @@ public final class BatchJobs {
      * counts it, in one transaction; a line already written is neither written nor counted again.
      */
     boolean record(Job job, int line, boolean succeeded, byte[] result) {
+        String file = succeeded ? job.outputFile() : job.errorFile();
+        // Sealed before the transaction: the vault may read (or make) the data key on a connection of its own.
+        StoredFiles.SealedPart sealed = files.seal(job.organizationId(), file, line, result);
         return database.inTransaction(h -> {
-            String file = succeeded ? job.outputFile() : job.errorFile();
             // A line is in one of the two files at most: a retry that now fails or succeeds is not a second answer.
             String other = succeeded ? job.errorFile() : job.outputFile();
             boolean already = h.createQuery("SELECT COUNT(*) FROM file_parts WHERE file_id = :id AND part = :part")
                     .bind("id", other).bind("part", line).mapTo(Integer.class).one() > 0;
-            if (already || !files.appendPart(h, job.organizationId(), file, line, result)) {
+            if (already || !files.appendPart(h, sealed)) {
                 return false;
             }
             h.createUpdate("UPDATE batch_jobs SET " + (succeeded ? "succeeded = succeeded + 1" : "failed = failed + 1")

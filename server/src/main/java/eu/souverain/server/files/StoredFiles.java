@@ -111,21 +111,31 @@ public final class StoredFiles {
                 .bind("lines", lines).bind("now", now).execute();
     }
 
+    /** A part's content sealed for its file, ready to append: sealing may read the store, so it comes first. */
+    public record SealedPart(String organizationId, String fileId, int part, byte[] content, int bytes, int lines) {
+    }
+
+    /** {@code content} sealed as part {@code part} of file {@code fileId} of {@code organizationId}. */
+    public SealedPart seal(String organizationId, String fileId, int part, byte[] content) {
+        return new SealedPart(organizationId, fileId, part, seal(organizationId, fileId + "/" + part, content),
+                content.length, lines(content));
+    }
+
     /**
-     * Appends, in {@code h}'s transaction, part {@code part} of file {@code fileId} of {@code
-     * organizationId}, unless that part is already written; returns whether it wrote it.
+     * Appends, in {@code h}'s transaction, a sealed part unless its file has that part already;
+     * returns whether it wrote it.
      */
-    public boolean appendPart(Handle h, String organizationId, String fileId, int part, byte[] content) {
-        byte[] sealed = seal(organizationId, fileId + "/" + part, content);
+    public boolean appendPart(Handle h, SealedPart sealed) {
         int inserted = h.createUpdate("""
                         INSERT INTO file_parts (file_id, part, content, created_at) VALUES (:id, :part, :content, :now)
                         ON CONFLICT (file_id, part) DO NOTHING""")
-                .bind("id", fileId).bind("part", part).bind("content", sealed).bind("now", clock.millis()).execute();
+                .bind("id", sealed.fileId()).bind("part", sealed.part()).bind("content", sealed.content())
+                .bind("now", clock.millis()).execute();
         if (inserted == 0) {
             return false;
         }
         h.createUpdate("UPDATE files SET bytes = bytes + :bytes, lines = lines + :lines WHERE id = :id")
-                .bind("bytes", content.length).bind("lines", lines(content)).bind("id", fileId).execute();
+                .bind("bytes", sealed.bytes()).bind("lines", sealed.lines()).bind("id", sealed.fileId()).execute();
         return true;
     }
 
