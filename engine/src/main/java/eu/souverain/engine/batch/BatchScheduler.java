@@ -41,7 +41,8 @@ import java.util.function.Consumer;
  * <p>Background sequences (a batch job's, {@link SequenceRequest#background}) fill the places that
  * interactive ones leave: any interactive sequence waiting is admitted before them, a quarter of
  * the places (at least one, when there are two or more) is kept free for interactive ones, and
- * no background prompt is read in a step that reads an interactive one. The background ones are neither counted
+ * while an interactive prompt is read background sequences pause, so that its first token comes
+ * as fast as on an idle model. The background ones are neither counted
  * in an owner's waiting sequences nor in {@link #waiting()}: a job's own runner bounds them.
  *
  * <p>A sequence whose sampling fails (its constraint, its sampler, its text callback) ends alone
@@ -414,8 +415,14 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void step() {
-        int decoded = decode();
-        int prefilled = prefill();
+        // While an interactive prompt is read, background sequences pause: the steps up to its
+        // first token are no longer for them.
+        boolean interactiveReading = false;
+        for (Sequence s : running) {
+            interactiveReading |= s.prefilling && !s.request.background();
+        }
+        int decoded = decode(interactiveReading);
+        int prefilled = prefill(interactiveReading);
         steps++;
         if (onStep != null) {
             int prefilling = 0;
@@ -426,12 +433,12 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** One decode pass over every sequence past its prompt; returns how many there were. */
-    private int decode() {
+    /** One decode pass over every sequence past its prompt (but background ones, if paused); returns how many there were. */
+    private int decode(boolean pauseBackground) {
         batch.clear();
         List<Sequence> rows = new ArrayList<>();
         for (Sequence s : running) {
-            if (!s.prefilling) {
+            if (!s.prefilling && !(pauseBackground && s.request.background())) {
                 batch.add(s.cache, s.decoding.token(), s.decoding.position(), true);
                 rows.add(s);
             }
@@ -458,20 +465,15 @@ public final class BatchScheduler implements AutoCloseable {
     private record Chunk(Sequence s, int to, int slot) {}
 
     /**
-     * Prefill passes over up to the step's budget of prompt tokens, oldest sequence first; while an
-     * interactive prompt is being read, background prompts wait, so that the step that gives it its
-     * first token is no longer for them. Returns the tokens read.
+     * Prefill passes over up to the step's budget of prompt tokens, oldest sequence first, but
+     * background ones if paused; returns the tokens read.
      */
-    private int prefill() {
+    private int prefill(boolean pauseBackground) {
         int budget = settings.prefillTokensPerStep();
         batch.clear();
         List<Chunk> chunks = new ArrayList<>();
-        boolean interactiveReading = false;
-        for (Sequence s : running) {
-            interactiveReading |= s.prefilling && !s.request.background();
-        }
         for (Sequence s : List.copyOf(running)) {
-            if (interactiveReading && s.request.background()) {
+            if (pauseBackground && s.request.background()) {
                 continue;
             }
             int[] prompt = s.request.prompt();
