@@ -3,14 +3,17 @@ package eu.souverain.server.batch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.backends.RequestOwner;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,7 +144,7 @@ public final class BatchRunner implements AutoCloseable {
     private Set<Integer> missing(BatchJobs.Job job, int lines) {
         Set<Integer> done = new HashSet<>(store.files().parts(job.outputFile()));
         done.addAll(store.files().parts(job.errorFile()));
-        Set<Integer> missing = new java.util.TreeSet<>();
+        Set<Integer> missing = new TreeSet<>();
         for (int i = 0; i < lines; i++) {
             if (!done.contains(i)) {
                 missing.add(i);
@@ -199,7 +202,7 @@ public final class BatchRunner implements AutoCloseable {
 
     private static void waitFor(Semaphore places, Duration poll) {
         try {
-            if (places.tryAcquire(poll.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (places.tryAcquire(poll.toMillis(), TimeUnit.MILLISECONDS)) {
                 places.release();
             }
         } catch (InterruptedException e) {
@@ -301,7 +304,7 @@ public final class BatchRunner implements AutoCloseable {
         line.put("response", response);
         line.put("error", code == null ? null : Map.of("code", code, "message", message));
         try {
-            return (JSON.writeValueAsString(line) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a result line always writes as JSON", e);
         }

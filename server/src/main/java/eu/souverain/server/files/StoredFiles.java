@@ -3,7 +3,6 @@ package eu.souverain.server.files;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
-import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.vault.Vault;
 import java.io.ByteArrayOutputStream;

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ class BatchRestartTest {
                 Path log = dir.resolve("stderr-" + System.nanoTime());
                 Thread.ofVirtual().start(() -> {
                     try {
-                        java.nio.file.Files.write(log, (Iterable<String>) stderr.lines()::iterator);
+                        Files.write(log, (Iterable<String>) stderr.lines()::iterator);
                     } catch (IOException e) {
                         // The process is gone: nothing more to keep.
                     }
@@ -161,18 +162,18 @@ class BatchRestartTest {
 
     private String logs() throws IOException {
         StringBuilder all = new StringBuilder();
-        try (var files = java.nio.file.Files.list(dir)) {
+        try (var files = Files.list(dir)) {
             for (Path log : files.filter(p -> p.getFileName().toString().startsWith("std")).toList()) {
-                all.append(java.nio.file.Files.readString(log));
+                all.append(Files.readString(log));
             }
         }
         return all.toString();
     }
 
     private String firstKey() throws IOException {
-        try (var files = java.nio.file.Files.list(dir)) {
+        try (var files = Files.list(dir)) {
             for (Path out : files.filter(p -> p.getFileName().toString().startsWith("stdout-")).toList()) {
-                Matcher key = KEY.matcher(java.nio.file.Files.readString(out));
+                Matcher key = KEY.matcher(Files.readString(out));
                 if (key.find()) {
                     return key.group(1);
                 }
