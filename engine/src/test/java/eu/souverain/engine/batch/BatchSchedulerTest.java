@@ -546,4 +546,42 @@ class BatchSchedulerTest {
             assertThat(started).containsExactly("background0", "interactive", "background1");
         }
     }
+
+    @Test
+    void whileAnInteractivePromptIsReadTheBackgroundSequencesPause() throws Exception {
+        AtomicInteger backgroundPieces = new AtomicInteger();
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 8 << 20, 8))) {
+            List<Sequence> batch = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batch.add(scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[i]), sampler(stories, i), 200,
+                        List.of(), null, piece -> backgroundPieces.incrementAndGet(), "org-a", true)));
+            }
+            while (backgroundPieces.get() < 6) {
+                Thread.sleep(1);
+            }
+            // A prompt of some 160 tokens, read 8 a step: twenty steps before its first token.
+            StringBuilder longText = new StringBuilder();
+            for (int i = 0; i < 8; i++) {
+                longText.append(TEXTS[i]).append(' ');
+            }
+            int[] prompt = prompt(stories, longText.toString());
+            assertThat(prompt.length).isGreaterThan(100);
+            int[] before = new int[1];
+            int[] atFirstToken = new int[1];
+            before[0] = backgroundPieces.get();
+            Sequence interactive = scheduler.submit(new SequenceRequest(prompt, sampler(stories, 9), 4, List.of(), null,
+                    piece -> {
+                        if (atFirstToken[0] == 0) {
+                            atFirstToken[0] = backgroundPieces.get();
+                        }
+                    }, "org-b"));
+            interactive.result().get(60, TimeUnit.SECONDS);
+            for (Sequence s : batch) {
+                s.result().get(60, TimeUnit.SECONDS);
+            }
+            // At most the step running when it was asked: one piece per background sequence, not twenty.
+            assertThat(atFirstToken[0] - before[0]).isLessThanOrEqualTo(3);
+            assertThat(backgroundPieces.get()).isGreaterThan(atFirstToken[0]);
+        }
+    }
 }
