@@ -7,10 +7,12 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.files.StoredFiles;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.ApiKeys;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.tenancy.TenancyException;
+import eu.souverain.server.tenancy.Users;
 import eu.souverain.server.vault.Vault;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -249,6 +251,22 @@ public final class BatchJobs {
                     AuditEvent.Outcome.SUCCESS));
         });
         return find(id).orElseThrow();
+    }
+
+    /**
+     * The job's owner as it stands now, with its present rights: empty once its API key is revoked
+     * or expired, or its user disabled or deleted; a job runs no line for an owner who may no
+     * longer make requests.
+     */
+    Optional<Principal> ownerNow(Job job) {
+        long now = clock.millis();
+        return database.jdbi().withHandle(h -> job.owner().isUser()
+                ? Users.byId(h, job.ownerId()).filter(u -> !u.disabled() && u.organizationId().equals(job.organizationId()))
+                        .map(u -> new Principal(u.organizationId(), u.id(), u.role(), u.role().scopes()))
+                : ApiKeys.byId(h, job.ownerId()).filter(k -> k.revokedAt() == null
+                                && (k.expiresAt() == null || k.expiresAt().toEpochMilli() > now)
+                                && k.organizationId().equals(job.organizationId()))
+                        .map(k -> new Principal(k.organizationId(), k.id(), null, k.scopes())));
     }
 
     public Optional<Job> find(String id) {

@@ -3,12 +3,14 @@ package eu.souverain.server.batch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.backends.RequestOwner;
+import eu.souverain.server.tenancy.Principal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -104,7 +106,10 @@ public final class BatchRunner implements AutoCloseable {
     }
 
     /** Why a job's lines stop before they are all done. */
-    private enum Stop { CANCELLED, TIMEOUT, CLOSED, LEASE_LOST }
+    private enum Stop { CANCELLED, TIMEOUT, CLOSED, LEASE_LOST, OWNER_GONE }
+
+    private static final String OWNER_GONE = "the API key or user that made the job can no longer make requests"
+            + " (revoked, expired, disabled or deleted)";
 
     private void run(String id) {
         BatchJobs.Job job = store.find(id).orElseThrow();
@@ -112,6 +117,12 @@ public final class BatchRunner implements AutoCloseable {
             store.end(job, BatchJobs.Status.CANCELLED, null);
             return;
         }
+        Optional<Principal> owner = store.ownerNow(job);
+        if (owner.isEmpty()) {
+            store.end(job, BatchJobs.Status.FAILED, OWNER_GONE);
+            return;
+        }
+        Principal caller = owner.get();
         store.started(id);
         List<BatchLines.Line> lines;
         try {
@@ -132,7 +143,7 @@ public final class BatchRunner implements AutoCloseable {
             if (pass > 0) {
                 LOG.warn("batch job {}: {} lines have no result yet; running them again", job.id(), missing.size());
             }
-            stop = pass(job, lines, missing);
+            stop = pass(job, caller, lines, missing);
         }
         if (stop == null && !missing(job, lines.size()).isEmpty()) {
             store.end(job, BatchJobs.Status.FAILED, "the results of some lines could not be written; see the server's log");
@@ -154,7 +165,7 @@ public final class BatchRunner implements AutoCloseable {
     }
 
     /** Runs {@code indexes}' lines, a few at a time; returns why it stopped early, or null. */
-    private Stop pass(BatchJobs.Job job, List<BatchLines.Line> lines, Set<Integer> indexes) {
+    private Stop pass(BatchJobs.Job job, Principal caller, List<BatchLines.Line> lines, Set<Integer> indexes) {
         Semaphore places = new Semaphore(settings.linesInFlight());
         Set<Thread> inFlight = ConcurrentHashMap.newKeySet();
         Stop stop = null;
@@ -179,7 +190,7 @@ public final class BatchRunner implements AutoCloseable {
             BatchLines.Line line = lines.get(i);
             Thread worker = Thread.ofVirtual().unstarted(() -> {
                 try {
-                    runLine(job, index, line);
+                    runLine(job, caller, index, line);
                 } catch (RuntimeException | Error e) {
                     LOG.error("line {} of batch job {} has no result; it runs again in the next pass", index + 1,
                             job.id(), e);
@@ -220,7 +231,8 @@ public final class BatchRunner implements AutoCloseable {
         } else {
             BatchJobs.Job now = store.find(job.id()).orElseThrow();
             stop = now.status() == BatchJobs.Status.CANCELLATION_REQUESTED ? Stop.CANCELLED
-                    : store.clock().instant().isAfter(job.expiresAt()) ? Stop.TIMEOUT : null;
+                    : store.clock().instant().isAfter(job.expiresAt()) ? Stop.TIMEOUT
+                    : store.ownerNow(job).isEmpty() ? Stop.OWNER_GONE : null;
         }
         if (stop != null) {
             stopping.add(job.id());
@@ -237,6 +249,7 @@ public final class BatchRunner implements AutoCloseable {
             switch (stop) {
                 case CANCELLED -> store.end(job, BatchJobs.Status.CANCELLED, null);
                 case TIMEOUT -> store.end(job, BatchJobs.Status.TIMEOUT_EXCEEDED, null);
+                case OWNER_GONE -> store.end(job, BatchJobs.Status.FAILED, OWNER_GONE);
                 // Stopping with the server: the job is let go, for the next start to take up at once.
                 case CLOSED -> store.release(job.id(), name);
                 case LEASE_LOST -> LOG.warn("batch job {} was taken over by another runner", job.id());
@@ -245,7 +258,7 @@ public final class BatchRunner implements AutoCloseable {
     }
 
     /** Runs one line and commits its result; a line cut off by a stop is left for whoever takes the job up. */
-    private void runLine(BatchJobs.Job job, int index, BatchLines.Line line) {
+    private void runLine(BatchJobs.Job job, Principal caller, int index, BatchLines.Line line) {
         String requestId = job.id() + "-" + index;
         switch (line) {
             case BatchLines.Malformed m -> store.record(job, index, false,
@@ -254,7 +267,7 @@ public final class BatchRunner implements AutoCloseable {
                 while (true) {
                     try {
                         Map<String, Object> body = RequestOwner.inBackground(
-                                () -> calls.run(job.owner(), job.endpoint(), r.body()));
+                                () -> calls.run(caller, job.endpoint(), r.body()));
                         // An answer that came whole is kept, even while the job stops.
                         Map<String, Object> response = new LinkedHashMap<>();
                         response.put("status_code", 200);

@@ -14,6 +14,8 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.store.TestDatabases;
 import eu.souverain.server.tenancy.Actor;
+import eu.souverain.server.tenancy.ApiKeys;
+import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.vault.KeyFileMasterKey;
 import eu.souverain.server.vault.Vault;
 import java.io.ByteArrayOutputStream;
@@ -342,6 +344,32 @@ class BatchJobsTest {
             assertThat(f.a.get("/v1/files/" + file).status()).isEqualTo(404);
             assertThat(f.a.get("/v1/batch/jobs/" + id).status()).isEqualTo(404);
             assertThat(f.count("SELECT COUNT(*) FROM file_parts")).isZero();
+        }
+    }
+
+    @Test
+    void aJobWhoseKeyIsRevokedStopsAndFailsSayingWhy() throws Exception {
+        try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
+            ApiKeys.Created key = f.tenancy.keys().create(f.orgA.id(), "batch",
+                    Set.of(Scope.CHAT), null, Actor.SYSTEM);
+            TestServer as = new TestServer(f.server, key.secret());
+            List<String> requests = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                requests.add("{\"custom_id\": \"r" + i + "\", \"body\": {\"max_tokens\": 200, \"messages\": [{\"role\":"
+                        + " \"user\", \"content\": \"Once upon a time " + i + "\"}]}}");
+            }
+            String id = as.post("/v1/batch/jobs", "{\"endpoint\": \"/v1/chat/completions\", \"model\":"
+                    + " \"stories260K\", \"requests\": [" + String.join(",", requests) + "]}").body().get("id").asText();
+            while (f.a.get("/v1/batch/jobs/" + id).body().get("succeeded_requests").asInt() < 2) {
+                Thread.sleep(20);
+            }
+            f.tenancy.keys().revoke(f.orgA.id(), key.key().id(), Actor.SYSTEM);
+            // The organization's administrator still sees the job: failed, saying why, its finished lines kept.
+            JsonNode job = await(f.a, "/v1/batch/jobs/" + id, Set.of("FAILED"), Duration.ofSeconds(5));
+            assertThat(job.get("errors").get(0).get("message").asText()).contains("can no longer make requests");
+            assertThat(job.get("succeeded_requests").asInt()).isBetween(2, 399);
+            assertThat(byCustomId(text(f.a, "/v1/files/" + job.get("output_file").asText() + "/content")))
+                    .hasSize(job.get("succeeded_requests").asInt());
         }
     }
 }
