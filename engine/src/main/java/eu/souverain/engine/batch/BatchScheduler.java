@@ -38,6 +38,13 @@ import java.util.function.Consumer;
  * admitted is the oldest waiting sequence of the owner with the fewest running, so that an owner
  * who floods the queue gets its share of the places and no more while others wait.
  *
+ * <p>Background sequences (a batch job's, {@link SequenceRequest#background}) fill the places that
+ * interactive ones leave: any interactive sequence waiting is admitted before them, a quarter of
+ * the places (at least one, when there are two or more) is kept free for interactive ones, and
+ * while an interactive prompt is read background sequences pause, so that its first token comes
+ * as fast as on an idle model. The background ones are neither counted
+ * in an owner's waiting sequences nor in {@link #waiting()}: a job's own runner bounds them.
+ *
  * <p>A sequence whose sampling fails (its constraint, its sampler, its text callback) ends alone
  * with that failure; the others in the batch go on untouched.
  *
@@ -102,6 +109,10 @@ public final class BatchScheduler implements AutoCloseable {
     private final Map<String, Integer> runningByOwner = new HashMap<>();
     /** Sequences submitted and not yet admitted or dropped, per owner, for any thread to read. */
     private final ConcurrentHashMap<String, AtomicInteger> waitingByOwner = new ConcurrentHashMap<>();
+    /** Background sequences submitted and not yet admitted or dropped. */
+    private final AtomicInteger backgroundWaiting = new AtomicInteger();
+    /** Places a background sequence may not take: they are kept for interactive ones. */
+    private final int reserved;
     private final Thread thread;
     private volatile boolean closed;
 
@@ -134,6 +145,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.sequenceCapacity = (int) Math.min(config.contextLength(), (long) pool.total() * KVBlocks.POSITIONS);
         this.batch = model.newBatch(Math.max(settings.maxSequences(), Batch.PREFILL_ROWS), settings.maxSequences(),
                 settings.threads());
+        this.reserved = settings.maxSequences() < 2 ? 0 : Math.max(1, settings.maxSequences() / 4);
         this.thread = Thread.ofPlatform().name("souverain-batch").start(this::loop);
     }
 
@@ -157,8 +169,12 @@ public final class BatchScheduler implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the scheduler is closed");
             }
-            incomingCount.incrementAndGet();
-            waitingByOwner.computeIfAbsent(request.owner(), o -> new AtomicInteger()).incrementAndGet();
+            if (request.background()) {
+                backgroundWaiting.incrementAndGet();
+            } else {
+                incomingCount.incrementAndGet();
+                waitingByOwner.computeIfAbsent(request.owner(), o -> new AtomicInteger()).incrementAndGet();
+            }
             incoming.add(sequence);
         }
         wake();
@@ -170,9 +186,14 @@ public final class BatchScheduler implements AutoCloseable {
         return sequenceCapacity;
     }
 
-    /** Sequences submitted and not yet admitted. */
+    /** Interactive sequences submitted and not yet admitted. */
     public int waiting() {
         return waitingCount + incomingCount.get();
+    }
+
+    /** Background sequences submitted and not yet admitted. */
+    public int backgroundWaiting() {
+        return backgroundWaiting.get();
     }
 
     /** Of {@link #waiting()}, the sequences of {@code owner}. */
@@ -245,8 +266,9 @@ public final class BatchScheduler implements AutoCloseable {
     private void loop() {
         while (!closed) {
             int arrived = 0;
-            for (Sequence s; (s = incoming.poll()) != null; arrived++) {
+            for (Sequence s; (s = incoming.poll()) != null; ) {
                 waiting.add(s);
+                arrived += s.request.background() ? 0 : 1;
             }
             dropCancelledAndLate();
             admit();
@@ -270,7 +292,9 @@ public final class BatchScheduler implements AutoCloseable {
         CancellationException shut = new CancellationException("the scheduler is closed");
         synchronized (incoming) {
             for (Sequence s; (s = incoming.poll()) != null; ) {
-                incomingCount.decrementAndGet();
+                if (!s.request.background()) {
+                    incomingCount.decrementAndGet();
+                }
                 waiting.add(s);
             }
         }
@@ -286,7 +310,11 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void publish() {
-        waitingCount = waiting.size();
+        int interactive = 0;
+        for (Sequence s : waiting) {
+            interactive += s.request.background() ? 0 : 1;
+        }
+        waitingCount = interactive;
         runningCount = running.size();
         blocksUsed = pool.used();
         blocksCachedIdle = pool.cachedIdle();
@@ -317,19 +345,30 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void leftWaiting(Sequence s) {
+        if (s.request.background()) {
+            backgroundWaiting.decrementAndGet();
+            return;
+        }
         waitingByOwner.computeIfPresent(s.request.owner(), (owner, count) -> count.decrementAndGet() == 0 ? null : count);
     }
 
     /**
-     * The sequence to admit next: the oldest of the owner with the fewest running sequences, the
-     * oldest of all among equals; null when none waits.
+     * The sequence to admit next: an interactive one before any background one, then the oldest of
+     * the owner with the fewest running sequences, the oldest of all among equals; a background one
+     * only while more than the reserved places are open. Null when none may go.
      */
     private Sequence nextToAdmit() {
         Sequence chosen = null;
         int fewest = Integer.MAX_VALUE;
+        boolean backgroundMayGo = running.size() < settings.maxSequences() - reserved;
         for (Sequence s : waiting) {
+            boolean background = s.request.background();
+            if (background && !backgroundMayGo) {
+                continue;
+            }
             int owned = runningByOwner.getOrDefault(s.request.owner(), 0);
-            if (owned < fewest) {
+            boolean better = chosen == null || (background == chosen.request.background() ? owned < fewest : !background);
+            if (better) {
                 chosen = s;
                 fewest = owned;
             }
@@ -348,6 +387,9 @@ public final class BatchScheduler implements AutoCloseable {
     private void admit() {
         while (!waiting.isEmpty() && running.size() < settings.maxSequences()) {
             Sequence s = nextToAdmit();
+            if (s == null) {
+                return;
+            }
             int[] prompt = s.request.prompt();
             long positions = Math.min(Math.max(prompt.length, (long) prompt.length + s.request.maxTokens() - 1),
                     sequenceCapacity);
@@ -373,8 +415,14 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void step() {
-        int decoded = decode();
-        int prefilled = prefill();
+        // While an interactive prompt is read, background sequences pause: the steps up to its
+        // first token are no longer for them.
+        boolean interactiveReading = false;
+        for (Sequence s : running) {
+            interactiveReading |= s.prefilling && !s.request.background();
+        }
+        int decoded = decode(interactiveReading);
+        int prefilled = prefill(interactiveReading);
         steps++;
         if (onStep != null) {
             int prefilling = 0;
@@ -385,12 +433,12 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** One decode pass over every sequence past its prompt; returns how many there were. */
-    private int decode() {
+    /** One decode pass over every sequence past its prompt (but background ones, if paused); returns how many there were. */
+    private int decode(boolean pauseBackground) {
         batch.clear();
         List<Sequence> rows = new ArrayList<>();
         for (Sequence s : running) {
-            if (!s.prefilling) {
+            if (!s.prefilling && !(pauseBackground && s.request.background())) {
                 batch.add(s.cache, s.decoding.token(), s.decoding.position(), true);
                 rows.add(s);
             }
@@ -416,12 +464,18 @@ public final class BatchScheduler implements AutoCloseable {
      */
     private record Chunk(Sequence s, int to, int slot) {}
 
-    /** Prefill passes over up to the step's budget of prompt tokens, oldest sequence first; returns the tokens read. */
-    private int prefill() {
+    /**
+     * Prefill passes over up to the step's budget of prompt tokens, oldest sequence first, but
+     * background ones if paused; returns the tokens read.
+     */
+    private int prefill(boolean pauseBackground) {
         int budget = settings.prefillTokensPerStep();
         batch.clear();
         List<Chunk> chunks = new ArrayList<>();
         for (Sequence s : List.copyOf(running)) {
+            if (pauseBackground && s.request.background()) {
+                continue;
+            }
             int[] prompt = s.request.prompt();
             int from = s.computed;
             while (s.prefilling && from < prompt.length && budget > 0) {

@@ -13,14 +13,22 @@ import java.util.function.Consumer;
  *
  * <p>{@code owner} is an opaque key of whoever asked (the scheduler knows no tenants): places are
  * shared fairly between owners, so that one owner's flood of sequences never keeps another's out.
+ * A {@code background} sequence (a batch job's) runs only in places no interactive one wants: see
+ * {@link BatchScheduler}.
  */
 public record SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List<String> stops, Duration timeout,
-                              Consumer<String> onText, String owner) {
+                              Consumer<String> onText, String owner, boolean background) {
+
+    /** An interactive request of {@code owner}. */
+    public SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List<String> stops, Duration timeout,
+                           Consumer<String> onText, String owner) {
+        this(prompt, sampler, maxTokens, stops, timeout, onText, owner, false);
+    }
 
     /** A request of the one anonymous owner. */
     public SequenceRequest(int[] prompt, Sampler sampler, int maxTokens, List<String> stops, Duration timeout,
                            Consumer<String> onText) {
-        this(prompt, sampler, maxTokens, stops, timeout, onText, "");
+        this(prompt, sampler, maxTokens, stops, timeout, onText, "", false);
     }
 
     public SequenceRequest {

@@ -472,4 +472,116 @@ class BatchSchedulerTest {
             assertThat(scheduler.waiting()).isZero();
         }
     }
+
+    /** A background sequence that notes in {@code started} when its first piece comes. */
+    private static Sequence background(BatchScheduler scheduler, String name, int text, int maxTokens,
+                                       List<String> started) {
+        return scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[text]), sampler(stories, text), maxTokens,
+                List.of(), null, piece -> {
+                    if (!started.contains(name)) {
+                        started.add(name);
+                    }
+                }, "org-a", true));
+    }
+
+    @Test
+    void backgroundSequencesNeverTakeThePlaceKeptForInteractiveOnesWhichGetInAtOnce() throws Exception {
+        List<String> started = new CopyOnWriteArrayList<>();
+        AtomicInteger mostRunning = new AtomicInteger();
+        BatchScheduler[] holder = new BatchScheduler[1];
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 8 << 20, 64),
+                step -> mostRunning.accumulateAndGet(holder[0] == null ? 0 : holder[0].running(), Math::max))) {
+            holder[0] = scheduler;
+            List<Sequence> batch = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                batch.add(background(scheduler, "background" + i, i, 150, started));
+            }
+            // Background ones wait beside the queue: an owner's share of it is for its interactive requests.
+            assertThat(scheduler.waiting("org-a")).isZero();
+            while (started.size() < 3) {
+                Thread.sleep(1);
+            }
+            StringBuilder text = new StringBuilder();
+            Sequence interactive = scheduler.submit(new SequenceRequest(prompt(stories, "Mom said"), sampler(stories, 9),
+                    10, List.of(), null, piece -> {
+                        if (!started.contains("interactive")) {
+                            started.add("interactive");
+                        }
+                        text.append(piece);
+                    }, "org-b"));
+            interactive.result().get(60, TimeUnit.SECONDS);
+            for (Sequence s : batch) {
+                s.result().get(60, TimeUnit.SECONDS);
+            }
+            // Three of the four places went to the batch; the fourth, kept free, took the interactive one at once.
+            assertThat(started.indexOf("interactive")).isEqualTo(3);
+            assertThat(mostRunning.get()).isEqualTo(4);
+            assertThat(started).hasSize(7);
+            assertThat(scheduler.backgroundWaiting()).isZero();
+        }
+    }
+
+    @Test
+    void anInteractiveSequenceWaitingIsAdmittedBeforeTheBackgroundOnesThatWaitedLonger() throws Exception {
+        List<String> started = new CopyOnWriteArrayList<>();
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(1, 8 << 20, 64))) {
+            Sequence[] interactive = new Sequence[1];
+            Sequence first = scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[0]), sampler(stories, 1), 60,
+                    List.of(), null, piece -> {
+                        if (!started.contains("background0")) {
+                            started.add("background0");
+                            // Asked while the only place is taken and another background sequence waits.
+                            interactive[0] = scheduler.submit(new SequenceRequest(prompt(stories, "Mom said"),
+                                    sampler(stories, 9), 10, List.of(), null, p -> {
+                                        if (!started.contains("interactive")) {
+                                            started.add("interactive");
+                                        }
+                                    }, "org-b"));
+                        }
+                    }, "org-a", true));
+            Sequence second = background(scheduler, "background1", 1, 10, started);
+            first.result().get(60, TimeUnit.SECONDS);
+            second.result().get(60, TimeUnit.SECONDS);
+            interactive[0].result().get(60, TimeUnit.SECONDS);
+            assertThat(started).containsExactly("background0", "interactive", "background1");
+        }
+    }
+
+    @Test
+    void whileAnInteractivePromptIsReadTheBackgroundSequencesPause() throws Exception {
+        AtomicInteger backgroundPieces = new AtomicInteger();
+        try (BatchScheduler scheduler = new BatchScheduler(stories, settings(4, 8 << 20, 8))) {
+            List<Sequence> batch = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batch.add(scheduler.submit(new SequenceRequest(prompt(stories, TEXTS[i]), sampler(stories, i), 200,
+                        List.of(), null, piece -> backgroundPieces.incrementAndGet(), "org-a", true)));
+            }
+            while (backgroundPieces.get() < 6) {
+                Thread.sleep(1);
+            }
+            // A prompt of some 160 tokens, read 8 a step: twenty steps before its first token.
+            StringBuilder longText = new StringBuilder();
+            for (int i = 0; i < 8; i++) {
+                longText.append(TEXTS[i]).append(' ');
+            }
+            int[] prompt = prompt(stories, longText.toString());
+            assertThat(prompt.length).isGreaterThan(100);
+            int[] before = new int[1];
+            int[] atFirstToken = new int[1];
+            before[0] = backgroundPieces.get();
+            Sequence interactive = scheduler.submit(new SequenceRequest(prompt, sampler(stories, 9), 4, List.of(), null,
+                    piece -> {
+                        if (atFirstToken[0] == 0) {
+                            atFirstToken[0] = backgroundPieces.get();
+                        }
+                    }, "org-b"));
+            interactive.result().get(60, TimeUnit.SECONDS);
+            for (Sequence s : batch) {
+                s.result().get(60, TimeUnit.SECONDS);
+            }
+            // At most the step running when it was asked: one piece per background sequence, not twenty.
+            assertThat(atFirstToken[0] - before[0]).isLessThanOrEqualTo(3);
+            assertThat(backgroundPieces.get()).isGreaterThan(atFirstToken[0]);
+        }
+    }
 }

@@ -16,6 +16,8 @@ record Access(Set<Scope> scopes) implements RouteRole {
 
     static final Access CHAT = new Access(EnumSet.of(Scope.CHAT));
     static final Access EMBEDDINGS = new Access(EnumSet.of(Scope.EMBEDDINGS));
+    /** Files and batch jobs: whoever may run a model; a job checks the scope of its endpoint. */
+    static final Access MODELS = new Access(EnumSet.of(Scope.CHAT, Scope.EMBEDDINGS));
     static final Access ADMIN = new Access(EnumSet.of(Scope.ADMIN));
     /** The members who may read administration data: admins and auditors. */
     static final Access READERS = new Access(EnumSet.of(Scope.ADMIN, Scope.AUDIT));

@@ -3,6 +3,7 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
+import eu.souverain.server.batch.BatchRunner;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
@@ -69,7 +70,7 @@ public final class ApiServer implements AutoCloseable {
                           CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
                           ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
-                          LimitsRoutes limits) {}
+                          LimitsRoutes limits, FilesRoutes files, BatchRoutes batches, BatchRunner runner) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -156,6 +157,20 @@ public final class ApiServer implements AutoCloseable {
                     Access.CHAT);
             routes.get("/v1/conversations/{id}/sovereignty", when(s -> s.conversations()::sovereignty), Access.CHAT);
             routes.post("/v1/conversations/{id}/completions", when(s -> s.conversations()::complete), Access.CHAT);
+            // Files and batch jobs: Mistral's paths and shapes, and OpenAI's /v1/batches on the same jobs.
+            routes.post("/v1/files", when(s -> s.files()::upload), Access.MODELS);
+            routes.get("/v1/files", when(s -> s.files()::list), Access.MODELS);
+            routes.get("/v1/files/{id}", when(s -> s.files()::get), Access.MODELS);
+            routes.get("/v1/files/{id}/content", when(s -> s.files()::content), Access.MODELS);
+            routes.delete("/v1/files/{id}", when(s -> s.files()::delete), Access.MODELS);
+            routes.post("/v1/batch/jobs", when(s -> s.batches()::createMistral), Access.MODELS);
+            routes.get("/v1/batch/jobs", when(s -> s.batches()::listMistral), Access.MODELS);
+            routes.get("/v1/batch/jobs/{id}", when(s -> s.batches()::getMistral), Access.MODELS);
+            routes.post("/v1/batch/jobs/{id}/cancel", when(s -> s.batches()::cancelMistral), Access.MODELS);
+            routes.post("/v1/batches", when(s -> s.batches()::createOpenAi), Access.MODELS);
+            routes.get("/v1/batches", when(s -> s.batches()::listOpenAi), Access.MODELS);
+            routes.get("/v1/batches/{id}", when(s -> s.batches()::getOpenAi), Access.MODELS);
+            routes.post("/v1/batches/{id}/cancel", when(s -> s.batches()::cancelOpenAi), Access.MODELS);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
@@ -198,16 +213,21 @@ public final class ApiServer implements AutoCloseable {
         ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
                 tenancy.audit(), tenancy.groups(), services.metering(), services.provenance());
         Generations generations = new Generations(calls, metrics);
+        EmbeddingsRoute embeddings = new EmbeddingsRoute(calls, bodies);
+        BatchRunner runner = BatchRunner.start(services.privacy().batchJobs(), new BatchCalls(generations, embeddings),
+                BatchRunner.Settings.DEFAULT);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
-                new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
+                new FimCompletionsRoute(generations, bodies), embeddings,
                 new PolicyRoute(services.residency(), services.backends(), bodies),
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
                 conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
                 new UsageRoute(services.metering()),
-                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()));
+                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
+                new FilesRoutes(services.privacy().files(), bodies),
+                new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner);
     }
 
     /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
@@ -250,6 +270,8 @@ public final class ApiServer implements AutoCloseable {
         Served serving = served;
         closed = true;
         if (serving != null) {
+            // Its jobs are let go first, to be taken up where they were at the next start.
+            serving.runner().close();
             serving.backends().shutdown(settings.shutdownGrace());
             // Cut-off streams still write their last event; give them a moment before the sockets close.
             serving.calls().awaitClosed(Duration.ofSeconds(2));

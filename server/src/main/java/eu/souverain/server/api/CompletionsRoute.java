@@ -26,7 +26,7 @@ final class CompletionsRoute {
     }
 
     /** Choices as {@code text}; with echo, each answer starts with the prompt. */
-    private record Text(String echo) implements Generations.Wire {
+    record Text(String echo) implements Generations.Wire {
         @Override
         public String idPrefix() {
             return "cmpl-";

@@ -7,6 +7,7 @@ import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.ModelInfo;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.tenancy.Principal;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,7 +44,11 @@ final class EmbeddingsRoute {
     }
 
     void handle(Context ctx) throws IOException {
-        JsonNode body = Json.read(bodies.read(ctx));
+        Json.respond(ctx, 200, answer(Authentication.principal(ctx), ctx.ip(), Json.read(bodies.read(ctx))));
+    }
+
+    /** The embeddings {@code body} asks for, as {@code caller}'s call. */
+    Map<String, Object> answer(Principal caller, String clientIp, JsonNode body) {
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
         if (model == null) {
@@ -70,7 +75,7 @@ final class EmbeddingsRoute {
 
         Embeddings embeddings;
         try {
-            embeddings = calls.embed(Authentication.principal(ctx), ctx.ip(), "/v1/embeddings",
+            embeddings = calls.embed(caller, clientIp, "/v1/embeddings",
                     new EmbeddingRequest(model, inputs));
         } catch (BackendException e) {
             throw e.reason() == BackendException.Reason.INVALID_REQUEST ? ApiError.invalid("input", e.getMessage())
@@ -93,7 +98,7 @@ final class EmbeddingsRoute {
         answer.put("model", model);
         answer.put("usage", Map.of("prompt_tokens", embeddings.promptTokens(),
                 "total_tokens", embeddings.promptTokens()));
-        Json.respond(ctx, 200, answer);
+        return answer;
     }
 
     /** A string or an array of strings, none empty; token ids (both APIs allow them) are refused by name. */

@@ -26,6 +26,13 @@ final class FimCompletionsRoute {
 
     void handle(Context ctx) throws IOException {
         JsonNode body = Json.read(bodies.read(ctx));
+        ChatCompletionRequests.Settings settings = ChatCompletionRequests.settings(body, Generations.RANDOM::nextLong);
+        generations.answer(ctx, request(body, settings, generations.defaultModel()), settings.stream(),
+                settings.includeUsage(), ChatCompletionsRoute.WIRE);
+    }
+
+    /** The request a fill-in-the-middle body asks for, its sampling read into {@code settings}. */
+    static ChatRequest request(JsonNode body, ChatCompletionRequests.Settings settings, String defaultModel) {
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "fill-in-the-middle");
         if (ChatCompletionRequests.integer(body, "min_tokens", 0) != 0) {
             throw ApiError.unsupported("min_tokens", "min_tokens is not supported yet");
@@ -37,10 +44,8 @@ final class FimCompletionsRoute {
         String prefix = ChatCompletionRequests.string(body, "prompt");
         String suffix = ChatCompletionRequests.string(body, "suffix");
         String model = ChatCompletionRequests.string(body, "model");
-        ChatCompletionRequests.Settings settings = ChatCompletionRequests.settings(body, Generations.RANDOM::nextLong);
-        ChatRequest request = new ChatRequest(model != null ? model : generations.defaultModel(),
+        return new ChatRequest(model != null ? model : defaultModel,
                 new ChatRequest.Fill(prefix, suffix == null ? "" : suffix), settings.sampling(),
                 settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices());
-        generations.answer(ctx, request, settings.stream(), settings.includeUsage(), ChatCompletionsRoute.WIRE);
     }
 }

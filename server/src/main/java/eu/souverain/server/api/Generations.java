@@ -11,6 +11,7 @@ import eu.souverain.server.backends.GenerationSink;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.provenance.GeneratedText;
 import eu.souverain.server.provenance.SignedStatement;
+import eu.souverain.server.tenancy.Principal;
 import io.javalin.http.Context;
 import io.javalin.router.Endpoint;
 import java.io.IOException;
@@ -155,6 +156,16 @@ final class Generations {
 
     private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
                                  Metered metered, Keep keep) throws IOException {
+        Whole whole = whole(call, generation, answer, metered, keep);
+        ctx.header(SignedStatement.HEADER, whole.provenance().token());
+        Json.respond(ctx, 200, whole.body());
+    }
+
+    /** A whole answer's body, and the statement of its first choice that the body and a header carry. */
+    private record Whole(Map<String, Object> body, SignedStatement provenance) {}
+
+    private static Whole whole(ModelCalls.Call call, Generation generation, Answer answer, Metered metered, Keep keep)
+            throws IOException {
         Completion completion;
         try {
             completion = metered.drain(generation, answer);
@@ -178,8 +189,38 @@ final class Generations {
         body.put("choices", choices);
         body.put("usage", usage(completion));
         body.put("provenance", first.json());
-        ctx.header(SignedStatement.HEADER, first.token());
-        Json.respond(ctx, 200, body);
+        return new Whole(body, first);
+    }
+
+    /**
+     * Runs {@code request} as {@code caller} through {@code endpoint} to its end, outside any HTTP
+     * exchange (a batch job's line): the body a whole answer has, provenance included.
+     */
+    Map<String, Object> whole(Principal caller, String endpoint, ChatRequest request, Wire wire) throws IOException {
+        ModelCalls.Call opened;
+        try {
+            opened = calls.open(caller, null, endpoint, request);
+        } catch (BackendException e) {
+            throw ApiErrors.of(e);
+        }
+        try (ModelCalls.Call call = opened) {
+            long started = System.nanoTime();
+            Generation generation;
+            try {
+                generation = call.start();
+            } catch (BackendException e) {
+                throw ApiErrors.of(e);
+            }
+            Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
+                    request.choices(), wire, null);
+            try {
+                return whole(call, generation, answer, new Metered(metrics, call, request.model(), started),
+                        (text, completion, statement) -> { }).body();
+            } catch (IOException | RuntimeException e) {
+                call.failed();
+                throw e;
+            }
+        }
     }
 
     private static void stream(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,

@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * EmbeddingQueue}, one input at a time taken in turn from each owner.
  *
  * <p>Owners (see {@link RequestOwner}) share the queue: each holds at most its share of it (see
- * {@link QueueShares}), and the engine shares its places between them likewise.
+ * {@link QueueShares}), and the engine shares its places between them likewise. A batch job's
+ * lines ({@link RequestOwner#inBackground}) run at the engine's background priority, outside the
+ * queue's shares.
  */
 final class ModelScheduler {
 
@@ -118,13 +120,17 @@ final class ModelScheduler {
         int[] prompt = plan.prompt();
         Output output = plan.output();
         String owner = RequestOwner.current();
+        boolean background = RequestOwner.background();
         // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
             if (!accepting) {
                 throw BackendException.unavailable("the server is shutting down");
             }
-            admit(owner);
-            Job job = new Job(request, prompt, output, owner);
+            // A batch job's lines wait beside the queue, not in it: their runner bounds them.
+            if (!background) {
+                admit(owner);
+            }
+            Job job = new Job(request, prompt, output, owner, background);
             jobs.add(job);
             job.start();
             return job;
@@ -325,6 +331,7 @@ final class ModelScheduler {
         private final int[] prompt;
         private final Output output;
         private final String owner;
+        private final boolean background;
         private final List<Answer> answers = new ArrayList<>();
         private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         private final List<Sequence> sequences = new ArrayList<>();
@@ -335,11 +342,12 @@ final class ModelScheduler {
         private int generated;
         private boolean over;
 
-        Job(ChatRequest request, int[] prompt, Output output, String owner) {
+        Job(ChatRequest request, int[] prompt, Output output, String owner, boolean background) {
             this.request = request;
             this.prompt = prompt;
             this.output = output;
             this.owner = owner;
+            this.background = background;
         }
 
         void start() {
@@ -361,7 +369,7 @@ final class ModelScheduler {
                     Sequence sequence;
                     try {
                         sequence = engine.submit(new SequenceRequest(prompt, sampler, request.maxTokens(), request.stops(),
-                                requestTimeout, answer::text, owner));
+                                requestTimeout, answer::text, owner, background));
                     } catch (IllegalStateException e) {
                         end(BackendException.unavailable("the server is shutting down"));
                         throw BackendException.unavailable("the server is shutting down");

@@ -2,7 +2,9 @@ package eu.souverain.server.privacy;
 
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.batch.BatchJobs;
 import eu.souverain.server.conversations.Conversations;
+import eu.souverain.server.files.StoredFiles;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.User;
@@ -12,7 +14,7 @@ import java.util.Optional;
 
 /**
  * Erasure of a user's or an organization's stored data (the right to erasure): its data keys are
- * destroyed (crypto-shredding), its conversations and messages deleted, then the master key is
+ * destroyed (crypto-shredding), its conversations and messages, files and batch jobs deleted, then the master key is
  * rotated and its older versions retired, so that a backup of the database taken before no longer
  * decrypts either (the backup's data keys are wrapped by a master key version that no longer
  * exists). Each step is audited.
@@ -38,6 +40,8 @@ public final class Erasure {
         int keys = vault.shredUser(actor.id(), organizationId, userId);
         int conversations = database.inTransaction(h -> {
             int deleted = Conversations.deleteAll(h, organizationId, userId);
+            BatchJobs.delete(h, organizationId, userId, null);
+            StoredFiles.delete(h, organizationId, userId, null);
             audit.append(h, AuditEvent.of(organizationId, actor.id(), "privacy.erase.user", userId, actor.clientIp(),
                     AuditEvent.Outcome.SUCCESS));
             return deleted;
@@ -51,6 +55,8 @@ public final class Erasure {
         int keys = vault.shredOrganization(actor.id(), organizationId);
         int conversations = database.inTransaction(h -> {
             int deleted = Conversations.deleteAll(h, organizationId, null);
+            BatchJobs.delete(h, organizationId, null, null);
+            StoredFiles.delete(h, organizationId, null, null);
             h.createUpdate("DELETE FROM retention_policies WHERE organization_id = :org").bind("org", organizationId)
                     .execute();
             audit.append(h, AuditEvent.of(organizationId, actor.id(), "privacy.erase.organization", organizationId,

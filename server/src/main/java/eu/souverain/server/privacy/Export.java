@@ -2,7 +2,10 @@ package eu.souverain.server.privacy;
 
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.batch.BatchJobs;
 import eu.souverain.server.conversations.Conversations;
+import eu.souverain.server.files.StoredFiles;
+import java.nio.charset.StandardCharsets;
 import eu.souverain.server.tenancy.Actor;
 import java.time.Clock;
 import java.time.Instant;
@@ -12,19 +15,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A user's or an organization's stored conversations, decrypted, as one JSON document (data
- * portability). Each export is audited "privacy.export".
+ * A user's or an organization's stored conversations, files (their content as text) and batch
+ * jobs, decrypted, as one JSON document (data portability). Each export is audited "privacy.export".
  */
 public final class Export {
 
     public static final String FORMAT = "souverain.export.v1";
 
     private final Conversations conversations;
+    private final StoredFiles files;
+    private final BatchJobs batchJobs;
     private final AuditLog audit;
     private final Clock clock;
 
-    public Export(Conversations conversations, AuditLog audit, Clock clock) {
+    public Export(Conversations conversations, StoredFiles files, BatchJobs batchJobs, AuditLog audit, Clock clock) {
         this.conversations = conversations;
+        this.files = files;
+        this.batchJobs = batchJobs;
         this.audit = audit;
         this.clock = clock;
     }
@@ -42,6 +49,8 @@ public final class Export {
             document.put("owner", ownerId);
         }
         document.put("conversations", all.stream().map(Export::json).toList());
+        document.put("files", files.all(organizationId, ownerId).stream().map(Export::json).toList());
+        document.put("batch_jobs", batchJobs.all(organizationId, ownerId).stream().map(Export::json).toList());
         return document;
     }
 
@@ -63,6 +72,38 @@ public final class Export {
             messages.add(json(m));
         }
         json.put("messages", messages);
+        return json;
+    }
+
+    private static Map<String, Object> json(StoredFiles.Exported exported) {
+        StoredFiles.StoredFile f = exported.file();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", f.id());
+        json.put("owner", f.ownerId());
+        json.put("filename", f.filename());
+        json.put("purpose", f.purpose());
+        json.put("source", f.source());
+        json.put("bytes", f.bytes());
+        json.put("created_at", f.createdAt().getEpochSecond());
+        json.put("content", new String(exported.content(), StandardCharsets.UTF_8));
+        return json;
+    }
+
+    private static Map<String, Object> json(BatchJobs.Job j) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", j.id());
+        json.put("owner", j.ownerId());
+        json.put("endpoint", j.endpoint());
+        json.put("model", j.model());
+        json.put("status", j.status().name());
+        json.put("input_files", j.inputFiles());
+        json.put("output_file", j.outputFile());
+        json.put("error_file", j.errorFile());
+        json.put("metadata", j.metadata());
+        json.put("total_requests", j.total());
+        json.put("succeeded_requests", j.succeeded());
+        json.put("failed_requests", j.failed());
+        json.put("created_at", j.createdAt().getEpochSecond());
         return json;
     }
 

@@ -2,7 +2,9 @@ package eu.souverain.server.privacy;
 
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.batch.BatchJobs;
 import eu.souverain.server.conversations.Conversations;
+import eu.souverain.server.files.StoredFiles;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.TenancyException;
@@ -22,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * How long each organization keeps its stored messages (table {@code retention_policies}: days;
  * no row, kept until erased), and the purge that enforces it: messages older than that many days
- * are deleted, and conversations left untouched as long with them. Each purge is audited, one
+ * are deleted, and conversations left untouched as long with them, and so are files and finished
+ * batch jobs made before then. Each purge is audited, one
  * entry per organization with a policy, naming what it deleted.
  */
 public final class Retention {
@@ -69,7 +72,7 @@ public final class Retention {
     }
 
     /** What one purge deleted in one organization. */
-    public record Purged(String organizationId, int messages, int conversations) {
+    public record Purged(String organizationId, int messages, int conversations, int files, int batchJobs) {
     }
 
     /** Each organization's retention in days; empty when the store has no retention table. */
@@ -97,10 +100,12 @@ public final class Retention {
             Conversations.Deleted deleted = Conversations.deleteOlderThan(h, p.organizationId(), cutoff);
             int messages = deleted.messages();
             int conversations = deleted.conversations();
+            int jobs = BatchJobs.delete(h, p.organizationId(), null, cutoff);
+            int files = StoredFiles.delete(h, p.organizationId(), null, cutoff);
             audit.append(h, AuditEvent.of(p.organizationId(), Actor.SYSTEM.id(), "retention.purge",
-                    messages + " messages, " + conversations + " conversations older than " + p.days() + " days", null,
-                    AuditEvent.Outcome.SUCCESS));
-            return new Purged(p.organizationId(), messages, conversations);
+                    messages + " messages, " + conversations + " conversations, " + files + " files, " + jobs
+                            + " batch jobs older than " + p.days() + " days", null, AuditEvent.Outcome.SUCCESS));
+            return new Purged(p.organizationId(), messages, conversations, files, jobs);
         })).toList();
     }
 

@@ -165,7 +165,7 @@ public final class ApiKeys {
     private record StoredKey(ApiKey key, String secretHash) {
     }
 
-    static Optional<ApiKey> byId(Handle h, String id) {
+    public static Optional<ApiKey> byId(Handle h, String id) {
         return h.createQuery("SELECT * FROM api_keys WHERE id = :id").bind("id", id).map(ApiKeys::row).findOne();
     }
 

@@ -198,7 +198,7 @@ class ConversationsTest {
 
             List<Retention.Purged> purged = s.privacy.retention().purge();
 
-            assertThat(purged).containsExactly(new Retention.Purged(s.a.id(), 1, 1));
+            assertThat(purged).containsExactly(new Retention.Purged(s.a.id(), 1, 1, 0, 0));
             assertThat(s.conversations().list(s.alice, null)).extracting(Conversations.Conversation::id)
                     .containsExactly(recent.id());
             assertThat(s.conversations().get(s.alice, recent.id(), null).messages()).hasSize(2);

@@ -1,10 +1,12 @@
 // English: the reference catalog; a key missing from another language falls back to it.
 import panel from './panel.en.js';
 import usage from './usage.en.js';
+import batch from './batch.en.js';
 
 export default {
   ...panel,
   ...usage,
+  ...batch,
   'app.skip': 'Skip to content',
   'app.language': 'Switch to {language}',
   'app.theme.dark': 'Dark theme',
