@@ -1,0 +1,285 @@
+package eu.souverain.server.catalogue;
+
+import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.backends.BackendException;
+import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.limits.LimitExceeded;
+import eu.souverain.server.provenance.Statement;
+import eu.souverain.server.sovereignty.ResidencyException;
+import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.vault.Vault;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+/**
+ * Runs a catalogue job: reads the selected products, writes the fields that are empty (or all of
+ * them, with overwrite) in each language with the model, and writes them back to the shop, at most
+ * {@code concurrency} products (hence writes) at a time. Each product's fields are committed in
+ * the store, with their audit entries, as soon as the shop has taken them; a job run again skips
+ * every field it committed, so that a restart after a crash writes no field twice. A dry run
+ * commits its proposals, encrypted, instead of writing the shop.
+ */
+public final class Enrichment {
+
+    /** Counts of a run, as the progress bar and the summary show them. */
+    public record Counts(long totalProducts, long doneProducts, long written, long skipped, long failed) {}
+
+    /** Told of a run's progress, from the threads that make it. */
+    public interface Listener {
+        void started(Map<Integer, String> languages, long totalProducts);
+
+        void progressed(Counts counts);
+
+        /** A product or field that failed, and why (never holding the key). */
+        default void problem(String message) {}
+    }
+
+    private final CatalogueStore store;
+    private final ModelCalls calls;
+    private final Vault vault;
+    private final PrestaShop.Retry retry;
+
+    public Enrichment(CatalogueStore store, ModelCalls calls, Vault vault, PrestaShop.Retry retry) {
+        this.store = store;
+        this.calls = calls;
+        this.vault = vault;
+        this.retry = retry;
+    }
+
+    public CatalogueStore store() {
+        return store;
+    }
+
+    /** Runs (or resumes) {@code job} as {@code caller}; returns the run's counts once it has ended, well or not. */
+    public Counts run(CatalogueJob job, ShopKey key, Principal caller, String clientIp, Listener listener) {
+        Run run = new Run(job, key, caller, clientIp, listener);
+        try {
+            run.run();
+            store.finish(job.id(), CatalogueJob.Status.SUCCEEDED, run.failed.get() > 0
+                    ? run.failed.get() + " fields failed; the first: " + run.firstProblem.get() : null);
+        } catch (RuntimeException e) {
+            store.finish(job.id(), CatalogueJob.Status.FAILED, e.getMessage());
+            throw e;
+        }
+        return run.counts();
+    }
+
+    private final class Run {
+        private final CatalogueJob job;
+        private final EnrichmentSettings settings;
+        private final PrestaShop shop;
+        private final Principal caller;
+        private final String clientIp;
+        private final Listener listener;
+        private final TextGenerator generator;
+        private final AtomicLong total = new AtomicLong();
+        private final AtomicLong done = new AtomicLong();
+        private final AtomicLong written = new AtomicLong();
+        private final AtomicLong skipped = new AtomicLong();
+        private final AtomicLong failed = new AtomicLong();
+        private final AtomicReference<String> firstProblem = new AtomicReference<>();
+        /** What stops the whole job: the shop refuses the key, the model is refused or unknown. */
+        private final AtomicReference<RuntimeException> fatal = new AtomicReference<>();
+        private Set<String> committed;
+        private Map<Integer, String> isoCodes;
+
+        Run(CatalogueJob job, ShopKey key, Principal caller, String clientIp, Listener listener) {
+            this.job = job;
+            this.settings = job.settings();
+            this.shop = new PrestaShop(settings.shopUrl(), key, retry);
+            this.caller = caller;
+            this.clientIp = clientIp;
+            this.listener = listener;
+            this.generator = new TextGenerator(calls, caller, clientIp, settings);
+        }
+
+        Counts counts() {
+            return new Counts(total.get(), done.get(), written.get(), skipped.get(), failed.get());
+        }
+
+        void run() {
+            List<ShopLanguage> languages = languages();
+            isoCodes = languages.stream().collect(Collectors.toMap(ShopLanguage::id, ShopLanguage::isoCode,
+                    (a, b) -> a, LinkedHashMap::new));
+            List<Integer> ids = shop.productIds(settings.selection());
+            total.set(ids.size());
+            store.running(job.id(), ids.size());
+            committed = ConcurrentHashMap.newKeySet();
+            committed.addAll(store.committed(job.id()));
+            written.set(committed.size());
+            listener.started(isoCodes, ids.size());
+            int concurrency = settings.concurrency();
+            Semaphore slots = new Semaphore(concurrency * 2);
+            try (ExecutorService workers = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
+                for (int from = 0; from < ids.size() && fatal.get() == null; from += PrestaShop.PAGE) {
+                    List<Product> page = shop.products(ids.subList(from, Math.min(ids.size(), from + PrestaShop.PAGE)));
+                    for (Product product : page) {
+                        slots.acquireUninterruptibly();
+                        if (fatal.get() != null) {
+                            slots.release();
+                            break;
+                        }
+                        workers.execute(() -> {
+                            try {
+                                product(product, languages);
+                            } finally {
+                                slots.release();
+                            }
+                        });
+                    }
+                }
+            }
+            if (fatal.get() != null) {
+                throw fatal.get();
+            }
+        }
+
+        private List<ShopLanguage> languages() {
+            List<ShopLanguage> all = shop.languages();
+            List<ShopLanguage> chosen = new ArrayList<>();
+            for (String iso : settings.languages()) {
+                chosen.add(all.stream().filter(l -> l.isoCode().equalsIgnoreCase(iso)).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("the shop has no language '" + iso + "'; it has "
+                                + all.stream().map(ShopLanguage::isoCode).collect(Collectors.joining(", ")))));
+            }
+            return chosen;
+        }
+
+        private void product(Product product, List<ShopLanguage> languages) {
+            if (fatal.get() != null) {
+                return;
+            }
+            Map<ShopField, Map<Integer, String>> texts = new EnumMap<>(ShopField.class);
+            List<CatalogueStore.FieldRow> rows = new ArrayList<>();
+            List<AuditEvent> events = new ArrayList<>();
+            try {
+                for (ShopLanguage language : languages) {
+                    List<ShopField> todo = new ArrayList<>();
+                    for (ShopField field : settings.fields()) {
+                        if (committed.contains(CatalogueStore.FieldRow.key(product.id(), language.id(), field))) {
+                            continue;
+                        }
+                        if (!settings.overwrite() && product.filled(field, language.id())) {
+                            skipped.incrementAndGet();
+                        } else {
+                            todo.add(field);
+                        }
+                    }
+                    if (todo.isEmpty()) {
+                        continue;
+                    }
+                    Map<ShopField, TextGenerator.Text> generated = generate(product, language, todo);
+                    if (generated == null) {
+                        continue;
+                    }
+                    failed.addAndGet(todo.size() - generated.size());
+                    generated.forEach((field, text) -> {
+                        texts.computeIfAbsent(field, f -> new LinkedHashMap<>()).put(language.id(), text.text());
+                        rows.add(row(product, language, field, text));
+                        events.add(generatedEvent(product, language, field, text));
+                    });
+                }
+                if (rows.isEmpty()) {
+                    return;
+                }
+                if (!settings.dryRun()) {
+                    shop.write(product.id(), texts, settings.writeMethod());
+                }
+                store.commit(job.id(), rows, events);
+                rows.forEach(row -> committed.add(row.key()));
+                written.addAndGet(rows.size());
+            } catch (ShopException e) {
+                if (e.status() == 401 || e.status() == 403) {
+                    fatal.compareAndSet(null, e);
+                }
+                problem(rows.size(), "product " + product.id() + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                fatal.compareAndSet(null, e);
+            } finally {
+                done.incrementAndGet();
+                store.progress(job.id(), done.get(), skipped.get(), failed.get());
+                listener.progressed(counts());
+            }
+        }
+
+        /** The texts, or null when the call failed (counted); a refusal of the model stops the job. */
+        private Map<ShopField, TextGenerator.Text> generate(Product product, ShopLanguage language, List<ShopField> todo) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return generator.generate(product, language, todo);
+                } catch (BackendException e) {
+                    if (e.reason() == BackendException.Reason.MODEL_NOT_FOUND) {
+                        throw e;
+                    }
+                    // A full queue empties; an interactive request goes first, and the job waits its turn.
+                    if ((e.reason() == BackendException.Reason.BUSY || e.reason() == BackendException.Reason.UNAVAILABLE)
+                            && attempt < 60) {
+                        sleep(500L * Math.min(attempt, 10));
+                        continue;
+                    }
+                    problem(todo.size(), "product " + product.id() + " in " + language.isoCode() + ": " + e.getMessage());
+                    return null;
+                } catch (ResidencyException | LimitExceeded e) {
+                    throw e;
+                } catch (IOException e) {
+                    problem(todo.size(), e.getMessage());
+                    return null;
+                }
+            }
+        }
+
+        private void problem(int fields, String message) {
+            failed.addAndGet(fields);
+            firstProblem.compareAndSet(null, message);
+            listener.problem(message);
+        }
+
+        private CatalogueStore.FieldRow row(Product product, ShopLanguage language, ShopField field,
+                                            TextGenerator.Text text) {
+            String record = job.id() + "/" + product.id() + "/" + language.id() + "/" + field.wireName();
+            byte[] before = null;
+            byte[] after = null;
+            if (settings.dryRun()) {
+                // A proposal is kept until it is reviewed: the shop's texts, encrypted as conversations are.
+                before = vault.encrypt(job.organizationId(), null, record + "/before",
+                        product.text(field, language.id()).getBytes(StandardCharsets.UTF_8));
+                after = vault.encrypt(job.organizationId(), null, record + "/after",
+                        text.text().getBytes(StandardCharsets.UTF_8));
+            }
+            return new CatalogueStore.FieldRow(product.id(), language.id(), language.isoCode(), field,
+                    Statement.sha256(text.text()), !settings.dryRun(), before, after, text.provenance().token());
+        }
+
+        private AuditEvent generatedEvent(Product product, ShopLanguage language, ShopField field,
+                                          TextGenerator.Text text) {
+            Statement statement = text.provenance().statement();
+            return new AuditEvent(job.organizationId(), caller.actorId(), "catalogue.text.generated",
+                    "AI-generated " + (settings.dryRun() ? "proposal" : "text written") + ": job " + job.id()
+                            + " product " + product.id() + " field " + field.wireName() + " language "
+                            + language.isoCode() + " model " + statement.model() + " sha256 " + statement.sha256(),
+                    statement.backend(), statement.location(), clientIp, AuditEvent.Outcome.SUCCESS);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
