@@ -120,8 +120,13 @@ public final class CatalogueStore {
                 .list());
     }
 
-    /** Commits a product's fields, written or proposed, with their audit entries, in one transaction. */
-    void commit(String jobId, List<FieldRow> rows, List<AuditEvent> events) {
+    /** Records in the audit log that these texts are AI-generated. */
+    void generated(List<AuditEvent> events) {
+        database.useTransaction(h -> events.forEach(event -> audit.append(h, event)));
+    }
+
+    /** Commits a product's fields, written or proposed, in one transaction. */
+    void commit(String jobId, List<FieldRow> rows) {
         long now = clock.millis();
         database.useTransaction(h -> {
             for (FieldRow row : rows) {
@@ -133,9 +138,6 @@ public final class CatalogueStore {
                         .bind("field", row.field().wireName()).bind("sha", row.sha256()).bind("written", row.written() ? 1 : 0)
                         .bind("before", row.before()).bind("after", row.after()).bind("provenance", row.provenance())
                         .bind("at", now).execute();
-            }
-            for (AuditEvent event : events) {
-                audit.append(h, event);
             }
             h.createUpdate("UPDATE catalogue_jobs SET written = written + :n, updated_at = :now WHERE id = :job")
                     .bind("n", rows.size()).bind("now", now).bind("job", jobId).execute();

@@ -34,6 +34,9 @@ import java.util.stream.Collectors;
  */
 public final class Enrichment {
 
+    /** Calls per product and language, at most, until every field has a usable text. */
+    static final int GENERATION_ATTEMPTS = 3;
+
     /** Counts of a run, as the progress bar and the summary show them. */
     public record Counts(long totalProducts, long doneProducts, long written, long skipped, long failed) {}
 
@@ -91,6 +94,7 @@ public final class Enrichment {
         private final AtomicLong skipped = new AtomicLong();
         private final AtomicLong failed = new AtomicLong();
         private final AtomicReference<String> firstProblem = new AtomicReference<>();
+        private final AtomicReference<String> lastFailure = new AtomicReference<>();
         /** What stops the whole job: the shop refuses the key, the model is refused or unknown. */
         private final AtomicReference<RuntimeException> fatal = new AtomicReference<>();
         private Set<String> committed;
@@ -181,11 +185,21 @@ public final class Enrichment {
                     if (todo.isEmpty()) {
                         continue;
                     }
-                    Map<ShopField, TextGenerator.Text> generated = generate(product, language, todo);
-                    if (generated == null) {
-                        continue;
+                    Map<ShopField, TextGenerator.Text> generated = new EnumMap<>(ShopField.class);
+                    // A small model sometimes leaves a field empty or runs out of tokens: ask again for what is missing.
+                    for (int attempt = 1; attempt <= GENERATION_ATTEMPTS && !todo.isEmpty(); attempt++) {
+                        Map<ShopField, TextGenerator.Text> more = generate(product, language, todo);
+                        if (more != null) {
+                            generated.putAll(more);
+                            todo.removeAll(more.keySet());
+                        }
                     }
-                    failed.addAndGet(todo.size() - generated.size());
+                    if (!todo.isEmpty()) {
+                        problem(todo.size(), "product " + product.id() + " in " + language.isoCode() + ": no usable "
+                                + todo.stream().map(ShopField::wireName).collect(Collectors.joining(", ")) + " after "
+                                + GENERATION_ATTEMPTS + " attempts" + (lastFailure.get() == null ? ""
+                                : " (" + lastFailure.get() + ")"));
+                    }
                     generated.forEach((field, text) -> {
                         texts.computeIfAbsent(field, f -> new LinkedHashMap<>()).put(language.id(), text.text());
                         rows.add(row(product, language, field, text));
@@ -195,10 +209,12 @@ public final class Enrichment {
                 if (rows.isEmpty()) {
                     return;
                 }
+                // Audited before the write: a text in the shop is in the log, even if the process dies right after.
+                store.generated(events);
                 if (!settings.dryRun()) {
                     shop.write(product.id(), texts, settings.writeMethod());
                 }
-                store.commit(job.id(), rows, events);
+                store.commit(job.id(), rows);
                 rows.forEach(row -> committed.add(row.key()));
                 written.addAndGet(rows.size());
             } catch (ShopException e) {
@@ -215,7 +231,7 @@ public final class Enrichment {
             }
         }
 
-        /** The texts, or null when the call failed (counted); a refusal of the model stops the job. */
+        /** The texts, or null when the call failed; a refusal of the model stops the job. */
         private Map<ShopField, TextGenerator.Text> generate(Product product, ShopLanguage language, List<ShopField> todo) {
             for (int attempt = 1; ; attempt++) {
                 try {
@@ -230,12 +246,12 @@ public final class Enrichment {
                         sleep(500L * Math.min(attempt, 10));
                         continue;
                     }
-                    problem(todo.size(), "product " + product.id() + " in " + language.isoCode() + ": " + e.getMessage());
+                    lastFailure.set(e.getMessage());
                     return null;
                 } catch (ResidencyException | LimitExceeded e) {
                     throw e;
                 } catch (IOException e) {
-                    problem(todo.size(), e.getMessage());
+                    lastFailure.set(e.getMessage());
                     return null;
                 }
             }
@@ -267,7 +283,7 @@ public final class Enrichment {
                                           TextGenerator.Text text) {
             Statement statement = text.provenance().statement();
             return new AuditEvent(job.organizationId(), caller.actorId(), "catalogue.text.generated",
-                    "AI-generated " + (settings.dryRun() ? "proposal" : "text written") + ": job " + job.id()
+                    "AI-generated " + (settings.dryRun() ? "proposal" : "text") + ": job " + job.id()
                             + " product " + product.id() + " field " + field.wireName() + " language "
                             + language.isoCode() + " model " + statement.model() + " sha256 " + statement.sha256(),
                     statement.backend(), statement.location(), clientIp, AuditEvent.Outcome.SUCCESS);
