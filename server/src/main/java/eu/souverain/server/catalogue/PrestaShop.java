@@ -212,7 +212,7 @@ public final class PrestaShop {
             Document patch = Jsoup.parse("<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><product>"
                     + "</product></prestashop>", Parser.xmlParser());
             Element product = patch.selectFirst("product");
-            product.appendElement("id").appendChild(new org.jsoup.nodes.CDataNode(Integer.toString(productId)));
+            product.appendElement("id").appendText(Integer.toString(productId));
             texts.forEach((field, values) -> setLanguages(product.appendElement(field.wireName()), values));
             send("PATCH", "products/" + productId, xml(patch));
         } else {
@@ -236,7 +236,7 @@ public final class PrestaShop {
             if (node == null) {
                 node = field.appendElement("language").attr("id", Integer.toString(language));
             }
-            node.empty().appendChild(new org.jsoup.nodes.CDataNode(text));
+            node.empty().appendText(text);
         });
     }
 
