@@ -29,6 +29,7 @@ CREATE INDEX catalogue_jobs_organization ON catalogue_jobs (organization_id, cre
 CREATE TABLE catalogue_fields (
     job_id           TEXT    NOT NULL REFERENCES catalogue_jobs (id) ON DELETE CASCADE,
     product_id       BIGINT NOT NULL,
+    language         TEXT    NOT NULL,
     language_id      BIGINT NOT NULL,
     field            TEXT    NOT NULL,
     text_sha256      TEXT    NOT NULL,

@@ -4,6 +4,9 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.catalogue.CatalogueJobs;
+import eu.souverain.server.catalogue.CatalogueStore;
+import eu.souverain.server.catalogue.PrestaShop;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -61,14 +64,15 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
     public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
-                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance) {}
+                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance,
+                           CatalogueStore catalogue) {}
 
     /** The routes built on the services. */
     private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
                           CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
                           ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
-                          LimitsRoutes limits) {}
+                          LimitsRoutes limits, CatalogueJobs catalogueJobs, CatalogueRoutes catalogue) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -149,6 +153,10 @@ public final class ApiServer implements AutoCloseable {
                     Access.CHAT);
             routes.get("/v1/conversations/{id}/sovereignty", when(s -> s.conversations()::sovereignty), Access.CHAT);
             routes.post("/v1/conversations/{id}/completions", when(s -> s.conversations()::complete), Access.CHAT);
+            routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT);
+            routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT);
+            routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT);
+            routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
@@ -188,6 +196,7 @@ public final class ApiServer implements AutoCloseable {
         Generations generations = new Generations(calls, metrics);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
+        CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
@@ -195,7 +204,10 @@ public final class ApiServer implements AutoCloseable {
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
                 conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
                 new UsageRoute(services.metering().usage(), services.metering().clock()),
-                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()));
+                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
+                catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()));
+        // Jobs a stopped (or killed) server left unfinished go on where they were.
+        catalogueJobs.resumeUnfinished();
     }
 
     /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
@@ -238,6 +250,7 @@ public final class ApiServer implements AutoCloseable {
         Served serving = served;
         closed = true;
         if (serving != null) {
+            serving.catalogueJobs().close();
             serving.backends().shutdown(settings.shutdownGrace());
             // Cut-off streams still write their last event; give them a moment before the sockets close.
             serving.calls().awaitClosed(Duration.ofSeconds(2));

@@ -3,6 +3,7 @@ package eu.souverain.server.catalogue;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.vault.Vault;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -33,12 +34,23 @@ public final class CatalogueStore {
 
     private final Database database;
     private final AuditLog audit;
+    private final Vault vault;
     private final Clock clock;
 
-    public CatalogueStore(Database database, AuditLog audit, Clock clock) {
+    public CatalogueStore(Database database, AuditLog audit, Vault vault, Clock clock) {
         this.database = database;
         this.audit = audit;
+        this.vault = vault;
         this.clock = clock;
+    }
+
+    /** {@code text} encrypted under the organization's data key, bound to {@code record}. */
+    byte[] encrypt(String organizationId, String record, byte[] text) {
+        return vault.encrypt(organizationId, null, record, text);
+    }
+
+    byte[] decrypt(String organizationId, String record, byte[] ciphertext) {
+        return vault.decrypt(organizationId, null, record, ciphertext);
     }
 
     public AuditLog audit() {
@@ -114,7 +126,8 @@ public final class CatalogueStore {
                         SELECT * FROM catalogue_fields WHERE job_id = :job ORDER BY product_id, language_id, field
                         LIMIT :limit OFFSET :offset""")
                 .bind("job", jobId).bind("limit", limit).bind("offset", offset)
-                .map((rs, ctx) -> new FieldRow((int) rs.getLong("product_id"), (int) rs.getLong("language_id"), null,
+                .map((rs, ctx) -> new FieldRow((int) rs.getLong("product_id"), (int) rs.getLong("language_id"),
+                        rs.getString("language"),
                         ShopField.of(rs.getString("field")), rs.getString("text_sha256"), rs.getLong("written") == 1,
                         rs.getBytes("before_text"), rs.getBytes("after_text"), rs.getString("provenance")))
                 .list());
@@ -131,10 +144,10 @@ public final class CatalogueStore {
         database.useTransaction(h -> {
             for (FieldRow row : rows) {
                 h.createUpdate("""
-                                INSERT INTO catalogue_fields (job_id, product_id, language_id, field, text_sha256, written,
+                                INSERT INTO catalogue_fields (job_id, product_id, language, language_id, field, text_sha256, written,
                                     before_text, after_text, provenance, at)
-                                VALUES (:job, :product, :language, :field, :sha, :written, :before, :after, :provenance, :at)""")
-                        .bind("job", jobId).bind("product", row.productId()).bind("language", row.languageId())
+                                VALUES (:job, :product, :iso, :language, :field, :sha, :written, :before, :after, :provenance, :at)""")
+                        .bind("job", jobId).bind("product", row.productId()).bind("iso", row.language()).bind("language", row.languageId())
                         .bind("field", row.field().wireName()).bind("sha", row.sha256()).bind("written", row.written() ? 1 : 0)
                         .bind("before", row.before()).bind("after", row.after()).bind("provenance", row.provenance())
                         .bind("at", now).execute();

@@ -7,7 +7,6 @@ import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.provenance.Statement;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.Principal;
-import eu.souverain.server.vault.Vault;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -46,19 +45,22 @@ public final class Enrichment {
 
         void progressed(Counts counts);
 
+        /** Whether the job should stop where it is and stay unfinished, to resume later (the server stops). */
+        default boolean stopping() {
+            return false;
+        }
+
         /** A product or field that failed, and why (never holding the key). */
         default void problem(String message) {}
     }
 
     private final CatalogueStore store;
     private final ModelCalls calls;
-    private final Vault vault;
     private final PrestaShop.Retry retry;
 
-    public Enrichment(CatalogueStore store, ModelCalls calls, Vault vault, PrestaShop.Retry retry) {
+    public Enrichment(CatalogueStore store, ModelCalls calls, PrestaShop.Retry retry) {
         this.store = store;
         this.calls = calls;
-        this.vault = vault;
         this.retry = retry;
     }
 
@@ -71,10 +73,15 @@ public final class Enrichment {
         Run run = new Run(job, key, caller, clientIp, listener);
         try {
             run.run();
+            if (listener.stopping()) {
+                return run.counts();
+            }
             store.finish(job.id(), CatalogueJob.Status.SUCCEEDED, run.failed.get() > 0
                     ? run.failed.get() + " fields failed; the first: " + run.firstProblem.get() : null);
         } catch (RuntimeException e) {
-            store.finish(job.id(), CatalogueJob.Status.FAILED, e.getMessage());
+            if (!listener.stopping()) {
+                store.finish(job.id(), CatalogueJob.Status.FAILED, e.getMessage());
+            }
             throw e;
         }
         return run.counts();
@@ -128,11 +135,12 @@ public final class Enrichment {
             int concurrency = settings.concurrency();
             Semaphore slots = new Semaphore(concurrency * 2);
             try (ExecutorService workers = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
-                for (int from = 0; from < ids.size() && fatal.get() == null; from += PrestaShop.PAGE) {
+                for (int from = 0; from < ids.size() && fatal.get() == null && !listener.stopping();
+                     from += PrestaShop.PAGE) {
                     List<Product> page = shop.products(ids.subList(from, Math.min(ids.size(), from + PrestaShop.PAGE)));
                     for (Product product : page) {
                         slots.acquireUninterruptibly();
-                        if (fatal.get() != null) {
+                        if (fatal.get() != null || listener.stopping()) {
                             slots.release();
                             break;
                         }
@@ -163,7 +171,7 @@ public final class Enrichment {
         }
 
         private void product(Product product, List<ShopLanguage> languages) {
-            if (fatal.get() != null) {
+            if (fatal.get() != null || listener.stopping()) {
                 return;
             }
             Map<ShopField, Map<Integer, String>> texts = new EnumMap<>(ShopField.class);
@@ -270,9 +278,9 @@ public final class Enrichment {
             byte[] after = null;
             if (settings.dryRun()) {
                 // A proposal is kept until it is reviewed: the shop's texts, encrypted as conversations are.
-                before = vault.encrypt(job.organizationId(), null, record + "/before",
+                before = store.encrypt(job.organizationId(), record + "/before",
                         product.text(field, language.id()).getBytes(StandardCharsets.UTF_8));
-                after = vault.encrypt(job.organizationId(), null, record + "/after",
+                after = store.encrypt(job.organizationId(), record + "/after",
                         text.text().getBytes(StandardCharsets.UTF_8));
             }
             return new CatalogueStore.FieldRow(product.id(), language.id(), language.isoCode(), field,

@@ -1,7 +1,6 @@
 package eu.souverain.server.catalogue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import eu.souverain.server.vault.Vault;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -43,25 +42,22 @@ public final class ReviewFiles {
     private ReviewFiles() {}
 
     /** A page of the job's proposals (or written fields, whose texts are not kept), decrypted. */
-    public static List<Proposal> proposals(CatalogueStore store, Vault vault, CatalogueJob job,
-                                           Map<Integer, String> isoCodes, int limit, int offset) {
+    public static List<Proposal> proposals(CatalogueStore store, CatalogueJob job, int limit, int offset) {
         return store.fields(job.id(), limit, offset).stream().map(row -> {
             String record = job.id() + "/" + row.productId() + "/" + row.languageId() + "/" + row.field().wireName();
-            return new Proposal(row.productId(), row.languageId(),
-                    isoCodes.getOrDefault(row.languageId(), Integer.toString(row.languageId())), row.field().wireName(),
-                    decrypt(vault, job, record + "/before", row.before()), decrypt(vault, job, record + "/after", row.after()),
+            return new Proposal(row.productId(), row.languageId(), row.language(), row.field().wireName(),
+                    decrypt(store, job, record + "/before", row.before()), decrypt(store, job, record + "/after", row.after()),
                     row.sha256(), row.provenance());
         }).toList();
     }
 
-    private static String decrypt(Vault vault, CatalogueJob job, String record, byte[] ciphertext) {
+    private static String decrypt(CatalogueStore store, CatalogueJob job, String record, byte[] ciphertext) {
         return ciphertext == null ? null
-                : new String(vault.decrypt(job.organizationId(), null, record, ciphertext), StandardCharsets.UTF_8);
+                : new String(store.decrypt(job.organizationId(), record, ciphertext), StandardCharsets.UTF_8);
     }
 
     /** Writes {@code base}.csv and {@code base}.jsonl, each whole or not at all; returns the rows written. */
-    public static int write(CatalogueStore store, Vault vault, CatalogueJob job, Map<Integer, String> isoCodes,
-                            Path base) throws IOException {
+    public static int write(CatalogueStore store, CatalogueJob job, Path base) throws IOException {
         Path csv = base.resolveSibling(base.getFileName() + ".csv");
         Path jsonl = base.resolveSibling(base.getFileName() + ".jsonl");
         Path csvPart = csv.resolveSibling(csv.getFileName() + ".part");
@@ -71,7 +67,7 @@ public final class ReviewFiles {
              Writer j = Files.newBufferedWriter(jsonlPart, StandardCharsets.UTF_8)) {
             c.write("product,language,field,before,after,sha256,provenance\r\n");
             for (int offset = 0; ; offset += PAGE) {
-                List<Proposal> page = proposals(store, vault, job, isoCodes, PAGE, offset);
+                List<Proposal> page = proposals(store, job, PAGE, offset);
                 for (Proposal p : page) {
                     c.write(String.join(",", Integer.toString(p.productId()), csv(p.language()), csv(p.field()),
                             csv(p.before()), csv(p.after()), csv(p.sha256()), csv(p.provenance())) + "\r\n");

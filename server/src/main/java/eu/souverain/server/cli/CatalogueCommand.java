@@ -169,14 +169,14 @@ final class CatalogueCommand implements Runnable {
                             ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)));
                     Actor actor = Actor.commandLine();
                     Principal caller = new Principal(organizationId, actor.id(), null, Set.of(Scope.CHAT));
-                    CatalogueStore catalogue = new CatalogueStore(database, audit, clock);
+                    CatalogueStore catalogue = new CatalogueStore(database, audit, keys, clock);
                     CatalogueJob job = catalogue.open(settings.commandLineJobId(organizationId), organizationId,
                             actor.id(), null, settings, null);
                     err.println("souverain: catalogue job " + job.id() + (job.doneProducts() > 0 || job.written() > 0
                             ? " (resumed: " + job.written() + " fields already " + (dryRun ? "proposed" : "written") + ")"
                             : "") + " on " + settings.shopUrl() + " with " + modelName);
                     ProgressBar bar = new ProgressBar(err, System.console() != null, clock);
-                    Enrichment enrichment = new Enrichment(catalogue, calls, keys, PrestaShop.Retry.DEFAULT);
+                    Enrichment enrichment = new Enrichment(catalogue, calls, PrestaShop.Retry.DEFAULT);
                     Enrichment.Counts counts = enrichment.run(job, shopKey, caller, null, bar);
                     bar.finish(counts);
                     out.println((dryRun ? "proposed " : "written ") + counts.written() + " fields; skipped "
@@ -184,8 +184,7 @@ final class CatalogueCommand implements Runnable {
                             + counts.doneProducts() + "/" + counts.totalProducts() + " products in "
                             + bar.elapsed() + " (" + bar.rate(counts.doneProducts()) + " products/min)");
                     if (dryRun) {
-                        int rows = ReviewFiles.write(catalogue, keys, catalogue.find(organizationId, job.id()).orElseThrow(),
-                                bar.languages(), review);
+                        int rows = ReviewFiles.write(catalogue, catalogue.find(organizationId, job.id()).orElseThrow(), review);
                         out.println("review: " + rows + " proposals in " + review + ".csv and " + review + ".jsonl");
                     }
                     return counts.failed() > 0 ? 1 : 0;

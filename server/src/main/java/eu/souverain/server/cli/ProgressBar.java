@@ -19,7 +19,6 @@ final class ProgressBar implements Enrichment.Listener {
     private final boolean terminal;
     private final Clock clock;
     private final long started;
-    private volatile Map<Integer, String> languages = Map.of();
     private long total;
     private long lastLine;
 
@@ -30,14 +29,8 @@ final class ProgressBar implements Enrichment.Listener {
         this.started = clock.millis();
     }
 
-    /** The shop's language ids and ISO codes, once the job has started. */
-    Map<Integer, String> languages() {
-        return languages;
-    }
-
     @Override
     public synchronized void started(Map<Integer, String> languages, long totalProducts) {
-        this.languages = Map.copyOf(languages);
         this.total = totalProducts;
         err.println("souverain: " + totalProducts + " products, languages " + String.join(",", languages.values()));
         err.flush();

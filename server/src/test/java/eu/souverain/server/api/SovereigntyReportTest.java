@@ -3,6 +3,7 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
@@ -84,7 +85,8 @@ class SovereigntyReportTest {
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
                         Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
                         f.tenancy, redactions, f.clock),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
+                new CatalogueStore(f.database, audit, vault, f.clock)));
     }
 
     @AfterEach

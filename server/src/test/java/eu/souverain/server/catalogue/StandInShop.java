@@ -37,7 +37,7 @@ import org.w3c.dom.Node;
  * writes of each product's field in each language, the writes running at once, and can fail
  * requests with 5xx or 429 (Retry-After) to test the retries.
  */
-final class StandInShop implements AutoCloseable {
+public final class StandInShop implements AutoCloseable {
 
     static final List<String> MULTILINGUAL = List.of("name", "description", "description_short", "meta_title",
             "meta_description", "link_rewrite");
@@ -47,13 +47,13 @@ final class StandInShop implements AutoCloseable {
     private final String key;
     private final String version;
     final Map<Integer, String> languages = new TreeMap<>(Map.of(1, "fr", 2, "en"));
-    final Map<Integer, Map<String, Object>> products = new ConcurrentHashMap<>();
+    public final Map<Integer, Map<String, Object>> products = new ConcurrentHashMap<>();
     final Map<Integer, Map<String, Object>> categories = new ConcurrentHashMap<>();
     final Map<Integer, Map<String, Object>> features = new ConcurrentHashMap<>();
     final Map<Integer, Map<String, Object>> featureValues = new ConcurrentHashMap<>();
     /** Writes per "product/field/language id". */
     final Map<String, AtomicInteger> writes = new ConcurrentHashMap<>();
-    final AtomicInteger writeRequests = new AtomicInteger();
+    public final AtomicInteger writeRequests = new AtomicInteger();
     final AtomicInteger writing = new AtomicInteger();
     final AtomicInteger mostWritingAtOnce = new AtomicInteger();
     final AtomicInteger unauthorized = new AtomicInteger();
@@ -63,9 +63,9 @@ final class StandInShop implements AutoCloseable {
     volatile int throttleEveryNthWrite;
     final AtomicInteger injectedFailures = new AtomicInteger();
     /** How long each write takes, so that writes overlap. */
-    volatile long writeMillis;
+    public volatile long writeMillis;
 
-    StandInShop(String key, String version) throws IOException {
+    public StandInShop(String key, String version) throws IOException {
         this.key = key;
         this.version = version;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -74,7 +74,7 @@ final class StandInShop implements AutoCloseable {
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/shop";
     }
 
@@ -83,7 +83,7 @@ final class StandInShop implements AutoCloseable {
      * features; every third product has its texts filled in both languages, the others none, and
      * every fifth a meta_title in French only.
      */
-    void fillCatalogue(int count) {
+    public void fillCatalogue(int count) {
         categories.put(3, multilingual("name", "Vêtements", "Clothes"));
         categories.put(4, multilingual("name", "Maison", "Home"));
         features.put(1, multilingual("name", "Couleur", "Colour"));
@@ -129,11 +129,11 @@ final class StandInShop implements AutoCloseable {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<Integer, String> lang(Map<String, Object> product, String field) {
+    public static Map<Integer, String> lang(Map<String, Object> product, String field) {
         return (Map<Integer, String>) product.get(field);
     }
 
-    int writesOf(int product, String field, int language) {
+    public int writesOf(int product, String field, int language) {
         AtomicInteger n = writes.get(product + "/" + field + "/" + language);
         return n == null ? 0 : n.get();
     }
