@@ -157,6 +157,7 @@ public final class ApiServer implements AutoCloseable {
             routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT);
             routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT);
             routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT);
+            routes.post("/v1/catalogue/jobs/{id}/apply", when(s -> s.catalogue()::apply), Access.CHAT);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));

@@ -64,17 +64,44 @@ final class CatalogueRoutes {
             settings = new EnrichmentSettings(text(body, "shop", true), strings(body, "languages"), fields, selection,
                     model != null ? model : defaultModel, text(body, "tone", false), bool(body, "overwrite"),
                     bool(body, "dry_run"), body.hasNonNull("concurrency") ? integer(body, "concurrency") : 2, method,
-                    body.hasNonNull("max_tokens") ? integer(body, "max_tokens") : EnrichmentSettings.DEFAULT_MAX_TOKENS);
+                    body.hasNonNull("max_tokens") ? integer(body, "max_tokens") : EnrichmentSettings.DEFAULT_MAX_TOKENS,
+                    null);
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid(param, e.getMessage());
         }
-        CatalogueJob job;
+        Json.respond(ctx, 200, start(caller, ctx.ip(), settings, key).json());
+    }
+
+    /** A new job that writes the proposals of a finished dry run, as reviewed; the key comes again in the body. */
+    void apply(Context ctx) throws IOException {
+        CatalogueJob reviewed = job(ctx);
+        JsonNode body = Json.read(bodies.read(ctx));
+        ChatCompletionRequests.requireKnownFields(body, Set.of("key"), "catalogue apply");
+        ShopKey key;
         try {
-            job = jobs.start(caller, ctx.ip(), settings, key);
+            key = ShopKey.of(text(body, "key", true));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("key", e.getMessage());
+        }
+        if (reviewed.status() != CatalogueJob.Status.SUCCEEDED) {
+            throw ApiError.invalid("id", "job " + reviewed.id() + " is " + reviewed.status().wireName()
+                    + "; only a finished dry run's proposals can be written");
+        }
+        EnrichmentSettings settings;
+        try {
+            settings = reviewed.settings().applying(reviewed.id());
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("id", e.getMessage());
+        }
+        Json.respond(ctx, 200, start(Authentication.principal(ctx), ctx.ip(), settings, key).json());
+    }
+
+    private CatalogueJob start(Principal caller, String clientIp, EnrichmentSettings settings, ShopKey key) {
+        try {
+            return jobs.start(caller, clientIp, settings, key);
         } catch (CatalogueJobs.TooManyJobs e) {
             throw new ApiError(429, "rate_limit_error", "too_many_jobs", null, e.getMessage(), Map.of());
         }
-        Json.respond(ctx, 200, job.json());
     }
 
     void get(Context ctx) {

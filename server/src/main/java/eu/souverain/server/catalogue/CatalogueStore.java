@@ -120,6 +120,25 @@ public final class CatalogueStore {
                 .map((rs, ctx) -> rs.getLong(1) + "/" + rs.getLong(2) + "/" + rs.getString(3)).list()));
     }
 
+    /** The products a job has fields of, ascending. */
+    List<Integer> productIds(String jobId) {
+        return database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT DISTINCT product_id FROM catalogue_fields WHERE job_id = :job ORDER BY product_id")
+                .bind("job", jobId).map((rs, ctx) -> (int) rs.getLong(1)).list());
+    }
+
+    /** A product's fields in a job: the proposals a reviewed dry run made for it. */
+    List<FieldRow> fieldsOf(String jobId, int productId) {
+        return database.jdbi().withHandle(h -> h.createQuery("""
+                        SELECT * FROM catalogue_fields WHERE job_id = :job AND product_id = :product""")
+                .bind("job", jobId).bind("product", productId)
+                .map((rs, ctx) -> new FieldRow((int) rs.getLong("product_id"), (int) rs.getLong("language_id"),
+                        rs.getString("language"), ShopField.of(rs.getString("field")), rs.getString("text_sha256"),
+                        rs.getLong("written") == 1, rs.getBytes("before_text"), rs.getBytes("after_text"),
+                        rs.getString("provenance")))
+                .list());
+    }
+
     /** The job's fields, in product, language and field order: a dry run's review. */
     public List<FieldRow> fields(String jobId, int limit, int offset) {
         return database.jdbi().withHandle(h -> h.createQuery("""

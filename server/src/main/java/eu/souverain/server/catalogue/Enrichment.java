@@ -4,6 +4,7 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.limits.LimitExceeded;
+import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.provenance.Statement;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.Principal;
@@ -125,7 +126,8 @@ public final class Enrichment {
             List<ShopLanguage> languages = languages();
             isoCodes = languages.stream().collect(Collectors.toMap(ShopLanguage::id, ShopLanguage::isoCode,
                     (a, b) -> a, LinkedHashMap::new));
-            List<Integer> ids = shop.productIds(settings.selection());
+            List<Integer> ids = settings.fromReview() != null ? store.productIds(settings.fromReview())
+                    : shop.productIds(settings.selection());
             total.set(ids.size());
             store.running(job.id(), ids.size());
             committed = ConcurrentHashMap.newKeySet();
@@ -178,6 +180,8 @@ public final class Enrichment {
             List<CatalogueStore.FieldRow> rows = new ArrayList<>();
             List<AuditEvent> events = new ArrayList<>();
             try {
+                Map<Integer, Map<ShopField, TextGenerator.Text>> reviewed = settings.fromReview() == null ? Map.of()
+                        : reviewed(product.id());
                 for (ShopLanguage language : languages) {
                     List<ShopField> todo = new ArrayList<>();
                     for (ShopField field : settings.fields()) {
@@ -194,6 +198,14 @@ public final class Enrichment {
                         continue;
                     }
                     Map<ShopField, TextGenerator.Text> generated = new EnumMap<>(ShopField.class);
+                    if (settings.fromReview() != null) {
+                        reviewed.getOrDefault(language.id(), Map.of()).forEach((field, text) -> {
+                            if (todo.contains(field)) {
+                                generated.put(field, text);
+                            }
+                        });
+                        todo.clear();
+                    }
                     // A small model sometimes leaves a field empty or runs out of tokens: ask again for what is missing.
                     for (int attempt = 1; attempt <= GENERATION_ATTEMPTS && !todo.isEmpty(); attempt++) {
                         Map<ShopField, TextGenerator.Text> more = generate(product, language, todo);
@@ -271,6 +283,19 @@ public final class Enrichment {
             listener.problem(message);
         }
 
+        /** The texts a reviewed dry run proposed for a product, by language id and field, with their statements. */
+        private Map<Integer, Map<ShopField, TextGenerator.Text>> reviewed(int productId) {
+            Map<Integer, Map<ShopField, TextGenerator.Text>> texts = new LinkedHashMap<>();
+            for (CatalogueStore.FieldRow row : store.fieldsOf(settings.fromReview(), productId)) {
+                String record = settings.fromReview() + "/" + productId + "/" + row.languageId() + "/"
+                        + row.field().wireName() + "/after";
+                String text = new String(store.decrypt(job.organizationId(), record, row.after()), StandardCharsets.UTF_8);
+                texts.computeIfAbsent(row.languageId(), l -> new EnumMap<>(ShopField.class)).put(row.field(),
+                        new TextGenerator.Text(text, SignedStatement.fromToken(row.provenance())));
+            }
+            return texts;
+        }
+
         private CatalogueStore.FieldRow row(Product product, ShopLanguage language, ShopField field,
                                             TextGenerator.Text text) {
             String record = job.id() + "/" + product.id() + "/" + language.id() + "/" + field.wireName();
@@ -292,6 +317,7 @@ public final class Enrichment {
             Statement statement = text.provenance().statement();
             return new AuditEvent(job.organizationId(), caller.actorId(), "catalogue.text.generated",
                     "AI-generated " + (settings.dryRun() ? "proposal" : "text") + ": job " + job.id()
+                            + (settings.fromReview() != null ? " (reviewed in " + settings.fromReview() + ")" : "")
                             + " product " + product.id() + " field " + field.wireName() + " language "
                             + language.isoCode() + " model " + statement.model() + " sha256 " + statement.sha256(),
                     statement.backend(), statement.location(), clientIp, AuditEvent.Outcome.SUCCESS);

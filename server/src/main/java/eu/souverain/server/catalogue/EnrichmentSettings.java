@@ -22,10 +22,12 @@ import java.util.Map;
  * @param model the model's name, or null for the server's default
  * @param tone the tone asked of the texts, or null
  * @param maxTokens tokens each product and language may generate, at most
+ * @param fromReview the dry run whose reviewed proposals this job writes instead of generating, or null
  */
 public record EnrichmentSettings(String shopUrl, List<String> languages, List<ShopField> fields,
                                  ProductSelection selection, String model, String tone, boolean overwrite,
-                                 boolean dryRun, int concurrency, WriteMethod writeMethod, int maxTokens) {
+                                 boolean dryRun, int concurrency, WriteMethod writeMethod, int maxTokens,
+                                 String fromReview) {
 
     public static final int MAX_CONCURRENCY = 16;
     public static final int MAX_TONE = 200;
@@ -76,7 +78,17 @@ public record EnrichmentSettings(String shopUrl, List<String> languages, List<Sh
         json.put("concurrency", concurrency);
         json.put("write_method", writeMethod.name().toLowerCase(Locale.ROOT));
         json.put("max_tokens", maxTokens);
+        json.put("from_review", fromReview);
         return json;
+    }
+
+    /** These settings writing the reviewed proposals of the dry run {@code jobId}. */
+    public EnrichmentSettings applying(String jobId) {
+        if (!dryRun) {
+            throw new IllegalArgumentException("job " + jobId + " is not a dry run: it has no proposals to write");
+        }
+        return new EnrichmentSettings(shopUrl, languages, fields, selection, model, tone, overwrite, false, concurrency,
+                writeMethod, maxTokens, jobId);
     }
 
     public String jsonText() {
@@ -100,7 +112,7 @@ public record EnrichmentSettings(String shopUrl, List<String> languages, List<Sh
                     textOrNull(json, "model"), textOrNull(json, "tone"), json.path("overwrite").asBoolean(),
                     json.path("dry_run").asBoolean(), json.path("concurrency").asInt(1),
                     WriteMethod.of(json.path("write_method").asText("auto")),
-                    json.path("max_tokens").asInt(DEFAULT_MAX_TOKENS));
+                    json.path("max_tokens").asInt(DEFAULT_MAX_TOKENS), textOrNull(json, "from_review"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

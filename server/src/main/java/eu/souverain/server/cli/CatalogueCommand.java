@@ -147,7 +147,7 @@ final class CatalogueCommand implements Runnable {
             String modelName = modelFile.getFileName().toString().replaceFirst("\\.gguf$", "");
             EnrichmentSettings settings = new EnrichmentSettings(shop, languages, ShopField.list(fields),
                     new ProductSelection(products, category), modelName, tone, overwrite, dryRun, concurrency,
-                    WriteMethod.of(writeMethod), maxTokens);
+                    WriteMethod.of(writeMethod), maxTokens, null);
             Map<String, Path> files = Map.of(modelName, modelFile);
             MemoryFit.require(files, 0, MemoryFit.machineMemory());
             Clock clock = Clock.systemUTC();

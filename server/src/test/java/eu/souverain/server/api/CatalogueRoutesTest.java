@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** /v1/catalogue/jobs against the stand-in shop: a dry run reviewed, then a run that writes. */
+/** /v1/catalogue/jobs against the stand-in shop: a dry run reviewed, then its proposals written. */
 class CatalogueRoutesTest {
 
     private static final String SHOP_KEY = "ZR92FNY5UFRERNI3O9Z5QDHWKTP3YIIT";
@@ -50,7 +50,7 @@ class CatalogueRoutesTest {
 
     @ParameterizedTest
     @EnumSource(TestDatabases.class)
-    void aDryRunIsReviewedThenARunWritesTheShop(TestDatabases kind) throws Exception {
+    void aDryRunIsReviewedThenItsProposalsAreWritten(TestDatabases kind) throws Exception {
         try (TenancyFixture f = serving(kind); StandInShop shop = new StandInShop(SHOP_KEY, "8.1.2")) {
             shop.fillCatalogue(6);
             TestServer.Reply created = f.a.post("/v1/catalogue/jobs", job(shop.url(), true, "1-3"));
@@ -88,16 +88,25 @@ class CatalogueRoutesTest {
                     "SELECT COUNT(*) FROM catalogue_jobs WHERE shop_key IS NOT NULL").mapTo(Integer.class).one());
             assertThat(keysKept).isZero();
 
-            TestServer.Reply run = f.a.post("/v1/catalogue/jobs", job(shop.url(), false, "1-2"));
-            JsonNode written = awaitEnd(f.a, run.body().path("id").asText());
+            // The reviewed proposals, exactly, are what the shop gets: the key is given again, as it was not kept.
+            TestServer.Reply apply = f.a.post("/v1/catalogue/jobs/" + id + "/apply", "{\"key\":\"" + SHOP_KEY + "\"}");
+            assertThat(apply.status()).as("%s", apply.body()).isEqualTo(200);
+            JsonNode written = awaitEnd(f.a, apply.body().path("id").asText());
             assertThat(written.path("status").asText()).as("%s", written).isEqualTo("succeeded");
+            assertThat(written.path("settings").path("from_review").asText()).isEqualTo(id);
             assertThat(written.path("counts").path("fields_written").asInt()).isEqualTo(12);
-            for (int product : List.of(1, 2)) {
-                for (int language : List.of(1, 2)) {
-                    assertThat(StandInShop.lang(shop.products.get(product), "meta_title").get(language)).isNotBlank();
-                    assertThat(shop.writesOf(product, "meta_title", language)).isEqualTo(1);
-                }
+            for (JsonNode row : review.body().path("data")) {
+                int product = row.path("product").asInt();
+                int language = row.path("language_id").asInt();
+                String field = row.path("field").asText();
+                assertThat(StandInShop.lang(shop.products.get(product), field).get(language))
+                        .isEqualTo(row.path("after").asText());
+                assertThat(shop.writesOf(product, field, language)).isEqualTo(1);
             }
+            TestServer.Reply again = f.a.post("/v1/catalogue/jobs/" + apply.body().path("id").asText() + "/apply",
+                    "{\"key\":\"" + SHOP_KEY + "\"}");
+            assertThat(again.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(again).path("message").asText()).contains("is not a dry run");
 
             TestServer.Reply list = f.a.get("/v1/catalogue/jobs");
             assertThat(list.body().path("data")).hasSize(2);
