@@ -15,13 +15,15 @@ import { chat } from './chat.js';
 import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
 import { admin } from './admin.js';
+import { catalogue } from './catalogue.js';
 
-export const views = { chat, report, admin };
+export const views = { chat, report, admin, catalogue };
 
 export const navigation = [
   { view: 'chat', label: 'nav.chat', roles: ['owner', 'admin', 'member'] },
   { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
   { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
+  { view: 'catalogue', label: 'nav.catalogue', roles: ['owner', 'admin', 'member'] },
 ];
 
 const LANGUAGE_NAMES = { en: 'English', fr: 'Français' };

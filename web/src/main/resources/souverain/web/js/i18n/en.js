@@ -1,8 +1,10 @@
 // English: the reference catalog; a key missing from another language falls back to it.
 import panel from './panel.en.js';
+import catalogue from './catalogue.en.js';
 
 export default {
   ...panel,
+  ...catalogue,
   'app.skip': 'Skip to content',
   'app.language': 'Switch to {language}',
   'app.theme.dark': 'Dark theme',

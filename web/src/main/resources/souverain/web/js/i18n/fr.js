@@ -1,8 +1,10 @@
 // Français.
 import panel from './panel.fr.js';
+import catalogue from './catalogue.fr.js';
 
 export default {
   ...panel,
+  ...catalogue,
   'app.skip': 'Aller au contenu',
   'app.language': 'Passer en {language}',
   'app.theme.dark': 'Thème sombre',
