@@ -1,12 +1,12 @@
 package eu.souverain.server.api;
 
-import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.audit.AuditCheckpoints;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.audit.CheckpointSigner;
 import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;

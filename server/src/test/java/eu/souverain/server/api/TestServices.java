@@ -1,9 +1,9 @@
 package eu.souverain.server.api;
 
-import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.Backends;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;

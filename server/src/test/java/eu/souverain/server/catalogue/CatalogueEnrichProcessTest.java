@@ -180,6 +180,43 @@ class CatalogueEnrichProcessTest {
         }
     }
 
+    @Test
+    void aRefusedKeyOrAMissingLanguageStopsWithOneLineThatNeverShowsTheKey() throws Exception {
+        createOrganization();
+        try (StandInShop shop = new StandInShop("OTHERKEY00000000000000000000000", "8.1.2")) {
+            shop.fillCatalogue(3);
+            Finished refused = finish(command(shop.url()).start());
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains("error: GET ", "answered 401", "the shop refused the webservice key")
+                    .doesNotContain(KEY);
+            assertThat(shop.writeRequests.get()).isZero();
+        }
+        try (StandInShop shop = new StandInShop(KEY, "8.1.2")) {
+            shop.fillCatalogue(3);
+            ProcessBuilder german = command(shop.url());
+            List<String> arguments = german.command();
+            arguments.set(arguments.indexOf("fr,en"), "fr,de");
+            Finished missing = finish(german.start());
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.err()).contains("error: the shop has no language 'de'; it has fr, en");
+            ProcessBuilder literal = command(shop.url());
+            arguments = literal.command();
+            arguments.set(arguments.indexOf("env:SHOP_KEY"), KEY);
+            Finished inTheOpen = finish(literal.start());
+            assertThat(inTheOpen.exit()).isEqualTo(1);
+            assertThat(inTheOpen.err()).contains("--key must be env:VARIABLE").doesNotContain(KEY);
+            assertThat(shop.writeRequests.get()).isZero();
+
+            Finished run = finish(command(shop.url(), "--products", "1-2").start());
+            assertThat(run.exit()).as(run.err()).isZero();
+            // Not a terminal: a progress line, then the summary with the rate.
+            assertThat(run.err()).contains("souverain: 2 products, languages fr,en")
+                    .containsPattern("\\[=+\\] 2/2 products, 16 fields, [0-9.]+/min, ETA --:--");
+            assertThat(run.out()).containsPattern("written 16 fields; skipped 0 filled fields; 0 failed; 2/2 products"
+                    + " in \\d+:\\d\\d \\([0-9.]+ products/min\\)");
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<Integer, Map<String, Object>> deepCopy(StandInShop shop) {
         Map<Integer, Map<String, Object>> copy = new java.util.HashMap<>();
