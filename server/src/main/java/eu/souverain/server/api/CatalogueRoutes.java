@@ -99,6 +99,8 @@ final class CatalogueRoutes {
     private CatalogueJob start(Principal caller, String clientIp, EnrichmentSettings settings, ShopKey key) {
         try {
             return jobs.start(caller, clientIp, settings, key);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("concurrency", e.getMessage());
         } catch (CatalogueJobs.TooManyJobs e) {
             throw new ApiError(429, "rate_limit_error", "too_many_jobs", null, e.getMessage(), Map.of());
         }

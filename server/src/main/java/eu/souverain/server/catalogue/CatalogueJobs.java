@@ -24,10 +24,16 @@ public final class CatalogueJobs implements AutoCloseable {
 
     /** Jobs one organization may have queued or running at once: each holds a model's slots for long. */
     public static final int MAX_RUNNING_PER_ORGANIZATION = 2;
+    /**
+     * Products one job of the server works on at once, at most: two jobs then hold at most 8
+     * places of a model's queue, and interactive requests keep theirs.
+     */
+    public static final int MAX_CONCURRENCY = 4;
     private static final Logger LOG = LoggerFactory.getLogger(CatalogueJobs.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CatalogueStore store;
+    private final ModelCalls calls;
     private final Enrichment enrichment;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final Set<Thread> running = ConcurrentHashMap.newKeySet();
@@ -35,18 +41,29 @@ public final class CatalogueJobs implements AutoCloseable {
 
     public CatalogueJobs(CatalogueStore store, ModelCalls calls, PrestaShop.Retry retry) {
         this.store = store;
+        this.calls = calls;
         this.enrichment = new Enrichment(store, calls, retry);
     }
 
     /** Thrown when the organization already runs as many jobs as it may. */
     public static final class TooManyJobs extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         public TooManyJobs(String message) {
             super(message);
         }
     }
 
-    /** Creates a job of {@code caller}'s organization and starts it. */
+    /**
+     * Creates a job of {@code caller}'s organization and starts it; a model no backend serves is
+     * refused here ({@link eu.souverain.server.backends.BackendException}), before any job exists.
+     */
     public CatalogueJob start(Principal caller, String clientIp, EnrichmentSettings settings, ShopKey key) {
+        calls.backends().serving(settings.model());
+        if (settings.concurrency() > MAX_CONCURRENCY) {
+            throw new IllegalArgumentException("concurrency must be at most " + MAX_CONCURRENCY + " in the server, so that"
+                    + " interactive requests keep their place in the models' queues; was " + settings.concurrency());
+        }
         long active = store.list(caller.organizationId(), 100).stream()
                 .filter(j -> j.status() == CatalogueJob.Status.QUEUED || j.status() == CatalogueJob.Status.RUNNING).count();
         if (active >= MAX_RUNNING_PER_ORGANIZATION) {

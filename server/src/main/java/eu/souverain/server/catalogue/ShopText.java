@@ -61,13 +61,13 @@ final class ShopText {
                 return;
             }
             if (last instanceof TextNode textNode && textNode.text().length() > 1) {
-                int over = body.html().length() - max;
+                // Strictly shorter each time round, down to nothing: the loop ends.
                 String words = textNode.text();
-                int keep = Math.max(0, words.length() - over - ELLIPSIS.length());
-                String shorter = cut(words, keep);
-                textNode.text(shorter.isEmpty() || shorter.length() >= words.length() ? "" : shorter);
-                if (shorter.isEmpty() || shorter.length() >= words.length()) {
+                String shorter = cut(words, Math.max(0, words.length() - (body.html().length() - max)));
+                if (shorter.isEmpty()) {
                     textNode.remove();
+                } else {
+                    textNode.text(shorter);
                 }
             } else {
                 Element parent = last.parent() instanceof Element p ? p : null;

@@ -141,6 +141,15 @@ class CatalogueRoutesTest {
             assertThat(badShop.status()).isEqualTo(400);
             assertThat(TenancyFixture.error(badShop).path("message").asText()).contains("http(s)://HOST");
             assertThat(f.a.get("/v1/catalogue/jobs/catjob_nope").status()).isEqualTo(404);
+            TestServer.Reply unknownModel = f.a.post("/v1/catalogue/jobs", "{\"shop\":\"https://shop.example\",\"key\":\""
+                    + SHOP_KEY + "\",\"languages\":[\"fr\"],\"fields\":[\"meta_title\"],\"model\":\"gpt-9\"}");
+            assertThat(unknownModel.status()).isEqualTo(404);
+            assertThat(TenancyFixture.error(unknownModel).path("message").asText()).contains("gpt-9");
+            TestServer.Reply greedy = f.a.post("/v1/catalogue/jobs", "{\"shop\":\"https://shop.example\",\"key\":\""
+                    + SHOP_KEY + "\",\"languages\":[\"fr\"],\"fields\":[\"meta_title\"],\"concurrency\":16}");
+            assertThat(greedy.status()).isEqualTo(400);
+            assertThat(TenancyFixture.error(greedy).path("message").asText()).contains("at most 4 in the server");
+            assertThat(f.a.get("/v1/catalogue/jobs").body().path("data")).isEmpty();
         }
     }
 }
