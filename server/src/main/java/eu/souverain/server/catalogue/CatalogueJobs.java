@@ -85,8 +85,16 @@ public final class CatalogueJobs implements AutoCloseable {
             if (runningIds.contains(job.id())) {
                 continue;
             }
-            ShopKey key = ShopKey.fromSecretBytes(store.decrypt(job.organizationId(), keyRecord(job.id()),
-                    store.encryptedKey(job.id()).orElseThrow()));
+            ShopKey key;
+            try {
+                key = ShopKey.fromSecretBytes(store.decrypt(job.organizationId(), keyRecord(job.id()),
+                        store.encryptedKey(job.id()).orElseThrow()));
+            } catch (RuntimeException e) {
+                // Its organization's data key was destroyed (erasure), say: the job cannot go on, the server can.
+                store.finish(job.id(), CatalogueJob.Status.FAILED, "cannot resume: the shop key no longer decrypts ("
+                        + e.getMessage() + ")");
+                continue;
+            }
             // The job acts as who created it: a user (members' model groups apply) or an API key.
             String actor = job.createdBy();
             Principal caller = new Principal(job.organizationId(), actor, actor.startsWith("usr_") ? Role.MEMBER : null,
