@@ -106,7 +106,6 @@ public final class Enrichment {
         /** What stops the whole job: the shop refuses the key, the model is refused or unknown. */
         private final AtomicReference<RuntimeException> fatal = new AtomicReference<>();
         private Set<String> committed;
-        private Map<Integer, String> isoCodes;
 
         Run(CatalogueJob job, ShopKey key, Principal caller, String clientIp, Listener listener) {
             this.job = job;
@@ -124,7 +123,7 @@ public final class Enrichment {
 
         void run() {
             List<ShopLanguage> languages = languages();
-            isoCodes = languages.stream().collect(Collectors.toMap(ShopLanguage::id, ShopLanguage::isoCode,
+            Map<Integer, String> isoCodes = languages.stream().collect(Collectors.toMap(ShopLanguage::id, ShopLanguage::isoCode,
                     (a, b) -> a, LinkedHashMap::new));
             List<Integer> ids = settings.fromReview() != null ? store.productIds(settings.fromReview())
                     : shop.productIds(settings.selection());

@@ -71,9 +71,9 @@ final class CatalogueCommand implements Runnable {
                 description = "The environment variable holding the webservice key (never the key itself).")
         String key;
 
-        @Option(names = "--languages", paramLabel = "ISO,...", required = true, split = ",",
+        @Option(names = "--languages", paramLabel = "ISO,...", required = true,
                 description = "The languages to write, by ISO code (e.g. fr,en).")
-        List<String> languages;
+        String languages;
 
         @Option(names = "--fields", paramLabel = "FIELD,...", required = true,
                 description = "Among description_short, description, meta_title, meta_description.")
@@ -145,7 +145,7 @@ final class CatalogueCommand implements Runnable {
                     ? Path.of(System.getProperty("souverain.home", ".")).resolve(ModelOptions.DEFAULT_MODEL)
                     : modelsDirectory.open().resolve(Path.of(model));
             String modelName = modelFile.getFileName().toString().replaceFirst("\\.gguf$", "");
-            EnrichmentSettings settings = new EnrichmentSettings(shop, languages, ShopField.list(fields),
+            EnrichmentSettings settings = new EnrichmentSettings(shop, List.of(languages.split(",")), ShopField.list(fields),
                     new ProductSelection(products, category), modelName, tone, overwrite, dryRun, concurrency,
                     WriteMethod.of(writeMethod), maxTokens, null);
             Map<String, Path> files = Map.of(modelName, modelFile);
