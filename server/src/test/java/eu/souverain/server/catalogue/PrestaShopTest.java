@@ -27,6 +27,27 @@ class PrestaShopTest {
     }
 
     @Test
+    void theStandInAnswersAsAShopDoes() throws Exception {
+        try (StandInShop shop = new StandInShop(KEY, "8.1.2")) {
+            shop.fillCatalogue(2);
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            var anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(shop.url() + "/api/products"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Basic realm=");
+            var xml = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(shop.url() + "/api/products/1"
+                    + "?ws_key=" + KEY)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(xml.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/xml");
+            assertThat(xml.body()).contains("<prestashop xmlns:xlink=", "<name><language id=\"1\"",
+                    "<![CDATA[Produit 1]]>", "<manufacturer_name notFilterable=\"true\">");
+            var empty = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(shop.url() + "/api/products"
+                    + "?output_format=JSON&filter%5Bid%5D=%5B99%5D&ws_key=" + KEY)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(empty.body()).isEqualTo("[]");
+        }
+    }
+
+    @Test
     void readsLanguagesAndProductsWithTheirCategoryFeaturesAndTexts() throws Exception {
         try (StandInShop shop = new StandInShop(KEY, "8.1.2")) {
             shop.fillCatalogue(8);
