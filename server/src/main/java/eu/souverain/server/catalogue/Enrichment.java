@@ -77,6 +77,7 @@ public final class Enrichment {
             if (listener.stopping()) {
                 return run.counts();
             }
+            run.progressed();
             store.finish(job.id(), CatalogueJob.Status.SUCCEEDED, run.failed.get() > 0
                     ? run.failed.get() + " fields failed; the first: " + run.firstProblem.get() : null);
         } catch (RuntimeException e) {
@@ -245,9 +246,15 @@ public final class Enrichment {
                 fatal.compareAndSet(null, e);
             } finally {
                 done.incrementAndGet();
-                store.progress(job.id(), done.get(), skipped.get(), failed.get());
-                listener.progressed(counts());
+                progressed();
             }
+        }
+
+        /** The counts as they are now, stored and told in order: one worker's older figures never overwrite newer ones. */
+        private synchronized void progressed() {
+            Counts counts = counts();
+            store.progress(job.id(), counts.doneProducts(), counts.skipped(), counts.failed());
+            listener.progressed(counts);
         }
 
         /** The texts, or null when the call failed; a refusal of the model stops the job. */

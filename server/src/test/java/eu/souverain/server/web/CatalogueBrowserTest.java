@@ -61,8 +61,13 @@ class CatalogueBrowserTest {
             assertThat(browser.driver.findElement(By.id("catalogue-status")).getText())
                     .contains("Finished", "12 texts proposed", "6 filled fields left alone");
             assertThat(browser.driver.findElement(By.tagName("body")).getText()).doesNotContain(SHOP_KEY);
-            browser.assertNoStrayText("catalogue review");
             browser.screenshot("catalogue-review");
+            // On a phone the table's rows stack, each cell under its label.
+            browser.width(390);
+            browser.script("arguments[0].scrollIntoView()", browser.driver.findElement(By.id("catalogue-review-table")));
+            assertThat(rows.getFirst().findElement(By.cssSelector("td")).getAttribute("data-label")).isEqualTo("Product");
+            browser.screenshot("catalogue-review-narrow");
+            browser.width(1280);
 
             browser.driver.findElement(By.id("catalogue-apply")).sendKeys(Keys.ENTER);
             new WebDriverWait(browser.driver, Duration.ofSeconds(120)).until(d ->
