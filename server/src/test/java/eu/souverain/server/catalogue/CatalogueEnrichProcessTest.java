@@ -46,7 +46,10 @@ class CatalogueEnrichProcessTest {
     }
 
     private Finished finish(Process process) throws Exception {
-        assertThat(process.waitFor(240, TimeUnit.SECONDS)).as("the run ends").isTrue();
+        if (!process.waitFor(240, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the run did not end: " + Files.readString(dir.resolve("err.txt")));
+        }
         return new Finished(process.exitValue(), Files.readString(dir.resolve("out.txt")),
                 Files.readString(dir.resolve("err.txt")));
     }
@@ -70,15 +73,19 @@ class CatalogueEnrichProcessTest {
 
             long started = System.nanoTime();
             Process first = command(shop.url()).start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-            while (shop.writeRequests.get() < 40 && first.isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+                while (shop.writeRequests.get() < 40 && first.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(first.isAlive()).as("still running at 40 writes; stderr: %s",
+                        Files.readString(dir.resolve("err.txt"))).isTrue();
+                Process kill = new ProcessBuilder("kill", "-9", Long.toString(first.pid())).inheritIO().start();
+                assertThat(kill.waitFor()).isZero();
+                assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                first.destroyForcibly();
             }
-            assertThat(first.isAlive()).as("still running at 40 writes; stderr: %s",
-                    Files.readString(dir.resolve("err.txt"))).isTrue();
-            Process kill = new ProcessBuilder("kill", "-9", Long.toString(first.pid())).inheritIO().start();
-            assertThat(kill.waitFor()).isZero();
-            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(first.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
             int writtenBeforeKill = shop.writes.values().stream().mapToInt(w -> w.get()).sum();
             assertThat(writtenBeforeKill).isPositive();

@@ -58,6 +58,7 @@ class CatalogueServeProcessTest {
             }
             Thread.sleep(50);
         }
+        process.destroyForcibly();
         throw new AssertionError("serve did not start: " + Files.readString(err));
     }
 
@@ -80,54 +81,62 @@ class CatalogueServeProcessTest {
             shop.fillCatalogue(60);
             shop.writeMillis = 30;
             Served first = serve(1);
-            Matcher key = API_KEY.matcher(Files.readString(dir.resolve("out1.txt")));
-            assertThat(key.find()).isTrue();
-            String apiKey = key.group(1);
-            JsonNode job = call("POST", first.base() + "/v1/catalogue/jobs", apiKey, "{\"shop\":\"" + shop.url()
-                    + "\",\"key\":\"" + SHOP_KEY + "\",\"languages\":\"fr,en\",\"fields\":\"description_short,"
-                    + "meta_title,meta_description\",\"concurrency\":2,\"max_tokens\":200}");
-            String id = job.path("id").asText();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (shop.writeRequests.get() < 10 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(shop.writeRequests.get()).isGreaterThanOrEqualTo(10);
-            assertThat(new ProcessBuilder("kill", "-9", Long.toString(first.process().pid())).start().waitFor()).isZero();
-            assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-            int writesAtKill = shop.writeRequests.get();
-            assertThat(writesAtKill).isLessThan(40);
-
-            Served second = serve(2);
             try {
-                JsonNode ended;
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-                do {
-                    Thread.sleep(200);
-                    ended = call("GET", second.base() + "/v1/catalogue/jobs/" + id, apiKey, null);
-                } while (List.of("queued", "running").contains(ended.path("status").asText())
-                        && System.nanoTime() < deadline);
-                assertThat(ended.path("status").asText()).as("%s", ended).isEqualTo("succeeded");
-                assertThat(ended.path("counts").path("products_done").asInt()).isEqualTo(60);
-                assertThat(ended.path("counts").path("fields_failed").asInt()).isZero();
+                killMidJob(shop, first);
             } finally {
-                second.process().destroy();
-                second.process().waitFor(30, TimeUnit.SECONDS);
+                first.process().destroyForcibly();
             }
-            assertThat(shop.writeRequests.get()).isGreaterThan(writesAtKill);
-            for (int product = 1; product <= 60; product++) {
-                for (String field : List.of("description_short", "meta_title", "meta_description")) {
-                    for (int language : List.of(1, 2)) {
-                        boolean filledBefore = product % 3 == 0
-                                || (field.equals("meta_title") && language == 1 && product % 5 == 0);
-                        assertThat(shop.writesOf(product, field, language))
-                                .as("writes of %s of %d in %d", field, product, language).isEqualTo(filledBefore ? 0 : 1);
-                        assertThat(StandInShop.lang(shop.products.get(product), field).get(language)).isNotBlank();
-                    }
-                }
-            }
-            assertThat(Files.readString(dir.resolve("err1.txt")) + Files.readString(dir.resolve("err2.txt")))
-                    .doesNotContain(SHOP_KEY);
         }
     }
 
+    /** Starts a job, kills the server in its middle, starts it again and checks the job ends as it should. */
+    private void killMidJob(StandInShop shop, Served first) throws Exception {
+        Matcher key = API_KEY.matcher(Files.readString(dir.resolve("out1.txt")));
+        assertThat(key.find()).isTrue();
+        String apiKey = key.group(1);
+        JsonNode job = call("POST", first.base() + "/v1/catalogue/jobs", apiKey, "{\"shop\":\"" + shop.url()
+                + "\",\"key\":\"" + SHOP_KEY + "\",\"languages\":\"fr,en\",\"fields\":\"description_short,"
+                + "meta_title,meta_description\",\"concurrency\":2,\"max_tokens\":200}");
+        String id = job.path("id").asText();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (shop.writeRequests.get() < 10 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(shop.writeRequests.get()).isGreaterThanOrEqualTo(10);
+        assertThat(new ProcessBuilder("kill", "-9", Long.toString(first.process().pid())).start().waitFor()).isZero();
+        assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        int writesAtKill = shop.writeRequests.get();
+        assertThat(writesAtKill).isLessThan(40);
+
+        Served second = serve(2);
+        try {
+            JsonNode ended;
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            do {
+                Thread.sleep(200);
+                ended = call("GET", second.base() + "/v1/catalogue/jobs/" + id, apiKey, null);
+            } while (List.of("queued", "running").contains(ended.path("status").asText())
+                    && System.nanoTime() < deadline);
+            assertThat(ended.path("status").asText()).as("%s", ended).isEqualTo("succeeded");
+            assertThat(ended.path("counts").path("products_done").asInt()).isEqualTo(60);
+            assertThat(ended.path("counts").path("fields_failed").asInt()).isZero();
+        } finally {
+            second.process().destroy();
+            second.process().waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(shop.writeRequests.get()).isGreaterThan(writesAtKill);
+        for (int product = 1; product <= 60; product++) {
+            for (String field : List.of("description_short", "meta_title", "meta_description")) {
+                for (int language : List.of(1, 2)) {
+                    boolean filledBefore = product % 3 == 0
+                            || (field.equals("meta_title") && language == 1 && product % 5 == 0);
+                    assertThat(shop.writesOf(product, field, language))
+                            .as("writes of %s of %d in %d", field, product, language).isEqualTo(filledBefore ? 0 : 1);
+                    assertThat(StandInShop.lang(shop.products.get(product), field).get(language)).isNotBlank();
+                }
+            }
+        }
+        assertThat(Files.readString(dir.resolve("err1.txt")) + Files.readString(dir.resolve("err2.txt")))
+                .doesNotContain(SHOP_KEY);
+    }
 }
