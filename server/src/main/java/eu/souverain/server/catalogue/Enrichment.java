@@ -36,6 +36,7 @@ public final class Enrichment {
 
     /** Calls per product and language, at most, until every field has a usable text. */
     static final int GENERATION_ATTEMPTS = 3;
+    private static final long PROGRESS_INTERVAL_NANOS = 500_000_000L;
 
     /** Counts of a run, as the progress bar and the summary show them. */
     public record Counts(long totalProducts, long doneProducts, long written, long skipped, long failed) {}
@@ -77,7 +78,7 @@ public final class Enrichment {
             if (listener.stopping()) {
                 return run.counts();
             }
-            run.progressed();
+            run.progressed(true);
             store.finish(job.id(), CatalogueJob.Status.SUCCEEDED, run.failed.get() > 0
                     ? run.failed.get() + " fields failed; the first: " + run.firstProblem.get() : null);
         } catch (RuntimeException e) {
@@ -107,6 +108,7 @@ public final class Enrichment {
         /** What stops the whole job: the shop refuses the key, the model is refused or unknown. */
         private final AtomicReference<RuntimeException> fatal = new AtomicReference<>();
         private Set<String> committed;
+        private long lastStored = System.nanoTime() - PROGRESS_INTERVAL_NANOS;
 
         Run(CatalogueJob job, ShopKey key, Principal caller, String clientIp, Listener listener) {
             this.job = job;
@@ -242,18 +244,27 @@ public final class Enrichment {
                     fatal.compareAndSet(null, e);
                 }
                 problem(rows.size(), "product " + product.id() + ": " + e.getMessage());
-            } catch (RuntimeException e) {
+            } catch (BackendException | ResidencyException | LimitExceeded e) {
                 fatal.compareAndSet(null, e);
+            } catch (RuntimeException e) {
+                // The store, say, too busy under load: this product's fields are not committed, and the
+                // next run does them (or finds them filled, if the shop took them), never twice.
+                problem(rows.size(), "product " + product.id() + ": " + e.getMessage());
             } finally {
                 done.incrementAndGet();
-                progressed();
+                progressed(false);
             }
         }
 
         /** The counts as they are now, stored and told in order: one worker's older figures never overwrite newer ones. */
-        private synchronized void progressed() {
+        private synchronized void progressed(boolean last) {
             Counts counts = counts();
-            store.progress(job.id(), counts.doneProducts(), counts.skipped(), counts.failed());
+            long now = System.nanoTime();
+            // Stored twice a second at most: each product's own commit is what a restart relies on.
+            if (last || now - lastStored >= PROGRESS_INTERVAL_NANOS) {
+                store.progress(job.id(), counts.doneProducts(), counts.skipped(), counts.failed());
+                lastStored = now;
+            }
             listener.progressed(counts);
         }
 
