@@ -11,6 +11,7 @@ import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
 import eu.souverain.server.privacy.Export;
+import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
@@ -211,18 +212,19 @@ final class ConversationsRoutes {
                         Generations.RANDOM::nextLong);
                 Generations.Keeper keeper = keeper(owner, conversation.id(),
                         List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
-                if (modelCall == null) {
-                    modelCall = generations.open(ctx, call.request().model());
-                }
                 try {
-                    generations.answer(ctx, modelCall, oldestTurnsLeftOut(call.request()), call.stream(),
-                            call.includeUsage(), ChatCompletionsRoute.WIRE,
+                    if (modelCall == null) {
+                        modelCall = generations.open(ctx, oldestTurnsLeftOut(call.request()));
+                    } else {
+                        generations.retry(modelCall, oldestTurnsLeftOut(call.request()));
+                    }
+                    generations.answer(ctx, modelCall, call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
                             untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
                     return;
                 } catch (ApiError e) {
                     // Refused before anything was sent: a remote model can still be asked again, shorter; a
                     // local one has already left out all it could.
-                    if (!e.code().equals("context_length_exceeded") || from == history.size()
+                    if (modelCall == null || !e.code().equals("context_length_exceeded") || from == history.size()
                             || !modelCall.backend().remote()) {
                         throw e;
                     }
@@ -266,8 +268,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper.keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper.keep(text, completion, backend, provenance);
                 conversations.update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
                         clientIp);
             }
@@ -329,10 +331,11 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
                 List<NewMessage> turn = new ArrayList<>(asked);
                 turn.add(new NewMessage("assistant", text, new Conversations.Answer(model, backend.name(),
-                        backend.location().describe(), completion.promptTokens(), completion.completionTokens())));
+                        backend.location().describe(), completion.promptTokens(), completion.completionTokens(),
+                        provenance)));
                 conversations.append(owner, id, turn, clientIp);
             }
         };
@@ -373,8 +376,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend, provenance);
             }
         };
     }

@@ -63,8 +63,8 @@ final class TextGenerator {
         boolean[] cut = {false};
         String id = "catalogue-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
-        try (ModelCalls.Call call = calls.open(caller, clientIp, ENDPOINT, model)) {
-            Completion completion = call.start(request).drain(new GenerationSink() {
+        try (ModelCalls.Call call = calls.open(caller, clientIp, ENDPOINT, request)) {
+            Completion completion = call.start().drain(new GenerationSink() {
                 @Override
                 public void text(int choice, String text) {
                     answer.append(text);
