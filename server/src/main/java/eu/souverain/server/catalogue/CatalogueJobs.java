@@ -5,9 +5,10 @@ import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import java.util.HashSet;
+import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import java.security.SecureRandom;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -126,7 +127,7 @@ public final class CatalogueJobs implements AutoCloseable {
             try {
                 enrichment.run(job, key, caller, clientIp, new Enrichment.Listener() {
                     @Override
-                    public void started(java.util.Map<Integer, String> languages, long totalProducts) {
+                    public void started(Map<Integer, String> languages, long totalProducts) {
                     }
 
                     @Override
