@@ -5,6 +5,9 @@ import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.batch.BatchRunner;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.catalogue.CatalogueJobs;
+import eu.souverain.server.catalogue.CatalogueStore;
+import eu.souverain.server.catalogue.PrestaShop;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -63,14 +66,16 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
     public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
-                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance) {}
+                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance,
+                           CatalogueStore catalogue) {}
 
     /** The routes built on the services. */
     private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
                           CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
                           ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
-                          LimitsRoutes limits, FilesRoutes files, BatchRoutes batches, BatchRunner runner) {}
+                          LimitsRoutes limits, FilesRoutes files, BatchRoutes batches, BatchRunner runner,
+                          CatalogueJobs catalogueJobs, CatalogueRoutes catalogue) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -171,6 +176,11 @@ public final class ApiServer implements AutoCloseable {
             routes.get("/v1/batches", when(s -> s.batches()::listOpenAi), Access.MODELS);
             routes.get("/v1/batches/{id}", when(s -> s.batches()::getOpenAi), Access.MODELS);
             routes.post("/v1/batches/{id}/cancel", when(s -> s.batches()::cancelOpenAi), Access.MODELS);
+            routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT);
+            routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT);
+            routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT);
+            routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT);
+            routes.post("/v1/catalogue/jobs/{id}/apply", when(s -> s.catalogue()::apply), Access.CHAT);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
@@ -218,6 +228,7 @@ public final class ApiServer implements AutoCloseable {
                 BatchRunner.Settings.DEFAULT);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
+        CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), embeddings,
@@ -227,7 +238,10 @@ public final class ApiServer implements AutoCloseable {
                 new UsageRoute(services.metering()),
                 new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
                 new FilesRoutes(services.privacy().files(), bodies),
-                new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner);
+                new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner,
+                catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()));
+        // Jobs a stopped (or killed) server left unfinished go on where they were.
+        catalogueJobs.resumeUnfinished();
     }
 
     /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
@@ -272,6 +286,7 @@ public final class ApiServer implements AutoCloseable {
         if (serving != null) {
             // Its jobs are let go first, to be taken up where they were at the next start.
             serving.runner().close();
+            serving.catalogueJobs().close();
             serving.backends().shutdown(settings.shutdownGrace());
             // Cut-off streams still write their last event; give them a moment before the sockets close.
             serving.calls().awaitClosed(Duration.ofSeconds(2));

@@ -37,6 +37,7 @@ import picocli.CommandLine.Command;
             ReportCommand.class,
             PullCommand.class,
             ModelsCommand.class,
+            CatalogueCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

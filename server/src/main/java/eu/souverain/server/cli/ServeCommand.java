@@ -11,6 +11,7 @@ import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.backends.SentenceEmbeddingModel;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
@@ -266,7 +267,8 @@ final class ServeCommand implements Callable<Integer> {
             }
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
                     report, new Metering(database, auditLog, clock, energyFigures),
-                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE))));
+                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)),
+                    new CatalogueStore(database, auditLog, keys, clock)));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

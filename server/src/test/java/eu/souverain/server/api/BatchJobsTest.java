@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backends;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -54,7 +55,8 @@ class BatchJobsTest {
         privacy = Privacy.open(f.database, vault, audit, f.clock);
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock), privacy, redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                new CatalogueStore(f.database, audit, vault, f.clock)));
         return f;
     }
 

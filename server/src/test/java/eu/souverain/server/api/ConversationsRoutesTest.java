@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -46,7 +47,8 @@ class ConversationsRoutesTest {
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                new CatalogueStore(f.database, audit, vault, f.clock)));
         return f;
     }
 

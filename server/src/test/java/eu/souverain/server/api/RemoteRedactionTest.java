@@ -11,6 +11,7 @@ import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -78,7 +79,8 @@ class RemoteRedactionTest {
         Redactions redactions = new Redactions(f.database, audit, f.clock);
         f.server.serve(new ApiServer.Services(backends, residency, Privacy.open(f.database, vault, audit, f.clock),
                 redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                new CatalogueStore(f.database, audit, vault, f.clock)));
     }
 
     @AfterEach

@@ -12,6 +12,7 @@ import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -84,7 +85,8 @@ class SovereigntyReportTest {
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
                         Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
                         f.tenancy, redactions, f.clock),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
+                new CatalogueStore(f.database, audit, vault, f.clock)));
     }
 
     @AfterEach

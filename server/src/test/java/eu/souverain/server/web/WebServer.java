@@ -9,6 +9,7 @@ import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.SentenceEmbeddingModel;
+import eu.souverain.server.catalogue.CatalogueStore;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -87,7 +88,7 @@ final class WebServer {
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
                         tenancy, redactions, clock),
                 new Metering(database, audit, clock, Map.of(LocalBackend.NAME, 0.3)),
-                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)), new CatalogueStore(database, audit, vault, clock)));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */

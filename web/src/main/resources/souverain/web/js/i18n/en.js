@@ -1,10 +1,12 @@
 // English: the reference catalog; a key missing from another language falls back to it.
 import panel from './panel.en.js';
+import catalogue from './catalogue.en.js';
 import usage from './usage.en.js';
 import batch from './batch.en.js';
 
 export default {
   ...panel,
+  ...catalogue,
   ...usage,
   ...batch,
   'app.skip': 'Skip to content',

@@ -1,10 +1,12 @@
 // Français.
 import panel from './panel.fr.js';
+import catalogue from './catalogue.fr.js';
 import usage from './usage.fr.js';
 import batch from './batch.fr.js';
 
 export default {
   ...panel,
+  ...catalogue,
   ...usage,
   ...batch,
   'app.skip': 'Aller au contenu',

@@ -1,0 +1,42 @@
+-- Catalogue enrichment jobs: product texts generated for a PrestaShop shop and written back to it.
+-- shop_key is the webservice key as a Vault ciphertext under the organization's data key, kept only
+-- while an API job may still need it (NULL for command-line runs, which read it from the environment).
+-- settings is the job's JSON settings (languages, fields, products, model, tone, flags), no secret.
+CREATE TABLE catalogue_jobs (
+    id               TEXT    PRIMARY KEY,
+    organization_id  TEXT    NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    created_by       TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    shop_url         TEXT    NOT NULL,
+    shop_key         BLOB,
+    settings         TEXT    NOT NULL,
+    total            INTEGER NOT NULL DEFAULT 0,
+    done             INTEGER NOT NULL DEFAULT 0,
+    written          INTEGER NOT NULL DEFAULT 0,
+    skipped          INTEGER NOT NULL DEFAULT 0,
+    failed           INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    finished_at      INTEGER
+);
+CREATE INDEX catalogue_jobs_organization ON catalogue_jobs (organization_id, created_at);
+
+-- One row per field a job wrote to the shop (or proposed, in a dry run), committed as the write
+-- completes: what a re-run or a restart skips. text_sha256 is the hash of the text written.
+-- before_text/after_text are Vault ciphertexts (organization key, record "<job>/<product>/<language>/<field>"),
+-- kept for dry runs, whose review table shows them before anything is written.
+CREATE TABLE catalogue_fields (
+    job_id           TEXT    NOT NULL REFERENCES catalogue_jobs (id) ON DELETE CASCADE,
+    product_id       INTEGER NOT NULL,
+    language         TEXT    NOT NULL,
+    language_id      INTEGER NOT NULL,
+    field            TEXT    NOT NULL,
+    text_sha256      TEXT    NOT NULL,
+    written          INTEGER NOT NULL,
+    before_text      BLOB,
+    after_text       BLOB,
+    provenance       TEXT,
+    at               INTEGER NOT NULL,
+    PRIMARY KEY (job_id, product_id, language_id, field)
+);
