@@ -3,11 +3,8 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
-import eu.souverain.server.batch.BatchRunner;
 import eu.souverain.server.calls.ModelCalls;
-import eu.souverain.server.catalogue.CatalogueJobs;
 import eu.souverain.server.catalogue.CatalogueStore;
-import eu.souverain.server.catalogue.PrestaShop;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -25,21 +22,19 @@ import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.router.Endpoint;
 import java.io.EOFException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
- * The HTTP API, a shell on Javalin with one virtual thread per request: the route table with who
- * may use each route ({@link Access}), authentication ({@link Authentication}), errors
- * ({@link ApiErrors}) and request metrics. The routes get their services when they are built, once,
- * in {@link #serve}; a model call goes through {@link ModelCalls}. It listens as soon as it starts,
- * so that /health answers while the models load; /ready and the routes that need the models
- * answer 503 until then.
+ * The HTTP API, a shell on Javalin with one virtual thread per request: authentication ({@link
+ * Authentication}), who may use each route ({@link Access}), errors ({@link ApiErrors}), request
+ * metrics, and the routes of accounts and administration. The routes that run on the models and
+ * the store ({@link ServedRoutes}) get their services once, in {@link #serve}; a model call goes
+ * through {@link ModelCalls}. It listens as soon as it starts, so that /health answers while the
+ * models load; /ready and the routes that need the models answer 503 until then.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -69,28 +64,20 @@ public final class ApiServer implements AutoCloseable {
                            SovereigntyReport report, Metering metering, ProvenanceSigner provenance,
                            CatalogueStore catalogue) {}
 
-    /** The routes built on the services. */
-    private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
-                          CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
-                          PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
-                          ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
-                          LimitsRoutes limits, FilesRoutes files, BatchRoutes batches, BatchRunner runner,
-                          CatalogueJobs catalogueJobs, CatalogueRoutes catalogue) {}
-
     private final Settings settings;
     private final Tenancy tenancy;
     private final RequestBodies bodies;
     private final ApiMetrics metrics = new ApiMetrics();
     private final Javalin app;
     private final OidcRoutes oidc;
-    private volatile Served served;
-    private volatile boolean closed;
+    private final ServedRoutes servedRoutes;
 
     private ApiServer(Settings settings, Tenancy tenancy) {
         this.settings = settings;
         this.tenancy = tenancy;
         this.bodies = new RequestBodies(settings.maxBodyBytes());
         this.oidc = new OidcRoutes(tenancy, bodies);
+        this.servedRoutes = new ServedRoutes(tenancy, bodies, metrics);
         Authentication authentication = new Authentication(tenancy);
         MetricsRoute metricsRoute = new MetricsRoute(metrics, authentication, tenancy);
         this.app = Javalin.create(config -> {
@@ -111,76 +98,16 @@ public final class ApiServer implements AutoCloseable {
             // After the exception handlers, so that a refusal is counted with its own status.
             routes.after(this::finished);
             routes.get("/health", ctx -> Json.respond(ctx, 200, Map.of("status", "ok")));
-            routes.get("/ready", when(s -> ctx -> Json.respond(ctx, 200,
-                    Map.of("status", "ready", "models", s.backends().models().stream().map(m -> m.id()).toList()))));
             routes.get("/metrics", metricsRoute::get);
             // Else HEAD would answer 200 unauthenticated: what GET refuses, HEAD refuses too.
             routes.head("/metrics", metricsRoute::get);
-            routes.get("/v1/models", when(s -> s.models()::list));
-            routes.get("/v1/models/<id>", when(s -> s.models()::get));
-            routes.post("/v1/chat/completions", when(s -> s.chat()::handle), Access.CHAT);
-            routes.post("/v1/completions", when(s -> s.completions()::handle), Access.CHAT);
-            routes.post("/v1/fim/completions", when(s -> s.fim()::handle), Access.CHAT);
-            routes.post("/v1/embeddings", when(s -> s.embeddings()::handle), Access.EMBEDDINGS);
-            routes.get("/v1/admin/policy", when(s -> s.policy()::get), Access.READERS);
-            routes.put("/v1/admin/policy", when(s -> s.policy()::put), Access.ADMIN);
-            routes.get("/v1/admin/redaction", when(s -> s.redaction()::get), Access.READERS);
-            routes.put("/v1/admin/redaction", when(s -> s.redaction()::put), Access.ADMIN);
-            routes.get("/v1/sovereignty/report", when(s -> s.sovereignty()::get), Access.READERS);
-            routes.get("/v1/usage", when(s -> s.usage()::get));
-            routes.get("/v1/admin/limits", when(s -> s.limits()::list), Access.READERS);
-            routes.put("/v1/admin/limits/{kind}/{id}", when(s -> s.limits()::put), Access.ADMIN);
-            routes.delete("/v1/admin/limits/{kind}/{id}", when(s -> s.limits()::remove), Access.ADMIN);
-            routes.get("/v1/provenance/public-key", when(s -> ctx -> Json.respond(ctx, 200,
-                    Map.of("object", "provenance.public_key", "keyset", s.calls().provenancePublicKey()))));
-            routes.post("/v1/audit/verify", when(s -> s.sovereignty()::verify), Access.READERS);
             new AuthRoutes(tenancy, bodies).register(routes);
             new AdminRoutes(tenancy, bodies).register(routes);
             new AuditRoutes(tenancy).register(routes);
             GroupsRoutes groups = new GroupsRoutes(tenancy, bodies);
             groups.register(routes);
-            // A group deleted takes its limits with it, which the limits' owner removes once it serves.
-            routes.delete("/v1/admin/groups/{id}", when(s -> ctx -> {
-                groups.delete(ctx);
-                s.limits().forgetGroup(ctx, ctx.pathParam("id"));
-            }), Access.ADMIN);
             oidc.register(routes);
-            // Before the conversation routes, so that /v1/conversations/export is not taken for an id.
-            routes.get("/v1/conversations/export", when(s -> s.privacy()::exportOwn), Access.CHAT);
-            routes.get("/v1/admin/retention", when(s -> s.privacy()::getRetention), Access.READERS);
-            routes.put("/v1/admin/retention", when(s -> s.privacy()::putRetention), Access.ADMIN);
-            routes.delete("/v1/admin/users/{id}/data", when(s -> s.privacy()::eraseUser), Access.ADMIN);
-            routes.delete("/v1/admin/organizations/{id}/data", when(s -> s.privacy()::eraseOrganization), Access.ADMIN);
-            routes.get("/v1/admin/export", when(s -> s.privacy()::exportForAdmin), Access.ADMIN);
-            routes.get("/v1/conversations", when(s -> s.conversations()::list), Access.CHAT);
-            routes.post("/v1/conversations", when(s -> s.conversations()::create), Access.CHAT);
-            routes.get("/v1/conversations/{id}", when(s -> s.conversations()::get), Access.CHAT);
-            routes.patch("/v1/conversations/{id}", when(s -> s.conversations()::update), Access.CHAT);
-            routes.delete("/v1/conversations/{id}", when(s -> s.conversations()::delete), Access.CHAT);
-            routes.post("/v1/conversations/{id}/messages", when(s -> s.conversations()::append), Access.CHAT);
-            routes.delete("/v1/conversations/{id}/messages/{messageId}", when(s -> s.conversations()::truncate),
-                    Access.CHAT);
-            routes.get("/v1/conversations/{id}/sovereignty", when(s -> s.conversations()::sovereignty), Access.CHAT);
-            routes.post("/v1/conversations/{id}/completions", when(s -> s.conversations()::complete), Access.CHAT);
-            // Files and batch jobs: Mistral's paths and shapes, and OpenAI's /v1/batches on the same jobs.
-            routes.post("/v1/files", when(s -> s.files()::upload), Access.MODELS);
-            routes.get("/v1/files", when(s -> s.files()::list), Access.MODELS);
-            routes.get("/v1/files/{id}", when(s -> s.files()::get), Access.MODELS);
-            routes.get("/v1/files/{id}/content", when(s -> s.files()::content), Access.MODELS);
-            routes.delete("/v1/files/{id}", when(s -> s.files()::delete), Access.MODELS);
-            routes.post("/v1/batch/jobs", when(s -> s.batches()::createMistral), Access.MODELS);
-            routes.get("/v1/batch/jobs", when(s -> s.batches()::listMistral), Access.MODELS);
-            routes.get("/v1/batch/jobs/{id}", when(s -> s.batches()::getMistral), Access.MODELS);
-            routes.post("/v1/batch/jobs/{id}/cancel", when(s -> s.batches()::cancelMistral), Access.MODELS);
-            routes.post("/v1/batches", when(s -> s.batches()::createOpenAi), Access.MODELS);
-            routes.get("/v1/batches", when(s -> s.batches()::listOpenAi), Access.MODELS);
-            routes.get("/v1/batches/{id}", when(s -> s.batches()::getOpenAi), Access.MODELS);
-            routes.post("/v1/batches/{id}/cancel", when(s -> s.batches()::cancelOpenAi), Access.MODELS);
-            routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT);
-            routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT);
-            routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT);
-            routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT);
-            routes.post("/v1/catalogue/jobs/{id}/apply", when(s -> s.catalogue()::apply), Access.CHAT);
+            servedRoutes.register(routes, groups);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
@@ -219,42 +146,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** From now on, requests run on {@code services}: the routes are built on them, once. */
     public void serve(Services services) {
-        metrics.watch(services.backends());
-        ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
-                tenancy.audit(), tenancy.groups(), services.metering(), services.provenance());
-        Generations generations = new Generations(calls, metrics);
-        EmbeddingsRoute embeddings = new EmbeddingsRoute(calls, bodies);
-        BatchRunner runner = BatchRunner.start(services.privacy().batchJobs(), new BatchCalls(generations, embeddings),
-                BatchRunner.Settings.DEFAULT);
-        ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
-                services.report(), generations, bodies);
-        CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
-        served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
-                new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
-                new FimCompletionsRoute(generations, bodies), embeddings,
-                new PolicyRoute(services.residency(), services.backends(), bodies),
-                new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
-                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
-                new UsageRoute(services.metering()),
-                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
-                new FilesRoutes(services.privacy().files(), bodies),
-                new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner,
-                catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()));
-        // Jobs a stopped (or killed) server left unfinished go on where they were.
-        catalogueJobs.resumeUnfinished();
-    }
-
-    /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
-    private Handler when(Function<Served, Handler> route) {
-        return ctx -> {
-            Served current = served;
-            if (current == null || closed) {
-                throw new ApiError(503, "server_error", closed ? "shutting_down" : "not_ready", null,
-                        closed ? "the server is shutting down" : "the models are still loading; try again shortly",
-                        Map.of());
-            }
-            route.apply(current).handle(ctx);
-        };
+        servedRoutes.serve(services);
     }
 
     /** After every request: a 403 of an authenticated principal audited (who tried what), and the request counted. */
@@ -281,19 +173,8 @@ public final class ApiServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        Served serving = served;
-        closed = true;
-        if (serving != null) {
-            // Its jobs are let go first, to be taken up where they were at the next start.
-            serving.runner().close();
-            serving.catalogueJobs().close();
-            serving.backends().shutdown(settings.shutdownGrace());
-            // Cut-off streams still write their last event; give them a moment before the sockets close.
-            serving.calls().awaitClosed(Duration.ofSeconds(2));
-        }
+        servedRoutes.stop(settings.shutdownGrace());
         app.stop();
-        if (serving != null) {
-            serving.backends().close();
-        }
+        servedRoutes.release();
     }
 }
