@@ -26,7 +26,7 @@ export const navigation = [
   { view: 'batch', label: 'nav.batch', roles: ['owner', 'admin', 'member'] },
   { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
   { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
-  { view: 'catalogue', label: 'nav.catalogue', roles: ['owner', 'admin', 'member'] },
+  { view: 'catalogue', label: 'nav.catalogue', roles: ['owner', 'admin'] },
 ];
 
 const LANGUAGE_NAMES = { en: 'English', fr: 'Français' };

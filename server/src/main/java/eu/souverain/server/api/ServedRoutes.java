@@ -97,11 +97,12 @@ final class ServedRoutes {
         routes.get("/v1/batches", when(s -> s.batches()::listOpenAi), Access.MODELS);
         routes.get("/v1/batches/{id}", when(s -> s.batches()::getOpenAi), Access.MODELS);
         routes.post("/v1/batches/{id}/cancel", when(s -> s.batches()::cancelOpenAi), Access.MODELS);
-        routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT);
-        routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT);
-        routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT);
-        routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT);
-        routes.post("/v1/catalogue/jobs/{id}/apply", when(s -> s.catalogue()::apply), Access.CHAT);
+        // A job makes the server call the shop's address with the shop's key: the organization's admins only.
+        routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT, Access.ADMIN);
+        routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT, Access.ADMIN);
+        routes.get("/v1/catalogue/jobs/{id}", when(s -> s.catalogue()::get), Access.CHAT, Access.ADMIN);
+        routes.get("/v1/catalogue/jobs/{id}/review", when(s -> s.catalogue()::review), Access.CHAT, Access.ADMIN);
+        routes.post("/v1/catalogue/jobs/{id}/apply", when(s -> s.catalogue()::apply), Access.CHAT, Access.ADMIN);
 
     }
 

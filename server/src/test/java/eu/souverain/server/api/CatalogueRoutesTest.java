@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.catalogue.StandInShop;
 import eu.souverain.server.store.TestDatabases;
+import eu.souverain.server.tenancy.Scope;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -126,6 +128,12 @@ class CatalogueRoutesTest {
     @EnumSource(value = TestDatabases.class, names = "SQLITE")
     void badJobsAreRefusedNamingTheProblem(TestDatabases kind) throws Exception {
         try (TenancyFixture f = serving(kind)) {
+            // A job has the server call an address of the caller's choosing: a key that may only chat may not.
+            TestServer chatOnly = new TestServer(f.server, f.key(f.orgA, Set.of(Scope.CHAT)));
+            TestServer.Reply notAdmin = chatOnly.post("/v1/catalogue/jobs", job("http://127.0.0.1:9/", true, "1"));
+            assertThat(notAdmin.status()).isEqualTo(403);
+            assertThat(TenancyFixture.error(notAdmin).path("message").asText()).contains("lacks the scope 'admin'");
+            assertThat(chatOnly.get("/v1/catalogue/jobs").status()).isEqualTo(403);
             TestServer.Reply noKey = f.a.post("/v1/catalogue/jobs", "{\"shop\":\"https://shop.example\","
                     + "\"languages\":[\"fr\"],\"fields\":[\"meta_title\"]}");
             // A missing field is a schema error, 422, as for every other route.
