@@ -4,6 +4,9 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.calls.ModelCalls;
+import eu.souverain.server.documents.Documents;
+import eu.souverain.server.documents.Ingestion;
+import eu.souverain.server.documents.Retrieval;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -19,6 +22,7 @@ import eu.souverain.server.tenancy.TenancyException;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.RoutesConfig;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
@@ -61,14 +65,15 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
     public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
-                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance) {}
+                           SovereigntyReport report, Metering metering, ProvenanceSigner provenance,
+                           Documents documents) {}
 
     /** The routes built on the services. */
     private record Served(Backends backends, ModelCalls calls, ModelsRoute models, ChatCompletionsRoute chat,
                           CompletionsRoute completions, FimCompletionsRoute fim, EmbeddingsRoute embeddings,
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
                           ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
-                          LimitsRoutes limits) {}
+                          LimitsRoutes limits, LibrariesRoutes libraries, Documents documents, Ingestion ingestion) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -91,6 +96,8 @@ public final class ApiServer implements AutoCloseable {
             config.startup.showOldJavalinVersionWarning = false;
             config.concurrency.useVirtualThreads = true;
             config.http.maxRequestSize = settings.maxBodyBytes();
+            // An uploaded document stays in memory, never in a temporary file in clear; its route caps its size.
+            config.jetty.multipartConfig.maxInMemoryFileSize(Integer.MAX_VALUE, SizeUnit.BYTES);
             // Compression would buffer the event stream; answers are small anyway.
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.jetty.host = settings.host();
@@ -149,6 +156,25 @@ public final class ApiServer implements AutoCloseable {
                     Access.CHAT);
             routes.get("/v1/conversations/{id}/sovereignty", when(s -> s.conversations()::sovereignty), Access.CHAT);
             routes.post("/v1/conversations/{id}/completions", when(s -> s.conversations()::complete), Access.CHAT);
+            routes.post("/v1/libraries", when(s -> s.libraries()::create), Access.CHAT);
+            routes.get("/v1/libraries", when(s -> s.libraries()::list), Access.CHAT);
+            routes.get("/v1/libraries/{id}", when(s -> s.libraries()::get), Access.CHAT);
+            routes.put("/v1/libraries/{id}", when(s -> s.libraries()::update), Access.CHAT);
+            routes.patch("/v1/libraries/{id}", when(s -> s.libraries()::update), Access.CHAT);
+            routes.delete("/v1/libraries/{id}", when(s -> s.libraries()::delete), Access.CHAT);
+            routes.post("/v1/libraries/{id}/documents", when(s -> s.libraries()::upload), Access.CHAT);
+            routes.get("/v1/libraries/{id}/documents", when(s -> s.libraries()::documents), Access.CHAT);
+            routes.get("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::document), Access.CHAT);
+            routes.delete("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::deleteDocument),
+                    Access.CHAT);
+            routes.get("/v1/libraries/{id}/documents/{documentId}/status", when(s -> s.libraries()::status),
+                    Access.CHAT);
+            routes.get("/v1/libraries/{id}/documents/{documentId}/text_content", when(s -> s.libraries()::text),
+                    Access.CHAT);
+            routes.get("/v1/libraries/{id}/share", when(s -> s.libraries()::shares), Access.CHAT);
+            routes.put("/v1/libraries/{id}/share", when(s -> s.libraries()::share), Access.CHAT);
+            routes.delete("/v1/libraries/{id}/share", when(s -> s.libraries()::unshare), Access.CHAT);
+            routes.post("/v1/search", when(s -> s.libraries()::search), Access.CHAT);
 
             routes.exception(ApiError.class, ApiErrors::respond);
             routes.exception(TenancyException.class, (e, ctx) -> ApiErrors.respond(ApiErrors.of(e), ctx));
@@ -186,6 +212,8 @@ public final class ApiServer implements AutoCloseable {
         ModelCalls calls = new ModelCalls(services.backends(), services.residency(), services.redactions(),
                 tenancy.audit(), tenancy.groups(), services.metering(), services.provenance());
         Generations generations = new Generations(calls, metrics);
+        Ingestion ingestion = new Ingestion(services.documents(), calls);
+        Retrieval retrieval = new Retrieval(services.documents(), ingestion, calls);
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
@@ -195,7 +223,8 @@ public final class ApiServer implements AutoCloseable {
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
                 conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
                 new UsageRoute(services.metering().usage(), services.metering().clock()),
-                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()));
+                new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
+                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);
     }
 
     /** A route that needs the served models and store: 503 until {@link #serve}, and once shutdown begins. */
@@ -244,6 +273,8 @@ public final class ApiServer implements AutoCloseable {
         }
         app.stop();
         if (serving != null) {
+            serving.ingestion().close();
+            serving.documents().close();
             serving.backends().close();
         }
     }

@@ -10,6 +10,7 @@ import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
@@ -58,6 +59,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--embedding-model", paramLabel = "NAME",
+            description = "The model that embeds document chunks and search queries (default: the first model served).")
+    String embeddingModel;
 
     @Option(names = "--organization", paramLabel = "NAME",
             description = "The first start's organization (default: ${DEFAULT-VALUE}).")
@@ -221,7 +226,8 @@ final class ServeCommand implements Callable<Integer> {
                     tenancy, redactions, clock);
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
                     report, new Metering(database, auditLog, clock),
-                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE))));
+                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)),
+                    new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults(embeddingModel))));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

@@ -46,7 +46,8 @@ class ConversationsRoutesTest {
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                TestServices.documents(f.database, vault, audit, f.clock, dir)));
         return f;
     }
 

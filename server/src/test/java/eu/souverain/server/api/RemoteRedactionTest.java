@@ -78,7 +78,8 @@ class RemoteRedactionTest {
         Redactions redactions = new Redactions(f.database, audit, f.clock);
         f.server.serve(new ApiServer.Services(backends, residency, Privacy.open(f.database, vault, audit, f.clock),
                 redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                TestServices.documents(f.database, vault, audit, f.clock, dir)));
     }
 
     @AfterEach

@@ -84,7 +84,8 @@ class SovereigntyReportTest {
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(),
                         Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
                         f.tenancy, redactions, f.clock),
-                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE))));
+                new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
+                TestServices.documents(f.database, vault, audit, f.clock, data)));
     }
 
     @AfterEach

@@ -3,6 +3,7 @@ package eu.souverain.server.api;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.Backends;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -42,7 +43,13 @@ public final class TestServices {
         return new ApiServer.Services(backends, new Residency(database, audit, clock),
                 Privacy.open(database, vault, audit, clock), redactions,
                 report(server, tenancy, database, data, vault, redactions, clock, backends),
-                new Metering(database, audit, clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)));
+                new Metering(database, audit, clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
+                documents(database, vault, audit, clock, data));
+    }
+
+    /** Document libraries in {@code data}, embedded by the first model served. */
+    public static Documents documents(Database database, Vault vault, AuditLog audit, Clock clock, Path data) {
+        return new Documents(database, vault, audit, clock, data, Documents.Settings.defaults(null));
     }
 
     /** Encryption at rest under a master key file in {@code data}. */
