@@ -214,10 +214,11 @@ public final class ApiServer implements AutoCloseable {
         Generations generations = new Generations(calls, metrics);
         Ingestion ingestion = new Ingestion(services.documents(), calls);
         Retrieval retrieval = new Retrieval(services.documents(), ingestion, calls);
+        Grounding grounding = new Grounding(retrieval, services.backends());
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
-                services.report(), generations, bodies);
+                services.report(), generations, bodies, grounding);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
-                new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
+                new ChatCompletionsRoute(generations, conversations, bodies, grounding), new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
                 new PolicyRoute(services.residency(), services.backends(), bodies),
                 new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),

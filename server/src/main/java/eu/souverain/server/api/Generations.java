@@ -92,8 +92,17 @@ final class Generations {
     /** Runs {@code request} and answers it whole, or streamed; {@code keeper}, unless null, keeps the answer. */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
             throws IOException {
+        answer(ctx, request, stream, includeUsage, wire, keeper, Map.of());
+    }
+
+    /**
+     * As above; {@code closing} are top-level fields of the whole answer and of the stream's last
+     * chunk (a document_library answer's references).
+     */
+    void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper,
+                Map<String, Object> closing) throws IOException {
         try (ModelCalls.Call call = open(ctx, request.model())) {
-            answer(ctx, call, request, stream, includeUsage, wire, keeper);
+            answer(ctx, call, request, stream, includeUsage, wire, keeper, closing);
         }
     }
 
@@ -109,6 +118,11 @@ final class Generations {
     /** Runs {@code request} as (one more start of) {@code call}: a stored conversation may retry it shorter. */
     void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage, Wire wire,
                 Keeper keeper) throws IOException {
+        answer(ctx, call, request, stream, includeUsage, wire, keeper, Map.of());
+    }
+
+    void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage,
+                Wire wire, Keeper keeper, Map<String, Object> closing) throws IOException {
         long started = System.nanoTime();
         Generation generation;
         try {
@@ -122,10 +136,10 @@ final class Generations {
         Keep keep = keeper == null ? (text, completion) -> { }
                 : (text, completion) -> keeper.keep(text, completion, call.backend());
         if (stream) {
-            stream(ctx, call, generation, answer, includeUsage, metered, keep);
+            stream(ctx, call, generation, answer, includeUsage, metered, keep, closing);
         } else {
             try {
-                complete(ctx, call, generation, answer, metered, keep);
+                complete(ctx, call, generation, answer, metered, keep, closing);
             } catch (IOException | RuntimeException e) {
                 call.failed();
                 throw e;
@@ -139,7 +153,7 @@ final class Generations {
     }
 
     private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
-                                 Metered metered, Keep keep) throws IOException {
+                                 Metered metered, Keep keep, Map<String, Object> closing) throws IOException {
         Completion completion;
         try {
             completion = metered.drain(generation, answer);
@@ -163,12 +177,13 @@ final class Generations {
         body.put("choices", choices);
         body.put("usage", usage(completion));
         body.put("provenance", first.json());
+        body.putAll(closing);
         ctx.header(SignedStatement.HEADER, first.token());
         Json.respond(ctx, 200, body);
     }
 
     private static void stream(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
-                               boolean includeUsage, Metered metered, Keep keep) {
+                               boolean includeUsage, Metered metered, Keep keep, Map<String, Object> closing) {
         EventStream events;
         try {
             events = new EventStream(ctx.res());
@@ -215,11 +230,13 @@ final class Generations {
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
             finish.put("provenance", provenance(call, answer, answer.choice(last)).json());
+            finish.putAll(closing);
             if (includeUsage) {
                 events.data(finish);
                 Map<String, Object> usage = answer.header(answer.wire.chunkObject());
                 usage.put("choices", List.of());
                 usage.put("usage", usage(completion));
+                usage.putAll(closing);
                 events.data(usage);
             } else {
                 finish.put("usage", usage(completion));
