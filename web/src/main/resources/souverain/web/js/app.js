@@ -15,11 +15,13 @@ import { chat } from './chat.js';
 import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
 import { admin } from './admin.js';
+import { libraries } from './libraries.js';
 
-export const views = { chat, report, admin };
+export const views = { chat, libraries, report, admin };
 
 export const navigation = [
   { view: 'chat', label: 'nav.chat', roles: ['owner', 'admin', 'member'] },
+  { view: 'libraries', label: 'nav.libraries', roles: ['owner', 'admin', 'member'] },
   { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
   { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },
 ];
