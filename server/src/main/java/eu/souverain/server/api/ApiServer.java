@@ -221,8 +221,9 @@ public final class ApiServer implements AutoCloseable {
                 new ChatCompletionsRoute(generations, conversations, bodies, grounding), new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
                 new PolicyRoute(services.residency(), services.backends(), bodies),
-                new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
-                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
+                new RedactionRoute(services.redactions(), bodies),
+                new SovereigntyRoute(services.report(), tenancy, services.documents()),
+                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies, services.documents()),
                 new UsageRoute(services.metering().usage(), services.metering().clock()),
                 new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
                 new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);

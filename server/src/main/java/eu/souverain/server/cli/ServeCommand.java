@@ -14,6 +14,7 @@ import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.privacy.Retention;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
@@ -38,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -224,10 +226,20 @@ final class ServeCommand implements Callable<Integer> {
                     keys, SovereigntyReport.auditKey(store.data), sinks,
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
                     tenancy, redactions, clock);
+            Documents documents = new Documents(database, keys, auditLog, clock, store.data,
+                    Documents.Settings.defaults(embeddingModel));
+            // Documents older than an organization's retention go as its conversations do.
+            retention.scheduleWithFixedDelay(() -> {
+                try {
+                    database.jdbi().withHandle(Retention::policies).ifPresent(days -> documents.purge(days, clock.millis()));
+                } catch (RuntimeException e) {
+                    err.println("souverain: the documents' retention purge failed: " + e.getMessage());
+                }
+            }, 0, RETENTION_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
                     report, new Metering(database, auditLog, clock),
                     ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)),
-                    new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults(embeddingModel))));
+                    documents));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

@@ -220,24 +220,6 @@ final class DocumentIndex implements AutoCloseable {
         }
     }
 
-    /** How many chunks {@code organizationId}'s index holds, and its size on disk in bytes. */
-    long[] size(String organizationId) throws IOException {
-        Path dir = directory(organizationId);
-        if (!Files.isDirectory(dir)) {
-            return new long[] {0, 0};
-        }
-        long bytes;
-        try (Stream<Path> files = Files.list(dir)) {
-            bytes = files.mapToLong(p -> p.toFile().length()).sum();
-        }
-        IndexSearcher searcher = opened(organizationId).searchers().acquire();
-        try {
-            return new long[] {searcher.getIndexReader().numDocs(), bytes};
-        } finally {
-            opened(organizationId).searchers().release(searcher);
-        }
-    }
-
     /** Closes {@code organizationId}'s index and deletes its files. */
     synchronized void destroy(String organizationId) throws IOException {
         Opened index = open.remove(organizationId);

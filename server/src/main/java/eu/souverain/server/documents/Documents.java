@@ -7,7 +7,12 @@ import eu.souverain.server.documents.Libraries.Role;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.vault.Vault;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.util.stream.Stream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -75,7 +80,6 @@ public final class Documents implements AutoCloseable {
         this.keys = new IndexKeys(database, vault, clock);
         this.root = dataDir.resolve(DIRECTORY);
         this.index = new DocumentIndex(root, keys::of);
-        documents.failInterrupted();
     }
 
     public Settings settings() {
@@ -180,43 +184,57 @@ public final class Documents implements AutoCloseable {
     }
 
     /**
-     * What an organization keeps in libraries, for the sovereignty report: each library with its
-     * documents and bytes, the chunks indexed, and where and how all of it is stored.
+     * Adds to a sovereignty report (the shape of GET /v1/sovereignty/report) where document
+     * libraries are stored and how, and for each organization in its scope each library with its
+     * documents, bytes and indexed chunks. Reads the store and the index files' sizes only, so that
+     * the command line may report on the store of a running server.
      */
-    public Map<String, Object> report(String organizationId) {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Library library : libraries.all(organizationId)) {
-            Size size = size(library.id());
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", library.id());
-            entry.put("name", library.name());
-            entry.put("owner_id", library.ownerId());
-            entry.put("shared_with_organization", library.orgRole() == null ? null : library.orgRole().wireName());
-            entry.put("shared_with_users", library.userShares());
-            entry.put("documents", size.documents());
-            entry.put("bytes", size.bytes());
-            list.add(entry);
+    public void describe(ObjectNode report) {
+        ObjectNode entry = ((ArrayNode) report.path("where").path("data")).addObject()
+                .put("category", "document libraries")
+                .put("location", "originals, texts and names: the store's table library_documents; search index: "
+                        + root.toAbsolutePath().normalize() + "/ORGANIZATION/index")
+                .put("protection", ENCRYPTION);
+        ArrayNode list = entry.putArray("libraries");
+        for (JsonNode organization : report.path("scope").path("organizations")) {
+            String org = organization.path("id").asText();
+            for (Library library : libraries.all(org)) {
+                Size size = size(library.id());
+                long chunks = database.jdbi().withHandle(h -> h.createQuery(
+                                "SELECT COALESCE(SUM(chunks), 0) FROM library_documents WHERE library_id = :id")
+                        .bind("id", library.id()).mapTo(Long.class).one());
+                list.addObject().put("organization_id", org).put("id", library.id()).put("name", library.name())
+                        .put("owner_id", library.ownerId())
+                        .put("shared_with_organization", library.orgRole() == null ? "no" : library.orgRole().wireName())
+                        .put("shared_with_users", library.userShares()).put("documents", size.documents())
+                        .put("bytes", size.bytes()).put("chunks", chunks);
+            }
+            entry.withObject("index_bytes").put(org, indexBytes(org));
         }
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("libraries", list);
-        long[] indexSize;
-        try {
-            indexSize = list.isEmpty() ? new long[] {0, 0} : index.size(organizationId);
+    }
+
+    private long indexBytes(String organizationId) {
+        Path dir = index.directory(organizationId);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.mapToLong(p -> p.toFile().length()).sum();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        report.put("chunks_indexed", indexSize[0]);
-        report.put("index_bytes", indexSize[1]);
-        report.put("stored_in", List.of("database: library_documents (originals, texts)",
-                index.directory(organizationId).toString()));
-        report.put("encryption", ENCRYPTION);
-        return report;
     }
 
-    /** Every library of an organization with its documents' texts, for data portability; audited by the caller. */
-    public List<Map<String, Object>> export(String organizationId) {
+    /**
+     * The libraries of an organization (of {@code ownerId} alone, unless null) with their
+     * documents, originals and texts, for data portability; the caller audits the export.
+     */
+    public List<Map<String, Object>> export(String organizationId, String ownerId) {
         List<Map<String, Object>> exported = new ArrayList<>();
         for (Library library : libraries.all(organizationId)) {
+            if (ownerId != null && !ownerId.equals(library.ownerId())) {
+                continue;
+            }
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("id", library.id());
             entry.put("name", library.name());
@@ -254,6 +272,52 @@ public final class Documents implements AutoCloseable {
         }
         keys.delete(organizationId);
         return database.inTransaction(h -> Libraries.deleteAll(h, organizationId));
+    }
+
+    /**
+     * Erases the libraries {@code ownerId} owns in {@code organizationId}, with their documents
+     * and chunks: their contents are under the organization's key, which a person's erasure
+     * leaves, so they are deleted here. Returns how many libraries.
+     */
+    public int eraseOwner(String organizationId, String ownerId) {
+        List<Library> owned = libraries.all(organizationId).stream().filter(l -> l.ownerId().equals(ownerId)).toList();
+        for (Library library : owned) {
+            try {
+                index.delete(organizationId, "library", library.id());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove library " + library.id() + " from the index", e);
+            }
+            database.useTransaction(h -> Libraries.delete(h, library.id()));
+        }
+        return owned.size();
+    }
+
+    /**
+     * Deletes the documents older than their organization's retention (the days it keeps
+     * conversations), with their chunks; audited "retention.purge" with how many.
+     */
+    public int purge(Map<String, Integer> retentionDays, long now) {
+        int purged = 0;
+        for (Map.Entry<String, Integer> policy : retentionDays.entrySet()) {
+            long cutoff = now - Duration.ofDays(policy.getValue()).toMillis();
+            String org = policy.getKey();
+            List<LibraryDocuments.Info> old = documents.all(org).stream()
+                    .filter(d -> d.createdAt().toEpochMilli() < cutoff).toList();
+            for (LibraryDocuments.Info info : old) {
+                try {
+                    index.delete(org, "document", info.id());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot remove document " + info.id() + " from the index", e);
+                }
+                database.useTransaction(h -> LibraryDocuments.delete(h, info.id()));
+            }
+            if (!old.isEmpty()) {
+                audit.append(AuditEvent.of(org, "system", "retention.purge", old.size() + " documents older than "
+                        + policy.getValue() + " days", null, AuditEvent.Outcome.SUCCESS));
+            }
+            purged += old.size();
+        }
+        return purged;
     }
 
     @Override

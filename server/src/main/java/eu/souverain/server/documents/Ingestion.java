@@ -60,6 +60,8 @@ public final class Ingestion implements AutoCloseable {
                 new ArrayBlockingQueue<>(settings.queue()), r -> daemon(r, "souverain-documents-" + n.incrementAndGet()));
         this.parsing = Executors.newFixedThreadPool(settings.workers(),
                 r -> daemon(r, "souverain-parse-" + n.incrementAndGet()));
+        // Made once per server: what a server that stopped left Running will never finish.
+        documents.rows().failInterrupted();
     }
 
     private static Thread daemon(Runnable r, String name) {
