@@ -124,6 +124,7 @@ public final class Ingestion implements AutoCloseable {
 
     private void process(Principal uploader, LibraryDocuments.Info info, byte[] bytes, Integer chunkSize) {
         LibraryDocuments rows = documents.rows();
+        long started = System.nanoTime();
         try {
             Future<DocumentParser.Parsed> parse = parsing.submit(() -> parser.parse(bytes, info.mimeType()));
             DocumentParser.Parsed parsed;
@@ -139,9 +140,11 @@ public final class Ingestion implements AutoCloseable {
                 }
                 throw new DocumentParser.Rejected("the file cannot be read: " + e.getCause());
             }
+            long parsedAt = System.nanoTime();
             Chunked chunked = Chunker.chunk(parsed.blocks(), chunkSize == null ? Chunker.DEFAULT_CHARS : chunkSize);
             String language = Languages.detect(chunked.text());
             List<float[]> vectors = embed(uploader, chunked.chunks());
+            long embeddedAt = System.nanoTime();
             List<DocumentIndex.Entry> entries = new ArrayList<>();
             for (int i = 0; i < chunked.chunks().size(); i++) {
                 entries.add(new DocumentIndex.Entry(chunked.chunks().get(i), vectors.get(i)));
@@ -151,6 +154,10 @@ public final class Ingestion implements AutoCloseable {
             }
             documents.index().add(info.organizationId(), info.libraryId(), info.id(), info.name(), language, entries);
             rows.completed(info, chunked.text(), parsed.pages(), entries.size(), language);
+            LOG.info("document {} processed: {} bytes, {} pages, {} chunks; parsed in {} ms, chunked and embedded in {} ms,"
+                    + " indexed in {} ms", info.id(), info.size(), parsed.pages(), entries.size(),
+                    (parsedAt - started) / 1_000_000, (embeddedAt - parsedAt) / 1_000_000,
+                    (System.nanoTime() - embeddedAt) / 1_000_000);
             if (rows.find(info.libraryId(), info.id()).isEmpty()) {
                 documents.index().delete(info.organizationId(), "document", info.id());
                 return;

@@ -84,7 +84,12 @@ class LibrariesTest {
     }
 
     static JsonNode awaitProcessed(TestServer server, String library, String document) throws InterruptedException {
-        long deadline = System.nanoTime() + 120_000_000_000L;
+        return awaitProcessed(server, library, document, 120);
+    }
+
+    static JsonNode awaitProcessed(TestServer server, String library, String document, int seconds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (true) {
             TestServer.Reply status = server.get("/v1/libraries/" + library + "/documents/" + document + "/status");
             assertThat(status.status()).as(status.raw().body()).isEqualTo(200);
