@@ -135,7 +135,7 @@ function upload(path, file, onProgress) {
     });
     xhr.addEventListener('error', () => reject(new ApiError(0, 'network error', null, null)));
     const form = new FormData();
-    form.append('file', file, file.name);
+    form.set('file', file, file.name);
     xhr.send(form);
   });
 }

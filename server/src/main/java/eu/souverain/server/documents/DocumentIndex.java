@@ -242,7 +242,12 @@ final class DocumentIndex implements AutoCloseable {
     public synchronized void close() throws IOException {
         for (Opened index : open.values()) {
             index.searchers().close();
-            index.writer().close();
+            try {
+                index.writer().close();
+            } catch (IllegalStateException e) {
+                // A writer that hit an unrecoverable error has nothing left to commit.
+                index.writer().rollback();
+            }
             index.directory().close();
         }
         open.clear();

@@ -15,6 +15,8 @@ import eu.souverain.server.tenancy.TenancyException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -42,6 +44,7 @@ public final class Ingestion implements AutoCloseable {
     private static final int EMBEDDING_BATCH = 16;
     /** What of a chunk is embedded: small embedding models read a few hundred tokens at most. */
     static final int EMBEDDED_CHARS = 400;
+    private static final int CLOSE_WAIT_SECONDS = 10;
     private static final Logger LOG = LoggerFactory.getLogger(Ingestion.class);
 
     private final Documents documents;
@@ -49,6 +52,9 @@ public final class Ingestion implements AutoCloseable {
     private final DocumentParser parser;
     private final ThreadPoolExecutor workers;
     private final ExecutorService parsing;
+    /** Documents each organization has waiting or in processing: no one organization may fill the queue. */
+    private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
+    private final int perOrganization;
 
     public Ingestion(Documents documents, ModelCalls calls) {
         this.documents = documents;
@@ -60,6 +66,7 @@ public final class Ingestion implements AutoCloseable {
                 new ArrayBlockingQueue<>(settings.queue()), r -> daemon(r, "souverain-documents-" + n.incrementAndGet()));
         this.parsing = Executors.newFixedThreadPool(settings.workers(),
                 r -> daemon(r, "souverain-parse-" + n.incrementAndGet()));
+        this.perOrganization = Math.max(1, settings.queue() / 4);
         // Made once per server: what a server that stopped left Running will never finish.
         documents.rows().failInterrupted();
     }
@@ -100,6 +107,22 @@ public final class Ingestion implements AutoCloseable {
             throw TenancyException.invalid("file", "unsupported file type " + mimeType + " (from its content): libraries"
                     + " take PDF, DOCX, ODT, PPTX, HTML, Markdown and plain text");
         }
+        AtomicInteger waiting = pending.computeIfAbsent(caller.organizationId(), org -> new AtomicInteger());
+        if (waiting.incrementAndGet() > perOrganization) {
+            waiting.decrementAndGet();
+            throw BackendException.busy("your organization has " + perOrganization + " documents waiting to be"
+                    + " processed; try again when they are done");
+        }
+        try {
+            return queue(caller, library, name, bytes, mimeType, clientIp, waiting);
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private Document queue(Principal caller, Library library, String name, byte[] bytes, String mimeType,
+                           String clientIp, AtomicInteger waiting) {
         String id = LibraryDocuments.newId();
         LibraryDocuments rows = documents.rows();
         byte[] sealedName = rows.sealName(caller.organizationId(), id, name);
@@ -114,7 +137,13 @@ public final class Ingestion implements AutoCloseable {
         });
         LibraryDocuments.Info info = rows.require(library.id(), id);
         try {
-            workers.execute(() -> process(caller, info, bytes, library.chunkSize()));
+            workers.execute(() -> {
+                try {
+                    process(caller, info, bytes, library.chunkSize());
+                } finally {
+                    waiting.decrementAndGet();
+                }
+            });
         } catch (RejectedExecutionException e) {
             rows.failed(id, "the server had too many documents to process; upload it again later");
             throw BackendException.busy("too many documents are being processed; try again later");
@@ -215,9 +244,20 @@ public final class Ingestion implements AutoCloseable {
         return unit;
     }
 
+    /**
+     * Stops taking documents and lets the ones being processed finish for a while. The workers are
+     * never interrupted: an interrupt closes the index's file channels under Lucene; a parser may be.
+     */
     @Override
     public void close() {
-        workers.shutdownNow();
+        workers.shutdown();
         parsing.shutdownNow();
+        try {
+            if (!workers.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("documents still processing at shutdown are left Running; the next start marks them Failed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

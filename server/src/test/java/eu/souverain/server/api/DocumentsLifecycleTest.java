@@ -45,7 +45,10 @@ class DocumentsLifecycleTest {
                 List.of());
         Vault vault = TestServices.vault(f.database, dir, audit, f.clock);
         Redactions redactions = new Redactions(f.database, audit, f.clock);
-        documents = TestServices.documents(f.database, vault, audit, f.clock, dir);
+        // Two workers and a queue of 4: an organization may have one document waiting or in processing.
+        documents = new Documents(f.database, vault, audit, f.clock, dir, new Documents.Settings(
+                Documents.Settings.DEFAULT_MAX_FILE_BYTES, Documents.Settings.DEFAULT_MAX_TEXT_CHARS, 2, 4,
+                Duration.ofSeconds(60), null));
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
@@ -117,6 +120,25 @@ class DocumentsLifecycleTest {
                 .mapTo(Integer.class).one());
         assertThat(keys).isZero();
         assertThat(f.b.get("/v1/libraries/" + library).status()).isEqualTo(404);
+    }
+
+    @Test
+    void oneOrganizationsFloodOfUploadsIsRefusedWhileAnotherOrganizationsUploadGoesIn() throws Exception {
+        String a = LibrariesTest.create(f.a, "Flood");
+        String b = LibrariesTest.create(f.b, "Quiet");
+        byte[] big = ("A long procedure paragraph about many things. ".repeat(40) + "\n\n").repeat(60)
+                .getBytes(StandardCharsets.UTF_8);
+        TestServer.Reply first = LibrariesTest.upload(f.a, a, "first.txt", big);
+        assertThat(first.status()).isEqualTo(200);
+        TestServer.Reply second = LibrariesTest.upload(f.a, a, "second.txt", big);
+        assertThat(second.status()).isEqualTo(429);
+        assertThat(second.body().get("error").get("message").asText()).contains("documents waiting");
+        TestServer.Reply other = LibrariesTest.upload(f.b, b, "other.txt", "Quiet text.".getBytes(StandardCharsets.UTF_8));
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(LibrariesTest.awaitProcessed(f.a, a, first.body().get("id").asText()).get("processing_status")
+                .asText()).isEqualTo("Completed");
+        assertThat(LibrariesTest.upload(f.a, a, "third.txt", "Now it fits.".getBytes(StandardCharsets.UTF_8)).status())
+                .isEqualTo(200);
     }
 
     @Test

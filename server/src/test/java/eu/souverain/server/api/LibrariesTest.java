@@ -146,6 +146,7 @@ class LibrariesTest {
     void aCanarySentenceIsFoundBySearchAndNowhereInClearUnderTheDataDirectory() throws Exception {
         String canary = "The violet heron Zq7Kv counted forty lanterns above the quiet harbour.";
         String library = create(f.a, "Canary");
+        long uploadedAt = System.currentTimeMillis() - 1000;
         TestServer.Reply uploaded = upload(f.a, library, "canary.pdf", TestCorpus.pdfPages(
                 List.of(List.of("An ordinary first page."), List.of(canary)), null));
         String id = uploaded.body().get("id").asText();
@@ -159,11 +160,32 @@ class LibrariesTest {
         List<String> seen = new ArrayList<>();
         List<Path> files;
         try (Stream<Path> walk = Files.walk(dir)) {
-            files = walk.filter(Files::isRegularFile).toList();
+            files = new ArrayList<>(walk.filter(Files::isRegularFile).toList());
         }
         assertThat(files).as("the store and the index files").anyMatch(p -> p.toString().contains("documents"));
+        // And every temporary file written since the upload (a multipart part spilled to disk would be one).
+        try (Stream<Path> walk = Files.walk(Path.of(System.getProperty("java.io.tmpdir")), 3)) {
+            walk.filter(p -> !p.startsWith(dir)).filter(p -> {
+                try {
+                    return Files.isRegularFile(p) && Files.isReadable(p) && Files.size(p) < (64 << 20)
+                            && Files.getLastModifiedTime(p).toMillis() >= uploadedAt;
+                } catch (IOException | SecurityException e) {
+                    return false;
+                }
+            }).forEach(files::add);
+        } catch (java.io.UncheckedIOException e) {
+            // A directory of another process that vanished while walked: what was read is scanned.
+        }
         for (Path file : files) {
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(file);
+            } catch (IOException e) {
+                if (file.startsWith(dir)) {
+                    throw e;
+                }
+                continue;
+            }
             for (String needle : needles) {
                 if (contains(bytes, needle.getBytes(StandardCharsets.UTF_8))
                         || contains(bytes, needle.getBytes(StandardCharsets.UTF_16LE))) {
