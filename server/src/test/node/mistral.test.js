@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Mistral } from "@mistralai/mistralai";
 import * as errors from "@mistralai/mistralai/models/errors";
-import { root, apiKey, model, weatherParameters, jsonObject, assertNoInternals } from "./server.js";
+import { root, apiKey, model, embeddingModel, weatherParameters, jsonObject, assertNoInternals } from "./server.js";
 
 const mistral = new Mistral({ apiKey, serverURL: root, retryConfig: { strategy: "none" }, timeoutMs: 60_000 });
 
@@ -100,14 +100,29 @@ test("embeddings, with the response id the SDK requires", async () => {
   assert.ok(answer.usage.promptTokens > 0);
 });
 
+test("embeddings with the sentence-embedding model: paraphrases closest, in French too", async () => {
+  const answer = await mistral.embeddings.create({
+    model: embeddingModel,
+    inputs: ["Le chat dort sur le canapé.", "Un chat fait la sieste sur le sofa.", "La facture est due à la fin du mois."],
+  });
+  assert.equal(answer.model, embeddingModel);
+  const [cat, napping, invoice] = answer.data.map((d) => d.embedding);
+  assert.equal(cat.length, 384);
+  const dot = (a, b) => a.reduce((sum, x, i) => sum + x * b[i], 0);
+  assert.ok(dot(cat, napping) > dot(cat, invoice), `${dot(cat, napping)} <= ${dot(cat, invoice)}`);
+  assert.ok(answer.usage.promptTokens > 0);
+});
+
 test("the models list and one model's card", async () => {
   const list = await mistral.models.list();
-  assert.deepEqual(list.data.map((m) => m.id), [model]);
+  assert.deepEqual(list.data.map((m) => m.id), [model, embeddingModel]);
   const card = await mistral.models.retrieve({ modelId: model });
   assert.equal(card.id, model);
   assert.equal(card.type, "base");
   assert.ok(card.maxContextLength > 0);
   assert.equal(card.capabilities.completionChat, true);
+  const embedder = await mistral.models.retrieve({ modelId: embeddingModel });
+  assert.equal(embedder.capabilities.completionChat, false);
 });
 
 async function refusal(call) {

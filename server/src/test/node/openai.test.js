@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { root, apiKey, model, weatherParameters, jsonObject, assertNoInternals } from "./server.js";
+import { root, apiKey, model, embeddingModel, weatherParameters, jsonObject, assertNoInternals } from "./server.js";
 
 const openai = new OpenAI({ apiKey, baseURL: `${root}/v1`, maxRetries: 0, timeout: 60_000 });
 
@@ -111,6 +111,17 @@ test("embeddings, as floats and as base64", async () => {
   decoded.data.forEach((d, i) => d.embedding.forEach((x, j) => assert.ok(Math.abs(x - answer.data[i].embedding[j]) < 1e-6)));
 });
 
+test("embeddings with the sentence-embedding model, which does not chat", async () => {
+  const answer = await openai.embeddings.create({ model: embeddingModel, input: ["a cat sleeps", "a cat naps", "an invoice"] });
+  assert.equal(answer.model, embeddingModel);
+  assert.ok(answer.data.every(({ embedding }) => embedding.length === 384));
+  const chat = await refusal(() => openai.chat.completions.create({
+    model: embeddingModel, messages: [{ role: "user", content: "Hi" }], max_tokens: 4,
+  }));
+  assert.equal(chat.status, 400);
+  assert.match(chat.error.message, /sentence-embedding model/);
+});
+
 test("the models list and one model", async () => {
   const ids = [];
   for await (const listed of openai.models.list()) {
@@ -119,7 +130,7 @@ test("the models list and one model", async () => {
     assert.equal(typeof listed.owned_by, "string");
     assert.ok(Number.isInteger(listed.created));
   }
-  assert.deepEqual(ids, [model]);
+  assert.deepEqual(ids, [model, embeddingModel]);
   assert.equal((await openai.models.retrieve(model)).id, model);
 });
 

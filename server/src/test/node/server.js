@@ -15,6 +15,8 @@ function required(name) {
 export const root = required("SOUVERAIN_URL");
 export const apiKey = required("SOUVERAIN_API_KEY");
 export const model = required("SOUVERAIN_MODEL");
+/** The sentence-embedding model the server embeds with by default. */
+export const embeddingModel = required("SOUVERAIN_EMBEDDING_MODEL");
 
 const hosts = [];
 const fetched = globalThis.fetch;

@@ -82,6 +82,25 @@ class LayeringTest {
         assertThat(allowed("tools.tools", "engine.gguf")).isTrue();
     }
 
+    /**
+     * ONNX Runtime is native code: one class of the server runs it (the bundled embedding model's
+     * forward pass), and the engine and the tools never do.
+     */
+    @Test
+    void onlyOneClassUsesOnnxRuntime() throws IOException {
+        List<String> users = new ArrayList<>();
+        for (String module : List.of("engine", "tools", "server")) {
+            try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    if (Files.readString(file).contains("ai.onnxruntime")) {
+                        users.add(ROOT.relativize(file).toString());
+                    }
+                }
+            }
+        }
+        assertThat(users).containsExactly("server/src/main/java/eu/souverain/server/backends/OnnxSentenceEncoder.java");
+    }
+
     private static List<String> order(String module) {
         return switch (module) {
             case "engine" -> ENGINE;

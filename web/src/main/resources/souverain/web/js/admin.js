@@ -1,18 +1,25 @@
 // Administration of the signed-in person's organization, over /v1/admin and /v1/audit: users and
-// their roles, API keys, the backends and the residency policy, retention, and the audit log with
-// its verification. Owners and admins see every part; auditors the audit log only, read-only.
+// their roles, API keys, groups and their models (groups.js), the backends and the residency policy, retention, usage and its charts,
+// budgets and limits (usage.js), single sign-on (signon.js), and the audit log with its verification. Owners and admins see every part; auditors the audit log only, read-only.
 // #/admin/<part> names the part shown. A one-time password or a new key's secret is shown once,
 // in the answer to its creation, and is gone from the page at the next render.
 
 import { t } from './i18n.js';
 import { h, announce, copyButton, append, replace } from './dom.js';
 import { when, place, facts, table, yes } from './present.js';
+import { usagePart, limitsPart } from './usage.js';
+import { signOnPart } from './signon.js';
+import { groupsPart } from './groups.js';
 
 const PARTS = {
   users: { label: 'admin.users', roles: ['owner', 'admin'] },
   keys: { label: 'admin.keys', roles: ['owner', 'admin'] },
+  groups: { label: 'admin.groups', roles: ['owner', 'admin'] },
   policy: { label: 'admin.policy', roles: ['owner', 'admin'] },
   retention: { label: 'admin.retention', roles: ['owner', 'admin'] },
+  usage: { label: 'admin.usage', roles: ['owner', 'admin', 'auditor'] },
+  limits: { label: 'admin.limits', roles: ['owner', 'admin'] },
+  sso: { label: 'admin.sso', roles: ['owner', 'admin'] },
   audit: { label: 'admin.audit', roles: ['owner', 'admin', 'auditor'] },
 };
 const ROLES = ['member', 'admin', 'auditor', 'owner'];
@@ -376,7 +383,9 @@ function verification(v) {
     ]));
 }
 
-const RENDER = { users, keys, policy, retention, audit };
+const RENDER = { users, keys, policy, retention, audit,
+  usage: (container) => usagePart(container, ctx), limits: (container) => limitsPart(container, ctx),
+  sso: (container) => signOnPart(container, ctx), groups: (container) => groupsPart(container, ctx) };
 
 function onceBox(name) {
   if (!once || once.part !== name) return null;

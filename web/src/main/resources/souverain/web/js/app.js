@@ -16,6 +16,7 @@ import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
 import { admin } from './admin.js';
 import { libraries } from './libraries.js';
+import { ownUsage } from './usage.js';
 
 export const views = { chat, libraries, report, admin };
 
@@ -95,14 +96,21 @@ function renderTools() {
 
 /**
  * The organization's identity provider, when the server has one: "Sign in with <provider>" above
- * the password fields and, after a sign-out, the provider's own sign-out.
+ * the password fields and, after a sign-out, the provider's own sign-out; when organizations have
+ * their own, "Sign in with my organization's provider" below them.
  */
-async function offerProvider(form, ended) {
+async function offerProvider(form, ended, byOrganization) {
   let providers;
   try {
     providers = await api.get('/auth/providers');
   } catch {
     return;
+  }
+  // Organizations with their own provider: the address typed says which one signs the person in.
+  if (providers.organizations_sign_on) {
+    append(form, h('button', { type: 'button', id: 'signin-organization-sso', class: 'ghost',
+      'data-i18n': 'signin.sso.organization', onclick: byOrganization }));
+    applyTranslations(form);
   }
   const oidc = providers.oidc;
   if (!oidc) return;
@@ -119,6 +127,29 @@ async function offerProvider(form, ended) {
   applyTranslations(form);
 }
 
+/**
+ * "Sign in with my organization's provider": the provider that signs in the address typed, when
+ * the person's organization has one of its own; else the form says to use the password.
+ */
+async function organizationProvider(email, error) {
+  error.textContent = '';
+  if (!email.checkValidity() || !email.value.trim()) {
+    error.textContent = t('signin.sso.email');
+    email.focus();
+    return;
+  }
+  try {
+    const providers = await api.get(`/auth/providers?email=${encodeURIComponent(email.value.trim())}`);
+    if (providers.organization_oidc) {
+      location.assign(providers.organization_oidc.login_url);
+    } else {
+      error.textContent = t('signin.sso.noneForAddress');
+    }
+  } catch (e) {
+    error.textContent = e.message;
+  }
+}
+
 function signInForm(notice, ended) {
   const error = h('p', { class: 'error', role: 'alert' }, notice);
   const email = h('input', { id: 'signin-email', type: 'email', name: 'email', autocomplete: 'username', required: true });
@@ -133,7 +164,7 @@ function signInForm(notice, ended) {
     h('label', { for: 'signin-password', 'data-i18n': 'signin.password' }), password,
     error,
     h('button', { type: 'submit', class: 'primary', 'data-i18n': 'signin.submit' }));
-  offerProvider(form, ended);
+  offerProvider(form, ended, () => organizationProvider(email, error));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
@@ -161,6 +192,8 @@ function showSignIn(notice, ended) {
 }
 
 function accountDialog() {
+  const usage = h('div', { id: 'account-usage' });
+  ownUsage(api, session.user.id).then((box) => replace(usage, box));
   const error = h('p', { class: 'error', role: 'alert' });
   const done = h('p', { class: 'ok', role: 'status' });
   const currentPassword = h('input', { id: 'current-password', type: 'password', autocomplete: 'current-password', required: true });
@@ -174,6 +207,7 @@ function accountDialog() {
   const dialog = h('dialog', { class: 'card', 'aria-labelledby': 'account-title' },
     h('h2', { id: 'account-title', 'data-i18n': 'account.title' }),
     h('p', { class: 'muted' }, session.user.email, ' · ', h('span', { 'data-i18n': `role.${session.user.role}` })),
+    usage,
     form,
     h('div', { class: 'row end' },
       h('button', { type: 'button', id: 'sign-out', 'data-i18n': 'account.signout', onclick: signOut }),
@@ -251,11 +285,27 @@ onLanguageChange(() => {
   }
 });
 
+/**
+ * Why single sign-on sent the browser back here refused (?sign_in_refused=reason), in the page's
+ * language; the address is cleaned so that a reload does not say it again. Only known reasons are
+ * said: the address cannot make the page say anything else.
+ */
+function ssoRefusal() {
+  const params = new URLSearchParams(location.search);
+  const reason = params.get('sign_in_refused');
+  if (reason === null) return undefined;
+  history.replaceState(null, '', location.pathname + location.hash);
+  return SSO_REFUSALS.includes(reason) ? t(`signin.sso.refused.${reason}`) : t('signin.sso.refused');
+}
+
+const SSO_REFUSALS = ['expired', 'provider', 'token', 'organization', 'role', 'account', 'unavailable'];
+
 renderTools();
 applyTranslations(document);
+const refusal = ssoRefusal();
 api.get('/auth/session').then(start, (e) => {
   if (e.status === 401) {
-    showSignIn();
+    showSignIn(refusal);
   } else {
     header.hidden = false;
     replace(main, h('p', { class: 'error', role: 'alert' }, e.message));

@@ -8,7 +8,7 @@
 
 import { api } from './api.js';
 import { t, applyTranslations } from './i18n.js';
-import { h, announce, append, replace } from './dom.js';
+import { h, announce, append, replace, copyButton } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
 const STYLE_KEY = 'souverain.style';
@@ -168,7 +168,8 @@ async function saveSettings(event) {
 
 async function loadModels() {
   const list = await api.get('/v1/models');
-  models = list.data.map((m) => m.id);
+  // A sentence-embedding model cannot answer: only the models that chat are offered.
+  models = list.data.filter((m) => m.capabilities?.completion_chat !== false).map((m) => m.id);
   replace(el.model, ...models.map((id) => h('option', { value: id }, id)));
 }
 
@@ -249,14 +250,19 @@ async function remove(c) {
   }
 }
 
-/** A message on screen; {@code m} is {id?, role, content, interrupted?}. */
+/**
+ * A message on screen; {@code m} is {id?, role, content, interrupted?} and, for a kept answer, who
+ * gave it (model, backend, backend_location) and its signed statement (provenance).
+ */
 function messageElement(m) {
   const body = h('div', { class: 'body' });
   const article = h('article', { class: `message ${m.role}`, dataset: { role: m.role } },
     h('h3', { class: 'who visually-hidden', 'data-i18n': `chat.role.${m.role}` }, t(`chat.role.${m.role}`)),
     body,
+    m.role === 'assistant' ? h('p', { class: 'provenance muted small' }) : null,
     h('div', { class: 'actions' }));
   if (m.id) article.dataset.id = m.id;
+  answeredBy(article, m);
   setContent(article, m.role, m.content);
   // The server marks an answer cut off (the page closed, the server stopped) in its place.
   if (m.interrupted) append(article, h('p', { class: 'note', 'data-i18n': 'chat.interrupted' }, t('chat.interrupted')));
@@ -270,18 +276,67 @@ function setContent(article, role, content) {
   article.content = content;
 }
 
-/** Each message's buttons: edit on the person's, regenerate on the last answer; none while writing. */
+/**
+ * Who gave an answer, onto its article: from its signed statement when it has one (the model, the
+ * backend and where it ran, as signed), else from what the conversation kept of it.
+ */
+function answeredBy(article, m) {
+  const p = m.provenance;
+  if (p) article.answer = { model: p.model, backend: p.backend, location: p.location, provenance: p };
+  else if (m.model) article.answer = { model: m.model, backend: m.backend, location: m.backend_location, provenance: null };
+}
+
+/** The statement as a copied text carries it: the base64url of its JSON between two marker lines. */
+function withProvenance(text, statement) {
+  const bytes = new TextEncoder().encode(JSON.stringify(statement));
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const token = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `${text}\n\n-----BEGIN SOUVERAIN PROVENANCE-----\n${token}\n-----END SOUVERAIN PROVENANCE-----\n`;
+}
+
+/** An answer's mark (EU AI Act, Art. 50): AI-generated, by which model, on which backend and where. */
+function provenanceLabel(article) {
+  const line = article.querySelector('.provenance');
+  if (!line) return;
+  const a = article.answer;
+  // A message kept by hand, not answered here, is not said to be generated.
+  if (!a) {
+    replace(line);
+    return;
+  }
+  const where = !a.location || a.location === 'unknown' ? t('chat.provenance.unknownPlace') : a.location;
+  replace(line, t('chat.provenance.label', { model: a.model, backend: a.backend || '—', location: where }),
+    a.provenance ? h('span', { class: 'signed' }, ' · ', t('chat.provenance.signed')) : null);
+}
+
+/**
+ * Each message's buttons: edit on the person's; copy (with its statement, when signed) on each
+ * answer and regenerate on the last; none while writing. Each answer's mark is written again
+ * with them, in the page's language.
+ */
 function refreshActions() {
   const all = [...el.messages.querySelectorAll('.message')];
   const lastAnswer = all.filter((a) => a.dataset.role === 'assistant').pop();
   for (const article of all) {
     const actions = article.querySelector('.actions');
     replace(actions);
+    provenanceLabel(article);
     if (writing) continue;
     if (article.dataset.role === 'user') {
       append(actions, h('button', { type: 'button', class: 'small edit', 'data-i18n': 'chat.edit',
         onclick: () => edit(article) }, t('chat.edit')));
-    } else if (article === lastAnswer) {
+      continue;
+    }
+    if (article.content) {
+      append(actions, copyButton(() => article.content, 'small copy-answer'));
+      const statement = article.answer?.provenance;
+      if (statement) {
+        append(actions, copyButton(() => withProvenance(article.content, statement), 'small copy-provenance',
+          'chat.copyWithProvenance'));
+      }
+    }
+    if (article === lastAnswer) {
       append(actions, h('button', { type: 'button', class: 'small regenerate', 'data-i18n': 'chat.regenerate',
         onclick: () => regenerate(article) }, t('chat.regenerate')));
     }
@@ -374,6 +429,7 @@ async function send(text) {
           draw(state);
         }
         if (chunk.references) state.references = chunk.references;
+        if (chunk.provenance) answeredBy(answer, { provenance: chunk.provenance });
       }, state.controller.signal);
   } catch (e) {
     outcome = e.name === 'AbortError' ? 'stopped' : 'failed';
@@ -409,6 +465,8 @@ async function afterAnswer(id, asked, answer) {
     if (question?.role === 'user' && reply?.role === 'assistant') {
       asked.dataset.id = question.id;
       answer.dataset.id = reply.id;
+      // Its mark and copy buttons follow with the actions, once the turn is done (send).
+      answeredBy(answer, reply);
     }
     showTitle();
     await loadList();

@@ -50,16 +50,17 @@ export function announce(text) {
 
 /**
  * A button that copies {@code text()} to the clipboard and says so, on the button for a moment
- * and to screen readers; where the browser refuses, it says how to copy by hand.
+ * and to screen readers; where the browser refuses, it says how to copy by hand. {@code labelKey}
+ * names what it copies when that is more than "Copy".
  */
-export function copyButton(text, className) {
-  const button = h('button', { type: 'button', class: className, 'data-i18n': 'copy' }, t('copy'));
+export function copyButton(text, className, labelKey = 'copy') {
+  const button = h('button', { type: 'button', class: className, 'data-i18n': labelKey }, t(labelKey));
   button.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(text());
       button.textContent = t('copied');
       announce(t('copied'));
-      setTimeout(() => { button.textContent = t('copy'); }, 1500);
+      setTimeout(() => { button.textContent = t(labelKey); }, 1500);
     } catch {
       announce(t('copyFailed'));
     }

@@ -21,9 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * and 4 token vectors and does 16 FMAs into 16 accumulators, so each load feeds several FMAs.
  * Each group of 4 tokens goes through all the tiles of a strip before the next group, so its
  * vectors are read from the core's cache once per strip of 16 rows rather than once per 4: with
- * strips of 4, re-reading the block's tokens left the FMA units waiting (pp256 on tinyllama
- * Q4_0, 2 threads: 54 tokens/s with strips of 4, 62 with 16, 61 with 8, 56 with 32, whose
- * decoded strip no longer stays in the core's L2).
+ * strips of 4, re-reading the block's tokens left the FMA units waiting, and strips of 32 no
+ * longer stay in the core's L2 (docs/performance.md, "Measurements behind the kernels").
  * Every output is the same fixed-order sum whichever tile, thread share or mode (interpreted or
  * compiled) computes it: lane-wise FMAs over the row in order, then the lanes added as a tree
  * (lane i plus lane i + L/2, and so on down), the order of {@link VectorDot#sum}. The trees of a

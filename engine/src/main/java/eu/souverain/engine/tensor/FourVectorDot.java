@@ -222,8 +222,8 @@ final class FourVectorDot {
     /**
      * Q4_0, rows {@code row} and {@code row + 1} (at {@code offset} and {@code offset + rowBytes})
      * times the four vectors: each vector run loaded once for both rows. A batched decode step is
-     * bound by those loads more than by the arithmetic (8 vectors through a 5632 x 2048 matrix, one
-     * thread: 4.5 ms a row at a time, 3.3 ms two rows at a time). Each row's accumulators take the
+     * bound by those loads more than by the arithmetic (docs/performance.md, "Measurements behind the
+     * kernels"). Each row's accumulators take the
      * FMAs of {@link #q4_0} in the same order, so the results are its bits.
      */
     static void q4_0TwoRows(MemorySegment w, long offset, long rowBytes, int n, PreparedVector[] xs, int v,

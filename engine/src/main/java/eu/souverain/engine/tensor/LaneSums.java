@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The sums of the lanes of the sixteen accumulators of a {@link BlockMatmul} tile at once, each
  * in the one fixed order of {@link VectorDot#sum}: lane i plus lane i + L/2 for each i of the
  * first half, then the same over that half, down to lane 0. Summed one at a time, from their
- * stored lanes as scalars, they took a sixth of a prompt's time; one {@link VectorDot#sum} each
- * still left pp256 on tinyllama Q4_0 at 64 tokens/s, against 75 this way.
+ * stored lanes as scalars, they took a sixth of a prompt's time, and one {@link VectorDot#sum}
+ * each was still slower than this (docs/performance.md, "Measurements behind the kernels").
  *
  * <p>Each level adds the upper half of every segment of lanes to its lower half, two vectors at
  * a time: the first vector's sums go to the lower halves, the second's to the upper ones, so the

@@ -101,9 +101,9 @@ final class VectorDot {
             for (int part = 0; part < 2; part++) {
                 // Exponent and mantissa shifted into float position, times 2^112, rebias the
                 // exponent (15 to 127) and normalize subnormals in one step; infinities and NaNs
-                // get the all-ones float exponent instead. Measured on one AVX-512 core: 16 GB/s
-                // of weights, against 2.4 GB/s for a scalar Float.float16ToFloat loop and 3.4 GB/s
-                // converting 64 at a time into a buffer for a vector dot.
+                // get the all-ones float exponent instead. Several times faster than a scalar
+                // Float.float16ToFloat loop or a buffer of converted values (docs/performance.md,
+                // "Measurements behind the kernels").
                 IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
                 IntVector magnitude = h.and(0x7FFF);
                 IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
@@ -154,9 +154,9 @@ final class VectorDot {
      *
      * Each decoded weight vector is multiplied by its block's scale before the fused multiply-add
      * into the accumulator: one multiply per weight vector instead of a per-block partial sum and
-     * an FMA with the scale. Alone that is about as fast (one thread in cache, Q4_0: 8.0-8.4
-     * against 8.5-8.8 GB/s), but it lets {@link FourVectorDot} share the scaled weights between
-     * four vectors, leaving one FMA per weight vector per vector (about a quarter faster there).
+     * an FMA with the scale. Alone that is about as fast, but it lets {@link FourVectorDot} share
+     * the scaled weights between four vectors, leaving one FMA per weight vector per vector, which
+     * is faster there (docs/performance.md, "Measurements behind the kernels").
      */
 
     static float q8_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -234,7 +234,7 @@ final class VectorDot {
      * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j. Q4_K
      * decodes each weight as one FMA, q * d*scale_j - dmin*min_j (the reference's two roundings
      * in one), so its minimums cost two broadcasts per pair of sub-blocks instead of a scalar
-     * loop over the prepared sums: as fast alone (5.6 GB/s, one thread in cache), and the
+     * loop over the prepared sums: as fast alone, and the
      * four-vector kernel no longer runs that loop once per vector. At 8 and 4 lanes this kernel
      * still runs out of C2's inlining node budget and boxes its final sum (one 32-byte vector per
      * row; it did before these changes too).
@@ -242,7 +242,7 @@ final class VectorDot {
      * widened to ints once for both and split with a mask and a shift; {@link FourVectorDot}
      * shares the decoded weights between vectors with the same arithmetic. Four accumulators
      * (low and high nibbles of the two runs of a pair) keep the FMA latency off the critical
-     * path: with two, one thread in cache ran at 5.0 GB/s, with four at 5.6. Q5_K, written with
+     * path (four ran faster than two: docs/performance.md, "Measurements behind the kernels"). Q5_K, written with
      * two sub-blocks per run, was faster with 16 lanes but ran out of C2's inlining node budget
      * with 8 (its final sum's vector boxed, slower than before): it takes one sub-block at a
      * time, reloading the runs, and takes its minimums from the prepared sums.

@@ -2,6 +2,7 @@ package eu.souverain.engine.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * <p>The compiled side runs in a fresh JVM, as the engine does in production, not in the test
  * JVM: there the other tests' calls (heap, mapped and native segments through the same kernels)
  * leave profiles that sometimes had C2 recompile a kernel past its inlining node budget and box
- * its final sum, and whether it did depended on which tests ran before.
+ * its final sum, and whether it did depended on which tests ran before. It compiles in the
+ * foreground ({@code -Xbatch}): on a loaded machine background compilation fell so far behind
+ * that a kernel's share of the warm-up ran out before C2 had compiled it.
  */
 class DeterminismTest {
 
@@ -28,7 +31,7 @@ class DeterminismTest {
     @Test
     void kernelsGiveTheSameBitsCompiledAsInterpreted() throws Exception {
         Process interpreted = start(List.of("-Xint"), List.of());
-        Process compiled = start(List.of(), List.of("--warm-up", String.valueOf(WARM_UP_SECONDS)));
+        Process compiled = start(List.of("-Xbatch"), List.of("--warm-up", String.valueOf(WARM_UP_SECONDS)));
         try {
             List<String> compiledLines = finish(compiled, "the compiled JVM (status 3: kernels running boxed)");
             List<String> interpretedLines = finish(interpreted, "the -Xint JVM");
@@ -53,7 +56,11 @@ class DeterminismTest {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.addAll(jvmOptions);
-        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        // The engine's tests run patched into its module: the child takes the module path's jars as its class path.
+        String modules = System.getProperty("jdk.module.path");
+        String classPath = modules == null ? System.getProperty("java.class.path")
+                : modules + File.pathSeparator + System.getProperty("java.class.path");
+        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", classPath,
                 KernelFingerprints.class.getName()));
         command.addAll(arguments);
         return new ProcessBuilder(command).start();

@@ -15,6 +15,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.sovereignty.SovereigntyReport;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Tenancy;
@@ -137,7 +138,13 @@ public final class ApiServer implements AutoCloseable {
             new AuthRoutes(tenancy, bodies).register(routes);
             new AdminRoutes(tenancy, bodies).register(routes);
             new AuditRoutes(tenancy).register(routes);
-            new GroupsRoutes(tenancy, bodies).register(routes);
+            GroupsRoutes groups = new GroupsRoutes(tenancy, bodies);
+            groups.register(routes);
+            // A group deleted takes its limits with it, which the limits' owner removes once it serves.
+            routes.delete("/v1/admin/groups/{id}", when(s -> ctx -> {
+                groups.delete(ctx);
+                s.limits().forgetGroup(ctx, ctx.pathParam("id"));
+            }), Access.ADMIN);
             oidc.register(routes);
             // Before the conversation routes, so that /v1/conversations/export is not taken for an id.
             routes.get("/v1/conversations/export", when(s -> s.privacy()::exportOwn), Access.CHAT);
@@ -206,6 +213,11 @@ public final class ApiServer implements AutoCloseable {
         oidc.signInWith(sso);
     }
 
+    /** Lets each organization's administrators set their own OpenID provider (/v1/admin/sso). */
+    public void organizationsSignInWith(OrganizationSignOn providers) {
+        oidc.organizationsSignInWith(providers);
+    }
+
     /** From now on, requests run on {@code services}: the routes are built on them, once. */
     public void serve(Services services) {
         metrics.watch(services.backends());
@@ -218,13 +230,14 @@ public final class ApiServer implements AutoCloseable {
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
                 services.report(), generations, bodies, grounding);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
-                new ChatCompletionsRoute(generations, conversations, bodies, grounding), new CompletionsRoute(generations, bodies),
+                new ChatCompletionsRoute(generations, conversations, bodies, grounding),
+                new CompletionsRoute(generations, bodies),
                 new FimCompletionsRoute(generations, bodies), new EmbeddingsRoute(calls, bodies),
                 new PolicyRoute(services.residency(), services.backends(), bodies),
                 new RedactionRoute(services.redactions(), bodies),
                 new SovereigntyRoute(services.report(), tenancy, services.documents()),
                 conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies, services.documents()),
-                new UsageRoute(services.metering().usage(), services.metering().clock()),
+                new UsageRoute(services.metering()),
                 new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
                 new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);
     }

@@ -11,6 +11,7 @@ import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
 import eu.souverain.server.privacy.Export;
+import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
@@ -220,21 +221,22 @@ final class ConversationsRoutes {
                         Generations.RANDOM::nextLong);
                 Generations.Keeper keeper = keeper(owner, conversation.id(),
                         List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
-                if (modelCall == null) {
-                    modelCall = generations.open(ctx, call.request().model());
-                }
                 Grounding.Grounded grounded = call.libraryIds() == null ? new Grounding.Grounded(call.request(), Map.of())
                         : grounding.ground(ctx, call.request(), call.libraryIds());
                 try {
-                    generations.answer(ctx, modelCall, oldestTurnsLeftOut(grounded.request()), call.stream(),
-                            call.includeUsage(), ChatCompletionsRoute.WIRE,
+                    if (modelCall == null) {
+                        modelCall = generations.open(ctx, oldestTurnsLeftOut(grounded.request()));
+                    } else {
+                        generations.retry(modelCall, oldestTurnsLeftOut(grounded.request()));
+                    }
+                    generations.answer(ctx, modelCall, call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
                             untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper,
                             grounded.closing());
                     return;
                 } catch (ApiError e) {
                     // Refused before anything was sent: a remote model can still be asked again, shorter; a
                     // local one has already left out all it could.
-                    if (!e.code().equals("context_length_exceeded") || from == history.size()
+                    if (modelCall == null || !e.code().equals("context_length_exceeded") || from == history.size()
                             || !modelCall.backend().remote()) {
                         throw e;
                     }
@@ -278,8 +280,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper.keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper.keep(text, completion, backend, provenance);
                 conversations.update(owner, id, new Conversations.Fields(title(firstMessage), null, null, null, null),
                         clientIp);
             }
@@ -341,10 +343,11 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
                 List<NewMessage> turn = new ArrayList<>(asked);
                 turn.add(new NewMessage("assistant", text, new Conversations.Answer(model, backend.name(),
-                        backend.location().describe(), completion.promptTokens(), completion.completionTokens())));
+                        backend.location().describe(), completion.promptTokens(), completion.completionTokens(),
+                        provenance)));
                 conversations.append(owner, id, turn, clientIp);
             }
         };
@@ -385,8 +388,8 @@ final class ConversationsRoutes {
             }
 
             @Override
-            public void keep(String text, Completion completion, Backend backend) {
-                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend);
+            public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
+                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend, provenance);
             }
         };
     }

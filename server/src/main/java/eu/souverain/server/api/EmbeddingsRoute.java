@@ -47,7 +47,7 @@ final class EmbeddingsRoute {
         ChatCompletionRequests.requireKnownFields(body, FIELDS, "embeddings");
         String model = ChatCompletionRequests.string(body, "model");
         if (model == null) {
-            model = calls.defaultModel();
+            model = calls.defaultEmbeddingModel();
         }
         List<String> inputs = inputs(body.get("input"));
         boolean base64 = base64(body);

@@ -74,14 +74,14 @@ final class Generations {
     }
 
     /**
-     * Keeps a finished answer: the first choice's text, its token counts and the backend that gave
-     * it; called before the answer's last event goes out. {@link #conversationId} names where it is
+     * Keeps a finished answer: the first choice's text, its token counts, the backend that gave it
+     * and the signed statement the answer carries for it; called before the answer's last event goes out. {@link #conversationId} names where it is
      * kept, for the answer to say.
      */
     interface Keeper {
         String conversationId();
 
-        void keep(String text, Completion completion, Backend backend);
+        void keep(String text, Completion completion, Backend backend, SignedStatement provenance);
     }
 
     /** Runs {@code request} and answers it whole, or streamed. */
@@ -101,40 +101,56 @@ final class Generations {
      */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper,
                 Map<String, Object> closing) throws IOException {
-        try (ModelCalls.Call call = open(ctx, request.model())) {
-            answer(ctx, call, request, stream, includeUsage, wire, keeper, closing);
+        try (ModelCalls.Call call = open(ctx, request)) {
+            answer(ctx, call, stream, includeUsage, wire, keeper, closing);
         }
     }
 
-    /** A model call of the request's principal; the caller closes it, which audits it. */
-    ModelCalls.Call open(Context ctx, String model) {
+    /** A model call of the request's principal to run {@code request}; the caller closes it, which audits it. */
+    ModelCalls.Call open(Context ctx, ChatRequest request) {
         Endpoint route = ctx.endpoints().matchedHttpEndpoint();
-        ModelCalls.Call call = calls.open(Authentication.principal(ctx), ctx.ip(), route == null ? ctx.path() : route.path,
-                model);
+        ModelCalls.Call call;
+        try {
+            call = calls.open(Authentication.principal(ctx), ctx.ip(), route == null ? ctx.path() : route.path,
+                    request);
+        } catch (BackendException e) {
+            throw ApiErrors.of(e);
+        }
         call.headers().forEach(ctx::header);
         return call;
     }
 
-    /** Runs {@code request} as (one more start of) {@code call}: a stored conversation may retry it shorter. */
-    void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage, Wire wire,
-                Keeper keeper) throws IOException {
-        answer(ctx, call, request, stream, includeUsage, wire, keeper, Map.of());
+    /** Has {@code call} run {@code shorter} instead of its request (see {@link ModelCalls.Call#retry}). */
+    void retry(ModelCalls.Call call, ChatRequest shorter) {
+        try {
+            call.retry(shorter);
+        } catch (BackendException e) {
+            throw ApiErrors.of(e);
+        }
     }
 
-    void answer(Context ctx, ModelCalls.Call call, ChatRequest request, boolean stream, boolean includeUsage,
-                Wire wire, Keeper keeper, Map<String, Object> closing) throws IOException {
+    /** Runs {@code call}'s request (one more start of it: a stored conversation may retry it shorter). */
+    void answer(Context ctx, ModelCalls.Call call, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
+            throws IOException {
+        answer(ctx, call, stream, includeUsage, wire, keeper, Map.of());
+    }
+
+    /** As above; {@code closing} are top-level fields of the whole answer and of the stream's last chunk. */
+    void answer(Context ctx, ModelCalls.Call call, boolean stream, boolean includeUsage, Wire wire, Keeper keeper,
+                Map<String, Object> closing) throws IOException {
         long started = System.nanoTime();
+        ChatRequest request = call.request();
         Generation generation;
         try {
-            generation = call.start(request);
+            generation = call.start();
         } catch (BackendException e) {
             throw ApiErrors.of(e);
         }
         Answer answer = new Answer(wire.idPrefix() + randomId(), Instant.now().getEpochSecond(), request.model(),
                 request.choices(), wire, keeper == null ? null : keeper.conversationId());
         Metered metered = new Metered(metrics, call, request.model(), started);
-        Keep keep = keeper == null ? (text, completion) -> { }
-                : (text, completion) -> keeper.keep(text, completion, call.backend());
+        Keep keep = keeper == null ? (text, completion, provenance) -> { }
+                : (text, completion, provenance) -> keeper.keep(text, completion, call.backend(), provenance);
         if (stream) {
             stream(ctx, call, generation, answer, includeUsage, metered, keep, closing);
         } else {
@@ -149,7 +165,7 @@ final class Generations {
 
     /** A keeper bound to its backend. */
     private interface Keep {
-        void keep(String text, Completion completion);
+        void keep(String text, Completion completion, SignedStatement provenance);
     }
 
     private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
@@ -160,7 +176,6 @@ final class Generations {
         } catch (BackendException e) {
             throw ApiErrors.of(e);
         }
-        keep.keep(answer.texts.getFirst().toString(), completion);
         List<Map<String, Object>> choices = new ArrayList<>();
         SignedStatement first = null;
         for (int i = 0; i < answer.choices; i++) {
@@ -173,6 +188,7 @@ final class Generations {
             }
             choices.add(choice);
         }
+        keep.keep(answer.texts.getFirst().toString(), completion, first);
         Map<String, Object> body = answer.header(answer.wire.object());
         body.put("choices", choices);
         body.put("usage", usage(completion));
@@ -226,10 +242,12 @@ final class Generations {
         };
         try {
             Completion completion = metered.drain(generation, sink);
-            keep.keep(answer.texts.getFirst().toString(), completion);
+            SignedStatement lastStatement = provenance(call, answer, answer.choice(last));
+            keep.keep(answer.texts.getFirst().toString(), completion,
+                    last == 0 ? lastStatement : provenance(call, answer, answer.choice(0)));
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
-            finish.put("provenance", provenance(call, answer, answer.choice(last)).json());
+            finish.put("provenance", lastStatement.json());
             finish.putAll(closing);
             if (includeUsage) {
                 events.data(finish);

@@ -30,7 +30,6 @@ final class GroupsRoutes {
         routes.post("/v1/admin/groups", this::create, Access.ADMIN);
         routes.get("/v1/admin/groups/{id}", this::get, Access.READERS);
         routes.patch("/v1/admin/groups/{id}", this::update, Access.ADMIN);
-        routes.delete("/v1/admin/groups/{id}", this::delete, Access.ADMIN);
         routes.put("/v1/admin/groups/{id}/members/{user_id}", this::addMember, Access.ADMIN);
         routes.delete("/v1/admin/groups/{id}/members/{user_id}", this::removeMember, Access.ADMIN);
     }
@@ -62,7 +61,8 @@ final class GroupsRoutes {
                 body.string("name"), body.string("idp_group"), body.strings("models"), by.actor(ctx.ip()))));
     }
 
-    private void delete(Context ctx) {
+    /** DELETE /v1/admin/groups/{id}, which {@link ApiServer} registers, to remove the group's limits too. */
+    void delete(Context ctx) {
         Principal by = Authentication.principal(ctx);
         tenancy.groups().delete(by.organizationId(), ctx.pathParam("id"), by.actor(ctx.ip()));
         ctx.status(204);

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * /v1/admin/limits: the rate limits and token budgets of the caller's organization, of its users
- * and of its keys. Listing needs admin or audit, setting and removing admin; a user or key of
+ * /v1/admin/limits: the rate limits and token budgets of the caller's organization, of its groups
+ * of users, of its users and of its keys. Listing needs admin or audit, setting and removing admin; a user or key of
  * another organization is answered as a missing one.
  */
 final class LimitsRoutes {
@@ -73,6 +73,12 @@ final class LimitsRoutes {
         ctx.status(204);
     }
 
+    /** Removes the limits of group {@code groupId}, just deleted from the caller's organization (audited when it had some). */
+    void forgetGroup(Context ctx, String groupId) {
+        Principal principal = Authentication.principal(ctx);
+        settings.remove(principal.organizationId(), new Subject(Subject.Kind.GROUP, groupId), principal.actor(ctx.ip()));
+    }
+
     /** The route's subject, checked to belong to the caller's organization. */
     private Subject subject(Context ctx, Principal principal) {
         String kind = ctx.pathParam("kind");
@@ -85,11 +91,13 @@ final class LimitsRoutes {
                 }
                 yield new Subject(Subject.Kind.ORGANIZATION, id);
             }
+            case "group" -> new Subject(Subject.Kind.GROUP,
+                    tenancy.groups().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
             case "user" -> new Subject(Subject.Kind.USER,
                     tenancy.users().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
             case "key" -> new Subject(Subject.Kind.KEY,
                     tenancy.keys().get(principal.organizationId(), id, principal.actor(ctx.ip())).id());
-            default -> throw ApiError.invalid("kind", "limits are set on an organization, a user or a key, not '"
+            default -> throw ApiError.invalid("kind", "limits are set on an organization, a group, a user or a key, not '"
                     + kind + "'");
         };
     }

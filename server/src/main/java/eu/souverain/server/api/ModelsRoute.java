@@ -55,8 +55,9 @@ final class ModelsRoute {
         if (info.contextLength() > 0) {
             model.put("max_context_length", info.contextLength());
         }
-        model.put("capabilities", Map.of("completion_chat", true, "completion_fim", false, "function_calling", false,
-                "fine_tuning", false, "vision", false));
+        // "embeddings" is Souverain's own: every model embeds, and a sentence-embedding model does nothing else.
+        model.put("capabilities", Map.of("completion_chat", info.chats(), "completion_fim", false,
+                "function_calling", false, "fine_tuning", false, "vision", false, "embeddings", true));
         model.put("backend", backend.name());
         model.put("location", location(backend));
         return model;

@@ -1,5 +1,6 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.limits.Metering;
 import eu.souverain.server.limits.UsageRecords;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Scope;
@@ -24,12 +25,19 @@ final class UsageRoute {
     /** The longest span one report covers, so that one request reads a bounded number of rows. */
     private static final int MAX_DAYS = 400;
 
+    /** What the energy figures are, said with every report: they are estimates, not measurements. */
+    static final String ENERGY_NOTE = "energy_wh_estimate is an estimate, not a measurement: each call's prompt and"
+            + " completion tokens times the watt-hours per 1,000 tokens the operator set for its backend"
+            + " (--energy-wh-per-1k-tokens); null where no call had a figure";
+
+    private final Metering metering;
     private final UsageRecords usage;
     private final Clock clock;
 
-    UsageRoute(UsageRecords usage, Clock clock) {
-        this.usage = usage;
-        this.clock = clock;
+    UsageRoute(Metering metering) {
+        this.metering = metering;
+        this.usage = metering.usage();
+        this.clock = metering.clock();
     }
 
     void get(Context ctx) {
@@ -73,6 +81,8 @@ final class UsageRoute {
         long requests = 0;
         long prompt = 0;
         long completion = 0;
+        long cached = 0;
+        Double energy = null;
         for (UsageRecords.Total t : totals) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("period", t.period());
@@ -89,6 +99,8 @@ final class UsageRoute {
             requests += t.requests();
             prompt += t.promptTokens();
             completion += t.completionTokens();
+            cached += t.cachedTokens();
+            energy = UsageRecords.sum(energy, t.energyWh());
         }
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("object", "usage");
@@ -99,8 +111,18 @@ final class UsageRoute {
         answer.put("start", start.toString());
         answer.put("end", end.toString());
         answer.put("data", data);
-        answer.put("totals", Map.of("requests", requests, "prompt_tokens", prompt, "completion_tokens", completion,
-                "total_tokens", prompt + completion));
+        Map<String, Object> sums = new LinkedHashMap<>();
+        sums.put("requests", requests);
+        sums.put("prompt_tokens", prompt);
+        sums.put("cached_tokens", cached);
+        sums.put("completion_tokens", completion);
+        sums.put("total_tokens", prompt + completion);
+        sums.put("energy_wh_estimate", energy);
+        answer.put("totals", sums);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        metering.energyFigures().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> figures.put(e.getKey(), e.getValue()));
+        answer.put("energy", Map.of("wh_per_1k_tokens", figures, "note", ENERGY_NOTE));
         Json.respond(ctx, 200, answer);
     }
 

@@ -26,11 +26,18 @@ public interface Backend extends AutoCloseable {
     ModelLoad load(String model);
 
     /**
-     * Checks the request against the model (its prompt must fit the context) and queues it;
-     * throws {@link BackendException} when it cannot. Nothing has been sent to the client yet
-     * when this returns, so every refusal can still be an HTTP status.
+     * Checks the request against the model it names (its prompt must fit the context, the model
+     * must be able to follow its tools and response format) without queuing it; throws {@link
+     * BackendException} when it cannot run.
      */
-    Generation start(ChatRequest request);
+    PreparedRequest prepare(ChatRequest request);
+
+    /**
+     * Queues a request {@link #prepare} returned; throws {@link BackendException} when it cannot
+     * (a full queue, a shutdown). Nothing has been sent to the client yet when this returns, so
+     * every refusal can still be an HTTP status.
+     */
+    Generation start(PreparedRequest request);
 
     /**
      * Embeds each input (see {@link eu.souverain.engine.model.LlamaModel#embed}) and waits for the

@@ -97,4 +97,9 @@ public record ChatRequest(String model, Prompt prompt, SamplerConfig sampling, i
             throw new IllegalArgumentException("choices must be at least 1, was " + choices);
         }
     }
+
+    /** This request, answering in at most {@code maxTokens} tokens. */
+    public ChatRequest withMaxTokens(int maxTokens) {
+        return new ChatRequest(model, prompt, sampling, maxTokens, stops, choices, format, tools);
+    }
 }

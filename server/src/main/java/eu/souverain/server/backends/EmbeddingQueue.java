@@ -1,7 +1,5 @@
 package eu.souverain.server.backends;
 
-import eu.souverain.engine.model.InferenceState;
-import eu.souverain.engine.model.LlamaModel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -12,14 +10,26 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
- * One model's embeddings, computed on a thread of their own and an inference state of their own
- * (they never touch the sequences' key/value blocks), one input at a time, taken in turn from each
- * owner with inputs waiting: an owner's 60,000 inputs delay another's single input by one input,
- * not by all of them. A request whose timeout passes ends with a TimeoutException at its next turn.
+ * One model's embeddings, computed on a thread of their own by a worker of their own (for a chat
+ * model, an inference state of its own: they never touch the sequences' key/value blocks), one
+ * input at a time, taken in turn from each owner with inputs waiting: an owner's 60,000 inputs
+ * delay another's single input by one input, not by all of them. A request whose timeout passes
+ * ends with a TimeoutException at its next turn.
  */
 final class EmbeddingQueue {
+
+    /** What computes the vectors, on the queue's thread only; closed when that thread ends. */
+    interface Worker extends AutoCloseable {
+
+        /** The unit-length vector of one input's tokens. */
+        float[] embed(int[] input);
+
+        @Override
+        void close();
+    }
 
     /** A request's inputs and the vectors computed so far; {@code result} completes with them all. */
     private static final class Job {
@@ -38,8 +48,7 @@ final class EmbeddingQueue {
         }
     }
 
-    private final LlamaModel model;
-    private final int threads;
+    private final Supplier<Worker> workers;
     private final Duration timeout;
     // Guarded by this: each owner's jobs, in the order owners take their turns.
     private final LinkedHashMap<String, ArrayDeque<Job>> turns = new LinkedHashMap<>();
@@ -48,9 +57,9 @@ final class EmbeddingQueue {
     private Thread worker;
     private boolean closed;
 
-    EmbeddingQueue(LlamaModel model, int threads, Duration timeout) {
-        this.model = model;
-        this.threads = threads;
+    /** Inputs embedded by a worker that {@code workers} makes, each request ended after {@code timeout} (null: never). */
+    EmbeddingQueue(Supplier<Worker> workers, Duration timeout) {
+        this.workers = workers;
         this.timeout = timeout;
     }
 
@@ -108,7 +117,7 @@ final class EmbeddingQueue {
     }
 
     private void loop() {
-        try (InferenceState state = model.newState(threads)) {
+        try (Worker embedder = workers.get()) {
             while (true) {
                 Job job;
                 int[] input;
@@ -120,7 +129,7 @@ final class EmbeddingQueue {
                     input = job.inputs.get(job.taken++);
                 }
                 try {
-                    job.vectors.add(model.embed(state, input));
+                    job.vectors.add(embedder.embed(input));
                     job.tokens += input.length;
                 } catch (RuntimeException e) {
                     fail(job, new IllegalStateException("the embedding failed: " + e, e));

@@ -13,17 +13,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The engine in this process: one {@link ModelScheduler} per model. */
+/**
+ * The engine in this process: one {@link ModelScheduler} per language model, and a sentence-embedding
+ * model beside them when one is given.
+ */
 public final class LocalBackend implements Backend {
 
     /** The engine's name among the backends. */
     public static final String NAME = "local";
 
     private final Map<String, ModelScheduler> schedulers;
+    /** Null when none is served. */
+    private final SentenceEmbeddingModel sentences;
     private final BackendLocation location;
 
-    private LocalBackend(Map<String, ModelScheduler> schedulers, BackendLocation location) {
+    private LocalBackend(Map<String, ModelScheduler> schedulers, SentenceEmbeddingModel sentences,
+                         BackendLocation location) {
         this.schedulers = schedulers;
+        this.sentences = sentences;
         this.location = location;
     }
 
@@ -87,7 +94,24 @@ public final class LocalBackend implements Backend {
     /** Loads every model (name to GGUF file) and starts its scheduler, running at {@code location}. */
     public static LocalBackend load(Map<String, Path> files, Settings settings, BackendLocation location)
             throws IOException {
+        return load(files, settings, location, null);
+    }
+
+    /**
+     * As {@link #load(Map, Settings, BackendLocation)}, serving {@code sentences} (null for none) too,
+     * which the backend then owns: it shuts it down and closes it with the rest, and on failure.
+     */
+    public static LocalBackend load(Map<String, Path> files, Settings settings, BackendLocation location,
+                                    SentenceEmbeddingModel sentences) throws IOException {
+        if (sentences != null && files.containsKey(sentences.info().id())) {
+            sentences.close();
+            throw new IllegalArgumentException("model '" + sentences.info().id() + "' is both a model file and the "
+                    + "embedding model; rename the file's model");
+        }
         if (files.isEmpty()) {
+            if (sentences != null) {
+                sentences.close();
+            }
             throw new IllegalArgumentException("no model to serve");
         }
         Map<String, ModelScheduler> schedulers = new LinkedHashMap<>();
@@ -113,12 +137,12 @@ public final class LocalBackend implements Backend {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            LocalBackend loaded = new LocalBackend(schedulers, location);
+            LocalBackend loaded = new LocalBackend(schedulers, sentences, location);
             loaded.shutdown(Duration.ZERO);
             loaded.close();
             throw e;
         }
-        return new LocalBackend(schedulers, location);
+        return new LocalBackend(schedulers, sentences, location);
     }
 
     @Override
@@ -142,11 +166,21 @@ public final class LocalBackend implements Backend {
         for (ModelScheduler scheduler : schedulers.values()) {
             models.add(scheduler.info());
         }
+        if (sentences != null) {
+            models.add(sentences.info());
+        }
         return models;
+    }
+
+    private boolean isSentences(String model) {
+        return sentences != null && sentences.info().id().equals(model);
     }
 
     @Override
     public ModelLoad load(String model) {
+        if (isSentences(model)) {
+            return sentences.load();
+        }
         ModelScheduler scheduler = schedulers.get(model);
         if (scheduler == null) {
             throw BackendException.modelNotFound(model);
@@ -155,16 +189,29 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
-    public Generation start(ChatRequest request) {
+    public PreparedRequest prepare(ChatRequest request) {
+        if (isSentences(request.model())) {
+            throw BackendException.invalid("model", "model '" + request.model() + "' is a sentence-embedding model: it "
+                    + "embeds texts (POST /v1/embeddings) and cannot generate text; choose a chat model, such as '"
+                    + schedulers.keySet().iterator().next() + "'");
+        }
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {
             throw BackendException.modelNotFound(request.model());
         }
-        return scheduler.submit(request);
+        return scheduler.prepare(request);
+    }
+
+    @Override
+    public Generation start(PreparedRequest request) {
+        return ((ModelScheduler.Plan) request).scheduler().submit((ModelScheduler.Plan) request);
     }
 
     @Override
     public Embeddings embed(EmbeddingRequest request) {
+        if (isSentences(request.model())) {
+            return sentences.embed(request);
+        }
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {
             throw BackendException.modelNotFound(request.model());
@@ -178,6 +225,9 @@ public final class LocalBackend implements Backend {
         List<Thread> stopping = new ArrayList<>();
         for (ModelScheduler scheduler : schedulers.values()) {
             stopping.add(Thread.ofVirtual().start(() -> scheduler.shutdown(grace)));
+        }
+        if (sentences != null) {
+            stopping.add(Thread.ofVirtual().start(() -> sentences.shutdown(grace)));
         }
         for (Thread thread : stopping) {
             try {
@@ -193,6 +243,9 @@ public final class LocalBackend implements Backend {
     public void close() {
         for (ModelScheduler scheduler : schedulers.values()) {
             scheduler.close();
+        }
+        if (sentences != null) {
+            sentences.close();
         }
     }
 }

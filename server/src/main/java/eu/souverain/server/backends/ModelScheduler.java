@@ -7,6 +7,7 @@ import eu.souverain.engine.chat.ChatTemplateException;
 import eu.souverain.engine.chat.PromptPart;
 import eu.souverain.engine.model.FinishReason;
 import eu.souverain.engine.model.Generator;
+import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
 import eu.souverain.engine.prompt.FillInTheMiddle;
 import eu.souverain.engine.prompt.PromptTokens;
@@ -75,19 +76,47 @@ final class ModelScheduler {
         this.queueCapacity = queueCapacity;
         this.requestTimeout = requestTimeout;
         this.engine = new BatchScheduler(model, settings);
-        this.embeddings = new EmbeddingQueue(model, settings.threads(), requestTimeout);
+        this.embeddings = new EmbeddingQueue(() -> {
+            InferenceState state = model.newState(settings.threads());
+            return new EmbeddingQueue.Worker() {
+                @Override
+                public float[] embed(int[] input) {
+                    return model.embed(state, input);
+                }
+
+                @Override
+                public void close() {
+                    state.close();
+                }
+            };
+        }, requestTimeout);
     }
 
     ModelInfo info() {
         return info;
     }
 
-    Generation submit(ChatRequest request) {
+    /** A request checked against this model: its prompt's tokens and the shape of its answers. */
+    record Plan(ModelScheduler scheduler, ChatRequest request, int[] prompt, Output output) implements PreparedRequest {
+        @Override
+        public PreparedRequest withMaxTokens(int maxTokens) {
+            return new Plan(scheduler, request.withMaxTokens(maxTokens), prompt, output);
+        }
+    }
+
+    Plan prepare(ChatRequest request) {
         Output output = output(request);
         int[] prompt = prompt(request, output);
         if (output.schema() != null) {
             requireFits(output, Math.max(1, Math.min(request.maxTokens(), engine.sequenceCapacity() - prompt.length)));
         }
+        return new Plan(this, request, prompt, output);
+    }
+
+    Generation submit(Plan plan) {
+        ChatRequest request = plan.request();
+        int[] prompt = plan.prompt();
+        Output output = plan.output();
         String owner = RequestOwner.current();
         // Under the lock shutdown takes to stop accepting: no request slips in after its last look.
         synchronized (this) {
@@ -125,7 +154,7 @@ final class ModelScheduler {
      * How a request's answers are shaped: the schema their text must follow (null: free text), and
      * how function calls are written and read (null: no tools), a call being required or not.
      */
-    private record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
+    record Output(JsonSchema schema, ToolCallFormat calls, boolean callRequired) {}
 
     private Output output(ChatRequest request) {
         ChatRequest.Tools tools = request.tools();

@@ -124,8 +124,8 @@ public final class RemoteBackend implements Backend {
     }
 
     @Override
-    public Generation start(ChatRequest request) {
-        String remoteModel = remoteName(request.model());
+    public PreparedRequest prepare(ChatRequest request) {
+        remoteName(request.model());
         // Refused by name rather than dropped: the answer would not keep the promise the request asked for.
         if (request.format() != null) {
             throw BackendException.invalid("response_format", "backend '" + name()
@@ -135,6 +135,21 @@ public final class RemoteBackend implements Backend {
             throw BackendException.invalid("tools", "backend '" + name()
                     + "' is remote; tool calls run on the local engine only");
         }
+        return new Checked(request);
+    }
+
+    /** A request a remote backend can send: what it could check here is checked, the rest is the remote's to refuse. */
+    record Checked(ChatRequest request) implements PreparedRequest {
+        @Override
+        public PreparedRequest withMaxTokens(int maxTokens) {
+            return new Checked(request.withMaxTokens(maxTokens));
+        }
+    }
+
+    @Override
+    public Generation start(PreparedRequest prepared) {
+        ChatRequest request = prepared.request();
+        String remoteModel = remoteName(request.model());
         // Mistral answers fill-in-the-middle on a route of its own, in the chat shape.
         boolean mistralFill = request.prompt() instanceof ChatRequest.Fill && config.kind() == Kind.MISTRAL;
         boolean chat = request.prompt() instanceof ChatRequest.Conversation || mistralFill;

@@ -10,6 +10,7 @@ import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.PreparedRequest;
 import eu.souverain.server.backends.RequestOwner;
 import eu.souverain.server.limits.Admission;
 import eu.souverain.server.limits.LimitExceeded;
@@ -27,6 +28,7 @@ import eu.souverain.server.tenancy.Groups;
 import eu.souverain.server.tenancy.Principal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -70,18 +72,46 @@ public final class ModelCalls {
         return backends;
     }
 
-    /** The model a request that names none runs on: the first one served. */
+    /** The model a chat request that names none runs on: the first one served that chats. */
     public String defaultModel() {
-        return backends.models().getFirst().id();
+        return backends.defaultChatModel();
     }
 
     /**
-     * A call of {@code caller} to {@code model} through {@code endpoint} (the route, for usage
-     * reports), on the backend that serves it once the caller's residency policy and limits allow
-     * it. Throws {@link BackendException} for an unknown model, {@link ResidencyException} and
-     * {@link LimitExceeded} for a refusal; close the call to audit and meter its outcome.
+     * The model that embeds texts when none is named: the bundled sentence-embedding model unless
+     * {@code serve --embedding-model} chose another (a remote backend's, for instance).
      */
-    public Call open(Principal caller, String clientIp, String endpoint, String model) {
+    public String defaultEmbeddingModel() {
+        return backends.defaultEmbeddingModel();
+    }
+
+    /**
+     * A call of {@code caller} to run {@code request} through {@code endpoint} (the route, for usage
+     * reports): the request checked against its model first, then started on its backend ({@link
+     * Call#start}) once the caller's residency policy and limits allow it. Throws {@link
+     * BackendException} for an unknown model or a request it cannot run, {@link ResidencyException}
+     * and {@link LimitExceeded} for a refusal; close the call to audit and meter its outcome.
+     */
+    public Call open(Principal caller, String clientIp, String endpoint, ChatRequest request) {
+        Backend backend = lookUp(caller, clientIp, request.model());
+        PreparedRequest prepared;
+        try {
+            prepared = backend.prepare(request);
+        } catch (BackendException e) {
+            // Checked before any limit counts it: a request that cannot run costs its caller nothing.
+            audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", request.model(),
+                    backend.name(), backend.location().describe(), clientIp, AuditEvent.Outcome.FAILURE));
+            meter(caller, groups.memberOf(caller), endpoint, request.model(), backend, "invalid", null,
+                    System.nanoTime());
+            throw e;
+        }
+        Call call = admit(caller, clientIp, endpoint, request.model(), backend);
+        call.prepared = prepared;
+        return call;
+    }
+
+    /** The backend serving {@code model}, if the caller's groups may use it. */
+    private Backend lookUp(Principal caller, String clientIp, String model) {
         Backend backend = backends.serving(model);
         // A model the caller's groups may not use is answered as one that does not exist.
         if (!groups.mayUse(caller, model)) {
@@ -89,29 +119,35 @@ public final class ModelCalls {
                     AuditEvent.Outcome.DENIED));
             throw BackendException.modelNotFound(model);
         }
+        return backend;
+    }
+
+    /** Opens a call on {@code backend} once the caller's residency policy and limits allow it. */
+    private Call admit(Principal caller, String clientIp, String endpoint, String model, Backend backend) {
         long opened = System.nanoTime();
+        List<String> callerGroups = groups.memberOf(caller);
         Admission.Granted granted;
         try {
             residency.check(caller.organizationId(), backend, model, caller.actorId(), clientIp);
-            granted = metering.admit(caller);
+            granted = metering.admit(caller, callerGroups);
         } catch (ResidencyException e) {
-            meter(caller, endpoint, model, backend, "refused", null, opened);
+            meter(caller, callerGroups, endpoint, model, backend, "refused", null, opened);
             throw e;
         } catch (LimitExceeded e) {
             audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model + " (limit "
                     + e.limit() + " of " + e.subject().kind().name().toLowerCase(Locale.ROOT) + " "
                     + e.subject().id() + ")", backend.name(), backend.location().describe(), clientIp,
                     AuditEvent.Outcome.DENIED));
-            meter(caller, endpoint, model, backend, "refused", null, opened);
+            meter(caller, callerGroups, endpoint, model, backend, "refused", null, opened);
             throw e;
         }
         open.incrementAndGet();
-        return new Call(caller, clientIp, endpoint, model, backend, granted, opened);
+        return new Call(caller, callerGroups, clientIp, endpoint, model, backend, granted, opened);
     }
 
     /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
     public Embeddings embed(Principal caller, String clientIp, String endpoint, EmbeddingRequest request) {
-        try (Call call = open(caller, clientIp, endpoint, request.model())) {
+        try (Call call = admit(caller, clientIp, endpoint, request.model(), lookUp(caller, clientIp, request.model()))) {
             Embeddings embeddings = RequestOwner.as(caller.organizationId(), () -> call.backend.embed(request));
             call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
@@ -119,13 +155,15 @@ public final class ModelCalls {
     }
 
     /** Records a call's usage, whatever its outcome, and charges its tokens (none when it never ran). */
-    private void meter(Principal caller, String endpoint, String model, Backend backend, String outcome,
-                       Completion completion, long opened) {
+    private void meter(Principal caller, List<String> callerGroups, String endpoint, String model, Backend backend,
+                       String outcome, Completion completion, long opened) {
         Completion spent = completion != null ? completion : new Completion(0, 0, 0);
-        metering.settle(caller, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
-                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(), endpoint, model,
-                backend.name(), backend.location().describe(), spent.promptTokens(), spent.cachedTokens(),
-                spent.completionTokens(), (System.nanoTime() - opened) / 1_000_000, outcome, null,
+        metering.settle(caller, callerGroups, new UsageRecord("call_" + UUID.randomUUID(), caller.organizationId(),
+                caller.isUser() ? caller.actorId() : null, caller.isUser() ? null : caller.actorId(),
+                callerGroups.isEmpty() ? null : callerGroups.getFirst(), endpoint, model, backend.name(), backend.location().describe(),
+                spent.promptTokens(), spent.cachedTokens(), spent.completionTokens(),
+                (System.nanoTime() - opened) / 1_000_000, outcome,
+                metering.energyWh(backend.name(), spent.promptTokens() + spent.completionTokens()),
                 metering.clock().millis()));
     }
 
@@ -154,20 +192,24 @@ public final class ModelCalls {
      */
     public final class Call implements AutoCloseable {
         private final Principal caller;
+        private final List<String> callerGroups;
         private final String clientIp;
         private final String endpoint;
         private final String model;
         private final Backend backend;
         private final Admission.Granted granted;
         private final long opened;
+        /** The request as its backend checked it. */
+        private PreparedRequest prepared;
         private boolean failed = true;
         private Completion completion;
         /** Pieces of text streamed so far: what a call cut off before its usage is known is charged for. */
         private int produced;
 
-        private Call(Principal caller, String clientIp, String endpoint, String model, Backend backend,
-                     Admission.Granted granted, long opened) {
+        private Call(Principal caller, List<String> callerGroups, String clientIp, String endpoint, String model,
+                     Backend backend, Admission.Granted granted, long opened) {
             this.caller = caller;
+            this.callerGroups = callerGroups;
             this.clientIp = clientIp;
             this.endpoint = endpoint;
             this.model = model;
@@ -192,35 +234,47 @@ public final class ModelCalls {
             return headers;
         }
 
+        /** The request this call runs. */
+        public ChatRequest request() {
+            return prepared.request();
+        }
+
         /**
-         * Starts {@code request} on the call's backend, redacted first when it leaves for a remote
-         * one. Under a token budget the answer may not spend more than is left: its max_tokens
-         * shrinks to that, so that it ends with finish "length" at the budget.
+         * Runs {@code shorter} instead of the request the call was opened for, checked again: a
+         * stored conversation asks a remote model again with fewer turns when the first prompt
+         * outgrew its context. Throws {@link BackendException} when it cannot run.
          */
-        public Generation start(ChatRequest request) {
+        public void retry(ChatRequest shorter) {
+            prepared = backend.prepare(shorter);
+        }
+
+        /**
+         * Starts the request on the call's backend, redacted first when it leaves for a remote one.
+         * Under a token budget the answer may not spend more than is left: its max_tokens shrinks
+         * to that, so that it ends with finish "length" at the budget.
+         */
+        public Generation start() {
             failed = true;
-            request = withinBudget(request);
+            PreparedRequest request = withinBudget(prepared);
             Generation generation;
             if (backend.remote()) {
                 RedactionSettings settings = redactions.settings(caller.organizationId());
                 generation = settings.enabled()
-                        ? RemoteRedaction.start(backend, request, settings.redactor().orElseThrow())
+                        ? RemoteRedaction.start(backend, request.request(), settings.redactor().orElseThrow())
                         : backend.start(request);
             } else {
-                ChatRequest started = request;
-                generation = RequestOwner.as(caller.organizationId(), () -> backend.start(started));
+                generation = RequestOwner.as(caller.organizationId(), () -> backend.start(request));
             }
             failed = false;
             return generation;
         }
 
-        private ChatRequest withinBudget(ChatRequest request) {
-            long perChoice = granted.tokensLeft() / request.choices();
-            if (perChoice >= request.maxTokens()) {
+        private PreparedRequest withinBudget(PreparedRequest request) {
+            long perChoice = granted.tokensLeft() / request.request().choices();
+            if (perChoice >= request.request().maxTokens()) {
                 return request;
             }
-            return new ChatRequest(request.model(), request.prompt(), request.sampling(), (int) Math.max(1, perChoice),
-                    request.stops(), request.choices(), request.format(), request.tools());
+            return request.withMaxTokens((int) Math.max(1, perChoice));
         }
 
         /** One more piece of the answer went out (about a token). */
@@ -254,7 +308,7 @@ public final class ModelCalls {
                 audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model,
                         backend.name(), backend.location().describe(), clientIp,
                         failed ? AuditEvent.Outcome.FAILURE : AuditEvent.Outcome.SUCCESS));
-                meter(caller, endpoint, model, backend, failed ? "failed" : "completed",
+                meter(caller, callerGroups, endpoint, model, backend, failed ? "failed" : "completed",
                         completion != null ? completion : new Completion(0, 0, produced), opened);
             } finally {
                 open.decrementAndGet();

@@ -46,7 +46,7 @@ final class PrivacyCommands {
             Privacy privacy = Privacy.open(database, keys, audit, Clock.systemUTC());
             Tenancy tenancy = new Tenancy(database, audit, Clock.systemUTC());
             try (Documents documents = new Documents(database, keys, audit, Clock.systemUTC(), store.data,
-                    Documents.Settings.defaults(null))) {
+                    Documents.Settings.defaults())) {
                 if (whose.user != null) {
                     String organization = privacy.erasure().organizationOf(whose.user)
                             .orElseThrow(() -> TenancyException.notFound("user", whose.user));

@@ -95,7 +95,7 @@ final class ReportCommand implements Callable<Integer> {
                     Clock.systemUTC());
             ObjectNode built = report.build(null);
             try (Documents documents = new Documents(database, keys, auditLog, Clock.systemUTC(), store.data,
-                    Documents.Settings.defaults(null))) {
+                    Documents.Settings.defaults())) {
                 documents.describe(built);
             }
             PrintWriter out = spec.commandLine().getOut();

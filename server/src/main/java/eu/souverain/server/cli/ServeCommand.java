@@ -10,6 +10,7 @@ import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
@@ -20,6 +21,7 @@ import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.sso.OidcSettings;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sso.SingleSignOn;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
@@ -27,6 +29,7 @@ import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
 import eu.souverain.tools.ModelFileProblems;
 import eu.souverain.tools.ModelOptions;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -37,6 +40,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,10 +66,6 @@ final class ServeCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--embedding-model", paramLabel = "NAME",
-            description = "The model that embeds document chunks and search queries (default: the first model served).")
-    String embeddingModel;
 
     @Option(names = "--organization", paramLabel = "NAME",
             description = "The first start's organization (default: ${DEFAULT-VALUE}).")
@@ -111,9 +112,22 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", paramLabel = "BYTES", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ApiServer.Settings.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--embedding-model", paramLabel = "NAME|off",
+            description = "The model that embeds texts when a request names none, and the server's own features: the "
+                    + "bundled sentence-embedding model " + SentenceEmbeddingModel.BUNDLED + " (default), any model "
+                    + "served (a remote backend's, for instance; the bundled one is then not loaded), or off for no "
+                    + "bundled model (embeddings then default to the first model).")
+    String embeddingModel = SentenceEmbeddingModel.BUNDLED;
+
     @Option(names = "--backends", paramLabel = "FILE",
             description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
     Path backendsFile;
+
+    @Option(names = "--energy-wh-per-1k-tokens", paramLabel = "BACKEND=WH",
+            description = "The energy a backend takes for 1,000 tokens, in watt-hours, as the operator estimates it"
+                    + " (local=0.3); usage reports multiply each call's tokens by it and call the result an estimate."
+                    + " Repeatable; a backend without a figure has no estimate.")
+    Map<String, Double> energyFigures = new LinkedHashMap<>();
 
     @Mixin
     ModelsOptions modelsDirectory;
@@ -156,15 +170,31 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownGrace < 0) {
             throw new IllegalArgumentException("--shutdown-grace must not be negative, was " + shutdownGrace);
         }
+        energyFigures.forEach((backend, figure) -> {
+            if (!Double.isFinite(figure) || figure < 0) {
+                throw new IllegalArgumentException("--energy-wh-per-1k-tokens " + backend + "=" + figure
+                        + ": the figure must be a number of watt-hours, at least 0");
+            }
+        });
         Optional<OidcSettings> singleSignOn = oidc.settings(System::getenv);
         BackendLocation here = location.thisHost();
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
+        requireServed(embeddingModel, files, remotes);
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
         PortCheck.requireFree(host, port);
-        Database database = store.open();
+        // ONNX Runtime loads the bundled embedding model while the store opens: each takes about a second.
+        CompletableFuture<SentenceEmbeddingModel> sentences = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
+                ? loadInBackground(Math.max(1, threadCount / 2), serving) : CompletableFuture.completedFuture(null);
+        Database database;
+        try {
+            database = store.open();
+        } catch (RuntimeException e) {
+            discard(sentences);
+            throw e;
+        }
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
@@ -184,6 +214,7 @@ final class ServeCommand implements Callable<Integer> {
             sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
+            discard(sentences);
             throw e;
         }
         ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
@@ -199,9 +230,11 @@ final class ServeCommand implements Callable<Integer> {
                     tenancy);
         } catch (RuntimeException e) {
             closeStore.run();
+            discard(sentences);
             throw e;
         }
         sso.ifPresent(server::signInWith);
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, System::getenv));
         String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         String baseUrl = origin + "/v1";
         // Before the models load: a start that fails later must not lose the secrets made now.
@@ -219,15 +252,22 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here)),
-                    remotes);
+            SentenceEmbeddingModel bundled = loaded(sentences);
+            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here, bundled)),
+                    remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
                     keys, SovereigntyReport.auditKey(store.data), sinks,
                     backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), files, baseUrl),
                     tenancy, redactions, clock);
-            Documents documents = new Documents(database, keys, auditLog, clock, store.data,
-                    Documents.Settings.defaults(embeddingModel));
+            for (String named : energyFigures.keySet()) {
+                if (backends.all().stream().noneMatch(b -> b.name().equals(named))) {
+                    throw new IllegalArgumentException("--energy-wh-per-1k-tokens names backend '" + named
+                            + "', which is not served; the backends are " + String.join(", ",
+                            backends.all().stream().map(Backend::name).toList()));
+                }
+            }
+            Documents documents = new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults());
             // Documents older than an organization's retention go as its conversations do.
             retention.scheduleWithFixedDelay(() -> {
                 try {
@@ -237,13 +277,13 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }, 0, RETENTION_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
-                    report, new Metering(database, auditLog, clock),
-                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)),
-                    documents));
+                    report, new Metering(database, auditLog, clock, energyFigures),
+                    ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)), documents));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
             closeStore.run();
+            discard(sentences);
             throw e;
         }
         err.println("souverain: local engine in " + here.describe()
@@ -254,6 +294,7 @@ final class ServeCommand implements Callable<Integer> {
                     + String.join(", ", remote.models().stream().map(m -> m.id()).toList()));
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
+                + " (embeddings: " + backends.defaultEmbeddingModel() + ")"
                 + " (store: " + database.location() + ")");
         err.println("souverain: chat web app at " + origin + "/");
         err.flush();
@@ -261,17 +302,70 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The local engine and the remotes; a model name served twice is refused, after releasing them all. */
-    private static Backends backends(LocalBackend local, List<RemoteBackend.Config> remotes) {
+    /**
+     * The local engine and the remotes, with the default embedding model (null: the bundled one if
+     * loaded, or the first); a model name served twice, or an embedding model none serves, is
+     * refused, after releasing them all.
+     */
+    private static Backends backends(LocalBackend local, List<RemoteBackend.Config> remotes, String embeddingModel) {
         List<RemoteBackend> started = remotes.stream().map(RemoteBackend::new).toList();
         try {
-            return Backends.of(local, started);
+            return Backends.of(local, started, embeddingModel);
         } catch (IllegalArgumentException e) {
             local.shutdown(Duration.ZERO);
             local.close();
             started.forEach(RemoteBackend::close);
             throw e;
         }
+    }
+
+    /** Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads} threads. */
+    private static CompletableFuture<SentenceEmbeddingModel> loadInBackground(int threads, LocalBackend.Settings serving) {
+        CompletableFuture<SentenceEmbeddingModel> loading = new CompletableFuture<>();
+        Thread.ofPlatform().name("souverain-embedding-model-load").daemon().start(() -> {
+            try {
+                loading.complete(SentenceEmbeddingModel.loadBundled(threads, serving.queueCapacity(),
+                        serving.requestTimeout()));
+            } catch (Throwable e) {
+                // Whatever it is (ONNX Runtime's native library may not load at all), the start waiting for it hears.
+                loading.completeExceptionally(e);
+            }
+        });
+        return loading;
+    }
+
+    /** The model loaded in the background, waited for; its failure is this start's. */
+    private static SentenceEmbeddingModel loaded(CompletableFuture<SentenceEmbeddingModel> loading) throws IOException {
+        try {
+            return loading.join();
+        } catch (CompletionException e) {
+            throw new IOException("the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
+                    + e.getCause().getMessage() + "): start with --embedding-model off, or name another model",
+                    e.getCause());
+        }
+    }
+
+    /** Releases the model loaded in the background, once it is, when the start failed (closing twice is harmless). */
+    private static void discard(CompletableFuture<SentenceEmbeddingModel> loading) {
+        loading.thenAccept(model -> {
+            if (model != null) {
+                model.close();
+            }
+        });
+    }
+
+    /** Refuses, before anything starts, an --embedding-model that no model file or remote backend serves. */
+    private static void requireServed(String embeddingModel, Map<String, Path> files, List<RemoteBackend.Config> remotes) {
+        if (embeddingModel.equals(SentenceEmbeddingModel.BUNDLED) || embeddingModel.equals("off")
+                || files.containsKey(embeddingModel)
+                || remotes.stream().anyMatch(remote -> remote.models().containsKey(embeddingModel))) {
+            return;
+        }
+        List<String> served = new ArrayList<>(files.keySet());
+        remotes.forEach(remote -> served.addAll(remote.models().keySet()));
+        throw new IllegalArgumentException("--embedding-model '" + embeddingModel + "' is served by no model file and no "
+                + "backend: give " + SentenceEmbeddingModel.BUNDLED + " (the bundled one), off, or one of "
+                + String.join(", ", served));
     }
 
     /** NAME=FILE, or FILE named after its file name without .gguf; names must be unique. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Labels;
@@ -71,8 +72,13 @@ public final class Conversations {
                                Instant createdAt, Instant updatedAt, List<Message> messages) {
     }
 
-    /** Who answered a message: the model, the backend and its location, and the tokens it counted. */
-    public record Answer(String model, String backend, String backendLocation, int promptTokens, int completionTokens) {
+    /**
+     * Who answered a message: the model, the backend and its location, the tokens it counted, and
+     * the signed statement that the answer is AI-generated (null for an answer kept before
+     * statements were, or in the sovereignty facts, which open no ciphertext).
+     */
+    public record Answer(String model, String backend, String backendLocation, int promptTokens, int completionTokens,
+                         SignedStatement provenance) {
     }
 
     /** A kept message; {@code interrupted} marks where an answer was cut off before it was whole (its content empty). */
@@ -182,7 +188,7 @@ public final class Conversations {
                         "SELECT id, seq, role, model, backend, backend_location, prompt_tokens, completion_tokens, created_at"
                                 + " FROM messages WHERE conversation_id = :id ORDER BY seq")
                 .bind("id", id).map((rs, ctx) -> new StoredMessage(rs.getString("id"), rs.getInt("seq"),
-                        rs.getString("role"), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
+                        rs.getString("role"), answer(rs, null), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
         return new Stored(row.id(), row.organizationId(), row.ownerId(), row.userId(), Instant.ofEpochMilli(row.createdAt()),
                 Instant.ofEpochMilli(row.updatedAt()), messages);
     }
@@ -349,15 +355,18 @@ public final class Conversations {
         return found.orElseThrow(() -> TenancyException.notFound("conversation", id));
     }
 
-    private record Sealed(String id, String role, byte[] content, Answer answer, boolean interrupted) {
+    private record Sealed(String id, String role, byte[] content, byte[] provenance, Answer answer,
+                          boolean interrupted) {
     }
 
     private List<Sealed> sealAll(Owner owner, String conversationId, List<NewMessage> messages) {
         List<Sealed> sealed = new ArrayList<>();
         for (NewMessage m : messages) {
             String id = id("msg_");
-            sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()), m.answer(),
-                    m.interrupted()));
+            SignedStatement statement = m.answer() == null ? null : m.answer().provenance();
+            sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()),
+                    statement == null ? null : seal(owner, conversationId + "/" + id + "/provenance", statement.token()),
+                    m.answer(), m.interrupted()));
         }
         return sealed;
     }
@@ -368,15 +377,15 @@ public final class Conversations {
             Answer a = m.answer();
             h.createUpdate("""
                             INSERT INTO messages (id, conversation_id, seq, role, content, model, backend, backend_location,
-                                prompt_tokens, completion_tokens, created_at, interrupted)
+                                prompt_tokens, completion_tokens, created_at, interrupted, provenance)
                             VALUES (:id, :conversation, :seq, :role, :content, :model, :backend, :location, :prompt,
-                                :completion, :now, :interrupted)""")
+                                :completion, :now, :interrupted, :provenance)""")
                     .bind("id", m.id()).bind("conversation", conversationId).bind("seq", seq++).bind("role", m.role())
                     .bind("content", m.content()).bind("model", a == null ? null : a.model())
                     .bind("backend", a == null ? null : a.backend()).bind("location", a == null ? null : a.backendLocation())
                     .bind("prompt", a == null ? null : a.promptTokens())
                     .bind("completion", a == null ? null : a.completionTokens()).bind("now", now)
-                    .bind("interrupted", m.interrupted()).execute();
+                    .bind("interrupted", m.interrupted()).bind("provenance", m.provenance()).execute();
         }
     }
 
@@ -426,17 +435,18 @@ public final class Conversations {
 
     private Message message(ResultSet rs, Row row) throws SQLException {
         String id = rs.getString("id");
+        String token = open(row, row.id() + "/" + id + "/provenance", rs.getBytes("provenance"));
         return new Message(id, rs.getInt("seq"), rs.getString("role"), open(row, row.id() + "/" + id,
-                rs.getBytes("content")), answer(rs), Instant.ofEpochMilli(rs.getLong("created_at")),
-                rs.getBoolean("interrupted"));
+                rs.getBytes("content")), answer(rs, token == null ? null : SignedStatement.fromToken(token)),
+                Instant.ofEpochMilli(rs.getLong("created_at")), rs.getBoolean("interrupted"));
     }
 
-    /** Who answered the message of this row, or null when no model did. */
-    private static Answer answer(ResultSet rs) throws SQLException {
+    /** Who answered the message of this row, with its statement when opened, or null when no model did. */
+    private static Answer answer(ResultSet rs, SignedStatement provenance) throws SQLException {
         String backend = rs.getString("backend");
         String model = rs.getString("model");
         return backend == null && model == null ? null : new Answer(model, backend, rs.getString("backend_location"),
-                rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"));
+                rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), provenance);
     }
 
     private static String json(Map<String, String> metadata) {

@@ -37,16 +37,13 @@ public final class Documents implements AutoCloseable {
      * @param workers        files processed at once, whatever the number of uploads
      * @param queue          uploads waiting past these are refused (503) rather than queued without end
      * @param parseTimeout   a file whose parsing takes longer fails
-     * @param embeddingModel the model that embeds chunks and queries; null: the first model served
      */
-    public record Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout,
-                           String embeddingModel) {
+    public record Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout) {
         public static final long DEFAULT_MAX_FILE_BYTES = 50L << 20;
         public static final long DEFAULT_MAX_TEXT_CHARS = 5_000_000;
 
-        public static Settings defaults(String embeddingModel) {
-            return new Settings(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TEXT_CHARS, 2, 64, Duration.ofSeconds(120),
-                    embeddingModel);
+        public static Settings defaults() {
+            return new Settings(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TEXT_CHARS, 2, 64, Duration.ofSeconds(120));
         }
 
         public Settings {

@@ -77,10 +77,13 @@ public final class Ingestion implements AutoCloseable {
         return thread;
     }
 
-    /** The model that embeds chunks and queries. */
+    /**
+     * The model that embeds chunks and queries: the server's default embedding model ({@code serve
+     * --embedding-model}). An organization's index keeps the vectors of the model that made them:
+     * a model of another width fails the next document, naming the problem.
+     */
     String embeddingModel() {
-        String configured = documents.settings().embeddingModel();
-        return configured != null ? configured : calls.defaultModel();
+        return calls.defaultEmbeddingModel();
     }
 
     /**

@@ -2,11 +2,14 @@ package eu.souverain.server.limits;
 
 import java.util.Locale;
 
-/** Whom a limit or a counter is about: an organization, one of its users, or one of its API keys. */
+/**
+ * Whom a limit or a counter is about: an organization, one of its groups of users (whose members'
+ * calls count together), one of its users, or one of its API keys.
+ */
 public record Subject(Kind kind, String id) {
 
     public enum Kind {
-        ORGANIZATION, USER, KEY;
+        ORGANIZATION, GROUP, USER, KEY;
 
         String column() {
             return name().toLowerCase(Locale.ROOT);

@@ -81,6 +81,9 @@ public final class Export {
             json.put("backend_location", m.answer().backendLocation());
             json.put("usage", Map.of("prompt_tokens", m.answer().promptTokens(),
                     "completion_tokens", m.answer().completionTokens()));
+            if (m.answer().provenance() != null) {
+                json.put("provenance", m.answer().provenance().json());
+            }
         }
         return json;
     }

@@ -32,7 +32,7 @@ public final class RemoteRedaction {
         ChatRequest redacted = new ChatRequest(request.model(), prompt(request.prompt(), redaction.texts()),
                 request.sampling(), request.maxTokens(), request.stops(), request.choices(), request.format(),
                 request.tools());
-        Generation generation = backend.start(redacted);
+        Generation generation = backend.start(backend.prepare(redacted));
         if (redaction.placeholders().isEmpty()) {
             return generation;
         }

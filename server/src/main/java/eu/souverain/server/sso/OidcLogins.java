@@ -20,7 +20,8 @@ final class OidcLogins {
     /** How long a person may spend at the provider's sign-in page. */
     static final Duration LIFETIME = Duration.ofMinutes(10);
 
-    record Pending(String nonce, String codeVerifier, URI redirectUri) {
+    /** A sign-in under way; {@code organizationId}: whose provider began it (null: the server's). */
+    record Pending(String nonce, String codeVerifier, URI redirectUri, String organizationId) {
     }
 
     private final Database database;
@@ -31,16 +32,18 @@ final class OidcLogins {
         this.clock = clock;
     }
 
-    void begin(String state, String binding, String nonce, String codeVerifier, URI redirectUri) {
+    /** Keeps a sign-in under way; {@code organizationId} names the organization whose provider it is (null: the server's). */
+    void begin(String state, String binding, String nonce, String codeVerifier, URI redirectUri, String organizationId) {
         long now = clock.millis();
         database.useTransaction(h -> {
             h.createUpdate("DELETE FROM oidc_logins WHERE expires_at <= :now").bind("now", now).execute();
             h.createUpdate("""
-                            INSERT INTO oidc_logins (state_hash, binding_hash, nonce, code_verifier, redirect_uri, expires_at)
-                            VALUES (:state, :binding, :nonce, :verifier, :redirect, :expires)""")
+                            INSERT INTO oidc_logins (state_hash, binding_hash, nonce, code_verifier, redirect_uri, expires_at,
+                                organization_id)
+                            VALUES (:state, :binding, :nonce, :verifier, :redirect, :expires, :org)""")
                     .bind("state", sha256(state)).bind("binding", sha256(binding)).bind("nonce", nonce)
                     .bind("verifier", codeVerifier).bind("redirect", redirectUri.toString())
-                    .bind("expires", now + LIFETIME.toMillis()).execute();
+                    .bind("expires", now + LIFETIME.toMillis()).bind("org", organizationId).execute();
         });
     }
 
@@ -55,17 +58,30 @@ final class OidcLogins {
         long now = clock.millis();
         return database.inTransaction(h -> {
             Optional<Pending> pending = h.createQuery("""
-                            SELECT nonce, code_verifier, redirect_uri FROM oidc_logins
+                            SELECT nonce, code_verifier, redirect_uri, organization_id FROM oidc_logins
                             WHERE state_hash = :state AND binding_hash = :binding AND expires_at > :now""")
                     .bind("state", sha256(state)).bind("binding", sha256(binding)).bind("now", now)
                     .map((rs, ctx) -> new Pending(rs.getString("nonce"), rs.getString("code_verifier"),
-                            URI.create(rs.getString("redirect_uri"))))
+                            URI.create(rs.getString("redirect_uri")), rs.getString("organization_id")))
                     .findOne();
             // Whoever deletes the row finishes the sign-in: a second process racing on the same state gets 0.
             int taken = h.createUpdate("DELETE FROM oidc_logins WHERE state_hash = :state AND binding_hash = :binding")
                     .bind("state", sha256(state)).bind("binding", sha256(binding)).execute();
             return taken == 1 ? pending : Optional.<Pending>empty();
         });
+    }
+
+    /**
+     * The organization whose provider began the sign-in {@code state} names, read without taking
+     * it, so that the callback goes to that provider, which then takes it ({@link #take}).
+     */
+    Optional<String> organizationOf(String state) {
+        if (state == null) {
+            return Optional.empty();
+        }
+        return database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT organization_id FROM oidc_logins WHERE state_hash = :state AND organization_id IS NOT NULL")
+                .bind("state", sha256(state)).mapTo(String.class).findOne());
     }
 
     private static String sha256(String text) {

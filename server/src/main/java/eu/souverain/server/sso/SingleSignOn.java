@@ -54,6 +54,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -78,14 +79,23 @@ public final class SingleSignOn {
     }
 
     private final OidcSettings settings;
+    /** The organization whose own provider this is, or null for the server's (settings map the organizations). */
+    private final String organizationId;
     private final Tenancy tenancy;
     private final OidcLogins logins;
     /** Claim value to organization id, resolved once at start so that a typo stops the server there. */
     private final Map<String, String> organizations = new HashMap<>();
     private volatile Provider provider;
 
+    /** The server's provider (serve --oidc-issuer), whose settings map people to organizations. */
     public SingleSignOn(OidcSettings settings, Database database, Tenancy tenancy, Clock clock) {
+        this(settings, null, database, tenancy, clock);
+    }
+
+    /** An organization's own provider ({@link OrganizationSignOn}), or the server's when {@code organizationId} is null. */
+    SingleSignOn(OidcSettings settings, String organizationId, Database database, Tenancy tenancy, Clock clock) {
         this.settings = settings;
+        this.organizationId = organizationId;
         this.tenancy = tenancy;
         this.logins = new OidcLogins(database, clock);
         settings.organizations().forEach((value, organization) ->
@@ -115,7 +125,7 @@ public final class SingleSignOn {
         Nonce nonce = new Nonce();
         CodeVerifier verifier = new CodeVerifier();
         String binding = new State().getValue();
-        logins.begin(state.getValue(), binding, nonce.getValue(), verifier.getValue(), redirectUri);
+        logins.begin(state.getValue(), binding, nonce.getValue(), verifier.getValue(), redirectUri, organizationId);
         URI uri = new AuthenticationRequest.Builder(ResponseType.CODE, new Scope("openid", "email", "profile"),
                 new ClientID(settings.clientId()), redirectUri)
                 .endpointURI(authorizationEndpoint)
@@ -132,26 +142,29 @@ public final class SingleSignOn {
      */
     public WebSessions.SignedIn finish(String state, String code, String error, String binding, String clientIp) {
         Optional<OidcLogins.Pending> pending = logins.take(state, binding);
+        if (pending.isPresent() && !Objects.equals(pending.get().organizationId(), organizationId)) {
+            throw refused(clientIp, null, SignInRefused.Reason.EXPIRED, "the state was begun with another provider");
+        }
         if (pending.isEmpty()) {
-            throw refused(clientIp, null, "the state is unknown, used already, expired or from another browser");
+            throw refused(clientIp, null, SignInRefused.Reason.EXPIRED, "the state is unknown, used already, expired or from another browser");
         }
         if (error != null) {
-            throw refused(clientIp, null, "the provider answered the error '" + error + "'");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider answered the error '" + error + "'");
         }
         if (code == null || code.isBlank()) {
-            throw refused(clientIp, null, "the provider sent no authorization code");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider sent no authorization code");
         }
         Provider current = provider();
         OIDCTokens tokens = exchange(current, code, pending.get(), clientIp);
         JWT idToken = tokens.getIDToken();
         if (idToken == null) {
-            throw refused(clientIp, null, "the provider's answer has no ID token");
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider's answer has no ID token");
         }
         IDTokenClaimsSet claims;
         try {
             claims = current.validator().validate(idToken, new Nonce(pending.get().nonce()));
         } catch (BadJOSEException | com.nimbusds.jose.JOSEException e) {
-            throw refused(clientIp, null, "ID token refused: " + e.getMessage());
+            throw refused(clientIp, null, SignInRefused.Reason.TOKEN, "ID token refused: " + e.getMessage());
         }
         String subject = claims.getSubject().getValue();
         if (claims.getAccessTokenHash() != null) {
@@ -159,7 +172,7 @@ public final class SingleSignOn {
                 AccessTokenValidator.validate(tokens.getAccessToken(),
                         ((JWSHeader) idToken.getHeader()).getAlgorithm(), claims.getAccessTokenHash());
             } catch (InvalidHashException e) {
-                throw refused(clientIp, subject, "ID token refused: its at_hash does not match the access token");
+                throw refused(clientIp, subject, SignInRefused.Reason.TOKEN, "ID token refused: its at_hash does not match the access token");
             }
         }
         return signIn(claims, subject, clientIp);
@@ -168,17 +181,17 @@ public final class SingleSignOn {
     private WebSessions.SignedIn signIn(IDTokenClaimsSet claims, String subject, String clientIp) {
         String email = claims.getStringClaim("email");
         if (email == null) {
-            throw refused(clientIp, subject, "the ID token has no email claim");
+            throw refused(clientIp, subject, SignInRefused.Reason.TOKEN, "the ID token has no email claim");
         }
         String organizationId = organization(claims);
         if (organizationId == null) {
-            throw refused(clientIp, subject, "the claim '" + settings.organizationClaim()
+            throw refused(clientIp, subject, SignInRefused.Reason.ORGANIZATION, "the claim '" + settings.organizationClaim()
                     + "' maps to no organization of this server");
         }
         List<String> groups = stringList(claims, settings.roleClaim());
         Role role = settings.role(groups);
         if (role == null) {
-            throw refused(clientIp, subject, organizationId, "none of the provider's groups in '" + settings.roleClaim()
+            throw refused(clientIp, subject, organizationId, SignInRefused.Reason.ROLE, "none of the provider's groups in '" + settings.roleClaim()
                     + "' gives a role");
         }
         Boolean verified = claims.getBooleanClaim("email_verified");
@@ -187,7 +200,7 @@ public final class SingleSignOn {
                     email, Boolean.TRUE.equals(verified), organizationId, role, new LinkedHashSet<>(groups)), clientIp);
         } catch (TenancyException e) {
             // Refusals (a disabled or foreign account) are audited where they are decided.
-            throw new SignInRefused(e.getMessage());
+            throw new SignInRefused(SignInRefused.Reason.ACCOUNT, e.getMessage());
         }
     }
 
@@ -224,14 +237,21 @@ public final class SingleSignOn {
 
     private OIDCTokens exchange(Provider current, String code, OidcLogins.Pending pending, String clientIp) {
         ClientID client = new ClientID(settings.clientId());
-        Secret secret = new Secret(settings.clientSecret());
-        List<ClientAuthenticationMethod> methods = current.metadata().getTokenEndpointAuthMethods();
-        ClientAuthentication authentication = methods != null && !methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
-                && methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST)
-                ? new ClientSecretPost(client, secret) : new ClientSecretBasic(client, secret);
-        TokenRequest request = new TokenRequest(current.metadata().getTokenEndpointURI(), authentication,
-                new AuthorizationCodeGrant(new AuthorizationCode(code), pending.redirectUri(),
-                        new CodeVerifier(pending.codeVerifier())));
+        AuthorizationCodeGrant grant = new AuthorizationCodeGrant(new AuthorizationCode(code), pending.redirectUri(),
+                new CodeVerifier(pending.codeVerifier()));
+        TokenRequest request;
+        if (settings.clientSecret() == null) {
+            // A public client: the code verifier alone proves that this server began the sign-in.
+            request = new TokenRequest(current.metadata().getTokenEndpointURI(), client, grant);
+        } else {
+            Secret secret = new Secret(settings.clientSecret());
+            List<ClientAuthenticationMethod> methods = current.metadata().getTokenEndpointAuthMethods();
+            ClientAuthentication authentication = methods != null
+                    && !methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                    && methods.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+                    ? new ClientSecretPost(client, secret) : new ClientSecretBasic(client, secret);
+            request = new TokenRequest(current.metadata().getTokenEndpointURI(), authentication, grant);
+        }
         HTTPRequest http = request.toHTTPRequest();
         http.setConnectTimeout(CONNECT_TIMEOUT_MS);
         http.setReadTimeout(READ_TIMEOUT_MS);
@@ -239,10 +259,10 @@ public final class SingleSignOn {
         try {
             response = OIDCTokenResponseParser.parse(http.send());
         } catch (IOException | ParseException e) {
-            throw refused(clientIp, null, "the provider's token endpoint failed: " + e.getMessage());
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider's token endpoint failed: " + e.getMessage());
         }
         if (!response.indicatesSuccess()) {
-            throw refused(clientIp, null, "the provider refused the code: "
+            throw refused(clientIp, null, SignInRefused.Reason.PROVIDER, "the provider refused the code: "
                     + response.toErrorResponse().getErrorObject().getCode());
         }
         return ((OIDCTokenResponse) response.toSuccessResponse()).getOIDCTokens();
@@ -295,13 +315,14 @@ public final class SingleSignOn {
         return new Provider(metadata, validator);
     }
 
-    private SignInRefused refused(String clientIp, String subject, String why) {
-        return refused(clientIp, subject, null, why);
+    private SignInRefused refused(String clientIp, String subject, SignInRefused.Reason reason, String why) {
+        return refused(clientIp, subject, null, reason, why);
     }
 
-    private SignInRefused refused(String clientIp, String subject, String organizationId, String why) {
+    private SignInRefused refused(String clientIp, String subject, String organizationId, SignInRefused.Reason reason,
+                                  String why) {
         tenancy.audit().append(AuditEvent.of(organizationId, subject == null ? "anonymous" : "sso:" + subject,
                 "auth.sso", why, clientIp, AuditEvent.Outcome.DENIED));
-        return new SignInRefused(why);
+        return new SignInRefused(reason, why);
     }
 }

@@ -131,6 +131,20 @@ public final class Groups {
         return rows.isEmpty() ? Optional.empty() : Optional.of(Set.copyOf(rows));
     }
 
+    /**
+     * The ids of the groups {@code principal} is a member of, by the groups' names: none for an API
+     * key. Usage reports account a user's call to the first, so that each call counts in one group.
+     */
+    public List<String> memberOf(Principal principal) {
+        if (!principal.isUser()) {
+            return List.of();
+        }
+        return tenancy.database.jdbi().withHandle(h -> h.createQuery("""
+                        SELECT g.id FROM group_members m JOIN user_groups g ON g.id = m.group_id
+                        WHERE m.user_id = :user ORDER BY g.name, g.id""")
+                .bind("user", principal.actorId()).mapTo(String.class).list());
+    }
+
     /** Whether {@code principal} may use {@code model}, by the rule above. */
     public boolean mayUse(Principal principal, String model) {
         return allowedModels(principal).map(models -> models.contains(model)).orElse(true);

@@ -48,7 +48,7 @@ class DocumentsLifecycleTest {
         // Two workers and a queue of 4: an organization may have one document waiting or in processing.
         documents = new Documents(f.database, vault, audit, f.clock, dir, new Documents.Settings(
                 Documents.Settings.DEFAULT_MAX_FILE_BYTES, Documents.Settings.DEFAULT_MAX_TEXT_CHARS, 2, 4,
-                Duration.ofSeconds(60), null));
+                Duration.ofSeconds(60)));
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock),
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),

@@ -122,4 +122,31 @@ class ProvenanceRoutesTest {
         assertThat(run.exit()).as(run.out()).isZero();
         assertThat(run.out().lines().filter(l -> l.startsWith("OK:"))).hasSize(3);
     }
+
+    @Test
+    void aStoredConversationKeepsEachAnswersStatementWhichVerifiesAgainstTheKeptText() throws IOException {
+        String id = f.a.post("/v1/conversations", "{\"model\": \"stories260K\"}").body().get("id").asText();
+        TestServer.Reply answered = f.a.post("/v1/conversations/" + id + "/completions", """
+                {"content": "Tell me a story", "max_tokens": 16}""");
+        assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
+        f.a.stream("/v1/conversations/" + id + "/completions", """
+                {"content": "And another", "max_tokens": 16, "stream": true}""");
+
+        JsonNode messages = f.a.get("/v1/conversations/" + id).body().get("messages");
+        assertThat(messages).hasSize(4);
+        assertThat(messages.get(0).has("provenance")).isFalse();
+        for (int i : new int[] {1, 3}) {
+            JsonNode answer = messages.get(i);
+            SignedStatement statement = SignedStatement.from(answer.get("provenance"));
+            assertThat(statement.statement().model()).isEqualTo("stories260K");
+            assertThat(ProvenanceVerifier.of(publicKey).verify(statement, answer.get("content").asText()).ok()).isTrue();
+            assertThat(ProvenanceVerifier.of(publicKey).verify(statement, answer.get("content").asText() + " ").ok())
+                    .isFalse();
+        }
+        assertThat(messages.get(1).get("provenance")).isEqualTo(answered.body().get("provenance"));
+        // What "Copy with provenance" writes verifies with the command line too.
+        Run copied = verify(SignedStatement.from(messages.get(3).get("provenance"))
+                .appendTo(messages.get(3).get("content").asText()));
+        assertThat(copied.exit()).as(copied.out()).isZero();
+    }
 }

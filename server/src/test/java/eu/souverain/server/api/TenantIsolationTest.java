@@ -3,7 +3,9 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.store.TestDatabases;
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -42,8 +44,15 @@ class TenantIsolationTest {
 
     private TenancyFixture serving(Path dir, Map<String, Path> files, int queue, int maxSequences)
             throws IOException {
+        return serving(dir, files, queue, maxSequences, null);
+    }
+
+    /** As {@link #serving(Path, Map, int, int)}, with {@code sentences} (null for none) beside the files' models. */
+    private TenancyFixture serving(Path dir, Map<String, Path> files, int queue, int maxSequences,
+                                   SentenceEmbeddingModel sentences) throws IOException {
         TenancyFixture f = new TenancyFixture(TestDatabases.SQLITE, dir);
-        backend = LocalBackend.load(files, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null));
+        backend = LocalBackend.load(files, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null),
+                BackendLocation.thisHost(null, null, null, List.of()), sentences);
         f.server.serve(TestServices.of(f.server, f.tenancy, f.database, dir, f.clock, backend));
         return f;
     }
@@ -155,24 +164,38 @@ class TenantIsolationTest {
     @Test
     void anotherOrganizationsEmbeddingIsAnsweredWhileThousandsOfInputsOfTheFirstWait() throws Exception {
         try (TenancyFixture f = serving(dir, Map.of("stories260K", TestServer.BUNDLED_MODEL), 16, 4)) {
-            List<String> inputs = new ArrayList<>();
-            for (int i = 0; i < 2000; i++) {
-                inputs.add("\"Once upon a time, there was a little girl named Lily number " + i + ".\"");
-            }
-            HttpRequest flood = HttpRequest.newBuilder(f.a.uri("/v1/embeddings"))
-                    .header("Authorization", "Bearer " + f.a.apiKey).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":[" + String.join(",", inputs) + "]}")).build();
-            CompletableFuture<HttpResponse<String>> flooding = f.a.client.sendAsync(flood,
-                    HttpResponse.BodyHandlers.ofString());
-            while (backend.load("stories260K").waiting() == 0 && !flooding.isDone()) {
-                Thread.onSpinWait();
-            }
-            TestServer.Reply one = f.b.post("/v1/embeddings", "{\"input\":\"Once\"}");
-            assertThat(one.status()).as(one.raw().body()).isEqualTo(200);
-            // Answered after one input of the flood, not after its two thousand.
-            assertThat(flooding).isNotDone();
-            assertThat(flooding.get().statusCode()).isEqualTo(200);
-            assertThat(TestServer.JSON.readTree(flooding.get().body()).get("data")).hasSize(2000);
+            embedBesideAFlood(f, "stories260K");
         }
+    }
+
+    @Test
+    void theSentenceEmbeddingModelTooAnswersAnotherOrganizationWhileThousandsOfInputsWait() throws Exception {
+        try (TenancyFixture f = serving(dir, Map.of("stories260K", TestServer.BUNDLED_MODEL), 16, 4,
+                SentenceEmbeddingModel.loadBundled(1, 16, null))) {
+            embedBesideAFlood(f, SentenceEmbeddingModel.BUNDLED);
+        }
+    }
+
+    /** Organization b embeds one input with the default model while a's 2,000 inputs wait for {@code model}. */
+    private void embedBesideAFlood(TenancyFixture f, String model) throws Exception {
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            inputs.add("\"Once upon a time, there was a little girl named Lily number " + i + ".\"");
+        }
+        HttpRequest flood = HttpRequest.newBuilder(f.a.uri("/v1/embeddings"))
+                .header("Authorization", "Bearer " + f.a.apiKey).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input\":[" + String.join(",", inputs) + "]}")).build();
+        CompletableFuture<HttpResponse<String>> flooding = f.a.client.sendAsync(flood,
+                HttpResponse.BodyHandlers.ofString());
+        while (backend.load(model).waiting() == 0 && !flooding.isDone()) {
+            Thread.onSpinWait();
+        }
+        TestServer.Reply one = f.b.post("/v1/embeddings", "{\"input\":\"Once\"}");
+        assertThat(one.status()).as(one.raw().body()).isEqualTo(200);
+        assertThat(one.body().get("model").asText()).isEqualTo(model);
+        // Answered after one input of the flood, not after its two thousand.
+        assertThat(flooding).isNotDone();
+        assertThat(flooding.get().statusCode()).isEqualTo(200);
+        assertThat(TestServer.JSON.readTree(flooding.get().body()).get("data")).hasSize(2000);
     }
 }

@@ -7,7 +7,9 @@ import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
+import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.FirstStart;
 import eu.souverain.server.tenancy.Tenancy;
@@ -75,6 +77,26 @@ final class TestServer implements AutoCloseable {
         csrfToken = null;
         backend = LocalBackend.load(models, new LocalBackend.Settings(0, 1, queue, maxSequences, 0, null));
         server.serve(SharedStore.services(server, backend));
+    }
+
+    /** A server of {@code backend}'s models, which it closes with itself. */
+    private TestServer(LocalBackend backend) {
+        server = start(new ApiServer.Settings("127.0.0.1", 0, 64 << 10, Duration.ofSeconds(5)));
+        apiKey = SharedStore.KEY;
+        sessionCookie = null;
+        csrfToken = null;
+        this.backend = backend;
+        server.serve(SharedStore.services(server, backend));
+    }
+
+    /**
+     * The bundled chat model and, as {@code serve} runs by default, the bundled sentence-embedding
+     * model, which embeds the requests that name no model.
+     */
+    static TestServer withSentenceEmbeddings() throws IOException {
+        return new TestServer(LocalBackend.load(Map.of("stories260K", BUNDLED_MODEL),
+                new LocalBackend.Settings(0, 1, 16, 4, 0, null), BackendLocation.thisHost(null, null, null, List.of()),
+                SentenceEmbeddingModel.loadBundled(1, 16, null)));
     }
 
     /** Requests to a server the test started itself with {@link #start}; it stays the test's to close. */

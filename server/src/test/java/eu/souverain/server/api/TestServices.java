@@ -47,9 +47,9 @@ public final class TestServices {
                 documents(database, vault, audit, clock, data));
     }
 
-    /** Document libraries in {@code data}, embedded by the first model served. */
+    /** Document libraries in {@code data}, embedded by the server's default embedding model. */
     public static Documents documents(Database database, Vault vault, AuditLog audit, Clock clock, Path data) {
-        return new Documents(database, vault, audit, clock, data, Documents.Settings.defaults(null));
+        return new Documents(database, vault, audit, clock, data, Documents.Settings.defaults());
     }
 
     /** Encryption at rest under a master key file in {@code data}. */

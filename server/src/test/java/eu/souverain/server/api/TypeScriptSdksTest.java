@@ -2,6 +2,7 @@ package eu.souverain.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,15 +32,16 @@ class TypeScriptSdksTest {
     void theOfficialTypeScriptSdksPassTheirChecks() throws Exception {
         requireNode();
         installPackages();
-        try (TestServer server = TestServer.bundled()) {
+        try (TestServer server = TestServer.withSentenceEmbeddings()) {
             ProcessBuilder node = new ProcessBuilder("node", "--test", "--test-reporter=tap").directory(PROJECT.toFile())
                     .redirectErrorStream(true);
             node.environment().put("SOUVERAIN_URL", "http://127.0.0.1:" + server.server.port());
             node.environment().put("SOUVERAIN_API_KEY", server.apiKey);
             node.environment().put("SOUVERAIN_MODEL", "stories260K");
+            node.environment().put("SOUVERAIN_EMBEDDING_MODEL", SentenceEmbeddingModel.BUNDLED);
             Run run = run(node);
             assertThat(run.exit).as("node --test failed:%n%s", run.output).isZero();
-            assertThat(count(run.output, "pass")).as(run.output).isGreaterThanOrEqualTo(18);
+            assertThat(count(run.output, "pass")).as(run.output).isGreaterThanOrEqualTo(20);
             assertThat(count(run.output, "fail")).as(run.output).isZero();
         }
     }

@@ -44,7 +44,7 @@ class ServeCommandTest {
                            StringBuilder restOfStdout, StringBuilder restOfStderr, List<Thread> drains) {
     }
 
-    private Started start(Map<String, String> environment) throws IOException {
+    private Started start(Map<String, String> environment, String... flags) throws IOException {
         Path backends = Files.writeString(dir.resolve("backends.json"), BACKENDS);
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(),
@@ -53,6 +53,7 @@ class ServeCommandTest {
                 Main.class.getName(), "serve", "--port", "0", "--threads", "1", "--data", dir.resolve("data").toString(),
                 "--country", "fr", "--operator", "Test Operator", "--backends", backends.toString(),
                 "--audit-sink", "file:" + dir.resolve("sink/checkpoints.jsonl")));
+        command.addAll(List.of(flags));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove(FirstStart.OWNER_PASSWORD_VARIABLE);
         builder.environment().putAll(environment);
@@ -129,6 +130,14 @@ class ServeCommandTest {
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+            assertThat(list.get("data")).extracting(m -> m.get("id").asText()).contains("all-minilm-l6-v2");
+            HttpResponse<String> embedded = client.send(HttpRequest.newBuilder(URI.create(first.base() + "/embeddings"))
+                    .header("Authorization", "Bearer " + key)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"Bonjour\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(embedded.statusCode()).as(embedded.body()).isEqualTo(200);
+            assertThat(new ObjectMapper().readTree(embedded.body()).get("model").asText()).isEqualTo("all-minilm-l6-v2");
+            assertThat(first.stderr()).anyMatch(line -> line.contains("(embeddings: all-minilm-l6-v2)"));
             JsonNode local = new ObjectMapper().readTree(client.send(HttpRequest.newBuilder(
                     URI.create(first.base() + "/models/stories260K")).header("Authorization", "Bearer " + key).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
@@ -183,13 +192,22 @@ class ServeCommandTest {
             first.process().destroyForcibly();
         }
 
-        Started second = start(Map.of());
+        // A remote backend's model replaces the bundled one, which is then not loaded.
+        Started second = start(Map.of(), "--embedding-model", "far-model");
         try {
             assertThat(second.stdout()).isEmpty();
             HttpResponse<String> models = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create(second.base() + "/models")).header("Authorization", "Bearer " + key).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(models.statusCode()).isEqualTo(200);
+            assertThat(models.body()).doesNotContain("all-minilm-l6-v2");
+            HttpResponse<String> embedded = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(second.base() + "/embeddings")).header("Authorization", "Bearer " + key)
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"Bonjour\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            // It went to the remote, which the default residency policy refuses.
+            assertThat(embedded.statusCode()).as(embedded.body()).isEqualTo(403);
+            assertThat(embedded.body()).contains("backend 'far' is remote");
             stop(second);
             assertThat(second.restOfStdout().toString()).isEmpty();
         } finally {
@@ -220,6 +238,18 @@ class ServeCommandTest {
     }
 
     @Test
+    void anEmbeddingModelNothingServesIsRefusedBeforeAnythingStarts() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--embedding-model", "bge-m3"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--embedding-model 'bge-m3' is served by no model file and no backend")
+                .contains("all-minilm-l6-v2 (the bundled one), off, or one of stories260K").hasLineCount(1);
+        assertThat(dir.resolve("data")).as("refused before the store is opened").doesNotExist();
+    }
+
+    @Test
     void twoModelsWithTheSameNameAreRefused() throws IOException {
         java.io.StringWriter err = new java.io.StringWriter();
         String model = HOME.resolve("models/stories260K.gguf").toString();
@@ -246,5 +276,25 @@ class ServeCommandTest {
                 new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
         assertThat(exit).isEqualTo(1);
         assertThat(err.toString()).contains("--kv-cache-mb must not be negative");
+    }
+
+    @Test
+    void anEnergyFigureMustBeANonNegativeNumberForABackendServed() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--energy-wh-per-1k-tokens", "local=-0.3"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--energy-wh-per-1k-tokens local=-0.3: the figure must be a number of"
+                + " watt-hours, at least 0");
+        assertThat(dir.resolve("data")).as("refused before the store is opened").doesNotExist();
+
+        err = new java.io.StringWriter();
+        exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--model", HOME.resolve("models/stories260K.gguf").toString(), "--energy-wh-per-1k-tokens", "mistral=1.2"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--energy-wh-per-1k-tokens names backend 'mistral', which is not served;"
+                + " the backends are local");
     }
 }

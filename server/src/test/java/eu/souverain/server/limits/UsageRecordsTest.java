@@ -23,8 +23,9 @@ class UsageRecordsTest {
 
     private static UsageRecord call(String id, String org, String user, String key, String model, long prompt,
                                     long completion, String at) {
-        return new UsageRecord(id, org, user, key, "chat.completions", model, "local", "FR", prompt, 2, completion, 40,
-                "completed", (prompt + completion) * 0.001, Instant.parse(at).toEpochMilli());
+        return new UsageRecord(id, org, user, key, user == null ? null : "grp_" + user, "chat.completions", model,
+                "local", "FR", prompt, 2, completion, 40, "completed", model.equals("m3") ? null : (prompt + completion) * 0.001,
+                Instant.parse(at).toEpochMilli());
     }
 
     @ParameterizedTest
@@ -54,10 +55,18 @@ class UsageRecordsTest {
                             tuple("2026-12", "usr_a", 7L));
             assertThat(usage.totals(org, from, to, UsageRecords.Period.MONTH, UsageRecords.GroupBy.MODEL, "usr_a"))
                     .extracting(UsageRecords.Total::group).containsExactly("m1", "m2");
+            assertThat(usage.totals(org, from, to, UsageRecords.Period.MONTH, UsageRecords.GroupBy.GROUP, null))
+                    .extracting(UsageRecords.Total::period, UsageRecords.Total::group, UsageRecords.Total::requests)
+                    .containsExactly(tuple("2026-11", "grp_usr_a", 1L), tuple("2026-12", "", 1L),
+                            tuple("2026-12", "grp_usr_a", 1L));
+            // A backend without an energy figure has no estimate: null, not zero.
+            usage.record(call("c5", org, "usr_a", null, "m3", 5, 5, "2026-10-10T10:00:00Z"));
+            assertThat(usage.totals(org, Instant.parse("2026-10-01T00:00:00Z"), from, UsageRecords.Period.MONTH, null,
+                    null)).containsExactly(new UsageRecords.Total("2026-10", null, 1, 5, 2, 5, null));
             List<UsageRecords.Total> december = usage.totals(org, Instant.parse("2026-12-01T00:00:00Z"), to,
                     UsageRecords.Period.MONTH, null, null);
             assertThat(UsageRecords.csv(december)).isEqualTo("""
-                    period,group,requests,prompt_tokens,cached_tokens,completion_tokens,energy_wh
+                    period,group,requests,prompt_tokens,cached_tokens,completion_tokens,energy_wh_estimate
                     2026-12,,2,50,4,18,0.068000
                     """);
         }
@@ -66,7 +75,8 @@ class UsageRecordsTest {
     @ParameterizedTest
     @EnumSource(value = TestDatabases.class, names = "SQLITE")
     void aGroupThatLooksLikeAFormulaIsQuotedInCsv(TestDatabases kind) {
-        assertThat(UsageRecords.csv(List.of(new UsageRecords.Total("2026-12", "=HYPERLINK(\"x\")", 1, 1, 0, 1, 0))))
-                .endsWith("2026-12,\"'=HYPERLINK(\"\"x\"\")\",1,1,0,1,0.000000\n");
+        assertThat(UsageRecords.csv(List.of(new UsageRecords.Total("2026-12", "=HYPERLINK(\"x\")", 1, 1, 0, 1, 0.0),
+                new UsageRecords.Total("2026-12", "b", 1, 1, 0, 1, null))))
+                .endsWith("2026-12,\"'=HYPERLINK(\"\"x\"\")\",1,1,0,1,0.000000\n2026-12,b,1,1,0,1,\n");
     }
 }

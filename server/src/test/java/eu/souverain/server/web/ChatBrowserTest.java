@@ -83,6 +83,9 @@ class ChatBrowserTest {
                   if (writing) window.lengths.push(writing.textContent.length);
                 }).observe(messages, { childList: true, subtree: true, characterData: true });
                 """);
+        // The models that chat, and not the sentence-embedding model, which only embeds.
+        assertThat(new Select(browser.driver.findElement(By.id("model"))).getOptions())
+                .extracting(option -> option.getAttribute("value")).containsExactly(WebServer.STORIES, WebServer.SLOW);
         new Select(browser.driver.findElement(By.id("model"))).selectByValue(WebServer.SLOW);
         WebElement first = ask("Once upon a time");
         browser.script("""

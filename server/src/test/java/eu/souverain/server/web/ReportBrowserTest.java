@@ -34,7 +34,7 @@ class ReportBrowserTest {
     }
 
     @Test
-    void anAuditorReadsTheReportAndTheAuditLogOnly() {
+    void anAuditorReadsTheReportUsageAndTheAuditLogOnly() {
         String email = browser.server.newUser(Role.AUDITOR);
         browser.fresh();
         browser.waitFor(By.id("signin-email")).sendKeys(email);
@@ -44,12 +44,15 @@ class ReportBrowserTest {
         browser.waitFor(By.id("report-title"));
         assertThat(browser.driver.findElements(By.cssSelector("#nav a[href='#/chat']"))).isEmpty();
         browser.driver.findElement(By.cssSelector("#nav a[href='#/admin']")).click();
-        browser.waitFor(By.id("audit-table"));
+        // Auditors read the organization's usage and its audit log, and change nothing.
+        browser.waitFor(By.id("usage-groups"));
         List<String> parts = browser.driver.findElements(By.cssSelector(".subnav a")).stream()
                 .map(a -> a.getAttribute("href").replaceAll(".*#", "#")).toList();
-        assertThat(parts).containsExactly("#/admin/audit");
-        browser.driver.get(browser.server.url() + "#/admin/keys");
+        assertThat(parts).containsExactly("#/admin/usage", "#/admin/audit");
+        browser.driver.findElement(By.cssSelector(".subnav a[href='#/admin/audit']")).click();
         browser.waitFor(By.id("audit-table"));
+        browser.driver.get(browser.server.url() + "#/admin/keys");
+        browser.waitFor(By.id("usage-groups"));
         assertThat(browser.driver.findElements(By.id("new-key"))).isEmpty();
 
         browser.driver.findElement(By.cssSelector("#nav a[href='#/report']")).click();

@@ -67,4 +67,32 @@ class SingleSignOnBrowserTest {
         assertThat(browser.waitFor(By.id("signout-sso")).getAttribute("href"))
                 .isEqualTo(provider.endSessionEndpointUrl("corp").toString());
     }
+
+    @Test
+    void aRefusedSignInLandsOnTheSignInPageSayingWhyInThePersonsLanguage() {
+        browser.fresh();
+        browser.waitFor(By.id("signin-sso")).click();
+        browser.waitFor(By.name("username")).sendKeys("eve-at-corp");
+        // In no group that gives a role here.
+        browser.driver.findElement(By.name("claims")).sendKeys("{\"email\": \"eve@web.test\", \"groups\": [\"visitors\"]}");
+        browser.driver.findElement(By.cssSelector("input[type=submit]")).click();
+
+        String alert = browser.waitFor(By.cssSelector("form.signin .error[role=alert]")).getText();
+        assertThat(alert).isEqualTo("Single sign-on did not sign you in: none of your groups at the identity provider"
+                + " gives access here. Ask your administrator.");
+        assertThat(browser.driver.getPageSource()).doesNotContain("sign_in_refused\"");
+        assertThat(browser.driver.getCurrentUrl()).isEqualTo(browser.server.url());
+        browser.screenshot("sign-in-sso-refused");
+
+        // A callback nobody began (or began in another browser): in French, the page says to start again.
+        browser.driver.findElement(By.id("language")).click();
+        browser.driver.get(browser.server.url() + "auth/oidc/callback?state=forged&code=stolen");
+        assertThat(browser.waitFor(By.cssSelector("form.signin .error[role=alert]")).getText())
+                .startsWith("L’authentification unique ne vous a pas connecté : la connexion a pris trop de temps");
+        // What the address says beyond the known reasons is never shown.
+        browser.driver.get(browser.server.url() + "?sign_in_refused=Call%20555%20now");
+        assertThat(browser.waitFor(By.cssSelector("form.signin .error[role=alert]")).getText())
+                .isEqualTo("L’authentification unique ne vous a pas connecté. Réessayez, ou demandez à votre administrateur.");
+        browser.driver.findElement(By.id("language")).click();
+    }
 }

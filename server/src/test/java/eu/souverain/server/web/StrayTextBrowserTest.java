@@ -55,6 +55,7 @@ class StrayTextBrowserTest {
 
         browser.driver.findElement(By.id("account")).click();
         browser.waitFor(By.id("current-password"));
+        browser.waitFor(By.id("own-usage"));
         browser.screenshot(prefix + "account");
         browser.driver.navigate().refresh();
 
@@ -69,6 +70,10 @@ class StrayTextBrowserTest {
         browser.screenshot(prefix + "admin-keys-created");
         admin("policy", "#policy-backends-table", prefix);
         admin("retention", "#retention-form", prefix);
+        admin("usage", "#usage-groups", prefix);
+        admin("groups", "#groups-table", prefix);
+        admin("limits", "#limits-table", prefix);
+        admin("sso", "#sso-passwords-form", prefix);
         admin("audit", "#audit-table", prefix);
         browser.driver.findElement(By.id("audit-verify")).click();
         browser.waitFor(By.id("audit-verdict"));

@@ -50,13 +50,15 @@ class WebAppTest {
         String html = new String(page.body(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(html).contains("<script type=\"module\" src=\"js/app.js\"></script>").doesNotContain("style=");
         for (String library : List.of("/webjars/marked/16.3.0/lib/marked.esm.js",
-                "/webjars/dompurify/3.3.0/dist/purify.es.mjs", "/webjars/highlightjs/11.10.0/highlight.min.js")) {
+                "/webjars/dompurify/3.3.0/dist/purify.es.mjs", "/webjars/highlightjs/11.10.0/highlight.min.js",
+                "/webjars/uplot/1.6.30/dist/uPlot.esm.js")) {
             HttpResponse<byte[]> response = get(library);
             assertThat(response.statusCode()).as(library).isEqualTo(200);
             assertThat(response.headers().firstValue("Content-Type").orElseThrow()).as(library)
                     .startsWith("text/javascript");
         }
         assertThat(get("/webjars/highlightjs/11.10.0/styles/a11y-dark.min.css").statusCode()).isEqualTo(200);
+        assertThat(get("/webjars/uplot/1.6.30/dist/uPlot.min.css").statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -6,13 +6,16 @@ import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.api.ApiServer;
 import eu.souverain.server.api.TestServices;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
+import eu.souverain.server.sso.OrganizationSignOn;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
@@ -71,7 +74,11 @@ final class WebServer {
         models.put(STORIES, ROOT.resolve("models/stories260K.gguf"));
         models.put(SLOW, slowModel(dir));
         server = ApiServer.start(new ApiServer.Settings("127.0.0.1", 0, 1 << 20, Duration.ZERO), tenancy);
-        Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null)),
+        // As serve does; no SOUVERAIN_OIDC_ variable is set, so organizations' providers are public clients.
+        server.organizationsSignInWith(new OrganizationSignOn(database, tenancy, clock, Map.<String, String>of()::get));
+        // With the bundled sentence-embedding model, as serve runs by default: the chat must not offer it.
+        Backends backends = Backends.of(LocalBackend.load(models, new LocalBackend.Settings(0, 1, 16, 4, 0, null),
+                BackendLocation.thisHost(null, null, null, List.of()), SentenceEmbeddingModel.loadBundled(1, 16, null)),
                 List.of());
         Redactions redactions = new Redactions(database, audit, clock);
         server.serve(new ApiServer.Services(backends, new Residency(database, audit, clock),
@@ -80,7 +87,8 @@ final class WebServer {
                         SovereigntyReport.auditKey(dir), List.of(),
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
                         tenancy, redactions, clock),
-                new Metering(database, audit, clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
+                new Metering(database, audit, clock, Map.of(LocalBackend.NAME, 0.3)),
+                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
                 TestServices.documents(database, vault, audit, clock, dir)));
     }
 

@@ -1,8 +1,10 @@
 // Français.
 import panel from './panel.fr.js';
+import usage from './usage.fr.js';
 
 export default {
   ...panel,
+  ...usage,
   'app.skip': 'Aller au contenu',
   'app.language': 'Passer en {language}',
   'app.theme.dark': 'Thème sombre',
@@ -24,6 +26,17 @@ export default {
   'signin.sso': 'Se connecter avec {provider}',
   'signin.or': 'ou avec votre adresse e-mail et votre mot de passe :',
   'signin.sso.signout': 'Se déconnecter aussi de {provider}',
+  'signin.sso.organization': 'Se connecter avec le fournisseur de mon organisation',
+  'signin.sso.email': 'Saisissez d’abord votre adresse e-mail : elle indique quel fournisseur vous connecte.',
+  'signin.sso.noneForAddress': 'Aucune organisation ici ne connecte cette adresse par son propre fournisseur : utilisez votre mot de passe.',
+  'signin.sso.refused': 'L’authentification unique ne vous a pas connecté. Réessayez, ou demandez à votre administrateur.',
+  'signin.sso.refused.expired': 'L’authentification unique ne vous a pas connecté : la connexion a pris trop de temps ou a commencé dans une autre fenêtre. Réessayez.',
+  'signin.sso.refused.provider': 'L’authentification unique ne vous a pas connecté : votre fournisseur d’identité a refusé ou échoué. Réessayez, ou demandez à votre administrateur.',
+  'signin.sso.refused.token': 'L’authentification unique ne vous a pas connecté : ce qu’a envoyé votre fournisseur d’identité n’a pas passé les contrôles. Votre administrateur en voit la raison dans le journal d’audit.',
+  'signin.sso.refused.organization': 'L’authentification unique ne vous a pas connecté : votre compte chez le fournisseur d’identité n’appartient à aucune organisation de ce serveur. Demandez à votre administrateur.',
+  'signin.sso.refused.role': 'L’authentification unique ne vous a pas connecté : aucun de vos groupes chez le fournisseur d’identité ne donne accès ici. Demandez à votre administrateur.',
+  'signin.sso.refused.account': 'L’authentification unique ne vous a pas connecté : ce compte est désactivé ici. Demandez à votre administrateur.',
+  'signin.sso.refused.unavailable': 'L’authentification unique est indisponible : le fournisseur d’identité ne répond pas pour l’instant. Réessayez dans un moment.',
   'signin.submit': 'Se connecter',
   'signin.failed': 'Adresse e-mail ou mot de passe incorrect.',
   'signin.expired': 'Votre session a pris fin : reconnectez-vous.',
@@ -77,6 +90,10 @@ export default {
   'chat.edit.label': 'Modifier votre message',
   'chat.edit.send': 'Renvoyer',
   'chat.regenerate': 'Régénérer',
+  'chat.provenance.label': 'Généré par IA : {model} · exécuté sur {backend}, {location}',
+  'chat.provenance.unknownPlace': 'lieu non déclaré',
+  'chat.provenance.signed': 'attestation signée',
+  'chat.copyWithProvenance': 'Copier avec la provenance',
   'copy': 'Copier',
   'copied': 'Copié',
   'copyFailed': 'Copie impossible : sélectionnez le texte et copiez-le.',
