@@ -3,6 +3,9 @@ package eu.souverain.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.backends.BackendLocation;
+import eu.souverain.server.backends.LocalBackend;
+import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.documents.TestCorpus;
 import eu.souverain.server.store.TestDatabases;
 import java.nio.file.Path;
@@ -18,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The measurements of docs/performance.md (documents), on demand ({@code -Dsouverain.measure=true}):
  * a 1,000-page PDF uploaded and indexed (pages per second, parsing, chunking, embedding with the
- * bundled model and indexing included), then search latency at about 10,000 chunks, lexical and
+ * bundled sentence-embedding model and indexing included), then search latency at about 10,000 chunks, lexical and
  * hybrid, p50 and p95 over 200 queries each.
  */
 @EnabledIfSystemProperty(named = "souverain.measure", matches = "true")
@@ -52,9 +55,11 @@ class DocumentsScaleTest {
         }
         byte[] pdf = TestCorpus.pdfPages(pages, null);
         try (TenancyFixture f = new TenancyFixture(TestDatabases.SQLITE, dir)) {
+            // As serve runs by default: the bundled sentence-embedding model embeds the chunks and queries.
             f.server.serve(TestServices.of(f.server, f.tenancy, f.database, dir, f.clock,
-                    eu.souverain.server.backends.LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
-                            new eu.souverain.server.backends.LocalBackend.Settings(0, 1, 16, 4, 0, null))));
+                    LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
+                            new LocalBackend.Settings(0, 1, 16, 4, 0, null), BackendLocation.thisHost(null, null, null,
+                                    List.of()), SentenceEmbeddingModel.loadBundled(2, 64, null))));
             TestServer.Reply created = f.a.post("/v1/libraries", "{\"name\":\"Scale\",\"chunk_size\":300}");
             String library = created.body().get("id").asText();
             long started = System.nanoTime();
