@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The corpus's questions with the bundled sentence-embedding model embedding chunks and queries,
- * as serve runs by default: hybrid search finds each question's document in the top 3, and
- * semantic search alone finds most of them (the model is English; the French questions lean on the
- * lexical side).
+ * as serve runs by default: hybrid search finds each question's document in the top 3, and so
+ * does semantic search alone (all 28 when measured; two misses are let pass, the model being an
+ * English one asked French questions too).
  */
 class SemanticRetrievalTest {
 
@@ -30,7 +30,7 @@ class SemanticRetrievalTest {
     Path dir;
 
     @Test
-    void withRealEmbeddingsHybridFindsEveryDocumentAndSemanticMostOfThem() throws Exception {
+    void withRealEmbeddingsHybridAndSemanticFindEachQuestionsDocument() throws Exception {
         try (TenancyFixture f = new TenancyFixture(TestDatabases.SQLITE, dir)) {
             f.server.serve(TestServices.of(f.server, f.tenancy, f.database, dir, f.clock,
                     LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL),
@@ -64,7 +64,7 @@ class SemanticRetrievalTest {
                     missed.get("hybrid").size(), TestCorpus.questions().size(), missed.get("semantic").size(), missed);
             assertThat(missed.get("hybrid")).isEmpty();
             assertThat(missed.get("semantic").size()).as("semantic misses: " + missed.get("semantic"))
-                    .isLessThanOrEqualTo(TestCorpus.questions().size() / 2);
+                    .isLessThanOrEqualTo(2);
         }
     }
 }
