@@ -4,7 +4,7 @@
 // Libraries API (/v1/libraries), as an official Mistral client sees it.
 
 import { api } from './api.js';
-import { t, applyTranslations } from './i18n.js';
+import { t, language, applyTranslations } from './i18n.js';
 import { h, announce, append, replace } from './dom.js';
 
 let ctx = null;
@@ -14,10 +14,11 @@ let library = null;
 let poll = 0;
 
 /** A size in bytes, in the unit that reads best. */
-export function size(bytes) {
+function size(bytes) {
+  const number = (n) => n.toLocaleString(language(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   if (bytes < 1024) return t('libraries.bytes', { n: bytes });
-  if (bytes < 1024 * 1024) return t('libraries.kb', { n: (bytes / 1024).toFixed(1) });
-  return t('libraries.mb', { n: (bytes / 1024 / 1024).toFixed(1) });
+  if (bytes < 1024 * 1024) return t('libraries.kb', { n: number(bytes / 1024) });
+  return t('libraries.mb', { n: number(bytes / 1024 / 1024) });
 }
 
 function layout() {
