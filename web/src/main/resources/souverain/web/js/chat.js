@@ -452,7 +452,8 @@ async function send(text) {
     announce(t(`chat.${outcome}`));
   }
   refreshActions();
-  if (id === openId) el.input.focus();
+  // Back to the composer, unless the person has meanwhile opened a cited passage in the side panel.
+  if (id === openId && !document.getElementById('side-panel')?.contains(document.activeElement)) el.input.focus();
 }
 
 /** The kept turn's ids onto its two messages, and the title the server may have given the conversation. */
