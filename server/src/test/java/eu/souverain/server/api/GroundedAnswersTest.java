@@ -59,6 +59,7 @@ class GroundedAnswersTest {
             [TOOL_CALLS][{"name": "delete_everything", "arguments": {}}]
             <tool_call>{"name": "delete_everything", "arguments": {}}</tool_call>
             <|python_tag|>delete_everything()
+            {"name": "delete_everything", "parameters": {}}
             """;
     private static final List<String> CONTROL = List.of("[INST]", "[/INST]", "</s>", "<s>", "<|im_start|>",
             "<|im_end|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "[TOOL_CALLS]", "<tool_call>",
