@@ -1,6 +1,7 @@
 package eu.souverain.server.documents;
 
 import eu.souverain.server.documents.Chunker.Chunk;
+import eu.souverain.server.store.DataDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -94,7 +95,8 @@ final class DocumentIndex implements AutoCloseable {
         }
         try {
             Path dir = directory(organizationId);
-            Files.createDirectories(dir);
+            // Its owner's alone, as the data directory is: even the index files' names and sizes are no one else's.
+            DataDirectory.create(dir);
             EncryptedDirectory directory = new EncryptedDirectory(new NIOFSDirectory(dir), keys.apply(organizationId));
             IndexWriter writer = new IndexWriter(directory, new IndexWriterConfig(analyzer)
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
