@@ -32,7 +32,8 @@ class LayeringTest {
             "prompt");
     /** The server's packages, each above the ones it may use; cli wires them all. */
     static final List<String> SERVER = List.of("store", "models", "audit", "tenancy", "sso", "limits", "provenance", "vault",
-            "conversations", "files", "backends", "batch", "privacy", "sovereignty", "calls", "catalogue", "api", "cli");
+            "conversations", "files", "backends", "batch", "privacy", "sovereignty", "calls", "catalogue", "documents",
+            "api", "cli");
     /** What the server may use of the engine. */
     static final Set<String> ENGINE_EXPORTS = Set.of("chat", "prompt", "model", "sample", "batch");
 

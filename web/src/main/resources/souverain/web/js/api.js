@@ -106,11 +106,46 @@ async function stream(path, body, onChunk, signal) {
   }
 }
 
+/**
+ * Uploads {@code file} as the part "file" of a multipart POST, calling onProgress(fraction) as its
+ * bytes go out (fetch cannot tell upload progress; XMLHttpRequest can).
+ */
+function upload(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON: the status says it.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body);
+      } else {
+        reject(new ApiError(xhr.status, body?.error?.message || `HTTP ${xhr.status}`, body?.error?.code || null,
+          body?.error?.param || null));
+      }
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network error', null, null)));
+    const form = new FormData();
+    form.set('file', file, file.name);
+    xhr.send(form);
+  });
+}
+
 export const api = {
   get: (path, signal) => request('GET', path, undefined, signal),
   post: (path, body) => request('POST', path, body === undefined ? {} : body),
   patch: (path, body) => request('PATCH', path, body),
   put: (path, body) => request('PUT', path, body),
-  del: (path) => request('DELETE', path),
+  del: (path, body) => request('DELETE', path, body),
   stream,
+  upload,
 };

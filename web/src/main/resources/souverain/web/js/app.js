@@ -16,13 +16,15 @@ import { sovereignty } from './sovereignty.js';
 import { report } from './report.js';
 import { admin } from './admin.js';
 import { catalogue } from './catalogue.js';
+import { libraries } from './libraries.js';
 import { ownUsage } from './usage.js';
 import { batch } from './batch.js';
 
-export const views = { chat, batch, report, admin, catalogue };
+export const views = { chat, libraries, batch, report, admin, catalogue };
 
 export const navigation = [
   { view: 'chat', label: 'nav.chat', roles: ['owner', 'admin', 'member'] },
+  { view: 'libraries', label: 'nav.libraries', roles: ['owner', 'admin', 'member'] },
   { view: 'batch', label: 'nav.batch', roles: ['owner', 'admin', 'member'] },
   { view: 'report', label: 'nav.report', roles: ['owner', 'admin', 'auditor'] },
   { view: 'admin', label: 'nav.admin', roles: ['owner', 'admin', 'auditor'] },

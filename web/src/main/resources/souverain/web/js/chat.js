@@ -13,6 +13,7 @@ import { renderMarkdown } from './markdown.js';
 
 const STYLE_KEY = 'souverain.style';
 const STYLES = ['conversational', 'structured'];
+const LIBRARY_KEY = 'souverain.library';
 
 let ctx = null;
 let root = null;
@@ -43,6 +44,7 @@ function layout() {
   el.list = h('ul', { id: 'conversation-list', class: 'conversation-list', role: 'list' });
   el.title = h('h1', { id: 'conversation-title', class: 'conversation-title' });
   el.model = h('select', { id: 'model' });
+  el.library = h('select', { id: 'library-picker' });
   el.style = h('select', { id: 'style' },
     ...STYLES.map((s) => h('option', { value: s, 'data-i18n': `chat.style.${s}` })));
   el.style.value = style();
@@ -89,6 +91,7 @@ function layout() {
         el.toggle,
         el.title,
         h('label', { for: 'model', class: 'inline' }, h('span', { 'data-i18n': 'chat.model' }), el.model),
+        h('label', { for: 'library-picker', class: 'inline' }, h('span', { 'data-i18n': 'chat.library' }), el.library),
         el.settingsToggle,
         h('div', { id: 'chat-tools', class: 'chat-tools' })),
       el.settings,
@@ -102,6 +105,7 @@ function layout() {
     filterTimer = setTimeout(loadList, 200);
   });
   el.style.addEventListener('change', () => localStorage.setItem(STYLE_KEY, el.style.value));
+  el.library.addEventListener('change', () => localStorage.setItem(LIBRARY_KEY, el.library.value));
   el.model.addEventListener('change', async () => {
     if (!openId) return;
     try {
@@ -167,6 +171,15 @@ async function loadModels() {
   // A sentence-embedding model cannot answer: only the models that chat are offered.
   models = list.data.filter((m) => m.capabilities?.completion_chat !== false).map((m) => m.id);
   replace(el.model, ...models.map((id) => h('option', { value: id }, id)));
+}
+
+/** The libraries the person may read, to answer from; the choice is kept per browser. */
+async function loadLibraries() {
+  const list = await api.get('/v1/libraries');
+  const kept = localStorage.getItem(LIBRARY_KEY);
+  replace(el.library, h('option', { value: '', 'data-i18n': 'chat.library.none' }, t('chat.library.none')),
+    ...list.data.map((l) => h('option', { value: l.id }, l.name)));
+  el.library.value = list.data.some((l) => l.id === kept) ? kept : '';
 }
 
 async function loadList() {
@@ -406,13 +419,16 @@ async function send(text) {
   const id = openId;
   let outcome = 'answered';
   try {
-    await api.stream(`/v1/conversations/${id}/completions`, { content: text, stream: true, style: el.style.value },
+    const asking = { content: text, stream: true, style: el.style.value };
+    if (el.library.value) asking.library_ids = [el.library.value];
+    await api.stream(`/v1/conversations/${id}/completions`, asking,
       (chunk) => {
         const delta = chunk.choices?.[0]?.delta?.content;
         if (delta) {
           state.text += delta;
           draw(state);
         }
+        if (chunk.references) state.references = chunk.references;
         if (chunk.provenance) answeredBy(answer, { provenance: chunk.provenance });
       }, state.controller.signal);
   } catch (e) {
@@ -421,6 +437,7 @@ async function send(text) {
   }
   cancelAnimationFrame(state.frame);
   setContent(answer, 'assistant', state.text);
+  if (state.references?.length) cite(answer, state.references);
   answer.removeAttribute('aria-busy');
   answer.classList.remove('writing');
   writing = null;
@@ -435,7 +452,8 @@ async function send(text) {
     announce(t(`chat.${outcome}`));
   }
   refreshActions();
-  if (id === openId) el.input.focus();
+  // Back to the composer, unless the person has meanwhile opened a cited passage in the side panel.
+  if (id === openId && !document.getElementById('side-panel')?.contains(document.activeElement)) el.input.focus();
 }
 
 /** The kept turn's ids onto its two messages, and the title the server may have given the conversation. */
@@ -457,6 +475,65 @@ async function afterAnswer(id, asked, answer) {
   } catch (e) {
     el.error.textContent = e.message;
   }
+}
+
+/**
+ * The answer's references: each marker [n] of its text becomes a button, and a numbered list of
+ * the sources follows it; either opens the cited passage in the side panel.
+ */
+function cite(article, references) {
+  const byNumber = new Map(references.map((r) => [r.number, r]));
+  const body = article.querySelector('.body');
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest('pre, code') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node);
+  for (const node of texts) {
+    const parts = node.textContent.split(/(\[\d+\])/);
+    if (parts.length === 1) continue;
+    const replaced = parts.map((part) => {
+      const reference = byNumber.get(Number(part.slice(1, -1)));
+      return /^\[\d+\]$/.test(part) && reference ? marker(reference) : part;
+    });
+    const span = append(h('span'), ...replaced);
+    node.replaceWith(...span.childNodes);
+  }
+  append(article, h('div', { class: 'sources' },
+    h('h4', { class: 'small-heading' }, t('chat.sources')),
+    h('ol', { class: 'plain' }, ...references.map((r) => h('li', {},
+      h('button', { type: 'button', class: 'link source', onclick: () => showPassage(r) },
+        `[${r.number}] `, r.document_name, r.page ? ` · ${t('chat.source.page', { page: r.page })}` : ''))))));
+}
+
+function marker(reference) {
+  return h('button', { type: 'button', class: 'marker', onclick: () => showPassage(reference),
+    'aria-label': t('chat.source.open', { number: reference.number, name: reference.document_name }) },
+  `[${reference.number}]`);
+}
+
+/** The cited passage in the side panel: its document, page and text; Esc or Close puts the focus back. */
+function showPassage(reference) {
+  const aside = document.getElementById('side-panel');
+  const back = document.activeElement;
+  const close = () => {
+    aside.hidden = true;
+    back?.focus();
+  };
+  replace(aside, h('div', { class: 'passage', id: 'passage', onkeydown: (event) => {
+    if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); close(); }
+  } },
+  h('div', { class: 'panel-head' },
+    h('h2', { id: 'passage-title', tabindex: '-1' }, t('chat.source.title', { number: reference.number })),
+    h('button', { type: 'button', class: 'icon', id: 'passage-close', 'aria-label': t('common.close'),
+      title: t('common.close'), onclick: close }, '✕')),
+  h('p', {}, h('strong', {}, reference.document_name)),
+  h('p', { class: 'muted small' }, reference.page ? t('chat.source.page', { page: reference.page }) : null,
+    reference.page ? ' · ' : null, t('chat.source.chunk', { chunk: reference.chunk + 1 })),
+  h('blockquote', { class: 'passage-text' }, reference.text)));
+  aside.setAttribute('aria-labelledby', 'passage-title');
+  aside.hidden = false;
+  aside.querySelector('#passage-title').focus();
 }
 
 /** At most one Markdown rendering of the message being written per animation frame. */
@@ -552,7 +629,7 @@ export const chat = {
       layout();
       replace(main, root);
       document.addEventListener('keydown', onKey);
-      await Promise.all([loadModels(), loadList()]);
+      await Promise.all([loadModels(), loadList(), loadLibraries()]);
     }
     const id = ctx.route.params[0] || null;
     if (id !== openId || !id) await open(id);

@@ -53,6 +53,7 @@ const CATEGORIES = {
   keys: 'report.data.keys',
   'model files': 'report.data.models',
   'operational logs': 'report.data.logs',
+  'document libraries': 'report.data.libraries',
 };
 
 function where(r) {

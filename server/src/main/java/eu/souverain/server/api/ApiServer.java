@@ -5,6 +5,7 @@ import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.catalogue.CatalogueStore;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
@@ -21,6 +22,7 @@ import eu.souverain.server.tenancy.TenancyException;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.RoutesConfig;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.router.Endpoint;
@@ -62,7 +64,7 @@ public final class ApiServer implements AutoCloseable {
     /** What the routes serve: the backends (the server owns them from then on) and the store's services. */
     public record Services(Backends backends, Residency residency, Privacy privacy, Redactions redactions,
                            SovereigntyReport report, Metering metering, ProvenanceSigner provenance,
-                           CatalogueStore catalogue) {}
+                           CatalogueStore catalogue, Documents documents) {}
 
     private final Settings settings;
     private final Tenancy tenancy;
@@ -85,6 +87,8 @@ public final class ApiServer implements AutoCloseable {
             config.startup.showOldJavalinVersionWarning = false;
             config.concurrency.useVirtualThreads = true;
             config.http.maxRequestSize = settings.maxBodyBytes();
+            // An uploaded document stays in memory, never in a temporary file in clear; its route caps its size.
+            config.jetty.multipartConfig.maxInMemoryFileSize(Integer.MAX_VALUE, SizeUnit.BYTES);
             // Compression would buffer the event stream; answers are small anyway.
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.jetty.host = settings.host();

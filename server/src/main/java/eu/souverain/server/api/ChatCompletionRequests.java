@@ -67,7 +67,8 @@ final class ChatCompletionRequests {
      * A checked request: what to run, and how to answer; {@code store}: keep it and its answer as a
      * conversation, with {@code metadata} (empty when none).
      */
-    record Call(ChatRequest request, boolean stream, boolean includeUsage, boolean store, Map<String, String> metadata) {}
+    record Call(ChatRequest request, boolean stream, boolean includeUsage, boolean store, Map<String, String> metadata,
+                List<String> libraryIds) {}
 
     private ChatCompletionRequests() {}
 
@@ -88,7 +89,8 @@ final class ChatCompletionRequests {
         ChatRequest request = new ChatRequest(model != null ? model : defaultModel,
                 new ChatRequest.Conversation(messages.list(), messages.prefix()), settings.sampling(),
                 settings.maxTokens(Integer.MAX_VALUE), settings.stops(), settings.choices(), format, tools);
-        return new Call(request, settings.stream(), settings.includeUsage(), bool(body, "store", false), metadata(body));
+        return new Call(request, settings.stream(), settings.includeUsage(), bool(body, "store", false), metadata(body),
+                libraryIds(body));
     }
 
     /** The generation settings both completion routes share. */
@@ -322,6 +324,49 @@ final class ChatCompletionRequests {
         };
     }
 
+    static final String DOCUMENT_LIBRARY = "document_library";
+
+    /**
+     * The libraries of Mistral's {@code {"type": "document_library", "library_ids": [...]}} tools,
+     * which the server searches itself for the last user message (no function is offered to the
+     * model for them), or null when the request has none.
+     */
+    private static List<String> libraryIds(JsonNode body) {
+        JsonNode tools = body.get("tools");
+        if (tools == null || !tools.isArray()) {
+            return null;
+        }
+        List<String> ids = null;
+        for (int i = 0; i < tools.size(); i++) {
+            JsonNode tool = tools.get(i);
+            String path = "tools[" + i + "]";
+            if (!tool.isObject() || !DOCUMENT_LIBRARY.equals(tool.path("type").asText(null))) {
+                continue;
+            }
+            tool.fieldNames().forEachRemaining(name -> {
+                if (!List.of("type", "library_ids", "tool_configuration").contains(name)) {
+                    throw ApiError.schema("unknown_field", path + "." + name, "unknown field '" + path + "." + name + "'");
+                }
+            });
+            JsonNode libraries = tool.get("library_ids");
+            if (libraries == null || !libraries.isArray() || libraries.isEmpty()) {
+                throw ApiError.schema("missing_field", path + ".library_ids", path
+                        + " needs 'library_ids', an array of the libraries to search");
+            }
+            RequestLimits.atMost(path + ".library_ids", libraries, RequestLimits.MAX_TOOLS, "libraries");
+            ids = ids == null ? new ArrayList<>() : ids;
+            for (JsonNode id : libraries) {
+                if (!id.isTextual()) {
+                    throw typeError(path + ".library_ids", "an array of strings", libraries);
+                }
+                if (!ids.contains(id.asText())) {
+                    ids.add(id.asText());
+                }
+            }
+        }
+        return ids;
+    }
+
     /** The tools offered and whether a call is required, or null for none (no tools, or tool_choice "none"). */
     @SuppressWarnings("unchecked")
     private static ChatRequest.Tools tools(JsonNode body) {
@@ -338,6 +383,9 @@ final class ChatCompletionRequests {
                 JsonNode tool = tools.get(i);
                 if (!tool.isObject()) {
                     throw typeError(path, "an object", tool);
+                }
+                if (DOCUMENT_LIBRARY.equals(tool.path("type").asText(null))) {
+                    continue;
                 }
                 tool.fieldNames().forEachRemaining(name -> {
                     if (!name.equals("type") && !name.equals("function")) {

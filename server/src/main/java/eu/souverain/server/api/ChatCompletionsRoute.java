@@ -15,19 +15,25 @@ final class ChatCompletionsRoute {
     private final Generations generations;
     private final ConversationsRoutes conversations;
     private final RequestBodies bodies;
+    private final Grounding grounding;
 
-    ChatCompletionsRoute(Generations generations, ConversationsRoutes conversations, RequestBodies bodies) {
+    ChatCompletionsRoute(Generations generations, ConversationsRoutes conversations, RequestBodies bodies,
+                         Grounding grounding) {
         this.generations = generations;
         this.conversations = conversations;
         this.bodies = bodies;
+        this.grounding = grounding;
     }
 
     void handle(Context ctx) throws IOException {
         ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(bodies.read(ctx)),
                 generations.defaultModel(), Generations.RANDOM::nextLong);
+        // A document_library tool: the passages go into the prompt, the references into the answer.
+        Grounding.Grounded grounded = call.libraryIds() == null ? new Grounding.Grounded(call.request(), Map.of())
+                : grounding.ground(ctx, call.request(), call.libraryIds());
         // With store: true, the request's messages are kept as a new conversation before the model runs, the answer after.
-        generations.answer(ctx, call.request(), call.stream(), call.includeUsage(), WIRE,
-                call.store() ? conversations.stored(ctx, call) : null);
+        generations.answer(ctx, grounded.request(), call.stream(), call.includeUsage(), WIRE,
+                call.store() ? conversations.stored(ctx, call) : null, grounded.closing());
     }
 
     /** Chat completions on the wire; Mistral's fill-in-the-middle answers look the same. */

@@ -40,7 +40,7 @@ final class ConversationsRoutes {
             "metadata", "messages");
     private static final Set<String> UPDATE_FIELDS = Set.of("title", "system_prompt", "model", "temperature");
     private static final Set<String> COMPLETION_FIELDS = Set.of("content", "model", "stream", "stream_options",
-            "max_tokens", "temperature", "top_p", "seed", "stop", "style");
+            "max_tokens", "temperature", "top_p", "seed", "stop", "style", "library_ids");
     /**
      * The reply styles a conversation's completion may ask for, as the instruction that opens its
      * system prompt. Kept here, not in the web app, so that every client gets the same styles and
@@ -61,9 +61,11 @@ final class ConversationsRoutes {
     private final SovereigntyReport report;
     private final Generations generations;
     private final RequestBodies bodies;
+    private final Grounding grounding;
 
     ConversationsRoutes(Conversations conversations, SovereigntyReport report, Generations generations,
-                        RequestBodies bodies) {
+                        RequestBodies bodies, Grounding grounding) {
+        this.grounding = grounding;
         this.conversations = conversations;
         this.report = report;
         this.generations = generations;
@@ -169,9 +171,16 @@ final class ConversationsRoutes {
         }
         for (String name : COMPLETION_FIELDS) {
             JsonNode value = body.node(name);
-            if (value != null && !name.equals("content") && !name.equals("style")) {
+            if (value != null && !name.equals("content") && !name.equals("style") && !name.equals("library_ids")) {
                 request.set(name, value);
             }
+        }
+        JsonNode libraries = body.node("library_ids");
+        if (libraries != null && !libraries.isNull() && !libraries.isEmpty()) {
+            // Searched as Mistral's document_library tool is, for the new message.
+            ObjectNode tool = request.putArray("tools").addObject();
+            tool.put("type", ChatCompletionRequests.DOCUMENT_LIBRARY);
+            tool.set("library_ids", libraries);
         }
         if (!request.has("model") && conversation.model() != null) {
             request.put("model", conversation.model());
@@ -212,14 +221,17 @@ final class ConversationsRoutes {
                         Generations.RANDOM::nextLong);
                 Generations.Keeper keeper = keeper(owner, conversation.id(),
                         List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
+                Grounding.Grounded grounded = call.libraryIds() == null ? new Grounding.Grounded(call.request(), Map.of())
+                        : grounding.ground(ctx, call.request(), call.libraryIds());
                 try {
                     if (modelCall == null) {
-                        modelCall = generations.open(ctx, oldestTurnsLeftOut(call.request()));
+                        modelCall = generations.open(ctx, oldestTurnsLeftOut(grounded.request()));
                     } else {
-                        generations.retry(modelCall, oldestTurnsLeftOut(call.request()));
+                        generations.retry(modelCall, oldestTurnsLeftOut(grounded.request()));
                     }
                     generations.answer(ctx, modelCall, call.stream(), call.includeUsage(), ChatCompletionsRoute.WIRE,
-                            untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper);
+                            untitled ? namingAfter(content, keeper, owner, conversation.id(), ctx.ip()) : keeper,
+                            grounded.closing());
                     return;
                 } catch (ApiError e) {
                     // Refused before anything was sent: a remote model can still be asked again, shorter; a

@@ -93,8 +93,17 @@ final class Generations {
     /** Runs {@code request} and answers it whole, or streamed; {@code keeper}, unless null, keeps the answer. */
     void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
             throws IOException {
+        answer(ctx, request, stream, includeUsage, wire, keeper, Map.of());
+    }
+
+    /**
+     * As above; {@code closing} are top-level fields of the whole answer and of the stream's last
+     * chunk (a document_library answer's references).
+     */
+    void answer(Context ctx, ChatRequest request, boolean stream, boolean includeUsage, Wire wire, Keeper keeper,
+                Map<String, Object> closing) throws IOException {
         try (ModelCalls.Call call = open(ctx, request)) {
-            answer(ctx, call, stream, includeUsage, wire, keeper);
+            answer(ctx, call, stream, includeUsage, wire, keeper, closing);
         }
     }
 
@@ -124,6 +133,12 @@ final class Generations {
     /** Runs {@code call}'s request (one more start of it: a stored conversation may retry it shorter). */
     void answer(Context ctx, ModelCalls.Call call, boolean stream, boolean includeUsage, Wire wire, Keeper keeper)
             throws IOException {
+        answer(ctx, call, stream, includeUsage, wire, keeper, Map.of());
+    }
+
+    /** As above; {@code closing} are top-level fields of the whole answer and of the stream's last chunk. */
+    void answer(Context ctx, ModelCalls.Call call, boolean stream, boolean includeUsage, Wire wire, Keeper keeper,
+                Map<String, Object> closing) throws IOException {
         long started = System.nanoTime();
         ChatRequest request = call.request();
         Generation generation;
@@ -138,10 +153,10 @@ final class Generations {
         Keep keep = keeper == null ? (text, completion, provenance) -> { }
                 : (text, completion, provenance) -> keeper.keep(text, completion, call.backend(), provenance);
         if (stream) {
-            stream(ctx, call, generation, answer, includeUsage, metered, keep);
+            stream(ctx, call, generation, answer, includeUsage, metered, keep, closing);
         } else {
             try {
-                complete(ctx, call, generation, answer, metered, keep);
+                complete(ctx, call, generation, answer, metered, keep, closing);
             } catch (IOException | RuntimeException e) {
                 call.failed();
                 throw e;
@@ -155,8 +170,9 @@ final class Generations {
     }
 
     private static void complete(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
-                                 Metered metered, Keep keep) throws IOException {
+                                 Metered metered, Keep keep, Map<String, Object> closing) throws IOException {
         Whole whole = whole(call, generation, answer, metered, keep);
+        whole.body().putAll(closing);
         ctx.header(SignedStatement.HEADER, whole.provenance().token());
         Json.respond(ctx, 200, whole.body());
     }
@@ -224,7 +240,7 @@ final class Generations {
     }
 
     private static void stream(Context ctx, ModelCalls.Call call, Generation generation, Answer answer,
-                               boolean includeUsage, Metered metered, Keep keep) {
+                               boolean includeUsage, Metered metered, Keep keep, Map<String, Object> closing) {
         EventStream events;
         try {
             events = new EventStream(ctx.res());
@@ -273,11 +289,13 @@ final class Generations {
             Map<String, Object> finish = answer.chunk(answer.wire.chunkChoice(last, null, answer.finishes.get(last),
                     answer.calls.containsKey(last)));
             finish.put("provenance", lastStatement.json());
+            finish.putAll(closing);
             if (includeUsage) {
                 events.data(finish);
                 Map<String, Object> usage = answer.header(answer.wire.chunkObject());
                 usage.put("choices", List.of());
                 usage.put("usage", usage(completion));
+                usage.putAll(closing);
                 events.data(usage);
             } else {
                 finish.put("usage", usage(completion));

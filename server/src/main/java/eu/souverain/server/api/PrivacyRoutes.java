@@ -1,6 +1,7 @@
 package eu.souverain.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.privacy.Erasure;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.tenancy.Principal;
@@ -26,8 +27,10 @@ final class PrivacyRoutes {
     private final Privacy privacy;
     private final Tenancy tenancy;
     private final RequestBodies bodies;
+    private final Documents documents;
 
-    PrivacyRoutes(Privacy privacy, Tenancy tenancy, RequestBodies bodies) {
+    PrivacyRoutes(Privacy privacy, Tenancy tenancy, RequestBodies bodies, Documents documents) {
+        this.documents = documents;
         this.privacy = privacy;
         this.tenancy = tenancy;
         this.bodies = bodies;
@@ -36,7 +39,8 @@ final class PrivacyRoutes {
     /** GET /v1/conversations/export: the caller's conversations, decrypted, as one JSON document. */
     void exportOwn(Context ctx) {
         Principal by = Authentication.principal(ctx);
-        Json.respond(ctx, 200, privacy.export().of(by.organizationId(), by.actorId(), by.actor(ctx.ip())));
+        Json.respond(ctx, 200, withLibraries(privacy.export().of(by.organizationId(), by.actorId(), by.actor(ctx.ip())),
+                by.organizationId(), by.actorId()));
     }
 
     /**
@@ -53,7 +57,8 @@ final class PrivacyRoutes {
         if (user != null) {
             tenancy.users().get(by.organizationId(), user, by.actor(ctx.ip()));
         }
-        Json.respond(ctx, 200, privacy.export().of(by.organizationId(), user, by.actor(ctx.ip())));
+        Json.respond(ctx, 200, withLibraries(privacy.export().of(by.organizationId(), user, by.actor(ctx.ip())),
+                by.organizationId(), user));
     }
 
     void getRetention(Context ctx) {
@@ -90,7 +95,8 @@ final class PrivacyRoutes {
         Principal by = Authentication.principal(ctx);
         String user = ctx.pathParam("id");
         tenancy.users().get(by.organizationId(), user, by.actor(ctx.ip()));
-        Json.respond(ctx, 200, erased(privacy.erasure().user(by.organizationId(), user, by.actor(ctx.ip()))));
+        Erasure.Erased erased = privacy.erasure().user(by.organizationId(), user, by.actor(ctx.ip()));
+        Json.respond(ctx, 200, erased(erased, documents.eraseOwner(by.organizationId(), user)));
     }
 
     /** DELETE /v1/admin/organizations/{id}/data: the installation owner's, for any organization. */
@@ -101,10 +107,19 @@ final class PrivacyRoutes {
                     + " organization's data");
         }
         String organization = tenancy.organizations().get(by, ctx.pathParam("id"), ctx.ip()).id();
-        Json.respond(ctx, 200, erased(privacy.erasure().organization(organization, by.actor(ctx.ip()))));
+        Erasure.Erased erased = privacy.erasure().organization(organization, by.actor(ctx.ip()));
+        Json.respond(ctx, 200, erased(erased, documents.erase(organization)));
     }
 
-    private static Map<String, Object> erased(Erasure.Erased erased) {
-        return Map.of("object", "erasure", "conversations", erased.conversations(), "data_keys", erased.dataKeys());
+    private static Map<String, Object> erased(Erasure.Erased erased, int libraries) {
+        return Map.of("object", "erasure", "conversations", erased.conversations(), "data_keys", erased.dataKeys(),
+                "libraries", libraries);
+    }
+
+    /** An export with the document libraries of the same organization and owner (every owner when null). */
+    private Map<String, Object> withLibraries(Map<String, Object> export, String organizationId, String ownerId) {
+        Map<String, Object> whole = new java.util.LinkedHashMap<>(export);
+        whole.put("libraries", documents.export(organizationId, ownerId));
+        return whole;
     }
 }

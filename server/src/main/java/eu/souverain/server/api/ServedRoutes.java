@@ -5,6 +5,9 @@ import eu.souverain.server.batch.BatchRunner;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.catalogue.CatalogueJobs;
 import eu.souverain.server.catalogue.PrestaShop;
+import eu.souverain.server.documents.Documents;
+import eu.souverain.server.documents.Ingestion;
+import eu.souverain.server.documents.Retrieval;
 import eu.souverain.server.tenancy.Tenancy;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Handler;
@@ -25,7 +28,8 @@ final class ServedRoutes {
                           PolicyRoute policy, RedactionRoute redaction, SovereigntyRoute sovereignty,
                           ConversationsRoutes conversations, PrivacyRoutes privacy, UsageRoute usage,
                           LimitsRoutes limits, FilesRoutes files, BatchRoutes batches, BatchRunner runner,
-                          CatalogueJobs catalogueJobs, CatalogueRoutes catalogue) {}
+                          CatalogueJobs catalogueJobs, CatalogueRoutes catalogue, LibrariesRoutes libraries,
+                          Documents documents, Ingestion ingestion) {}
 
     private final Tenancy tenancy;
     private final RequestBodies bodies;
@@ -97,6 +101,24 @@ final class ServedRoutes {
         routes.get("/v1/batches", when(s -> s.batches()::listOpenAi), Access.MODELS);
         routes.get("/v1/batches/{id}", when(s -> s.batches()::getOpenAi), Access.MODELS);
         routes.post("/v1/batches/{id}/cancel", when(s -> s.batches()::cancelOpenAi), Access.MODELS);
+        routes.post("/v1/libraries", when(s -> s.libraries()::create), Access.CHAT);
+        routes.get("/v1/libraries", when(s -> s.libraries()::list), Access.CHAT);
+        routes.get("/v1/libraries/{id}", when(s -> s.libraries()::get), Access.CHAT);
+        routes.put("/v1/libraries/{id}", when(s -> s.libraries()::update), Access.CHAT);
+        routes.patch("/v1/libraries/{id}", when(s -> s.libraries()::update), Access.CHAT);
+        routes.delete("/v1/libraries/{id}", when(s -> s.libraries()::delete), Access.CHAT);
+        routes.post("/v1/libraries/{id}/documents", when(s -> s.libraries()::upload), Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents", when(s -> s.libraries()::documents), Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::document), Access.CHAT);
+        routes.delete("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::deleteDocument),
+                Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents/{documentId}/status", when(s -> s.libraries()::status), Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents/{documentId}/text_content", when(s -> s.libraries()::text),
+                Access.CHAT);
+        routes.get("/v1/libraries/{id}/share", when(s -> s.libraries()::shares), Access.CHAT);
+        routes.put("/v1/libraries/{id}/share", when(s -> s.libraries()::share), Access.CHAT);
+        routes.delete("/v1/libraries/{id}/share", when(s -> s.libraries()::unshare), Access.CHAT);
+        routes.post("/v1/search", when(s -> s.libraries()::search), Access.CHAT);
         // A job makes the server call the shop's address with the shop's key: the organization's admins only.
         routes.post("/v1/catalogue/jobs", when(s -> s.catalogue()::create), Access.CHAT, Access.ADMIN);
         routes.get("/v1/catalogue/jobs", when(s -> s.catalogue()::list), Access.CHAT, Access.ADMIN);
@@ -115,20 +137,25 @@ final class ServedRoutes {
         EmbeddingsRoute embeddings = new EmbeddingsRoute(calls, bodies);
         BatchRunner runner = BatchRunner.start(services.privacy().batchJobs(), new BatchCalls(generations, embeddings),
                 BatchRunner.Settings.DEFAULT);
+        Ingestion ingestion = new Ingestion(services.documents(), calls);
+        Retrieval retrieval = new Retrieval(services.documents(), ingestion, calls);
+        Grounding grounding = new Grounding(retrieval, services.backends());
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
-                services.report(), generations, bodies);
+                services.report(), generations, bodies, grounding);
         CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
-                new ChatCompletionsRoute(generations, conversations, bodies), new CompletionsRoute(generations, bodies),
-                new FimCompletionsRoute(generations, bodies), embeddings,
+                new ChatCompletionsRoute(generations, conversations, bodies, grounding),
+                new CompletionsRoute(generations, bodies), new FimCompletionsRoute(generations, bodies), embeddings,
                 new PolicyRoute(services.residency(), services.backends(), bodies),
-                new RedactionRoute(services.redactions(), bodies), new SovereigntyRoute(services.report(), tenancy),
-                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies),
+                new RedactionRoute(services.redactions(), bodies),
+                new SovereigntyRoute(services.report(), tenancy, services.documents()),
+                conversations, new PrivacyRoutes(services.privacy(), tenancy, bodies, services.documents()),
                 new UsageRoute(services.metering()),
                 new LimitsRoutes(services.metering().settings(), tenancy, bodies, services.metering().clock()),
                 new FilesRoutes(services.privacy().files(), bodies),
                 new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner,
-                catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()));
+                catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()),
+                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);
         // Jobs a stopped (or killed) server left unfinished go on where they were.
         catalogueJobs.resumeUnfinished();
     }
@@ -153,6 +180,8 @@ final class ServedRoutes {
     void release() {
         Served serving = served;
         if (serving != null) {
+            serving.ingestion().close();
+            serving.documents().close();
             serving.backends().close();
         }
     }

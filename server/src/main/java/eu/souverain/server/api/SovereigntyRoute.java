@@ -1,5 +1,6 @@
 package eu.souverain.server.api;
 
+import eu.souverain.server.documents.Documents;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eu.souverain.server.sovereignty.SovereigntyReport;
@@ -16,16 +17,20 @@ final class SovereigntyRoute {
 
     private final SovereigntyReport report;
     private final Tenancy tenancy;
+    private final Documents documents;
 
-    SovereigntyRoute(SovereigntyReport report, Tenancy tenancy) {
+    SovereigntyRoute(SovereigntyReport report, Tenancy tenancy, Documents documents) {
         this.report = report;
         this.tenancy = tenancy;
+        this.documents = documents;
     }
 
     void get(Context ctx) {
         Principal principal = Authentication.principal(ctx);
         String organization = tenancy.isInstallationOwner(principal) ? null : principal.organizationId();
-        Json.respond(ctx, 200, report.build(organization));
+        ObjectNode built = report.build(organization);
+        documents.describe(built);
+        Json.respond(ctx, 200, built);
     }
 
     /**

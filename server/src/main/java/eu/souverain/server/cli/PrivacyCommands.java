@@ -2,12 +2,14 @@ package eu.souverain.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.privacy.Erasure;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.store.Database;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.tenancy.TenancyException;
+import eu.souverain.server.vault.Vault;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.Map;
@@ -33,21 +35,25 @@ final class PrivacyCommands {
     }
 
     interface Work<T> {
-        T run(Privacy privacy, String organizationId, String userId) throws IOException;
+        T run(Privacy privacy, Documents documents, String organizationId, String userId) throws IOException;
     }
 
     /** Opens the store and the vault, finds whose data is meant, and runs {@code work} on it. */
     static <T> T withPrivacy(StoreOptions store, VaultOptions vault, Whose whose, Work<T> work) throws IOException {
         try (Database database = store.open()) {
             AuditLog audit = new AuditLog(database, Clock.systemUTC());
-            Privacy privacy = Privacy.open(database, vault.open(database, store.data), audit, Clock.systemUTC());
+            Vault keys = vault.open(database, store.data);
+            Privacy privacy = Privacy.open(database, keys, audit, Clock.systemUTC());
             Tenancy tenancy = new Tenancy(database, audit, Clock.systemUTC());
-            if (whose.user != null) {
-                String organization = privacy.erasure().organizationOf(whose.user)
-                        .orElseThrow(() -> TenancyException.notFound("user", whose.user));
-                return work.run(privacy, organization, whose.user);
+            try (Documents documents = new Documents(database, keys, audit, Clock.systemUTC(), store.data,
+                    Documents.Settings.defaults())) {
+                if (whose.user != null) {
+                    String organization = privacy.erasure().organizationOf(whose.user)
+                            .orElseThrow(() -> TenancyException.notFound("user", whose.user));
+                    return work.run(privacy, documents, organization, whose.user);
+                }
+                return work.run(privacy, documents, tenancy.organizations().find(whose.organization).id(), null);
             }
-            return work.run(privacy, tenancy.organizations().find(whose.organization).id(), null);
         }
     }
 
@@ -71,11 +77,15 @@ final class PrivacyCommands {
 
         @Override
         public Integer call() throws IOException {
-            Erasure.Erased erased = withPrivacy(store, vault, whose, (privacy, org, user) ->
-                    user == null ? privacy.erasure().organization(org, Actor.commandLine())
-                            : privacy.erasure().user(org, user, Actor.commandLine()));
+            record Both(Erasure.Erased erased, int libraries) {
+            }
+            Both both = withPrivacy(store, vault, whose, (privacy, documents, org, user) -> user == null
+                    ? new Both(privacy.erasure().organization(org, Actor.commandLine()), documents.erase(org))
+                    : new Both(privacy.erasure().user(org, user, Actor.commandLine()), documents.eraseOwner(org, user)));
+            Erasure.Erased erased = both.erased();
             spec.commandLine().getOut().println("erased " + (whose.user != null ? "user " + whose.user
                     : "organization " + whose.organization) + ": " + erased.conversations() + " conversations deleted, "
+                    + both.libraries() + " document libraries deleted, "
                     + erased.dataKeys() + " data keys destroyed; older master key versions retired");
             return 0;
         }
@@ -100,8 +110,12 @@ final class PrivacyCommands {
 
         @Override
         public Integer call() throws IOException {
-            Map<String, Object> document = withPrivacy(store, vault, whose, (privacy, org, user) ->
-                    privacy.export().of(org, user, Actor.commandLine()));
+            Map<String, Object> document = withPrivacy(store, vault, whose, (privacy, documents, org, user) -> {
+                Map<String, Object> whole = new java.util.LinkedHashMap<>(privacy.export().of(org, user,
+                        Actor.commandLine()));
+                whole.put("libraries", documents.export(org, user));
+                return whole;
+            });
             spec.commandLine().getOut().println(new ObjectMapper().writerWithDefaultPrettyPrinter()
                     .writeValueAsString(document));
             return 0;

@@ -7,6 +7,7 @@ import eu.souverain.server.backends.BackendsFile;
 import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.sovereignty.ReportText;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.sovereignty.SovereigntyReport;
 import eu.souverain.server.sovereignty.SovereigntyReport.DeclaredBackend;
 import eu.souverain.server.store.Database;
@@ -93,6 +94,10 @@ final class ReportCommand implements Callable<Integer> {
                     new Redactions(database, auditLog, Clock.systemUTC()),
                     Clock.systemUTC());
             ObjectNode built = report.build(null);
+            try (Documents documents = new Documents(database, keys, auditLog, Clock.systemUTC(), store.data,
+                    Documents.Settings.defaults())) {
+                documents.describe(built);
+            }
             PrintWriter out = spec.commandLine().getOut();
             out.print(json ? new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(built) + "\n"
                     : ReportText.of(built));

@@ -12,9 +12,11 @@ import eu.souverain.server.backends.LocalBackend;
 import eu.souverain.server.backends.RemoteBackend;
 import eu.souverain.server.backends.SentenceEmbeddingModel;
 import eu.souverain.server.catalogue.CatalogueStore;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.models.MemoryFit;
 import eu.souverain.server.privacy.Privacy;
+import eu.souverain.server.privacy.Retention;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.provenance.ProvenanceSigner;
 import eu.souverain.server.sovereignty.Residency;
@@ -43,6 +45,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -265,10 +268,19 @@ final class ServeCommand implements Callable<Integer> {
                             backends.all().stream().map(Backend::name).toList()));
                 }
             }
+            Documents documents = new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults());
+            // Documents older than an organization's retention go as its conversations do.
+            retention.scheduleWithFixedDelay(() -> {
+                try {
+                    database.jdbi().withHandle(Retention::policies).ifPresent(days -> documents.purge(days, clock.millis()));
+                } catch (RuntimeException e) {
+                    err.println("souverain: the documents' retention purge failed: " + e.getMessage());
+                }
+            }, 0, RETENTION_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
             server.serve(new ApiServer.Services(backends, new Residency(database, auditLog, clock), privacy, redactions,
                     report, new Metering(database, auditLog, clock, energyFigures),
                     ProvenanceSigner.open(store.data.resolve(ProvenanceSigner.FILE)),
-                    new CatalogueStore(database, auditLog, keys, clock)));
+                    new CatalogueStore(database, auditLog, keys, clock), documents));
         } catch (Exception e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();

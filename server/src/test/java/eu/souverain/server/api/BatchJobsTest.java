@@ -56,7 +56,7 @@ class BatchJobsTest {
         f.server.serve(new ApiServer.Services(backends, new Residency(f.database, audit, f.clock), privacy, redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
                 new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
-                new CatalogueStore(f.database, audit, vault, f.clock)));
+                new CatalogueStore(f.database, audit, vault, f.clock), TestServices.documents(f.database, vault, audit, f.clock, dir)));
         return f;
     }
 

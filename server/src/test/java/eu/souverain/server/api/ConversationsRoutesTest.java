@@ -48,7 +48,8 @@ class ConversationsRoutesTest {
                 Privacy.open(f.database, vault, audit, f.clock), redactions,
                 TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
                 new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
-                new CatalogueStore(f.database, audit, vault, f.clock)));
+                new CatalogueStore(f.database, audit, vault, f.clock),
+                TestServices.documents(f.database, vault, audit, f.clock, dir)));
         return f;
     }
 

@@ -221,7 +221,7 @@ class LimitsAndUsageTest {
                             new LocalBackend.Settings(0, 1, 16, 4, 0, null)));
             f.server.serve(new ApiServer.Services(plain.backends(), plain.residency(), plain.privacy(),
                     plain.redactions(), plain.report(), new Metering(f.database, f.tenancy.audit(), f.clock,
-                    Map.of("local", 0.5)), plain.provenance(), plain.catalogue()));
+                    Map.of("local", 0.5)), plain.provenance(), plain.catalogue(), plain.documents()));
             String group = f.a.post("/v1/admin/groups", "{\"name\": \"research\"}").body().get("id").asText();
             String member = f.tenancy.users().create(f.orgA.id(), "member@alpha.test", Role.MEMBER,
                     TenancyFixture.PASSWORD, Actor.SYSTEM, true).user().id();

@@ -80,7 +80,8 @@ class RemoteRedactionTest {
         f.server.serve(new ApiServer.Services(backends, residency, Privacy.open(f.database, vault, audit, f.clock),
                 redactions, TestServices.report(f.server, f.tenancy, f.database, dir, vault, redactions, f.clock, backends),
                 new Metering(f.database, audit, f.clock), ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)),
-                new CatalogueStore(f.database, audit, vault, f.clock)));
+                new CatalogueStore(f.database, audit, vault, f.clock),
+                TestServices.documents(f.database, vault, audit, f.clock, dir)));
     }
 
     @AfterEach

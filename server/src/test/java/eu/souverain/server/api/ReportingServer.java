@@ -49,6 +49,7 @@ final class ReportingServer {
                         Map.of("stories260K", TestServer.BUNDLED_MODEL), "http://127.0.0.1:" + f.server.port() + "/v1"),
                         f.tenancy, redactions, f.clock),
                 new Metering(f.database, audit, f.clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
-                new CatalogueStore(f.database, audit, vault, f.clock)));
+                new CatalogueStore(f.database, audit, vault, f.clock),
+                TestServices.documents(f.database, vault, audit, f.clock, data)));
     }
 }

@@ -4,6 +4,7 @@ import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.Backend;
 import eu.souverain.server.backends.Backends;
 import eu.souverain.server.catalogue.CatalogueStore;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.privacy.Privacy;
 import eu.souverain.server.privacy.Redactions;
@@ -44,7 +45,13 @@ public final class TestServices {
                 Privacy.open(database, vault, audit, clock), redactions,
                 report(server, tenancy, database, data, vault, redactions, clock, backends),
                 new Metering(database, audit, clock), ProvenanceSigner.open(data.resolve(ProvenanceSigner.FILE)),
-                new CatalogueStore(database, audit, vault, clock));
+                new CatalogueStore(database, audit, vault, clock),
+                documents(database, vault, audit, clock, data));
+    }
+
+    /** Document libraries in {@code data}, embedded by the server's default embedding model. */
+    public static Documents documents(Database database, Vault vault, AuditLog audit, Clock clock, Path data) {
+        return new Documents(database, vault, audit, clock, data, Documents.Settings.defaults());
     }
 
     /** Encryption at rest under a master key file in {@code data}. */

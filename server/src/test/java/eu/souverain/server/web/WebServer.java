@@ -4,6 +4,7 @@ import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.model.SyntheticModel;
 import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.server.api.ApiServer;
+import eu.souverain.server.api.TestServices;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.backends.BackendLocation;
 import eu.souverain.server.backends.Backends;
@@ -88,7 +89,8 @@ final class WebServer {
                         backends.all().stream().map(SovereigntyReport.DeclaredBackend::of).toList(), models, url() + "v1"),
                         tenancy, redactions, clock),
                 new Metering(database, audit, clock, Map.of(LocalBackend.NAME, 0.3)),
-                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)), new CatalogueStore(database, audit, vault, clock)));
+                ProvenanceSigner.open(dir.resolve(ProvenanceSigner.FILE)), new CatalogueStore(database, audit, vault, clock),
+                TestServices.documents(database, vault, audit, clock, dir)));
     }
 
     /** The test's directory and all in it: the slow model alone is a few hundred megabytes. */

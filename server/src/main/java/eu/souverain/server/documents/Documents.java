@@ -1,0 +1,328 @@
+package eu.souverain.server.documents;
+
+import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.audit.AuditLog;
+import eu.souverain.server.documents.Libraries.Library;
+import eu.souverain.server.documents.Libraries.Role;
+import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.vault.Vault;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.stream.Stream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An organization's document libraries: the libraries and their sharing ({@link #libraries()}),
+ * their documents (originals and extracted texts encrypted in the store), and the organization's
+ * encrypted search index in the data directory. Processing an upload and searching need model
+ * calls (embeddings): {@link Ingestion} and {@link Retrieval} do them on top of this.
+ */
+public final class Documents implements AutoCloseable {
+
+    /**
+     * @param maxFileBytes   a larger upload is refused (413)
+     * @param maxTextChars   a file whose text is longer fails
+     * @param workers        files processed at once, whatever the number of uploads
+     * @param queue          uploads waiting past these are refused (503) rather than queued without end
+     * @param parseTimeout   a file whose parsing takes longer fails
+     */
+    public record Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout) {
+        public static final long DEFAULT_MAX_FILE_BYTES = 50L << 20;
+        public static final long DEFAULT_MAX_TEXT_CHARS = 5_000_000;
+
+        public static Settings defaults() {
+            return new Settings(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TEXT_CHARS, 2, 64, Duration.ofSeconds(120));
+        }
+
+        public Settings {
+            if (maxFileBytes < 1 || maxTextChars < 1 || workers < 1 || queue < 1) {
+                throw new IllegalArgumentException("document limits must be positive");
+            }
+        }
+    }
+
+    /** Where documents live, for the data directory's scans and the sovereignty report. */
+    public static final String DIRECTORY = "documents";
+    public static final String ENCRYPTION = "originals, extracted texts, names: AES-256-GCM (Google Tink) under the"
+            + " organization's data key; search index (Lucene, chunks and vectors): AES-256-CTR per file, random"
+            + " counter block, under the organization's index key, itself wrapped by its data key";
+
+    private final Database database;
+    private final AuditLog audit;
+    private final Settings settings;
+    private final Libraries libraries;
+    private final LibraryDocuments documents;
+    private final IndexKeys keys;
+    private final DocumentIndex index;
+    private final Path root;
+
+    public Documents(Database database, Vault vault, AuditLog audit, Clock clock, Path dataDir, Settings settings) {
+        this.database = database;
+        this.audit = audit;
+        this.settings = settings;
+        this.libraries = new Libraries(database, vault, audit, clock);
+        this.documents = new LibraryDocuments(database, vault, clock);
+        this.keys = new IndexKeys(database, vault, clock);
+        this.root = dataDir.resolve(DIRECTORY);
+        this.index = new DocumentIndex(root, keys::of);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Libraries libraries() {
+        return libraries;
+    }
+
+    LibraryDocuments rows() {
+        return documents;
+    }
+
+    DocumentIndex index() {
+        return index;
+    }
+
+    Database database() {
+        return database;
+    }
+
+    AuditLog audit() {
+        return audit;
+    }
+
+    /** A document as its library's readers see it. */
+    public record Document(String id, String libraryId, String name, String extension, String mimeType, long size,
+                           String uploadedBy, boolean uploadedByUser, String status, String failure, Integer pages,
+                           Integer chunks, String language, Long textSize, java.time.Instant createdAt,
+                           java.time.Instant processedAt) {
+        static Document of(LibraryDocuments.Info i) {
+            return new Document(i.id(), i.libraryId(), i.name(), i.extension(), i.mimeType(), i.size(), i.uploadedBy(),
+                    i.uploadedByUser(), i.status(), i.failure(), i.pages(), i.chunks(), i.language(), i.textSize(),
+                    i.createdAt(), i.processedAt());
+        }
+    }
+
+    /** The documents of a library {@code caller} may read, filtered by name and sorted ("created_at" or "name"). */
+    public List<Document> list(Principal caller, String libraryId, String search, String sortBy, boolean ascending,
+                               String clientIp) {
+        libraries.require(caller, libraryId, Role.VIEWER, "documents.list", clientIp);
+        return documents.list(libraryId, search, sortBy, ascending).stream().map(Document::of).toList();
+    }
+
+    public Document get(Principal caller, String libraryId, String id, String clientIp) {
+        libraries.require(caller, libraryId, Role.VIEWER, "documents.read", clientIp);
+        return Document.of(documents.require(libraryId, id));
+    }
+
+    /** The text extracted from a document, once processed (empty before); audited "documents.text" with its size. */
+    public Optional<String> text(Principal caller, String libraryId, String id, String clientIp) {
+        libraries.require(caller, libraryId, Role.VIEWER, "documents.text", clientIp);
+        LibraryDocuments.Info info = documents.require(libraryId, id);
+        Optional<String> text = documents.text(info);
+        audit.append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.text",
+                id + " (" + text.map(String::length).orElse(0) + " chars)", clientIp, AuditEvent.Outcome.SUCCESS));
+        return text;
+    }
+
+    /** Deletes a document and its chunks; Editors may. Audited "documents.delete" with its size. */
+    public void delete(Principal caller, String libraryId, String id, String clientIp) {
+        libraries.require(caller, libraryId, Role.EDITOR, "documents.delete", clientIp);
+        LibraryDocuments.Info info = documents.require(libraryId, id);
+        try {
+            index.delete(caller.organizationId(), "document", id);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove document " + id + " from the index", e);
+        }
+        database.useTransaction(h -> {
+            LibraryDocuments.delete(h, id);
+            libraries.touch(h, libraryId);
+            audit.append(h, AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.delete",
+                    id + " (" + info.size() + " bytes)", clientIp, AuditEvent.Outcome.SUCCESS));
+        });
+    }
+
+    /** Deletes a library with its documents and their chunks; only its owner may. Audited "libraries.delete". */
+    public Library deleteLibrary(Principal caller, String libraryId, String clientIp) {
+        Library library = libraries.require(caller, libraryId, Role.OWNER, "libraries.delete", clientIp);
+        try {
+            index.delete(caller.organizationId(), "library", libraryId);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove library " + libraryId + " from the index", e);
+        }
+        database.useTransaction(h -> {
+            Libraries.delete(h, libraryId);
+            audit.append(h, AuditEvent.of(caller.organizationId(), caller.actorId(), "libraries.delete", libraryId,
+                    clientIp, AuditEvent.Outcome.SUCCESS));
+        });
+        return library;
+    }
+
+    /** A library's documents counted and measured. */
+    public record Size(int documents, long bytes) {
+    }
+
+    public Size size(String libraryId) {
+        return database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM library_documents WHERE library_id = :id")
+                .bind("id", libraryId).map((rs, ctx) -> new Size(rs.getInt("n"), rs.getLong("bytes"))).one());
+    }
+
+    /**
+     * Adds to a sovereignty report (the shape of GET /v1/sovereignty/report) where document
+     * libraries are stored and how, and for each organization in its scope each library with its
+     * documents, bytes and indexed chunks. Reads the store and the index files' sizes only, so that
+     * the command line may report on the store of a running server.
+     */
+    public void describe(ObjectNode report) {
+        ObjectNode entry = ((ArrayNode) report.path("where").path("data")).addObject()
+                .put("category", "document libraries")
+                .put("location", "originals, texts and names: the store's table library_documents; search index: "
+                        + root.toAbsolutePath().normalize() + "/ORGANIZATION/index")
+                .put("protection", ENCRYPTION);
+        ArrayNode list = entry.putArray("libraries");
+        for (JsonNode organization : report.path("scope").path("organizations")) {
+            String org = organization.path("id").asText();
+            for (Library library : libraries.all(org)) {
+                Size size = size(library.id());
+                long chunks = database.jdbi().withHandle(h -> h.createQuery(
+                                "SELECT COALESCE(SUM(chunks), 0) FROM library_documents WHERE library_id = :id")
+                        .bind("id", library.id()).mapTo(Long.class).one());
+                list.addObject().put("organization_id", org).put("id", library.id()).put("name", library.name())
+                        .put("owner_id", library.ownerId())
+                        .put("shared_with_organization", library.orgRole() == null ? "no" : library.orgRole().wireName())
+                        .put("shared_with_users", library.userShares()).put("documents", size.documents())
+                        .put("bytes", size.bytes()).put("chunks", chunks);
+            }
+            entry.withObject("index_bytes").put(org, indexBytes(org));
+        }
+    }
+
+    private long indexBytes(String organizationId) {
+        Path dir = index.directory(organizationId);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The libraries of an organization (of {@code ownerId} alone, unless null) with their
+     * documents, originals and texts, for data portability; the caller audits the export.
+     */
+    public List<Map<String, Object>> export(String organizationId, String ownerId) {
+        List<Map<String, Object>> exported = new ArrayList<>();
+        for (Library library : libraries.all(organizationId)) {
+            if (ownerId != null && !ownerId.equals(library.ownerId())) {
+                continue;
+            }
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("id", library.id());
+            entry.put("name", library.name());
+            entry.put("description", library.description());
+            entry.put("owner_id", library.ownerId());
+            entry.put("created_at", library.createdAt().toString());
+            List<Map<String, Object>> docs = new ArrayList<>();
+            for (LibraryDocuments.Info info : documents.list(library.id(), null, "created_at", true)) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("id", info.id());
+                doc.put("name", info.name());
+                doc.put("mime_type", info.mimeType());
+                doc.put("size", info.size());
+                doc.put("status", info.status());
+                doc.put("created_at", info.createdAt().toString());
+                doc.put("original_base64", java.util.Base64.getEncoder().encodeToString(documents.original(info)));
+                doc.put("text", documents.text(info).orElse(null));
+                docs.add(doc);
+            }
+            entry.put("documents", docs);
+            exported.add(entry);
+        }
+        return exported;
+    }
+
+    /**
+     * Erases an organization's libraries: their rows, its index key and its index files. The
+     * organization's data key, destroyed by the privacy erasure, already made all of them unreadable.
+     */
+    public int erase(String organizationId) {
+        try {
+            index.destroy(organizationId);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the document index of " + organizationId, e);
+        }
+        keys.delete(organizationId);
+        return database.inTransaction(h -> Libraries.deleteAll(h, organizationId));
+    }
+
+    /**
+     * Erases the libraries {@code ownerId} owns in {@code organizationId}, with their documents
+     * and chunks: their contents are under the organization's key, which a person's erasure
+     * leaves, so they are deleted here. Returns how many libraries.
+     */
+    public int eraseOwner(String organizationId, String ownerId) {
+        List<Library> owned = libraries.all(organizationId).stream().filter(l -> l.ownerId().equals(ownerId)).toList();
+        for (Library library : owned) {
+            try {
+                index.delete(organizationId, "library", library.id());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove library " + library.id() + " from the index", e);
+            }
+            database.useTransaction(h -> Libraries.delete(h, library.id()));
+        }
+        return owned.size();
+    }
+
+    /**
+     * Deletes the documents older than their organization's retention (the days it keeps
+     * conversations), with their chunks; audited "retention.purge" with how many.
+     */
+    public int purge(Map<String, Integer> retentionDays, long now) {
+        int purged = 0;
+        for (Map.Entry<String, Integer> policy : retentionDays.entrySet()) {
+            long cutoff = now - Duration.ofDays(policy.getValue()).toMillis();
+            String org = policy.getKey();
+            List<LibraryDocuments.Info> old = documents.all(org).stream()
+                    .filter(d -> d.createdAt().toEpochMilli() < cutoff).toList();
+            for (LibraryDocuments.Info info : old) {
+                try {
+                    index.delete(org, "document", info.id());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot remove document " + info.id() + " from the index", e);
+                }
+                database.useTransaction(h -> LibraryDocuments.delete(h, info.id()));
+            }
+            if (!old.isEmpty()) {
+                audit.append(AuditEvent.of(org, "system", "retention.purge", old.size() + " documents older than "
+                        + policy.getValue() + " days", null, AuditEvent.Outcome.SUCCESS));
+            }
+            purged += old.size();
+        }
+        return purged;
+    }
+
+    @Override
+    public void close() {
+        try {
+            index.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
