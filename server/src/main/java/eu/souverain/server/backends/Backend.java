@@ -44,7 +44,13 @@ public interface Backend extends AutoCloseable {
      * vectors; throws {@link BackendException} when it cannot (an input longer than the context,
      * a shutdown).
      */
-    Embeddings embed(EmbeddingRequest request);
+    Embeddings embed(PreparedEmbeddings request);
+
+    /**
+     * Checks each input against the model the request names (its length) without queuing it;
+     * throws {@link BackendException} for inputs it cannot embed.
+     */
+    PreparedEmbeddings prepare(EmbeddingRequest request);
 
     /**
      * Stops accepting requests, lets those already accepted finish for up to {@code grace},

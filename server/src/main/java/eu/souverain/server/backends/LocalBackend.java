@@ -208,15 +208,25 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
-    public Embeddings embed(EmbeddingRequest request) {
+    public PreparedEmbeddings prepare(EmbeddingRequest request) {
         if (isSentences(request.model())) {
-            return sentences.embed(request);
+            return sentences.prepare(request);
         }
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {
             throw BackendException.modelNotFound(request.model());
         }
-        return scheduler.embed(request);
+        return scheduler.prepare(request);
+    }
+
+    @Override
+    public Embeddings embed(PreparedEmbeddings request) {
+        return switch (request) {
+            case SentenceEmbeddingModel.Inputs inputs -> inputs.model().embed(inputs);
+            case ModelScheduler.Inputs inputs -> inputs.scheduler().embed(inputs);
+            case RemoteBackend.CheckedEmbeddings remote ->
+                    throw new IllegalArgumentException("a remote backend's request cannot run here");
+        };
     }
 
     /** Every model at once, so that the grace period is shared rather than summed. */

@@ -182,7 +182,10 @@ final class ModelScheduler {
     }
 
     /** Queues the request's inputs beside the generations and waits for their vectors. */
-    Embeddings embed(EmbeddingRequest request) {
+    /** An embeddings request checked against this model: its inputs' tokens. */
+    record Inputs(ModelScheduler scheduler, EmbeddingRequest request, List<int[]> tokens) implements PreparedEmbeddings {}
+
+    Inputs prepare(EmbeddingRequest request) {
         List<int[]> inputs = new ArrayList<>();
         long total = 0;
         for (int i = 0; i < request.inputs().size(); i++) {
@@ -198,6 +201,11 @@ final class ModelScheduler {
             }
             inputs.add(tokens);
         }
+        return new Inputs(this, request, inputs);
+    }
+
+    /** Queues the inputs beside the generations and waits for their vectors. */
+    Embeddings embed(Inputs prepared) {
         String owner = RequestOwner.current();
         CompletableFuture<Embeddings> result;
         synchronized (this) {
@@ -205,7 +213,7 @@ final class ModelScheduler {
                 throw BackendException.unavailable("the server is shutting down");
             }
             admit(owner);
-            result = embeddings.add(owner, inputs);
+            result = embeddings.add(owner, prepared.tokens());
         }
         try {
             return result.join();

@@ -160,7 +160,17 @@ public final class RemoteBackend implements Backend {
     }
 
     @Override
-    public Embeddings embed(EmbeddingRequest request) {
+    public PreparedEmbeddings prepare(EmbeddingRequest request) {
+        remoteName(request.model());
+        return new CheckedEmbeddings(request);
+    }
+
+    /** Embeddings a remote backend can send: the lengths are the remote's to check. */
+    record CheckedEmbeddings(EmbeddingRequest request) implements PreparedEmbeddings {}
+
+    @Override
+    public Embeddings embed(PreparedEmbeddings prepared) {
+        EmbeddingRequest request = prepared.request();
         ObjectNode body = JSON.createObjectNode().put("model", remoteName(request.model()));
         ArrayNode input = body.putArray("input");
         request.inputs().forEach(input::add);

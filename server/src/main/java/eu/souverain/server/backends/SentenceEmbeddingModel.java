@@ -97,8 +97,12 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
         return info;
     }
 
-    /** Tokenizes and checks every input, queues them as the calling owner's, and waits for their vectors. */
-    Embeddings embed(EmbeddingRequest request) {
+    /** An embeddings request checked against this model: its inputs' tokens. */
+    record Inputs(SentenceEmbeddingModel model, EmbeddingRequest request, List<int[]> tokens)
+            implements PreparedEmbeddings {}
+
+    /** Tokenizes and checks every input. */
+    Inputs prepare(EmbeddingRequest request) {
         List<int[]> inputs = new ArrayList<>();
         long total = 0;
         for (int i = 0; i < request.inputs().size(); i++) {
@@ -115,6 +119,11 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
             }
             inputs.add(tokens);
         }
+        return new Inputs(this, request, inputs);
+    }
+
+    /** Queues the inputs as the calling owner's and waits for their vectors. */
+    Embeddings embed(Inputs prepared) {
         String owner = RequestOwner.current();
         CompletableFuture<Embeddings> result;
         synchronized (this) {
@@ -124,7 +133,7 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
             Set<String> others = new HashSet<>(queue.owners());
             others.remove(owner);
             QueueShares.check(info.id(), queueCapacity, queue.waiting(), queue.waiting(owner), others.size());
-            result = queue.add(owner, inputs);
+            result = queue.add(owner, prepared.tokens());
         }
         try {
             return result.join();

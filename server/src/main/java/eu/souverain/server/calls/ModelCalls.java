@@ -10,6 +10,7 @@ import eu.souverain.server.backends.EmbeddingRequest;
 import eu.souverain.server.backends.Embeddings;
 import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
+import eu.souverain.server.backends.PreparedEmbeddings;
 import eu.souverain.server.backends.PreparedRequest;
 import eu.souverain.server.backends.RequestOwner;
 import eu.souverain.server.limits.Admission;
@@ -33,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A model call, end to end, for every route that runs a model (chat, completions, fill in the
@@ -94,17 +96,8 @@ public final class ModelCalls {
      */
     public Call open(Principal caller, String clientIp, String endpoint, ChatRequest request) {
         Backend backend = lookUp(caller, clientIp, request.model());
-        PreparedRequest prepared;
-        try {
-            prepared = backend.prepare(request);
-        } catch (BackendException e) {
-            // Checked before any limit counts it: a request that cannot run costs its caller nothing.
-            audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", request.model(),
-                    backend.name(), backend.location().describe(), clientIp, AuditEvent.Outcome.FAILURE));
-            meter(caller, groups.memberOf(caller), endpoint, request.model(), backend, "invalid", null,
-                    System.nanoTime());
-            throw e;
-        }
+        PreparedRequest prepared = checked(caller, clientIp, endpoint, request.model(), backend,
+                () -> backend.prepare(request));
         Call call = admit(caller, clientIp, endpoint, request.model(), backend);
         call.prepared = prepared;
         return call;
@@ -120,6 +113,22 @@ public final class ModelCalls {
             throw BackendException.modelNotFound(model);
         }
         return backend;
+    }
+
+    /**
+     * The request as {@code backend} checked it. Checked before any limit counts it: a request that
+     * cannot run costs its caller nothing, and is audited and metered as invalid.
+     */
+    private <T> T checked(Principal caller, String clientIp, String endpoint, String model, Backend backend,
+                          Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (BackendException e) {
+            audit.append(new AuditEvent(caller.organizationId(), caller.actorId(), "model.call", model, backend.name(),
+                    backend.location().describe(), clientIp, AuditEvent.Outcome.FAILURE));
+            meter(caller, groups.memberOf(caller), endpoint, model, backend, "invalid", null, System.nanoTime());
+            throw e;
+        }
     }
 
     /** Opens a call on {@code backend} once the caller's residency policy and limits allow it. */
@@ -145,10 +154,16 @@ public final class ModelCalls {
         return new Call(caller, callerGroups, clientIp, endpoint, model, backend, granted, opened);
     }
 
-    /** Embeds {@code request} as a call of its own: opened, run, audited and metered here. */
+    /**
+     * Embeds {@code request} as a call of its own: its inputs checked against the model first,
+     * then opened, run, audited and metered here.
+     */
     public Embeddings embed(Principal caller, String clientIp, String endpoint, EmbeddingRequest request) {
-        try (Call call = admit(caller, clientIp, endpoint, request.model(), lookUp(caller, clientIp, request.model()))) {
-            Embeddings embeddings = RequestOwner.as(caller.organizationId(), () -> call.backend.embed(request));
+        Backend backend = lookUp(caller, clientIp, request.model());
+        PreparedEmbeddings prepared = checked(caller, clientIp, endpoint, request.model(), backend,
+                () -> backend.prepare(request));
+        try (Call call = admit(caller, clientIp, endpoint, request.model(), backend)) {
+            Embeddings embeddings = RequestOwner.as(caller.organizationId(), () -> call.backend.embed(prepared));
             call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
         }

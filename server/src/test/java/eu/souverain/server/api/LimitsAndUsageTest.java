@@ -85,7 +85,7 @@ class LimitsAndUsageTest {
     @Test
     void aRequestTheModelCannotRunIsRefusedBeforeItCountsAgainstALimit() throws Exception {
         try (TenancyFixture f = serving(TestDatabases.SQLITE)) {
-            String secret = f.key(f.orgA, Set.of(Scope.CHAT));
+            String secret = f.key(f.orgA, Set.of(Scope.CHAT, Scope.EMBEDDINGS));
             TestServer limited = new TestServer(f.server, secret);
             assertThat(f.a.send(f.request("/v1/admin/limits/key/" + keyId(secret)).header("Content-Type", "application/json")
                     .PUT(TenancyFixture.json("{\"requests_per_minute\": 1}")).build()).status()).isEqualTo(200);
@@ -99,12 +99,17 @@ class LimitsAndUsageTest {
             assertThat(fill.status()).as(fill.raw().body()).isEqualTo(400);
             assertThat(fill.header("x-ratelimit-remaining-requests")).isNull();
 
+            TestServer.Reply longInput = limited.post("/v1/embeddings",
+                    "{\"model\": \"stories260K\", \"input\": \"" + "story ".repeat(4_000) + "\"}");
+            assertThat(longInput.status()).as(longInput.raw().body()).isEqualTo(400);
+            assertThat(longInput.header("x-ratelimit-remaining-requests")).isNull();
+
             TestServer.Reply answered = limited.post("/v1/chat/completions", CHAT);
             assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
             assertThat(answered.header("x-ratelimit-remaining-requests")).isEqualTo("0");
-            assertThat(f.count("SELECT COUNT(*) FROM usage_records WHERE outcome = 'invalid'")).isEqualTo(2);
+            assertThat(f.count("SELECT COUNT(*) FROM usage_records WHERE outcome = 'invalid'")).isEqualTo(3);
             assertThat(f.count("SELECT COUNT(*) FROM audit_entries WHERE action = 'model.call' AND outcome = 'FAILURE'"))
-                    .isEqualTo(2);
+                    .isEqualTo(3);
         }
     }
 
