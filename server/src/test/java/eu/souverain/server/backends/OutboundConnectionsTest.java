@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * server's code (and its tools') that open an outbound connection are the remote backend (only under its configured
  * base URL, which RemoteBackendTest records), the audit checkpoint webhook (--audit-sink) and the
  * Vault Transit key provider (--master-key), the load generator, which calls only the --url
- * given on its own command line, and the model hub of `pull` (its --hub), which only that command
- * calls, when a person runs it. Any other place, such as a telemetry or update check, fails this
+ * given on its own command line, the model hub of `pull` (its --hub), which only that command
+ * calls, when a person runs it, and the PrestaShop webservice of a catalogue job (the shop URL its
+ * command line or an organization's admin names). Any other place, such as a telemetry or update check, fails this
  * test.
  */
 class OutboundConnectionsTest {
@@ -41,6 +42,6 @@ class OutboundConnectionsTest {
             }).map(f -> f.getFileName().toString()).toList();
         }
         assertThat(opening).containsExactlyInAnyOrder("RemoteBackend.java", "WebhookSink.java", "TransitMasterKey.java",
-                "LoadtestCommand.java", "Hub.java");
+                "LoadtestCommand.java", "Hub.java", "PrestaShop.java");
     }
 }
