@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -20,6 +22,32 @@ import java.util.function.Supplier;
  * ends with a TimeoutException at its next turn.
  */
 final class EmbeddingQueue {
+
+    /** Tokens of one embeddings request, all inputs together. */
+    static final int MAX_REQUEST_TOKENS = 65_536;
+
+    /**
+     * Each input's tokens, by {@code tokenize}; refused past {@code perInput} tokens (in the words
+     * {@code tooLong} gives the input's index and length) or past {@link #MAX_REQUEST_TOKENS} in all.
+     */
+    static List<int[]> tokens(List<String> inputs, Function<String, int[]> tokenize, int perInput,
+                              BiFunction<Integer, Integer, String> tooLong) {
+        List<int[]> tokens = new ArrayList<>();
+        long total = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] input = tokenize.apply(inputs.get(i));
+            if (input.length > perInput) {
+                throw BackendException.invalid("input", tooLong.apply(i, input.length));
+            }
+            total += input.length;
+            if (total > MAX_REQUEST_TOKENS) {
+                throw BackendException.invalid("input", "the inputs have more than " + MAX_REQUEST_TOKENS
+                        + " tokens in all (past input " + i + "); at most " + MAX_REQUEST_TOKENS + " per request are allowed");
+            }
+            tokens.add(input);
+        }
+        return tokens;
+    }
 
     /** What computes the vectors, on the queue's thread only; closed when that thread ends. */
     interface Worker extends AutoCloseable {

@@ -53,8 +53,6 @@ import org.slf4j.LoggerFactory;
 final class ModelScheduler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
-    /** Tokens of one embeddings request, all inputs together. */
-    static final int MAX_EMBEDDING_TOKENS = 65_536;
 
     private final ModelInfo info;
     private final LlamaModel model;
@@ -186,21 +184,10 @@ final class ModelScheduler {
     record Inputs(ModelScheduler scheduler, EmbeddingRequest request, List<int[]> tokens) implements PreparedEmbeddings {}
 
     Inputs prepare(EmbeddingRequest request) {
-        List<int[]> inputs = new ArrayList<>();
-        long total = 0;
-        for (int i = 0; i < request.inputs().size(); i++) {
-            int[] tokens = PromptTokens.raw(model.tokenizer(), request.inputs().get(i));
-            if (tokens.length > model.config().contextLength()) {
-                throw BackendException.invalid("input " + i + " has " + tokens.length + " tokens; the context of model '"
-                        + info.id() + "' holds " + model.config().contextLength() + " tokens");
-            }
-            total += tokens.length;
-            if (total > MAX_EMBEDDING_TOKENS) {
-                throw BackendException.invalid("the inputs have more than " + MAX_EMBEDDING_TOKENS + " tokens in all (past"
-                        + " input " + i + "); at most " + MAX_EMBEDDING_TOKENS + " per request are allowed");
-            }
-            inputs.add(tokens);
-        }
+        int context = model.config().contextLength();
+        List<int[]> inputs = EmbeddingQueue.tokens(request.inputs(), text -> PromptTokens.raw(model.tokenizer(), text),
+                context, (i, length) -> "input " + i + " has " + length + " tokens; the context of model '" + info.id()
+                        + "' holds " + context + " tokens");
         return new Inputs(this, request, inputs);
     }
 

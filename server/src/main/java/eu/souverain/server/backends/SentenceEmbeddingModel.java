@@ -103,22 +103,9 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
 
     /** Tokenizes and checks every input. */
     Inputs prepare(EmbeddingRequest request) {
-        List<int[]> inputs = new ArrayList<>();
-        long total = 0;
-        for (int i = 0; i < request.inputs().size(); i++) {
-            int[] tokens = tokenizer.encode(request.inputs().get(i));
-            if (tokens.length > MAX_INPUT_TOKENS) {
-                throw BackendException.invalid("input", "input " + i + " has " + tokens.length + " tokens; model '"
-                        + info.id() + "' embeds at most " + MAX_INPUT_TOKENS + " tokens per input: split it");
-            }
-            total += tokens.length;
-            if (total > ModelScheduler.MAX_EMBEDDING_TOKENS) {
-                throw BackendException.invalid("input", "the inputs have more than " + ModelScheduler.MAX_EMBEDDING_TOKENS
-                        + " tokens in all (past input " + i + "); at most " + ModelScheduler.MAX_EMBEDDING_TOKENS
-                        + " per request are allowed");
-            }
-            inputs.add(tokens);
-        }
+        List<int[]> inputs = EmbeddingQueue.tokens(request.inputs(), tokenizer::encode, MAX_INPUT_TOKENS,
+                (i, length) -> "input " + i + " has " + length + " tokens; model '" + info.id() + "' embeds at most "
+                        + MAX_INPUT_TOKENS + " tokens per input: split it");
         return new Inputs(this, request, inputs);
     }
 

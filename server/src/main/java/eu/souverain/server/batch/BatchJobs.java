@@ -1,12 +1,10 @@
 package eu.souverain.server.batch;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.files.StoredFiles;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.store.Metadata;
 import eu.souverain.server.tenancy.ApiKeys;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.Role;
@@ -22,7 +20,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,7 +44,6 @@ public final class BatchJobs {
     public static final int MAX_LINE_BYTES = 1 << 20;
     public static final int MAX_TIMEOUT_HOURS = 168;
     public static final int MAX_METADATA_ENTRIES = 16;
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
 
@@ -174,7 +170,7 @@ public final class BatchJobs {
         StoredFiles.StoredFile output = files.create(owner, "batch", "output", id + "_output.jsonl");
         StoredFiles.StoredFile errors = files.create(owner, "batch", "error", id + "_error.jsonl");
         byte[] metadata = spec.metadata().isEmpty() ? null : vault.encrypt(caller.organizationId(), null,
-                id + "/metadata", json(spec.metadata()).getBytes(StandardCharsets.UTF_8));
+                id + "/metadata", Metadata.json(spec.metadata()).getBytes(StandardCharsets.UTF_8));
         long now = clock.millis();
         database.useTransaction(h -> {
             h.createUpdate("""
@@ -364,7 +360,7 @@ public final class BatchJobs {
         String org = rs.getString("organization_id");
         byte[] sealed = rs.getBytes("metadata");
         Map<String, String> metadata = sealed == null ? Map.of()
-                : metadata(new String(vault.decrypt(org, null, id + "/metadata", sealed), StandardCharsets.UTF_8));
+                : Metadata.read(new String(vault.decrypt(org, null, id + "/metadata", sealed), StandardCharsets.UTF_8));
         String role = rs.getString("owner_role");
         Principal owner = new Principal(org, rs.getString("owner_id"), role == null ? null : Role.parse(role),
                 Scope.parseList(rs.getString("owner_scopes")));
@@ -379,23 +375,6 @@ public final class BatchJobs {
     private static Instant instant(ResultSet rs, String column) throws SQLException {
         long millis = rs.getLong(column);
         return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
-    }
-
-    private static String json(Map<String, String> metadata) {
-        try {
-            return JSON.writeValueAsString(new LinkedHashMap<>(metadata));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings always writes as JSON", e);
-        }
-    }
-
-    private static Map<String, String> metadata(String json) {
-        try {
-            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, String>>() {
-            });
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored metadata is not a JSON object of strings", e);
-        }
     }
 
     static String random(int length) {

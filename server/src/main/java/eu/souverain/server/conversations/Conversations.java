@@ -1,12 +1,10 @@
 package eu.souverain.server.conversations;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.store.Metadata;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.TenancyException;
@@ -18,7 +16,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,7 +37,6 @@ import org.jdbi.v3.core.Handle;
 public final class Conversations {
 
     public static final int MAX_TITLE_CHARS = 200;
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
@@ -126,7 +122,7 @@ public final class Conversations {
         byte[] sealedTitle = seal(owner, id + "/title", title);
         byte[] sealedSystem = fields.systemPrompt() == null ? null : seal(owner, id + "/system", fields.systemPrompt());
         byte[] sealedMetadata = fields.metadata() == null || fields.metadata().isEmpty() ? null
-                : seal(owner, id + "/metadata", json(fields.metadata()));
+                : seal(owner, id + "/metadata", Metadata.json(fields.metadata()));
         List<Sealed> sealed = sealAll(owner, id, messages);
         long now = clock.millis();
         database.useTransaction(h -> {
@@ -416,7 +412,7 @@ public final class Conversations {
         Conversation conversation(Conversations store, List<Message> messages) {
             String meta = store.open(this, id + "/metadata", metadata);
             return new Conversation(id, organizationId, ownerId, userId, store.open(this, id + "/title", title),
-                    store.open(this, id + "/system", systemPrompt), meta == null ? Map.of() : Conversations.metadata(meta), model,
+                    store.open(this, id + "/system", systemPrompt), meta == null ? Map.of() : Metadata.read(meta), model,
                     temperature, Instant.ofEpochMilli(createdAt), Instant.ofEpochMilli(updatedAt), messages);
         }
     }
@@ -447,23 +443,6 @@ public final class Conversations {
         String model = rs.getString("model");
         return backend == null && model == null ? null : new Answer(model, backend, rs.getString("backend_location"),
                 rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), provenance);
-    }
-
-    private static String json(Map<String, String> metadata) {
-        try {
-            return JSON.writeValueAsString(new LinkedHashMap<>(metadata));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings always writes as JSON", e);
-        }
-    }
-
-    private static Map<String, String> metadata(String json) {
-        try {
-            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, String>>() {
-            });
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored metadata is not a JSON object of strings", e);
-        }
     }
 
     private static String id(String prefix) {
