@@ -465,8 +465,10 @@ class BatchSchedulerTest {
             for (Sequence s : flood) {
                 s.result().get(60, TimeUnit.SECONDS);
             }
-            // The first place to open goes to the owner with none running, ahead of six of the flood's.
-            assertThat(started.indexOf("other")).isLessThanOrEqualTo(2);
+            // The first place to open goes to the owner with none running, ahead of the flood's waiting
+            // ones. When both places open in one step (both first pieces admitted together, as on a loaded
+            // machine), the second goes to flood2 and its first piece may be reported first.
+            assertThat(started.indexOf("other")).isLessThan(started.indexOf("flood3"));
             assertThat(started).hasSize(9);
             assertThat(scheduler.waiting("org-a")).isZero();
             assertThat(scheduler.waiting()).isZero();
