@@ -22,7 +22,10 @@ const hosts = [];
 const fetched = globalThis.fetch;
 globalThis.fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
-  hosts.push(url.host);
+  // OpenAI's SDK fetches "data:," to learn whether fetch takes FormData: no connection is made.
+  if (url.protocol !== "data:") {
+    hosts.push(url.host);
+  }
   return fetched(input, init);
 };
 

@@ -41,7 +41,7 @@ class TypeScriptSdksTest {
             node.environment().put("SOUVERAIN_EMBEDDING_MODEL", SentenceEmbeddingModel.BUNDLED);
             Run run = run(node);
             assertThat(run.exit).as("node --test failed:%n%s", run.output).isZero();
-            assertThat(count(run.output, "pass")).as(run.output).isGreaterThanOrEqualTo(20);
+            assertThat(count(run.output, "pass")).as(run.output).isGreaterThanOrEqualTo(22);
             assertThat(count(run.output, "fail")).as(run.output).isZero();
         }
     }
