@@ -18,8 +18,9 @@ import java.util.function.Supplier;
  * One model's embeddings, computed on a thread of their own by a worker of their own (for a chat
  * model, an inference state of its own: they never touch the sequences' key/value blocks), one
  * input at a time, taken in turn from each owner with inputs waiting: an owner's 60,000 inputs
- * delay another's single input by one input, not by all of them. A request whose timeout passes
- * ends with a TimeoutException at its next turn.
+ * delay another's single input by one input, not by all of them. Inputs of background requests (a
+ * batch job's lines, {@link RequestOwner#inBackground}) are taken only while no interactive input
+ * waits. A request whose timeout passes ends with a TimeoutException at its next turn.
  */
 final class EmbeddingQueue {
 
@@ -62,6 +63,7 @@ final class EmbeddingQueue {
     /** A request's inputs and the vectors computed so far; {@code result} completes with them all. */
     private static final class Job {
         final String owner;
+        final boolean background;
         final List<int[]> inputs;
         final long deadline;
         final List<float[]> vectors = new ArrayList<>();
@@ -69,8 +71,9 @@ final class EmbeddingQueue {
         int taken;
         int tokens;
 
-        Job(String owner, List<int[]> inputs, Duration timeout) {
+        Job(String owner, boolean background, List<int[]> inputs, Duration timeout) {
             this.owner = owner;
+            this.background = background;
             this.inputs = inputs;
             this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         }
@@ -78,8 +81,9 @@ final class EmbeddingQueue {
 
     private final Supplier<Worker> workers;
     private final Duration timeout;
-    // Guarded by this: each owner's jobs, in the order owners take their turns.
+    // Guarded by this: each owner's jobs, in the order owners take their turns; background jobs apart.
     private final LinkedHashMap<String, ArrayDeque<Job>> turns = new LinkedHashMap<>();
+    private final LinkedHashMap<String, ArrayDeque<Job>> backgroundTurns = new LinkedHashMap<>();
     private final Map<String, Integer> unfinished = new HashMap<>();
     private int unfinishedTotal;
     private Thread worker;
@@ -91,13 +95,16 @@ final class EmbeddingQueue {
         this.timeout = timeout;
     }
 
-    /** Queues {@code owner}'s inputs; the result completes with their vectors, or with why not. */
-    synchronized CompletableFuture<Embeddings> add(String owner, List<int[]> inputs) {
+    /**
+     * Queues {@code owner}'s inputs, behind every interactive input when {@code background}; the
+     * result completes with their vectors, or with why not.
+     */
+    synchronized CompletableFuture<Embeddings> add(String owner, boolean background, List<int[]> inputs) {
         if (closed) {
             throw BackendException.unavailable("the server is shutting down");
         }
-        Job job = new Job(owner, inputs, timeout);
-        turns.computeIfAbsent(owner, o -> new ArrayDeque<>()).add(job);
+        Job job = new Job(owner, background, inputs, timeout);
+        (background ? backgroundTurns : turns).computeIfAbsent(owner, o -> new ArrayDeque<>()).add(job);
         unfinished.merge(owner, 1, Integer::sum);
         unfinishedTotal++;
         if (worker == null) {
@@ -125,13 +132,15 @@ final class EmbeddingQueue {
         Thread running;
         synchronized (this) {
             closed = true;
-            for (ArrayDeque<Job> jobs : turns.values()) {
-                for (Job job : jobs) {
-                    finished(job);
-                    job.result.completeExceptionally(reason);
+            for (var line : List.of(turns, backgroundTurns)) {
+                for (ArrayDeque<Job> jobs : line.values()) {
+                    for (Job job : jobs) {
+                        finished(job);
+                        job.result.completeExceptionally(reason);
+                    }
                 }
+                line.clear();
             }
-            turns.clear();
             running = worker;
             notifyAll();
         }
@@ -175,11 +184,13 @@ final class EmbeddingQueue {
 
     /**
      * The job whose input comes next: the first job of the owner whose turn it is, that owner then
-     * going to the end of the line; jobs past their timeout end on the way. Null once closed.
+     * going to the end of the line, background jobs only when no interactive one waits; jobs past
+     * their timeout end on the way. Null once closed.
      */
     private Job nextTurn() {
         while (!closed) {
-            var first = turns.entrySet().iterator();
+            LinkedHashMap<String, ArrayDeque<Job>> line = turns.isEmpty() ? backgroundTurns : turns;
+            var first = line.entrySet().iterator();
             if (!first.hasNext()) {
                 try {
                     wait();
@@ -191,7 +202,7 @@ final class EmbeddingQueue {
             Map.Entry<String, ArrayDeque<Job>> turn = first.next();
             ArrayDeque<Job> jobs = turn.getValue();
             Job job = jobs.peek();
-            turns.remove(turn.getKey());
+            line.remove(turn.getKey());
             if (System.nanoTime() - job.deadline > 0) {
                 jobs.poll();
                 finished(job);
@@ -201,7 +212,7 @@ final class EmbeddingQueue {
                 jobs.poll();
             }
             if (!jobs.isEmpty()) {
-                turns.put(turn.getKey(), jobs);
+                line.put(turn.getKey(), jobs);
             }
             if (!job.result.isDone()) {
                 return job;

@@ -200,7 +200,7 @@ final class ModelScheduler {
                 throw BackendException.unavailable("the server is shutting down");
             }
             admit(owner);
-            result = embeddings.add(owner, prepared.tokens());
+            result = embeddings.add(owner, RequestOwner.background(), prepared.tokens());
         }
         try {
             return result.join();

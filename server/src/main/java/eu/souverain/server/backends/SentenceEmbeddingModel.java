@@ -120,7 +120,7 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
             Set<String> others = new HashSet<>(queue.owners());
             others.remove(owner);
             QueueShares.check(info.id(), queueCapacity, queue.waiting(), queue.waiting(owner), others.size());
-            result = queue.add(owner, prepared.tokens());
+            result = queue.add(owner, RequestOwner.background(), prepared.tokens());
         }
         try {
             return result.join();
