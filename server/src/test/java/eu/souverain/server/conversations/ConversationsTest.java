@@ -89,7 +89,7 @@ class ConversationsTest {
         try (Store s = new Store(kind)) {
             Conversations.Conversation created = s.create(s.alice, SECRET);
             s.conversations().append(s.alice, created.id(), List.of(new NewMessage("assistant", "Noted: " + SECRET,
-                    new Conversations.Answer("m", "local", "FR", 12, 5, null))), null);
+                    new Conversations.Answer("m", "local", "FR", 12, 5, null, List.of()))), null);
 
             Conversations.Conversation read = s.conversations().get(s.alice, created.id(), "127.0.0.1");
             assertThat(read.title()).isEqualTo("Deal " + SECRET);
@@ -97,7 +97,7 @@ class ConversationsTest {
             assertThat(read.metadata()).containsEntry("project", "falcon");
             assertThat(read.messages()).extracting(Conversations.Message::content)
                     .containsExactly(SECRET, "Noted: " + SECRET);
-            assertThat(read.messages().get(1).answer()).isEqualTo(new Conversations.Answer("m", "local", "FR", 12, 5, null));
+            assertThat(read.messages().get(1).answer()).isEqualTo(new Conversations.Answer("m", "local", "FR", 12, 5, null, List.of()));
 
             // Every column of both tables, as the database returns it: no plaintext anywhere.
             String rows = s.database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM conversations").mapToMap().list()
