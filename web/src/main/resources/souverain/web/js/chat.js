@@ -264,6 +264,8 @@ function messageElement(m) {
   if (m.id) article.dataset.id = m.id;
   answeredBy(article, m);
   setContent(article, m.role, m.content);
+  // A kept answer cites as it did live; its passages are read from their documents when opened.
+  if (m.references?.length) cite(article, m.references);
   // The server marks an answer cut off (the page closed, the server stopped) in its place.
   if (m.interrupted) append(article, h('p', { class: 'note', 'data-i18n': 'chat.interrupted' }, t('chat.interrupted')));
   return article;
@@ -512,7 +514,10 @@ function marker(reference) {
   `[${reference.number}]`);
 }
 
-/** The cited passage in the side panel: its document, page and text; Esc or Close puts the focus back. */
+/**
+ * The cited passage in the side panel: its document, page and text; Esc or Close puts the focus back.
+ * A kept answer's reference has no text: it is read from the document, which may since be deleted.
+ */
 function showPassage(reference) {
   const aside = document.getElementById('side-panel');
   const back = document.activeElement;
@@ -530,10 +535,25 @@ function showPassage(reference) {
   h('p', {}, h('strong', {}, reference.document_name)),
   h('p', { class: 'muted small' }, reference.page ? t('chat.source.page', { page: reference.page }) : null,
     reference.page ? ' · ' : null, t('chat.source.chunk', { chunk: reference.chunk + 1 })),
-  h('blockquote', { class: 'passage-text' }, reference.text)));
+  reference.text === undefined ? passageOf(reference) : h('blockquote', { class: 'passage-text' }, reference.text)));
   aside.setAttribute('aria-labelledby', 'passage-title');
   aside.hidden = false;
   aside.querySelector('#passage-title').focus();
+}
+
+/** The passage a kept reference cites, read from its document; says so when the document is gone. */
+function passageOf(reference) {
+  const quote = h('blockquote', { class: 'passage-text', 'aria-busy': 'true' }, t('chat.source.loading'));
+  const path = `/v1/libraries/${encodeURIComponent(reference.library_id)}/documents/`
+    + `${encodeURIComponent(reference.document_id)}/text_content`;
+  api.get(path).then((read) => {
+    replace(quote, read.text.slice(reference.start, reference.end));
+  }, (e) => {
+    // Not a quote of the document: what became of it.
+    const gone = e.status === 404;
+    quote.replaceWith(h('p', { class: gone ? 'muted' : 'error', role: 'status' }, gone ? t('chat.source.gone') : e.message));
+  }).finally(() => quote.removeAttribute('aria-busy'));
+  return quote;
 }
 
 /** At most one Markdown rendering of the message being written per animation frame. */

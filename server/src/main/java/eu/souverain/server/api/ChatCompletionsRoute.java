@@ -29,11 +29,11 @@ final class ChatCompletionsRoute {
         ChatCompletionRequests.Call call = ChatCompletionRequests.parse(Json.read(bodies.read(ctx)),
                 generations.defaultModel(), Generations.RANDOM::nextLong);
         // A document_library tool: the passages go into the prompt, the references into the answer.
-        Grounding.Grounded grounded = call.libraryIds() == null ? new Grounding.Grounded(call.request(), Map.of())
+        Grounding.Grounded grounded = call.libraryIds() == null ? Grounding.Grounded.none(call.request())
                 : grounding.ground(ctx, call.request(), call.libraryIds());
         // With store: true, the request's messages are kept as a new conversation before the model runs, the answer after.
         generations.answer(ctx, grounded.request(), call.stream(), call.includeUsage(), WIRE,
-                call.store() ? conversations.stored(ctx, call) : null, grounded.closing());
+                call.store() ? conversations.stored(ctx, call, grounded.kept()) : null, grounded.closing());
     }
 
     /** Chat completions on the wire; Mistral's fill-in-the-middle answers look the same. */

@@ -219,10 +219,10 @@ final class ConversationsRoutes {
                 asked(messages, "user", content);
                 ChatCompletionRequests.Call call = ChatCompletionRequests.parse(request, generations.defaultModel(),
                         Generations.RANDOM::nextLong);
-                Generations.Keeper keeper = keeper(owner, conversation.id(),
-                        List.of(new NewMessage("user", content, null)), call.request().model(), ctx.ip());
-                Grounding.Grounded grounded = call.libraryIds() == null ? new Grounding.Grounded(call.request(), Map.of())
+                Grounding.Grounded grounded = call.libraryIds() == null ? Grounding.Grounded.none(call.request())
                         : grounding.ground(ctx, call.request(), call.libraryIds());
+                Generations.Keeper keeper = keeper(owner, conversation.id(),
+                        List.of(new NewMessage("user", content, null)), call.request().model(), grounded.kept(), ctx.ip());
                 try {
                     if (modelCall == null) {
                         modelCall = generations.open(ctx, oldestTurnsLeftOut(grounded.request()));
@@ -331,11 +331,12 @@ final class ConversationsRoutes {
     }
 
     /**
-     * Keeps a turn of conversation {@code id}: {@code asked} (the user's message) with the answer,
-     * together once the answer is whole, so that a refused or failed call leaves no half turn.
+     * Keeps a turn of conversation {@code id}: {@code asked} (the user's message) with the answer and
+     * the references it cites, together once the answer is whole, so that a refused or failed call
+     * leaves no half turn.
      */
     private Generations.Keeper keeper(Conversations.Owner owner, String id, List<NewMessage> asked, String model,
-                                      String clientIp) {
+                                      List<Map<String, Object>> references, String clientIp) {
         return new Generations.Keeper() {
             @Override
             public String conversationId() {
@@ -347,7 +348,7 @@ final class ConversationsRoutes {
                 List<NewMessage> turn = new ArrayList<>(asked);
                 turn.add(new NewMessage("assistant", text, new Conversations.Answer(model, backend.name(),
                         backend.location().describe(), completion.promptTokens(), completion.completionTokens(),
-                        provenance)));
+                        provenance, references)));
                 conversations.append(owner, id, turn, clientIp);
             }
         };
@@ -357,9 +358,10 @@ final class ConversationsRoutes {
      * For a chat completion with {@code store: true}: keeps the request's messages and its answer as
      * a new conversation of the caller. The conversation is made once the backend has taken the
      * request (a refused call keeps nothing); the answer names it in the header {@value
-     * #CONVERSATION_HEADER} and the field {@code conversation_id}.
+     * #CONVERSATION_HEADER} and the field {@code conversation_id}. The answer keeps {@code references},
+     * the passages it cites.
      */
-    Generations.Keeper stored(Context ctx, ChatCompletionRequests.Call call) {
+    Generations.Keeper stored(Context ctx, ChatCompletionRequests.Call call, List<Map<String, Object>> references) {
         Conversations.Owner owner = owner(Authentication.principal(ctx));
         List<NewMessage> messages = new ArrayList<>();
         String title = "";
@@ -389,7 +391,7 @@ final class ConversationsRoutes {
 
             @Override
             public void keep(String text, Completion completion, Backend backend, SignedStatement provenance) {
-                keeper(owner, conversationId(), List.of(), model, ctx.ip()).keep(text, completion, backend, provenance);
+                keeper(owner, conversationId(), List.of(), model, references, ctx.ip()).keep(text, completion, backend, provenance);
             }
         };
     }

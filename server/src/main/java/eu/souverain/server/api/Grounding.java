@@ -33,6 +33,27 @@ final class Grounding {
 
     /** The request with the passages in its prompt, and the answer's closing fields: its references. */
     record Grounded(ChatRequest request, Map<String, Object> closing) {
+
+        /** An answer that is not grounded: its request as it is, nothing to close with. */
+        static Grounded none(ChatRequest request) {
+            return new Grounded(request, Map.of());
+        }
+
+        /**
+         * The references as a stored conversation keeps them: without the passages' text, so that
+         * deleting a document takes its words with it (a reopened answer reads them from the document).
+         */
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> kept() {
+            List<Map<String, Object>> kept = new ArrayList<>();
+            for (Map<String, Object> reference : (List<Map<String, Object>>) closing.getOrDefault("references",
+                    List.of())) {
+                Map<String, Object> copy = new LinkedHashMap<>(reference);
+                copy.remove("text");
+                kept.add(copy);
+            }
+            return kept;
+        }
     }
 
     /**

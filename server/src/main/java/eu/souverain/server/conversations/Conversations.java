@@ -71,10 +71,16 @@ public final class Conversations {
     /**
      * Who answered a message: the model, the backend and its location, the tokens it counted, and
      * the signed statement that the answer is AI-generated (null for an answer kept before
-     * statements were, or in the sovereignty facts, which open no ciphertext).
+     * statements were, or in the sovereignty facts, which open no ciphertext), and the document
+     * passages it cites, as the answer's {@code references} list without their text (empty when it
+     * cites none, or in the sovereignty facts).
      */
     public record Answer(String model, String backend, String backendLocation, int promptTokens, int completionTokens,
-                         SignedStatement provenance) {
+                         SignedStatement provenance, List<Map<String, Object>> references) {
+
+        public Answer {
+            references = references == null ? List.of() : List.copyOf(references);
+        }
     }
 
     /** A kept message; {@code interrupted} marks where an answer was cut off before it was whole (its content empty). */
@@ -184,7 +190,7 @@ public final class Conversations {
                         "SELECT id, seq, role, model, backend, backend_location, prompt_tokens, completion_tokens, created_at"
                                 + " FROM messages WHERE conversation_id = :id ORDER BY seq")
                 .bind("id", id).map((rs, ctx) -> new StoredMessage(rs.getString("id"), rs.getInt("seq"),
-                        rs.getString("role"), answer(rs, null), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
+                        rs.getString("role"), answer(rs, null, List.of()), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
         return new Stored(row.id(), row.organizationId(), row.ownerId(), row.userId(), Instant.ofEpochMilli(row.createdAt()),
                 Instant.ofEpochMilli(row.updatedAt()), messages);
     }
@@ -351,8 +357,8 @@ public final class Conversations {
         return found.orElseThrow(() -> TenancyException.notFound("conversation", id));
     }
 
-    private record Sealed(String id, String role, byte[] content, byte[] provenance, Answer answer,
-                          boolean interrupted) {
+    private record Sealed(String id, String role, byte[] content, byte[] provenance, byte[] references,
+                          Answer answer, boolean interrupted) {
     }
 
     private List<Sealed> sealAll(Owner owner, String conversationId, List<NewMessage> messages) {
@@ -360,8 +366,11 @@ public final class Conversations {
         for (NewMessage m : messages) {
             String id = id("msg_");
             SignedStatement statement = m.answer() == null ? null : m.answer().provenance();
+            List<Map<String, Object>> references = m.answer() == null ? List.of() : m.answer().references();
             sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()),
                     statement == null ? null : seal(owner, conversationId + "/" + id + "/provenance", statement.token()),
+                    references.isEmpty() ? null : seal(owner, conversationId + "/" + id + "/references",
+                            References.json(references)),
                     m.answer(), m.interrupted()));
         }
         return sealed;
@@ -373,15 +382,16 @@ public final class Conversations {
             Answer a = m.answer();
             h.createUpdate("""
                             INSERT INTO messages (id, conversation_id, seq, role, content, model, backend, backend_location,
-                                prompt_tokens, completion_tokens, created_at, interrupted, provenance)
+                                prompt_tokens, completion_tokens, created_at, interrupted, provenance, answer_references)
                             VALUES (:id, :conversation, :seq, :role, :content, :model, :backend, :location, :prompt,
-                                :completion, :now, :interrupted, :provenance)""")
+                                :completion, :now, :interrupted, :provenance, :references)""")
                     .bind("id", m.id()).bind("conversation", conversationId).bind("seq", seq++).bind("role", m.role())
                     .bind("content", m.content()).bind("model", a == null ? null : a.model())
                     .bind("backend", a == null ? null : a.backend()).bind("location", a == null ? null : a.backendLocation())
                     .bind("prompt", a == null ? null : a.promptTokens())
                     .bind("completion", a == null ? null : a.completionTokens()).bind("now", now)
-                    .bind("interrupted", m.interrupted()).bind("provenance", m.provenance()).execute();
+                    .bind("interrupted", m.interrupted()).bind("provenance", m.provenance())
+                    .bind("references", m.references()).execute();
         }
     }
 
@@ -432,17 +442,20 @@ public final class Conversations {
     private Message message(ResultSet rs, Row row) throws SQLException {
         String id = rs.getString("id");
         String token = open(row, row.id() + "/" + id + "/provenance", rs.getBytes("provenance"));
+        String references = open(row, row.id() + "/" + id + "/references", rs.getBytes("answer_references"));
         return new Message(id, rs.getInt("seq"), rs.getString("role"), open(row, row.id() + "/" + id,
-                rs.getBytes("content")), answer(rs, token == null ? null : SignedStatement.fromToken(token)),
+                rs.getBytes("content")), answer(rs, token == null ? null : SignedStatement.fromToken(token),
+                references == null ? List.of() : References.read(references)),
                 Instant.ofEpochMilli(rs.getLong("created_at")), rs.getBoolean("interrupted"));
     }
 
-    /** Who answered the message of this row, with its statement when opened, or null when no model did. */
-    private static Answer answer(ResultSet rs, SignedStatement provenance) throws SQLException {
+    /** Who answered the message of this row, with its statement and references when opened, or null when no model did. */
+    private static Answer answer(ResultSet rs, SignedStatement provenance, List<Map<String, Object>> references)
+            throws SQLException {
         String backend = rs.getString("backend");
         String model = rs.getString("model");
         return backend == null && model == null ? null : new Answer(model, backend, rs.getString("backend_location"),
-                rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), provenance);
+                rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), provenance, references);
     }
 
     private static String id(String prefix) {

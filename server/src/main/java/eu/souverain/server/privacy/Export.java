@@ -125,6 +125,9 @@ public final class Export {
             if (m.answer().provenance() != null) {
                 json.put("provenance", m.answer().provenance().json());
             }
+            if (!m.answer().references().isEmpty()) {
+                json.put("references", m.answer().references());
+            }
         }
         return json;
     }

@@ -196,4 +196,77 @@ class GroundedAnswersTest {
         TestServer.Reply otherOrg = f.b.post(ask("stories260K", "fire drill", false));
         assertThat(otherOrg.status()).isEqualTo(404);
     }
+
+    @Test
+    void aStoredAnswerKeepsItsReferencesSealedThroughReopeningAndExportUntilItsMessageGoes() {
+        String conversation = f.a.post("/v1/conversations", "{\"title\":\"Drill\"}").body().get("id").asText();
+        TestServer.Reply answered = f.a.post("/v1/conversations/" + conversation + "/completions",
+                "{\"content\":\"When does the fire drill take place?\",\"max_tokens\":8,"
+                        + "\"library_ids\":[\"" + library + "\"]}");
+        assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
+        JsonNode live = answered.body().get("references");
+        assertThat(live).isNotEmpty();
+
+        JsonNode reopened = f.a.get("/v1/conversations/" + conversation).body().get("messages");
+        assertThat(reopened).hasSize(2);
+        assertThat(reopened.get(0).has("references")).isFalse();
+        JsonNode kept = reopened.get(1).get("references");
+        assertThat(kept).hasSameSizeAs(live);
+        for (int i = 0; i < live.size(); i++) {
+            ObjectNode withoutText = live.get(i).deepCopy();
+            withoutText.remove("text");
+            assertThat(kept.get(i)).isEqualTo(withoutText);
+        }
+        JsonNode exported = f.a.get("/v1/conversations/export").body().get("conversations");
+        assertThat(exported.get(0).get("messages").get(1).get("references")).isEqualTo(kept);
+
+        byte[] sealed = f.database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT answer_references FROM messages WHERE answer_references IS NOT NULL")
+                .mapTo(byte[].class).one());
+        String stored = new String(sealed, StandardCharsets.ISO_8859_1);
+        assertThat(stored).doesNotContain("safety.pdf").doesNotContain(live.get(0).get("document_id").asText())
+                .doesNotContain("document_name");
+
+        String message = reopened.get(1).get("id").asText();
+        assertThat(f.a.send(java.net.http.HttpRequest.newBuilder(f.a.uri("/v1/conversations/" + conversation
+                + "/messages/" + message)).DELETE().build()).status()).isEqualTo(204);
+        assertThat(f.count("SELECT COUNT(*) FROM messages WHERE answer_references IS NOT NULL")).isZero();
+    }
+
+    @Test
+    void aReferenceOutlivesItsDeletedDocumentWhosePassageIsThenGoneForEveryone() {
+        String conversation = f.a.post("/v1/conversations", "{\"title\":\"Drill\"}").body().get("id").asText();
+        f.a.post("/v1/conversations/" + conversation + "/completions",
+                "{\"content\":\"When does the fire drill take place?\",\"max_tokens\":8,"
+                        + "\"library_ids\":[\"" + library + "\"]}");
+        JsonNode reference = f.a.get("/v1/conversations/" + conversation).body().get("messages").get(1)
+                .get("references").get(0);
+        String passage = "/v1/libraries/" + library + "/documents/" + reference.get("document_id").asText()
+                + "/text_content";
+        assertThat(f.a.get(passage).status()).isEqualTo(200);
+        assertThat(f.b.get(passage).status()).isEqualTo(404);
+
+        assertThat(f.a.send(java.net.http.HttpRequest.newBuilder(f.a.uri("/v1/libraries/" + library + "/documents/"
+                + reference.get("document_id").asText())).DELETE().build()).status()).isEqualTo(204);
+        JsonNode kept = f.a.get("/v1/conversations/" + conversation).body().get("messages").get(1)
+                .get("references").get(0);
+        assertThat(kept).isEqualTo(reference);
+        assertThat(kept.get("document_name").asText()).isEqualTo("safety.pdf");
+        assertThat(kept.get("page").asInt()).isEqualTo(2);
+        TestServer.Reply gone = f.a.get(passage);
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.raw().body()).doesNotContain("fire drill");
+        assertThat(f.b.get(passage).status()).isEqualTo(404);
+    }
+
+    @Test
+    void aChatCompletionStoredWithItsAnswerKeepsTheReferences() {
+        TestServer.Reply answered = f.a.post(ask("stories260K", "When does the fire drill take place?", false)
+                .replaceFirst("\\{", "{\"store\":true,"));
+        assertThat(answered.status()).as(answered.raw().body()).isEqualTo(200);
+        String conversation = answered.body().get("conversation_id").asText();
+        JsonNode kept = f.a.get("/v1/conversations/" + conversation).body().get("messages").get(1).get("references");
+        assertThat(kept.get(0).get("document_name").asText()).isEqualTo("safety.pdf");
+        assertThat(kept.get(0).has("text")).isFalse();
+    }
 }

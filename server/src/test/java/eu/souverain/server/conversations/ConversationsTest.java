@@ -88,8 +88,11 @@ class ConversationsTest {
     void aConversationReadsBackWhileTheDatabaseHoldsCiphertextOnly(TestDatabases kind) throws Exception {
         try (Store s = new Store(kind)) {
             Conversations.Conversation created = s.create(s.alice, SECRET);
+            // The passage it cites names a document after the secret: sealed too.
+            List<Map<String, Object>> references = List.of(Map.of("number", 1, "document_id", "doc_1",
+                    "document_name", "Dupont contract.pdf", "page", 2, "score", 0.03));
             s.conversations().append(s.alice, created.id(), List.of(new NewMessage("assistant", "Noted: " + SECRET,
-                    new Conversations.Answer("m", "local", "FR", 12, 5, null))), null);
+                    new Conversations.Answer("m", "local", "FR", 12, 5, null, references))), null);
 
             Conversations.Conversation read = s.conversations().get(s.alice, created.id(), "127.0.0.1");
             assertThat(read.title()).isEqualTo("Deal " + SECRET);
@@ -97,7 +100,8 @@ class ConversationsTest {
             assertThat(read.metadata()).containsEntry("project", "falcon");
             assertThat(read.messages()).extracting(Conversations.Message::content)
                     .containsExactly(SECRET, "Noted: " + SECRET);
-            assertThat(read.messages().get(1).answer()).isEqualTo(new Conversations.Answer("m", "local", "FR", 12, 5, null));
+            assertThat(read.messages().get(1).answer()).isEqualTo(new Conversations.Answer("m", "local", "FR", 12, 5, null,
+                    references));
 
             // Every column of both tables, as the database returns it: no plaintext anywhere.
             String rows = s.database.jdbi().withHandle(h -> h.createQuery("SELECT * FROM conversations").mapToMap().list()

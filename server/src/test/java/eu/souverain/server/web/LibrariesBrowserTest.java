@@ -2,6 +2,8 @@ package eu.souverain.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.documents.TestCorpus;
 import eu.souverain.server.tenancy.Role;
 import java.nio.file.Files;
@@ -18,7 +20,9 @@ import org.openqa.selenium.WebElement;
  * The Libraries page and answers from a library, in the browser: a library created, a PDF uploaded
  * through the file button and a Markdown file dropped on the page, both processed; then in the
  * chat, the library picked, an answer whose sources open the cited passage in the side panel and
- * close with Esc; in English and in French, with screenshots.
+ * close with Esc; the conversation reopened (the page reloaded), its answer cites the same sources,
+ * whose passage is read from the document, and once the document is deleted says it is gone; in
+ * English and in French, with screenshots.
  */
 class LibrariesBrowserTest {
 
@@ -85,7 +89,8 @@ class LibrariesBrowserTest {
         picker.findElements(By.tagName("option")).get(1).click();
         browser.driver.findElement(By.id("composer-input")).sendKeys("When does the fire drill take place?", Keys.ENTER);
         WebElement source = browser.waitFor(By.cssSelector(".message.assistant .sources button.source"));
-        assertThat(source.getText()).contains("[1]", "fire-drill.pdf", "page 2");
+        String cited = source.getText();
+        assertThat(cited).contains("[1]", "fire-drill.pdf", "page 2");
         source.click();
         browser.waitFor(By.id("passage"));
         assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("passage-title");
@@ -95,5 +100,33 @@ class LibrariesBrowserTest {
         browser.driver.switchTo().activeElement().sendKeys(Keys.ESCAPE);
         browser.until(d -> !d.findElement(By.id("side-panel")).isDisplayed());
         assertThat(browser.driver.switchTo().activeElement().getText()).contains("fire-drill.pdf");
+
+        // Reopened, the answer cites as it did live, and its source opens by keyboard from the document.
+        assertThat(browser.driver.getCurrentUrl()).contains("#/chat/conv_");
+        browser.driver.navigate().refresh();
+        WebElement kept = browser.waitFor(By.cssSelector(".message.assistant .sources button.source"));
+        assertThat(kept.getText()).isEqualTo(cited);
+        kept.sendKeys(Keys.ENTER);
+        browser.until(d -> d.findElement(By.id("side-panel")).getText().contains("every second Tuesday"));
+        assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("passage-title");
+        assertThat(browser.driver.findElement(By.id("side-panel")).getText()).contains("fire-drill.pdf", "page 2");
+        browser.screenshot("chat-sources-reopened");
+
+        // Its document deleted, the source still names it, and opening it says the passage is gone.
+        String conversation = browser.driver.getCurrentUrl().replaceFirst(".*#/chat/", "");
+        JsonNode reference = new ObjectMapper().readTree(browser.api("get", "/v1/conversations/" + conversation, null))
+                .get("messages").get(1).get("references").get(0);
+        assertThat(browser.api("del", "/v1/libraries/" + reference.get("library_id").asText() + "/documents/"
+                + reference.get("document_id").asText(), null)).isEqualTo("null");
+        browser.driver.findElement(By.id("language")).click();
+        browser.driver.navigate().refresh();
+        WebElement orphan = browser.waitFor(By.cssSelector(".message.assistant .sources button.source"));
+        assertThat(orphan.getText()).contains("[1]", "fire-drill.pdf", "page 2");
+        orphan.sendKeys(Keys.ENTER);
+        browser.until(d -> d.findElement(By.id("side-panel")).getText().contains("supprimé"));
+        assertThat(browser.driver.findElement(By.id("side-panel")).getText()).doesNotContain("every second Tuesday");
+        browser.screenshot("chat-source-gone-fr");
+        browser.driver.switchTo().activeElement().sendKeys(Keys.ESCAPE);
+        browser.driver.findElement(By.id("language")).click();
     }
 }

@@ -113,6 +113,8 @@ export default {
   'chat.source.title': "Source [{number}]",
   'chat.source.page': "page {page}",
   'chat.source.chunk': "passage {chunk}",
+  'chat.source.loading': "Reading the passage…",
+  'chat.source.gone': "This document has been deleted: its passage is no longer available.",
   'libraries.title': "Libraries",
   'libraries.intro': "Documents the assistant answers from, encrypted on your organization’s servers.",
   'libraries.none': "No library yet.",

@@ -114,6 +114,8 @@ export default {
   'chat.source.title': "Source [{number}]",
   'chat.source.page': "page {page}",
   'chat.source.chunk': "passage {chunk}",
+  'chat.source.loading': "Lecture du passage…",
+  'chat.source.gone': "Ce document a été supprimé : son passage n’est plus disponible.",
   'libraries.title': "Bibliothèques",
   'libraries.intro': "Les documents dont l’assistant se sert pour répondre, chiffrés sur les serveurs de votre organisation.",
   'libraries.none': "Aucune bibliothèque pour l’instant.",
