@@ -64,7 +64,13 @@ class RerankedSearchTest {
     private Residency residency;
     private Redactions redactions;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
-    /** How the stand-in answers: "vllm" ({results: [{index, relevance_score}]}), "tei" ([{index, score}]) or "fail" (500). */
+    /** The backend's own timeout, shorter than a search's wait for its reranker: the shorter one applies. */
+    private static final Duration RERANKER_TIMEOUT = Duration.ofSeconds(1);
+
+    /**
+     * How the stand-in answers: "vllm" ({results: [{index, relevance_score}]}), "tei" ([{index, score}]),
+     * "fail" (500), "slow" (past the timeout) or "beside" (an index of no document).
+     */
     private volatile String answers = "vllm";
     private String library;
 
@@ -80,7 +86,7 @@ class RerankedSearchTest {
         RemoteBackend reranker = new RemoteBackend(new RemoteBackend.Config("rerank-host",
                 RemoteBackend.Kind.OPENAI_COMPATIBLE, URI.create("http://127.0.0.1:" + remote.getAddress().getPort() + "/v1"),
                 null, Map.of("reranker", "BAAI/bge-reranker-v2-m3"),
-                new BackendLocation("vllm", "Remote SAS", "FR", null, null, List.of()), Duration.ofSeconds(30)));
+                new BackendLocation("vllm", "Remote SAS", "FR", null, null, List.of()), RERANKER_TIMEOUT));
         Backends backends = Backends.of(LocalBackend.load(Map.of("stories260K", TestServer.BUNDLED_MODEL), 0, 1, 4),
                 List.of(reranker));
         Vault vault = TestServices.vault(f.database, dir, audit, f.clock);
@@ -124,6 +130,21 @@ class RerankedSearchTest {
     private void rerank(HttpExchange exchange) throws IOException {
         JsonNode body = TestServer.parse(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
         received.add(body);
+        if (answers.equals("slow")) {
+            try {
+                Thread.sleep(RERANKER_TIMEOUT.multipliedBy(3).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (answers.equals("beside")) {
+            byte[] bytes = "{\"results\":[{\"index\":7,\"relevance_score\":1.0}]}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+            return;
+        }
         if (answers.equals("fail")) {
             exchange.sendResponseHeaders(500, -1);
             exchange.close();
@@ -198,6 +219,19 @@ class RerankedSearchTest {
                 + " AND outcome = 'failed'")).isEqualTo(1);
         assertThat(f.audit("documents.search", "SUCCESS")).first()
                 .satisfies(e -> assertThat((String) e.get("resource")).endsWith("(3 results, reranked by reranker)"));
+    }
+
+    @Test
+    void aLateOrNonsensicalRerankerLeavesTheSearchItsOwnOrder() {
+        // Slow last: the stand-in answers one request at a time, and would still be asleep for the next.
+        for (String mode : List.of("beside", "slow")) {
+            answers = mode;
+            JsonNode fused = search("lexical");
+            assertThat(fused.get("rerank").get("applied").asBoolean()).as(mode).isFalse();
+            assertThat(fused.get("rerank").get("note").asText()).as(mode)
+                    .contains(mode.equals("slow") ? "did not answer within 1 s" : "not an index of the 3 documents");
+            assertThat(names(fused)).as(mode).containsExactly("drill.md", "exits.md", "kitchen.md");
+        }
     }
 
     @Test
