@@ -82,6 +82,16 @@ class StrayTextBrowserTest {
         browser.driver.get(browser.server.url() + "#/report");
         browser.waitFor(By.id("report-chain"));
         browser.screenshot(prefix + "report");
+
+        page("libraries", "#libraries-title", prefix);
+        page("batch", "#batch-refresh", prefix);
+        page("catalogue", "#catalogue-shop", prefix);
+    }
+
+    private static void page(String view, String ready, String prefix) {
+        browser.driver.get(browser.server.url() + "#/" + view);
+        browser.waitFor(By.cssSelector(ready));
+        browser.screenshot(prefix + view);
     }
 
     private static void admin(String part, String ready, String prefix) {
