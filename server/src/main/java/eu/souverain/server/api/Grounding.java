@@ -80,7 +80,7 @@ final class Grounding {
             Retrieval.Result best = found.getFirst();
             fitting.add(new Retrieval.Result(best.libraryId(), best.documentId(), best.documentName(), best.chunk(),
                     best.text().substring(0, Math.min(best.text().length(), CUT_PASSAGE_CHARS)), best.page(),
-                    best.start(), best.end(), best.score()));
+                    best.start(), best.end(), best.score(), best.rerankScore()));
         }
         return fitting;
     }
@@ -101,7 +101,7 @@ final class Grounding {
         }
         List<Retrieval.Result> found = retrieval.search(Authentication.principal(ctx),
                 question.length() > Retrieval.MAX_QUERY_CHARS ? question.substring(0, Retrieval.MAX_QUERY_CHARS) : question,
-                libraryIds, PASSAGES, Retrieval.Method.HYBRID, ctx.ip());
+                libraryIds, PASSAGES, Retrieval.Method.HYBRID, ctx.ip()).results();
         List<Retrieval.Result> passages = fitting(found, request.model(), question);
         List<Map<String, Object>> references = new ArrayList<>();
         for (int i = 0; i < passages.size(); i++) {

@@ -201,15 +201,24 @@ final class LibrariesRoutes {
         Double limit = body.number("limit");
         String method = body.string("method");
         Retrieval.Method chosen = Retrieval.Method.of(method == null ? "hybrid" : method);
-        List<Retrieval.Result> results = retrieval.search(caller(ctx), body.requiredString("query"),
+        Retrieval.Found found = retrieval.search(caller(ctx), body.requiredString("query"),
                 body.strings("library_ids"), limit == null ? 10 : limit.intValue(), chosen, ctx.ip());
         List<Map<String, Object>> data = new ArrayList<>();
-        for (Retrieval.Result r : results) {
+        for (Retrieval.Result r : found.results()) {
             data.add(result(r));
         }
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("object", "list");
         response.put("method", chosen.name().toLowerCase());
+        if (found.rerankModel() != null) {
+            Map<String, Object> rerank = new LinkedHashMap<>();
+            rerank.put("model", found.rerankModel());
+            rerank.put("applied", found.reranked());
+            if (found.note() != null) {
+                rerank.put("note", found.note());
+            }
+            response.put("rerank", rerank);
+        }
         response.put("data", data);
         Json.respond(ctx, 200, response);
     }
@@ -225,6 +234,9 @@ final class LibrariesRoutes {
         entry.put("start", r.start());
         entry.put("end", r.end());
         entry.put("score", r.score());
+        if (r.rerankScore() != null) {
+            entry.put("rerank_score", r.rerankScore());
+        }
         entry.put("text", r.text());
         return entry;
     }

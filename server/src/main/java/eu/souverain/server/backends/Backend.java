@@ -53,6 +53,16 @@ public interface Backend extends AutoCloseable {
     PreparedEmbeddings prepare(EmbeddingRequest request);
 
     /**
+     * Scores each document's relevance to the query and waits for the scores; throws {@link
+     * BackendException} when it cannot. Only a remote server with a rerank endpoint reranks: the
+     * local engine serves no cross-encoder.
+     */
+    default Reranking rerank(RerankRequest request) {
+        throw BackendException.invalid("model", "model '" + request.model() + "' of backend '" + name()
+                + "' does not rerank; a reranker is a model of a remote backend with a rerank endpoint");
+    }
+
+    /**
      * Stops accepting requests, lets those already accepted finish for up to {@code grace},
      * then cuts off the rest (their {@link Generation#drain} throws).
      */

@@ -203,6 +203,54 @@ public final class RemoteBackend implements Backend {
         return new Embeddings(vectors, answer.path("usage").path("prompt_tokens").asInt());
     }
 
+    /**
+     * POST {base}/rerank. TEI reads the passages from {@code texts} and answers a bare array of
+     * {index, score}; vLLM, Jina and Cohere read {@code documents} and answer {results: [{index,
+     * relevance_score}]}. Each ignores the other's field, so the passages go under both names and
+     * either answer is read; no top_n, so that every document gets its score.
+     */
+    @Override
+    public Reranking rerank(RerankRequest request) {
+        ObjectNode body = JSON.createObjectNode().put("model", remoteName(request.model())).put("query", request.query());
+        ArrayNode documents = body.putArray("documents");
+        ArrayNode texts = body.putArray("texts");
+        request.documents().forEach(d -> {
+            documents.add(d);
+            texts.add(d);
+        });
+        Duration timeout = request.timeout().compareTo(config.timeout()) < 0 ? request.timeout() : config.timeout();
+        HttpResponse<InputStream> response = send("rerank", body, false, timeout);
+        JsonNode answer;
+        try (InputStream in = response.body()) {
+            answer = JSON.readTree(in);
+        } catch (IOException e) {
+            throw BackendException.badGateway("backend '" + name() + "' broke off its answer: " + e.getMessage());
+        } finally {
+            running.decrementAndGet();
+        }
+        JsonNode results = answer != null && answer.isArray() ? answer : answer == null ? null : answer.path("results");
+        if (results == null || !results.isArray()) {
+            throw BackendException.badGateway("backend '" + name() + "' answered a rerank without results");
+        }
+        Double[] scores = new Double[request.documents().size()];
+        for (JsonNode entry : results) {
+            JsonNode index = entry.path("index");
+            JsonNode score = entry.has("relevance_score") ? entry.get("relevance_score") : entry.path("score");
+            if (!index.canConvertToInt() || index.asInt() < 0 || index.asInt() >= scores.length || !score.isNumber()
+                    || !Double.isFinite(score.asDouble())) {
+                throw BackendException.badGateway("backend '" + name() + "' answered a rerank result that is not an"
+                        + " index of the " + scores.length + " documents with a score");
+            }
+            scores[index.asInt()] = score.asDouble();
+        }
+        for (int i = 0; i < scores.length; i++) {
+            if (scores[i] == null) {
+                throw BackendException.badGateway("backend '" + name() + "' answered no score for document " + i);
+            }
+        }
+        return new Reranking(List.of(scores), answer.path("usage").path("total_tokens").asInt());
+    }
+
     private String remoteName(String model) {
         String remote = config.models().get(model);
         if (remote == null) {
@@ -268,6 +316,10 @@ public final class RemoteBackend implements Backend {
      * still be answered with a status of its own. On success the caller owns the open body.
      */
     private HttpResponse<InputStream> send(String path, ObjectNode body, boolean stream) {
+        return send(path, body, stream, config.timeout());
+    }
+
+    private HttpResponse<InputStream> send(String path, ObjectNode body, boolean stream, Duration timeout) {
         synchronized (this) {
             if (!accepting) {
                 throw BackendException.unavailable("the server is shutting down");
@@ -275,7 +327,7 @@ public final class RemoteBackend implements Backend {
             running.incrementAndGet();
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint(path))
-                .timeout(config.timeout())
+                .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", stream ? "text/event-stream" : "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body)));
@@ -292,7 +344,7 @@ public final class RemoteBackend implements Backend {
         } catch (HttpTimeoutException e) {
             running.decrementAndGet();
             throw BackendException.gatewayTimeout("backend '" + name() + "' did not answer within "
-                    + config.timeout().toSeconds() + " s");
+                    + timeout.toSeconds() + " s");
         } catch (ConnectException e) {
             running.decrementAndGet();
             throw BackendException.badGateway("backend '" + name() + "' cannot be reached at " + config.baseUrl()

@@ -12,11 +12,14 @@ import eu.souverain.server.backends.Completion;
 import eu.souverain.server.backends.Generation;
 import eu.souverain.server.backends.PreparedEmbeddings;
 import eu.souverain.server.backends.PreparedRequest;
+import eu.souverain.server.backends.RerankRequest;
+import eu.souverain.server.backends.Reranking;
 import eu.souverain.server.backends.RequestOwner;
 import eu.souverain.server.limits.Admission;
 import eu.souverain.server.limits.LimitExceeded;
 import eu.souverain.server.limits.Metering;
 import eu.souverain.server.limits.UsageRecord;
+import eu.souverain.server.privacy.Redaction;
 import eu.souverain.server.privacy.RedactionSettings;
 import eu.souverain.server.privacy.Redactions;
 import eu.souverain.server.privacy.RemoteRedaction;
@@ -28,6 +31,7 @@ import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.Groups;
 import eu.souverain.server.tenancy.Principal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +42,7 @@ import java.util.function.Supplier;
 
 /**
  * A model call, end to end, for every route that runs a model (chat, completions, fill in the
- * middle, embeddings, stored conversations): the model looked up among the backends and those the
+ * middle, embeddings, stored conversations, the rerank of a document search): the model looked up among the backends and those the
  * caller's groups allow, the caller's organization's residency policy checked, the caller's rate limits and budgets counted, the
  * request redacted when it leaves for a remote backend and the organization says so, the backend
  * started, and the outcome audited and metered once when the call closes: who called which model
@@ -167,6 +171,34 @@ public final class ModelCalls {
             call.completed(new Completion(embeddings.promptTokens(), 0, 0));
             return embeddings;
         }
+    }
+
+    /**
+     * Scores {@code request}'s documents against its query as a call of its own: looked up, its
+     * residency and limits checked, redacted when it leaves for a remote backend and the
+     * organization redacts, run, audited and metered here. The scores come back in the documents'
+     * order; a redacted passage is scored as redacted, and nothing needs restoring.
+     */
+    public Reranking rerank(Principal caller, String clientIp, String endpoint, RerankRequest request) {
+        Backend backend = lookUp(caller, clientIp, request.model());
+        try (Call call = admit(caller, clientIp, endpoint, request.model(), backend)) {
+            Reranking reranking = backend.rerank(backend.remote() ? redacted(caller, request) : request);
+            call.completed(new Completion(reranking.promptTokens(), 0, 0));
+            return reranking;
+        }
+    }
+
+    private RerankRequest redacted(Principal caller, RerankRequest request) {
+        RedactionSettings settings = redactions.settings(caller.organizationId());
+        if (!settings.enabled()) {
+            return request;
+        }
+        List<String> texts = new ArrayList<>(request.documents().size() + 1);
+        texts.add(request.query());
+        texts.addAll(request.documents());
+        Redaction redaction = settings.redactor().orElseThrow().redact(texts);
+        return new RerankRequest(request.model(), redaction.texts().getFirst(),
+                redaction.texts().subList(1, texts.size()), request.timeout());
     }
 
     /** Records a call's usage, whatever its outcome, and charges its tokens (none when it never ran). */

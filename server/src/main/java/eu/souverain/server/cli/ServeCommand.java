@@ -120,6 +120,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "bundled model (embeddings then default to the first model).")
     String embeddingModel = SentenceEmbeddingModel.BUNDLED;
 
+    @Option(names = "--rerank-model", paramLabel = "NAME",
+            description = "A model of a remote backend that serves POST {base}/rerank (vLLM, TEI, Jina, Cohere), to"
+                    + " reorder document search results by: the passages then leave for it where the organization's"
+                    + " residency policy allows (default: none, results in the search's own order).")
+    String rerankModel;
+
     @Option(names = "--backends", paramLabel = "FILE",
             description = "Remote OpenAI-compatible backends to route to, with their locations (JSON; see docs/backends.md).")
     Path backendsFile;
@@ -182,6 +188,7 @@ final class ServeCommand implements Callable<Integer> {
         // The whole file is checked before anything starts, so that a mistake in it is all the operator sees.
         List<RemoteBackend.Config> remotes = backendsFile == null ? List.of() : BackendsFile.read(backendsFile);
         requireServed(embeddingModel, files, remotes);
+        requireRemote(rerankModel, remotes);
         List<CheckpointSink> sinks = audit.parsedSinks();
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
@@ -268,7 +275,7 @@ final class ServeCommand implements Callable<Integer> {
                             backends.all().stream().map(Backend::name).toList()));
                 }
             }
-            Documents documents = new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults());
+            Documents documents = new Documents(database, keys, auditLog, clock, store.data, Documents.Settings.defaults().withRerankModel(rerankModel));
             // Documents older than an organization's retention go as its conversations do.
             retention.scheduleWithFixedDelay(() -> {
                 try {
@@ -297,6 +304,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         err.println("souverain: serving " + String.join(", ", files.keySet()) + " at " + baseUrl
                 + " (embeddings: " + backends.defaultEmbeddingModel() + ")"
+                + (rerankModel == null ? "" : " (search reranked by: " + rerankModel + ")")
                 + " (store: " + database.location() + ")");
         err.println("souverain: chat web app at " + origin + "/");
         err.flush();
@@ -354,6 +362,14 @@ final class ServeCommand implements Callable<Integer> {
                 model.close();
             }
         });
+    }
+
+    /** Refuses, before anything starts, a --rerank-model that no remote backend serves: the local engine does not rerank. */
+    private static void requireRemote(String rerankModel, List<RemoteBackend.Config> remotes) {
+        if (rerankModel != null && remotes.stream().noneMatch(remote -> remote.models().containsKey(rerankModel))) {
+            throw new IllegalArgumentException("--rerank-model '" + rerankModel + "' is served by no remote backend;"
+                    + " declare it in the --backends file, under the backend whose {base}/rerank serves it");
+        }
     }
 
     /** Refuses, before anything starts, an --embedding-model that no model file or remote backend serves. */

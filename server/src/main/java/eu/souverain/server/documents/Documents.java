@@ -37,13 +37,24 @@ public final class Documents implements AutoCloseable {
      * @param workers        files processed at once, whatever the number of uploads
      * @param queue          uploads waiting past these are refused (503) rather than queued without end
      * @param parseTimeout   a file whose parsing takes longer fails
+     * @param rerankModel    the model that reorders a search's candidates ({@code serve --rerank-model}), or null for none
      */
-    public record Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout) {
+    public record Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout,
+                           String rerankModel) {
         public static final long DEFAULT_MAX_FILE_BYTES = 50L << 20;
         public static final long DEFAULT_MAX_TEXT_CHARS = 5_000_000;
 
         public static Settings defaults() {
             return new Settings(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TEXT_CHARS, 2, 64, Duration.ofSeconds(120));
+        }
+
+        public Settings(long maxFileBytes, long maxTextChars, int workers, int queue, Duration parseTimeout) {
+            this(maxFileBytes, maxTextChars, workers, queue, parseTimeout, null);
+        }
+
+        /** These settings, with searches reranked by {@code model} (null: none). */
+        public Settings withRerankModel(String model) {
+            return new Settings(maxFileBytes, maxTextChars, workers, queue, parseTimeout, model);
         }
 
         public Settings {

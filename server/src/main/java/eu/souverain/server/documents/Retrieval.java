@@ -1,14 +1,22 @@
 package eu.souverain.server.documents;
 
 import eu.souverain.server.audit.AuditEvent;
+import eu.souverain.server.backends.BackendException;
 import eu.souverain.server.backends.EmbeddingRequest;
+import eu.souverain.server.backends.RerankRequest;
+import eu.souverain.server.backends.Reranking;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.documents.Libraries.Library;
 import eu.souverain.server.documents.Libraries.Role;
+import eu.souverain.server.limits.LimitExceeded;
+import eu.souverain.server.sovereignty.ResidencyException;
 import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.tenancy.TenancyException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +27,12 @@ import java.util.Set;
  * {@link ModelCalls}, nearest chunks) or hybrid (both, reciprocal rank fusion). A library the
  * caller may not read answers as missing; searches are audited with the libraries and the number
  * of results, never the query.
+ *
+ * <p>Where a rerank model is configured ({@link Documents.Settings#rerankModel}), the best {@code 4 x
+ * limit} candidates (at most {@link #MAX_LIMIT}) are scored by it, through {@link ModelCalls} like any
+ * model call, and ordered by its scores. Their passages then leave the server for the reranker: only
+ * where the organization's residency policy allows it, redacted where it redacts. A reranker that is
+ * refused, fails or is late never fails the search: the candidates keep the fused order, with a note.
  */
 public final class Retrieval {
 
@@ -37,9 +51,29 @@ public final class Retrieval {
         }
     }
 
-    /** A chunk found; {@code page} is null for a document without pages. */
+    /** How many candidates a reranked search scores, for each result it returns. */
+    static final int RERANK_CANDIDATES_PER_RESULT = 4;
+    /** The part of each passage a reranker reads: a cross-encoder reads about 512 tokens of a pair anyway. */
+    static final int RERANK_PASSAGE_CHARS = 2000;
+    /** A search waits this long for its reranker, then goes on without it. */
+    static final Duration RERANK_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * A chunk found; {@code page} is null for a document without pages; {@code score} is the
+     * method's (BM25, cosine or fused), {@code rerankScore} the reranker's, null when not reranked.
+     */
     public record Result(String libraryId, String documentId, String documentName, int chunk, String text, Integer page,
-                         int start, int end, double score) {
+                         int start, int end, double score, Double rerankScore) {
+    }
+
+    /**
+     * What a search found, and how it was ordered.
+     *
+     * @param rerankModel the configured reranker, or null for none
+     * @param reranked    whether the results are in the reranker's order
+     * @param note        why they are not, when a reranker is configured but was not used
+     */
+    public record Found(List<Result> results, String rerankModel, boolean reranked, String note) {
     }
 
     private final Documents documents;
@@ -53,7 +87,7 @@ public final class Retrieval {
     }
 
     /** The best {@code limit} chunks for {@code query} in {@code libraryIds} (every readable one when empty). */
-    public List<Result> search(Principal caller, String query, List<String> libraryIds, int limit, Method method,
+    public Found search(Principal caller, String query, List<String> libraryIds, int limit, Method method,
                                String clientIp) {
         if (query == null || query.isBlank()) {
             throw TenancyException.invalid("query", "a search needs a query");
@@ -73,11 +107,52 @@ public final class Retrieval {
                 libraries.add(library.id());
             }
         }
-        List<Result> results = libraries.isEmpty() ? List.of() : run(caller, query, libraries, limit, method);
+        String rerankModel = documents.settings().rerankModel();
+        int candidates = rerankModel == null ? limit : Math.min(RERANK_CANDIDATES_PER_RESULT * limit, MAX_LIMIT);
+        List<Result> fused = libraries.isEmpty() ? List.of() : run(caller, query, libraries, candidates, method);
+        Found found = rerankModel == null || fused.isEmpty()
+                ? new Found(fused.subList(0, Math.min(limit, fused.size())), rerankModel, false,
+                rerankModel == null ? null : "nothing to rerank")
+                : reranked(caller, clientIp, query, fused, limit, rerankModel);
         documents.audit().append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.search",
-                method.name().toLowerCase(Locale.ROOT) + " in " + String.join(",", libraries) + " (" + results.size()
-                        + " results)", clientIp, AuditEvent.Outcome.SUCCESS));
-        return results;
+                method.name().toLowerCase(Locale.ROOT) + " in " + String.join(",", libraries) + " ("
+                        + found.results().size() + " results" + (found.reranked() ? ", reranked by " + rerankModel : "")
+                        + ")", clientIp, AuditEvent.Outcome.SUCCESS));
+        return found;
+    }
+
+    /**
+     * The {@code limit} best of {@code fused} in the order {@code model} scores them, or the first
+     * {@code limit} as they are, with the reason, when it cannot: the model call is audited and
+     * metered (or refused) by {@link ModelCalls} either way.
+     */
+    private Found reranked(Principal caller, String clientIp, String query, List<Result> fused, int limit,
+                           String model) {
+        List<String> passages = fused.stream()
+                .map(r -> r.text().length() > RERANK_PASSAGE_CHARS ? r.text().substring(0, RERANK_PASSAGE_CHARS) : r.text())
+                .toList();
+        String note;
+        try {
+            Reranking reranking = calls.rerank(caller, clientIp, "/v1/search",
+                    new RerankRequest(model, query, passages, RERANK_TIMEOUT));
+            List<Result> scored = new ArrayList<>(fused.size());
+            for (int i = 0; i < fused.size(); i++) {
+                Result r = fused.get(i);
+                scored.add(new Result(r.libraryId(), r.documentId(), r.documentName(), r.chunk(), r.text(), r.page(),
+                        r.start(), r.end(), r.score(), reranking.scores().get(i)));
+            }
+            // A stable sort: candidates the reranker scores alike keep their fused order.
+            scored.sort(Comparator.comparing(Result::rerankScore).reversed());
+            return new Found(List.copyOf(scored.subList(0, Math.min(limit, scored.size()))), model, true, null);
+        } catch (ResidencyException e) {
+            note = "the organization's residency policy does not allow the reranker '" + model + "': " + e.getMessage();
+        } catch (LimitExceeded e) {
+            note = "a limit stopped the call to the reranker '" + model + "': " + e.getMessage();
+        } catch (BackendException e) {
+            note = "the reranker '" + model + "' failed: " + e.getMessage();
+        }
+        return new Found(fused.subList(0, Math.min(limit, fused.size())), model, false, note
+                + "; the results are in the order the search found them");
     }
 
     private List<Result> run(Principal caller, String query, Set<String> libraries, int limit, Method method) {
@@ -93,7 +168,7 @@ public final class Retrieval {
                 case HYBRID -> index.hybrid(org, libraries, query, embed(caller, query), limit);
             };
             return hits.stream().map(h -> new Result(h.libraryId(), h.documentId(), h.title(), h.chunk(), h.text(),
-                    h.page() > 0 ? h.page() : null, h.start(), h.end(), h.score())).toList();
+                    h.page() > 0 ? h.page() : null, h.start(), h.end(), h.score(), null)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("the document index of " + org + " cannot be searched", e);
         }

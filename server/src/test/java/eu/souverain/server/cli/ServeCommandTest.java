@@ -250,6 +250,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void aRerankModelNoRemoteBackendServesIsRefusedBeforeAnythingStarts() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Main.run(new String[] {"serve", "--port", "0", "--data", dir.resolve("data").toString(),
+                "--rerank-model", "stories260K"},
+                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).contains("--rerank-model 'stories260K' is served by no remote backend").hasLineCount(1);
+        assertThat(dir.resolve("data")).as("refused before the store is opened").doesNotExist();
+    }
+
+    @Test
     void twoModelsWithTheSameNameAreRefused() throws IOException {
         java.io.StringWriter err = new java.io.StringWriter();
         String model = HOME.resolve("models/stories260K.gguf").toString();
