@@ -472,7 +472,8 @@ public final class SovereigntyReport {
         ObjectNode encryption = facts.putObject("encryption");
         encryption.put("encrypted", true).put("algorithm", keys.algorithm());
         ArrayNode sealed = encryption.putArray("encrypted_fields");
-        List.of("title", "system_prompt", "metadata", "message_contents").forEach(sealed::add);
+        List.of("title", "system_prompt", "metadata", "message_contents", "answer_provenance", "answer_references")
+                .forEach(sealed::add);
         ArrayNode clear = encryption.putArray("in_clear");
         List.of("ids", "owner", "model", "temperature", "roles", "backends_and_locations", "token_counts", "times")
                 .forEach(clear::add);

@@ -89,6 +89,9 @@ class ConversationSovereigntyTest {
         JsonNode encryption = facts.get("encryption");
         assertThat(encryption.get("encrypted").asBoolean()).isTrue();
         assertThat(encryption.get("algorithm").asText()).contains("AES-256-GCM");
+        // Every sealed column of a message is named, the answers' statements and document references too.
+        assertThat(encryption.get("encrypted_fields")).extracting(JsonNode::asText)
+                .contains("message_contents", "answer_provenance", "answer_references");
         JsonNode dataKey = encryption.get("data_key");
         assertThat(dataKey.get("scope").asText()).isEqualTo("user");
         assertThat(dataKey.get("user_id").asText()).isEqualTo(annId);

@@ -32,6 +32,8 @@ export default {
   'sovereignty.field.system_prompt': 'system prompt',
   'sovereignty.field.metadata': 'metadata',
   'sovereignty.field.message_contents': 'message contents',
+  'sovereignty.field.answer_provenance': 'answers’ provenance statements',
+  'sovereignty.field.answer_references': 'answers’ document references',
   'sovereignty.clear.ids': 'ids',
   'sovereignty.clear.owner': 'owner',
   'sovereignty.clear.model': 'model',

@@ -32,6 +32,8 @@ export default {
   'sovereignty.field.system_prompt': 'consigne système',
   'sovereignty.field.metadata': 'métadonnées',
   'sovereignty.field.message_contents': 'contenu des messages',
+  'sovereignty.field.answer_provenance': 'déclarations de provenance des réponses',
+  'sovereignty.field.answer_references': 'références documentaires des réponses',
   'sovereignty.clear.ids': 'identifiants',
   'sovereignty.clear.owner': 'propriétaire',
   'sovereignty.clear.model': 'modèle',
