@@ -42,8 +42,10 @@ import java.util.function.Supplier;
 
 /**
  * A model call, end to end, for every route that runs a model (chat, completions, fill in the
- * middle, embeddings, stored conversations, the rerank of a document search): the model looked up among the backends and those the
- * caller's groups allow, the caller's organization's residency policy checked, the caller's rate limits and budgets counted, the
+ * middle, embeddings, stored conversations, batch lines, document search and its rerank): the
+ * model looked up among the backends and those the caller's groups allow, the request checked
+ * against the model (a request it cannot run is refused before any limit counts it), the caller's
+ * organization's residency policy checked, the caller's rate limits and budgets counted, the
  * request redacted when it leaves for a remote backend and the organization says so, the backend
  * started, and the outcome audited and metered once when the call closes: who called which model
  * on which backend, where, whether it succeeded, and the tokens it took. A call the policy or a
