@@ -4,6 +4,7 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.files.StoredFiles;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.store.RecordIds;
 import eu.souverain.server.store.Metadata;
 import eu.souverain.server.tenancy.ApiKeys;
 import eu.souverain.server.tenancy.Principal;
@@ -13,7 +14,6 @@ import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.tenancy.Users;
 import eu.souverain.server.vault.Vault;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -44,8 +44,6 @@ public final class BatchJobs {
     public static final int MAX_LINE_BYTES = 1 << 20;
     public static final int MAX_TIMEOUT_HOURS = 168;
     public static final int MAX_METADATA_ENTRIES = 16;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final Database database;
     private final StoredFiles files;
@@ -166,7 +164,7 @@ public final class BatchJobs {
         if (total == 0) {
             throw TenancyException.invalid("input_files", "the input has no request lines");
         }
-        String id = "batch_" + random(24);
+        String id = RecordIds.lowercase("batch_", 24);
         StoredFiles.StoredFile output = files.create(owner, "batch", "output", id + "_output.jsonl");
         StoredFiles.StoredFile errors = files.create(owner, "batch", "error", id + "_error.jsonl");
         byte[] metadata = spec.metadata().isEmpty() ? null : vault.encrypt(caller.organizationId(), null,
@@ -375,13 +373,5 @@ public final class BatchJobs {
     private static Instant instant(ResultSet rs, String column) throws SQLException {
         long millis = rs.getLong(column);
         return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
-    }
-
-    static String random(int length) {
-        StringBuilder id = new StringBuilder();
-        for (int i = 0; i < length; i++) {
-            id.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
-        }
-        return id.toString();
     }
 }

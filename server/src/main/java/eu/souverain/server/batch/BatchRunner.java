@@ -3,6 +3,7 @@ package eu.souverain.server.batch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.souverain.server.backends.RequestOwner;
+import eu.souverain.server.store.RecordIds;
 import eu.souverain.server.tenancy.Principal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,7 +49,7 @@ public final class BatchRunner implements AutoCloseable {
     private final BatchJobs store;
     private final LineCalls calls;
     private final Settings settings;
-    private final String name = "runner_" + BatchJobs.random(12);
+    private final String name = RecordIds.lowercase("runner_", 12);
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     /** Jobs whose lines are stopping: a line cut off then is not a result. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();

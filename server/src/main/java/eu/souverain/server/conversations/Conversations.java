@@ -4,13 +4,13 @@ import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.store.RecordIds;
 import eu.souverain.server.store.Metadata;
 import eu.souverain.server.tenancy.Actor;
 import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.vault.Vault;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -37,8 +37,6 @@ import org.jdbi.v3.core.Handle;
 public final class Conversations {
 
     public static final int MAX_TITLE_CHARS = 200;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final Database database;
     private final Vault vault;
@@ -123,7 +121,7 @@ public final class Conversations {
 
     /** Creates a conversation with {@code messages}; audited "conversations.create". */
     public Conversation create(Owner owner, Fields fields, List<NewMessage> messages, String clientIp) {
-        String id = id("conv_");
+        String id = RecordIds.mixedCase("conv_", 22);
         String title = fields.title() == null ? "" : checkedTitle(fields.title());
         byte[] sealedTitle = seal(owner, id + "/title", title);
         byte[] sealedSystem = fields.systemPrompt() == null ? null : seal(owner, id + "/system", fields.systemPrompt());
@@ -364,7 +362,7 @@ public final class Conversations {
     private List<Sealed> sealAll(Owner owner, String conversationId, List<NewMessage> messages) {
         List<Sealed> sealed = new ArrayList<>();
         for (NewMessage m : messages) {
-            String id = id("msg_");
+            String id = RecordIds.mixedCase("msg_", 22);
             SignedStatement statement = m.answer() == null ? null : m.answer().provenance();
             List<Map<String, Object>> references = m.answer() == null ? List.of() : m.answer().references();
             sealed.add(new Sealed(id, m.role(), seal(owner, conversationId + "/" + id, m.content()),
@@ -456,13 +454,5 @@ public final class Conversations {
         String model = rs.getString("model");
         return backend == null && model == null ? null : new Answer(model, backend, rs.getString("backend_location"),
                 rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), provenance, references);
-    }
-
-    private static String id(String prefix) {
-        StringBuilder id = new StringBuilder(prefix);
-        for (int i = 0; i < 22; i++) {
-            id.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
-        }
-        return id.toString();
     }
 }

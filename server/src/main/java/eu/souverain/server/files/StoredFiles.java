@@ -3,11 +3,11 @@ package eu.souverain.server.files;
 import eu.souverain.server.audit.AuditEvent;
 import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.store.RecordIds;
 import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.vault.Vault;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -36,8 +36,6 @@ public final class StoredFiles {
     /** The purposes a file may be uploaded for. */
     public static final Set<String> PURPOSES = Set.of("batch");
     public static final int MAX_FILENAME_CHARS = 255;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final Database database;
     private final Vault vault;
@@ -74,7 +72,7 @@ public final class StoredFiles {
             throw TenancyException.invalid("file", "a file needs a name of 1 to " + MAX_FILENAME_CHARS
                     + " characters, without control characters");
         }
-        String id = id();
+        String id = RecordIds.lowercase("file-", 24);
         long now = clock.millis();
         byte[] name = seal(owner.organizationId(), id + "/name", filename.getBytes(StandardCharsets.UTF_8));
         byte[] sealed = seal(owner.organizationId(), id + "/0", content);
@@ -92,7 +90,7 @@ public final class StoredFiles {
 
     /** Makes an empty file that parts are appended to later (a batch job's output); not audited on its own. */
     public StoredFile create(Owner owner, String purpose, String source, String filename) {
-        String id = id();
+        String id = RecordIds.lowercase("file-", 24);
         long now = clock.millis();
         byte[] name = seal(owner.organizationId(), id + "/name", filename.getBytes(StandardCharsets.UTF_8));
         database.useTransaction(h -> insertFile(h, id, owner, purpose, source, name, 0, 0, now));
@@ -255,13 +253,5 @@ public final class StoredFiles {
             lines += b == '\n' ? 1 : 0;
         }
         return content.length > 0 && content[content.length - 1] != '\n' ? lines + 1 : lines;
-    }
-
-    private static String id() {
-        StringBuilder id = new StringBuilder("file-");
-        for (int i = 0; i < 24; i++) {
-            id.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
-        }
-        return id.toString();
     }
 }
