@@ -41,7 +41,7 @@ public final class LimitSettings {
     }
 
     public void put(String organizationId, Subject subject, Limits limits, Actor actor, Instant now) {
-        database.jdbi().useTransaction(h -> {
+        database.useTransaction(h -> {
             h.createUpdate("""
                         INSERT INTO limits (organization_id, subject_kind, subject_id, requests_per_minute,
                             tokens_per_minute, tokens_per_day, tokens_per_month, soft_percent, updated_at)
@@ -64,7 +64,7 @@ public final class LimitSettings {
 
     /** Whether there was a limit to remove. */
     public boolean remove(String organizationId, Subject subject, Actor actor) {
-        return database.jdbi().inTransaction(h -> {
+        return database.inTransaction(h -> {
             boolean removed = h.createUpdate("""
                             DELETE FROM limits WHERE organization_id = :org AND subject_kind = :kind AND subject_id = :id""")
                     .bind("org", organizationId).bind("kind", subject.kind().column()).bind("id", subject.id())

@@ -50,7 +50,7 @@ public final class UsageRecords {
     }
 
     public void record(UsageRecord r) {
-        database.jdbi().useHandle(h -> h.createUpdate("""
+        database.useTransaction(h -> h.createUpdate("""
                         INSERT INTO usage_records (id, organization_id, user_id, key_id, group_id, endpoint, model,
                             backend, backend_location, prompt_tokens, cached_tokens, completion_tokens, duration_ms,
                             outcome, energy_wh, at)

@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.jdbi.v3.core.Handle;
@@ -42,12 +43,22 @@ public final class Database implements AutoCloseable {
     private final String location;
     private final HikariDataSource pool;
     private final Jdbi jdbi;
+    /**
+     * SQLite's writers of this process, one at a time. SQLite allows one writer anyway, and its
+     * own wait for the write lock sleeps in native code, which pins a virtual thread to its
+     * carrier: when the writer holding the lock waited on anything else mid-transaction, those
+     * waiting for the lock could hold every carrier, leaving it no carrier to resume on until
+     * their 30 s busy timeout failed them all (SqliteWritersTest). Waiting here unmounts them.
+     * Null for PostgreSQL, whose writers wait on the server over a socket.
+     */
+    private final ReentrantLock writer;
 
     private Database(Dialect dialect, String location, HikariDataSource pool) {
         this.dialect = dialect;
         this.location = location;
         this.pool = pool;
         this.jdbi = Jdbi.create(pool);
+        this.writer = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
     }
 
     /** PostgreSQL when {@code jdbcUrl} is given, else the SQLite file under {@code dataDir}. */
@@ -132,12 +143,27 @@ public final class Database implements AutoCloseable {
     }
 
     /** Runs {@code body} in one transaction: all of its writes commit together, or none does. */
+    /**
+     * Runs {@code body} in a transaction. Every write goes through here or {@link #useTransaction}
+     * (a single statement too), never through {@link #jdbi()}, which is for reads.
+     */
     public <T, X extends Exception> T inTransaction(HandleCallback<T, X> body) throws X {
-        return jdbi.inTransaction(body);
+        if (writer == null) {
+            return jdbi.inTransaction(body);
+        }
+        writer.lock();
+        try {
+            return jdbi.inTransaction(body);
+        } finally {
+            writer.unlock();
+        }
     }
 
     public <X extends Exception> void useTransaction(HandleConsumer<X> body) throws X {
-        jdbi.useTransaction(body);
+        inTransaction(handle -> {
+            body.useHandle(handle);
+            return null;
+        });
     }
 
     @Override

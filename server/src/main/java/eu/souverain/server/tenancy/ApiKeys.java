@@ -149,7 +149,7 @@ public final class ApiKeys {
         if (key.lastUsedAt() == null || !now.isBefore(key.lastUsedAt().plus(LAST_USED_RESOLUTION))) {
             long stale = now.minus(LAST_USED_RESOLUTION).toEpochMilli();
             // The condition keeps concurrent requests from all writing the same minute.
-            tenancy.database.jdbi().useHandle(h -> h.createUpdate("""
+            tenancy.database.useTransaction(h -> h.createUpdate("""
                             UPDATE api_keys SET last_used_at = :now
                             WHERE id = :id AND (last_used_at IS NULL OR last_used_at <= :stale)""")
                     .bind("now", now.toEpochMilli()).bind("id", id).bind("stale", stale).execute());
