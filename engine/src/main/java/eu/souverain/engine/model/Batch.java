@@ -52,6 +52,10 @@ public final class Batch implements AutoCloseable {
     private final PreparedVector[] prepared;
     private final EachTask each = new EachTask();
     private final BlockTask block = new BlockTask();
+    private final Matrix[] one = new Matrix[1];
+    private final float[][] oneOut = new float[1][];
+    final float[][] qkv;    // the outputs of the grouped q, k, v products
+    final float[][] gateUp; // the outputs of the grouped gate and up products
     Parallel.ShareTask attention;
     int layer;
 
@@ -83,6 +87,8 @@ public final class Batch implements AutoCloseable {
         att = new float[threads][attRow];
         int widest = Math.max(Math.max(dim, headsDim), c.feedForwardLength());
         scratch = new float[threads][BlockMatmul.scratchLength(widest)];
+        qkv = new float[][] {q, k, v};
+        gateUp = new float[][] {hb, hb2};
         prepared = new PreparedVector[capacity];
         for (int t = 0; t < capacity; t++) {
             prepared[t] = new PreparedVector(widest);
@@ -143,19 +149,40 @@ public final class Batch implements AutoCloseable {
      * sequence's step, for decoding.
      */
     void matmul(Matrix w, float[] in, int count, float[] out, boolean blocked) {
+        one[0] = w;
+        oneOut[0] = out;
+        matmul(one, in, count, oneOut, blocked);
+    }
+
+    /**
+     * The products of several matrices with the same input ({@code outs[i]} of {@code ws[i]}, as
+     * the single product computes it), in one dispatch: their rows, end to end, are split across
+     * the threads together, so the threads meet once instead of once per matrix and the input is
+     * prepared once.
+     */
+    void matmul(Matrix[] ws, float[] in, int count, float[][] outs, boolean blocked) {
+        int cols = ws[0].cols();
+        int rows = 0;
+        for (Matrix w : ws) {
+            if (w.cols() != cols) {
+                throw new IllegalArgumentException("products with one input need matrices of " + cols
+                        + " columns, not " + w);
+            }
+            rows += w.rows();
+        }
         if (blocked) {
-            block.set(w, in, count, out);
-            parallel.run(w.rows(), block);
+            block.set(ws, in, count, outs);
+            parallel.run(rows, block);
             return;
         }
         for (int t = 0; t < count; t++) {
-            prepared[t].prepare(in, t * w.cols(), w.cols());
+            prepared[t].prepare(in, t * cols, cols);
         }
-        each.set(w, count, out);
-        if ((long) w.rows() * w.cols() < PARALLEL_MIN_ELEMENTS) {
-            each.run(0, w.rows());
+        each.set(ws, count, outs);
+        if ((long) rows * cols < PARALLEL_MIN_ELEMENTS) {
+            each.run(0, 0, rows);
         } else {
-            parallel.run(w.rows(), each);
+            parallel.run(rows, each);
         }
     }
 
@@ -164,39 +191,60 @@ public final class Batch implements AutoCloseable {
         parallel.close();
     }
 
-    private final class EachTask implements Parallel.RangeTask {
-        private Matrix w;
-        private int count;
-        private float[] out;
+    /**
+     * A product over the rows of several matrices end to end: each chunk [from, to) of that range
+     * is cut at the matrices' boundaries, and each piece computed by {@link #run(int, Matrix, float[], int, int)}.
+     */
+    private abstract static class GroupTask implements Parallel.ShareTask {
+        Matrix[] ws;
+        float[][] outs;
 
-        void set(Matrix w, int count, float[] out) {
-            this.w = w;
+        @Override
+        public final void run(int share, int from, int to) {
+            int first = 0;
+            for (int i = 0; i < ws.length && from < to; i++) {
+                int rows = ws[i].rows();
+                if (from < first + rows) {
+                    int end = Math.min(to, first + rows);
+                    run(share, ws[i], outs[i], from - first, end - first);
+                    from = end;
+                }
+                first += rows;
+            }
+        }
+
+        abstract void run(int share, Matrix w, float[] out, int rowFrom, int rowTo);
+    }
+
+    private final class EachTask extends GroupTask {
+        private int count;
+
+        void set(Matrix[] ws, int count, float[][] outs) {
+            this.ws = ws;
             this.count = count;
-            this.out = out;
+            this.outs = outs;
         }
 
         @Override
-        public void run(int from, int to) {
-            w.matmul(prepared, count, out, w.rows(), from, to);
+        void run(int share, Matrix w, float[] out, int rowFrom, int rowTo) {
+            w.matmul(prepared, count, out, w.rows(), rowFrom, rowTo);
         }
     }
 
-    private final class BlockTask implements Parallel.ShareTask {
-        private Matrix w;
+    private final class BlockTask extends GroupTask {
         private float[] in;
         private int count;
-        private float[] out;
 
-        void set(Matrix w, float[] in, int count, float[] out) {
-            this.w = w;
+        void set(Matrix[] ws, float[] in, int count, float[][] outs) {
+            this.ws = ws;
             this.in = in;
             this.count = count;
-            this.out = out;
+            this.outs = outs;
         }
 
         @Override
-        public void run(int share, int from, int to) {
-            w.matmulBlock(in, count, out, from, to, scratch[share]);
+        void run(int share, Matrix w, float[] out, int rowFrom, int rowTo) {
+            w.matmulBlock(in, count, out, rowFrom, rowTo, scratch[share]);
         }
     }
 }

@@ -10,6 +10,7 @@ import static eu.souverain.engine.tensor.ArrayMath.softmax;
 import eu.souverain.engine.chat.ChatTemplate;
 import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.gguf.Metadata;
+import eu.souverain.engine.tensor.Matrix;
 import eu.souverain.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,6 +37,9 @@ public final class LlamaModel implements AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final double[] ropeFrequencies;
     private final float attentionScale;
+    // Per layer, the matrices that multiply the same input, for products in one dispatch.
+    private final Matrix[][] qkv;
+    private final Matrix[][] gateUp;
 
     private LlamaModel(GGUFFile file, LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer) {
         this.file = file;
@@ -50,6 +54,13 @@ public final class LlamaModel implements AutoCloseable {
                 tokenizer.tokenText(tokenizer.eosToken()));
         this.ropeFrequencies = ropeFrequencies(config, weights.ropeFactors());
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headSize()));
+        LlamaWeights.Layer[] layers = weights.layers();
+        this.qkv = new Matrix[layers.length][];
+        this.gateUp = new Matrix[layers.length][];
+        for (int l = 0; l < layers.length; l++) {
+            qkv[l] = new Matrix[] {layers[l].wq(), layers[l].wk(), layers[l].wv()};
+            gateUp[l] = new Matrix[] {layers[l].gate(), layers[l].up()};
+        }
     }
 
     /** Maps the file and binds its weights; {@code contextLength} 0 keeps the file's own. */
@@ -271,9 +282,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int t = 0; t < n; t++) {
                 rmsnorm(b.xb, t * dim, b.x, t * dim, w.attentionNorm(), dim, eps);
             }
-            b.matmul(w.wq(), b.xb, n, b.q, blocked);
-            b.matmul(w.wk(), b.xb, n, b.k, blocked);
-            b.matmul(w.wv(), b.xb, n, b.v, blocked);
+            b.matmul(qkv[l], b.xb, n, b.qkv, blocked);
             for (int t = 0; t < n; t++) {
                 KVCache kv = b.caches[t];
                 int position = b.positions[t];
@@ -299,8 +308,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int t = 0; t < n; t++) {
                 rmsnorm(b.xb, t * dim, b.x, t * dim, w.ffnNorm(), dim, eps);
             }
-            b.matmul(w.gate(), b.xb, n, b.hb, blocked);
-            b.matmul(w.up(), b.xb, n, b.hb2, blocked);
+            b.matmul(gateUp[l], b.xb, n, b.gateUp, blocked);
             // Row by row: which elements fall in the vector loop's scalar tail must not depend on the row count.
             for (int t = 0; t < n; t++) {
                 int f = t * c.feedForwardLength();

@@ -3,7 +3,12 @@ package eu.souverain.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eu.souverain.engine.TestFiles;
+import eu.souverain.engine.tensor.GGMLType;
+import eu.souverain.engine.tensor.Matrix;
+import eu.souverain.engine.tensor.Quantizer;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -89,4 +94,44 @@ class BatchTest {
             }
         }
     }
+
+    @Test
+    void productsGroupedInOneDispatchEqualEachProductAlone() {
+        int cols = 64;
+        // Row counts whose chunks (multiples of 16) straddle the matrices' boundaries.
+        int[] rows = {40, 72, 32};
+        Random random = new Random(5);
+        Matrix[] ws = new Matrix[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            float[] values = new float[rows[i] * cols];
+            for (int j = 0; j < values.length; j++) {
+                values[j] = (float) random.nextGaussian();
+            }
+            byte[] bytes = Quantizer.quantize(GGMLType.Q8_0, values);
+            ws[i] = Matrix.of(GGMLType.Q8_0,
+                    MemorySegment.ofArray(bytes), rows[i], cols);
+        }
+        int count = 3;
+        float[] in = new float[count * cols];
+        for (int j = 0; j < in.length; j++) {
+            in[j] = (float) random.nextGaussian();
+        }
+        try (Batch batch = model.newBatch(8, 1, 2)) {
+            for (boolean blocked : new boolean[] {false, true}) {
+                float[][] grouped = new float[rows.length][];
+                float[][] alone = new float[rows.length][];
+                for (int i = 0; i < rows.length; i++) {
+                    grouped[i] = new float[count * rows[i]];
+                    alone[i] = new float[count * rows[i]];
+                    batch.matmul(ws[i], in, count, alone[i], blocked);
+                }
+                batch.matmul(ws, in, count, grouped, blocked);
+                for (int i = 0; i < rows.length; i++) {
+                    assertThat(grouped[i]).as("matrix %d, blocked %b", i, blocked).containsExactly(alone[i]);
+                    assertThat(grouped[i]).as("matrix %d computed", i).isNotEqualTo(new float[count * rows[i]]);
+                }
+            }
+        }
+    }
 }
+
