@@ -4,22 +4,15 @@
 // Libraries API (/v1/libraries), as an official Mistral client sees it.
 
 import { api } from './api.js';
-import { t, language, applyTranslations } from './i18n.js';
+import { t, applyTranslations } from './i18n.js';
 import { h, announce, append, replace } from './dom.js';
+import { size } from './present.js';
 
 let ctx = null;
 let root = null;
 let el = {};
 let library = null;
 let poll = 0;
-
-/** A size in bytes, in the unit that reads best. */
-function size(bytes) {
-  const number = (n) => n.toLocaleString(language(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  if (bytes < 1024) return t('libraries.bytes', { n: bytes });
-  if (bytes < 1024 * 1024) return t('libraries.kb', { n: number(bytes / 1024) });
-  return t('libraries.mb', { n: number(bytes / 1024 / 1024) });
-}
 
 function layout() {
   el.name = h('input', { id: 'library-name', type: 'text', maxlength: 200, required: true, autocomplete: 'off' });

@@ -141,7 +141,7 @@ final class ServedRoutes {
         Retrieval retrieval = new Retrieval(services.documents(), ingestion, calls);
         Grounding grounding = new Grounding(retrieval, services.backends());
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
-                services.report(), generations, bodies, grounding);
+                services.report(), generations, bodies, grounding, services.documents());
         CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies, grounding),

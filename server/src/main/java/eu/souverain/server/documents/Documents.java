@@ -9,6 +9,7 @@ import eu.souverain.server.tenancy.Principal;
 import eu.souverain.server.vault.Vault;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,9 +68,14 @@ public final class Documents implements AutoCloseable {
 
     /** Where documents live, for the data directory's scans and the sovereignty report. */
     public static final String DIRECTORY = "documents";
-    public static final String ENCRYPTION = "originals, extracted texts, names: AES-256-GCM (Google Tink) under the"
-            + " organization's data key; search index (Lucene, chunks and vectors): AES-256-CTR per file, random"
-            + " counter block, under the organization's index key, itself wrapped by its data key";
+    /** How originals, extracted texts and names are kept in the store. */
+    public static final String CONTENTS_ENCRYPTION = "AES-256-GCM (Google Tink) under the organization's data key";
+    /** How the search index is kept in the data directory. */
+    public static final String INDEX_ENCRYPTION = "AES-256-CTR per file, random counter block, under the"
+            + " organization's index key, itself wrapped by its data key";
+    public static final String ENCRYPTION = "originals, extracted texts, names: " + CONTENTS_ENCRYPTION
+            + "; search index (Lucene, chunks and vectors): " + INDEX_ENCRYPTION;
+    private static final String CONTENTS_LOCATION = "the store's table library_documents";
 
     private final Database database;
     private final AuditLog audit;
@@ -200,7 +207,7 @@ public final class Documents implements AutoCloseable {
     public void describe(ObjectNode report) {
         ObjectNode entry = ((ArrayNode) report.path("where").path("data")).addObject()
                 .put("category", "document libraries")
-                .put("location", "originals, texts and names: the store's table library_documents; search index: "
+                .put("location", "originals, texts and names: " + CONTENTS_LOCATION + "; search index: "
                         + root.toAbsolutePath().normalize() + "/ORGANIZATION/index")
                 .put("protection", ENCRYPTION);
         ArrayNode list = entry.putArray("libraries");
@@ -208,17 +215,54 @@ public final class Documents implements AutoCloseable {
             String org = organization.path("id").asText();
             for (Library library : libraries.all(org)) {
                 Size size = size(library.id());
-                long chunks = database.jdbi().withHandle(h -> h.createQuery(
-                                "SELECT COALESCE(SUM(chunks), 0) FROM library_documents WHERE library_id = :id")
-                        .bind("id", library.id()).mapTo(Long.class).one());
                 list.addObject().put("organization_id", org).put("id", library.id()).put("name", library.name())
                         .put("owner_id", library.ownerId())
                         .put("shared_with_organization", library.orgRole() == null ? "no" : library.orgRole().wireName())
                         .put("shared_with_users", library.userShares()).put("documents", size.documents())
-                        .put("bytes", size.bytes()).put("chunks", chunks);
+                        .put("bytes", size.bytes()).put("chunks", chunks(library.id()));
             }
             entry.withObject("index_bytes").put(org, indexBytes(org));
         }
+    }
+
+    /**
+     * For a conversation's sovereignty facts: the libraries its answers cited ({@code answers}: how
+     * many answers cited each library id) that {@code caller} may read now, each with its
+     * documents, bytes and indexed chunks, and where and how their contents and index are kept. A
+     * cited library the caller may no longer read (unshared, or deleted since) is only counted, so
+     * that neither its name nor its id is shown.
+     */
+    public ObjectNode cited(Principal caller, Map<String, Integer> answers) {
+        Map<String, Library> readable = new HashMap<>();
+        libraries.readable(caller).forEach(l -> readable.put(l.id(), l));
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = json.putArray("cited");
+        int hidden = 0;
+        for (Map.Entry<String, Integer> cited : answers.entrySet()) {
+            Library library = readable.get(cited.getKey());
+            if (library == null) {
+                hidden++;
+                continue;
+            }
+            Size size = size(library.id());
+            list.addObject().put("id", library.id()).put("name", library.name()).put("answers", cited.getValue())
+                    .put("documents", size.documents()).put("bytes", size.bytes()).put("chunks", chunks(library.id()))
+                    .put("role", library.role().wireName())
+                    .put("shared_with_organization", library.orgRole() == null ? "no" : library.orgRole().wireName())
+                    .put("shared_with_users", library.userShares());
+        }
+        json.put("not_readable", hidden);
+        json.putObject("contents").put("location", CONTENTS_LOCATION).put("protection", CONTENTS_ENCRYPTION);
+        json.putObject("index")
+                .put("location", index.directory(caller.organizationId()).toAbsolutePath().normalize().toString())
+                .put("protection", INDEX_ENCRYPTION);
+        return json;
+    }
+
+    private long chunks(String libraryId) {
+        return database.jdbi().withHandle(h -> h.createQuery(
+                        "SELECT COALESCE(SUM(chunks), 0) FROM library_documents WHERE library_id = :id")
+                .bind("id", libraryId).mapTo(Long.class).one());
     }
 
     private long indexBytes(String organizationId) {
