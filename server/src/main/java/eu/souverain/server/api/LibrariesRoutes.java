@@ -6,12 +6,17 @@ import eu.souverain.server.documents.Ingestion;
 import eu.souverain.server.documents.Libraries;
 import eu.souverain.server.documents.Libraries.Library;
 import eu.souverain.server.documents.Libraries.Share;
+import eu.souverain.server.documents.LinkRefused;
 import eu.souverain.server.documents.Retrieval;
 import eu.souverain.server.tenancy.Principal;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,7 @@ final class LibrariesRoutes {
     private static final long SMALL_BODY = 64 << 10;
     private static final Set<String> CREATE_FIELDS = Set.of("name", "description", "chunk_size", "owner_type");
     private static final Set<String> UPDATE_FIELDS = Set.of("name", "description");
+    private static final Set<String> DOCUMENT_FIELDS = Set.of("name", "attributes", "expires_at");
     private static final Set<String> SHARE_FIELDS = Set.of("org_id", "level", "share_with_uuid", "share_with_type");
     private static final Set<String> UNSHARE_FIELDS = Set.of("org_id", "share_with_uuid", "share_with_type");
     private static final Set<String> SEARCH_FIELDS = Set.of("query", "library_ids", "limit", "method");
@@ -160,9 +166,80 @@ final class LibrariesRoutes {
     void text(Context ctx) {
         String documentId = ctx.pathParam("documentId");
         String text = documents.text(caller(ctx), ctx.pathParam("id"), documentId, ctx.ip())
-                .orElseThrow(() -> new ApiError(409, "invalid_request_error", "not_processed", null, "document "
-                        + documentId + " has no text yet: its processing has not completed", Map.of()));
+                .orElseThrow(() -> notProcessed(documentId));
         Json.respond(ctx, 200, Map.of("text", text));
+    }
+
+    /** PUT or PATCH /v1/libraries/{id}/documents/{documentId}: {name?, attributes?}; Mistral's document back. */
+    void updateDocument(Context ctx) throws IOException {
+        RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), DOCUMENT_FIELDS);
+        JsonNode expires = body.node("expires_at");
+        if (expires != null && !expires.isNull()) {
+            throw ApiError.unsupported("expires_at", "documents here do not expire on a date of their own: the"
+                    + " organization's retention deletes them, or DELETE does");
+        }
+        Json.respond(ctx, 200, document(documents.update(caller(ctx), ctx.pathParam("id"), ctx.pathParam("documentId"),
+                body.string("name"), body.node("attributes"), ctx.ip())));
+    }
+
+    /** POST /v1/libraries/{id}/documents/{documentId}/reprocess: processed again from its original; 204. */
+    void reprocess(Context ctx) {
+        ingestion.reprocess(caller(ctx), ctx.pathParam("id"), ctx.pathParam("documentId"), ctx.ip());
+        ctx.status(204);
+    }
+
+    /** GET .../signed-url: a link that downloads the original without an API key, as a JSON string. */
+    void signedUrl(Context ctx) {
+        Json.respond(ctx, 200, origin(ctx) + documents.link(caller(ctx), ctx.pathParam("id"),
+                ctx.pathParam("documentId"), false, ctx.ip()).orElseThrow());
+    }
+
+    /** GET .../extracted-text-signed-url: a link that downloads the extracted text (409 before there is one). */
+    void textSignedUrl(Context ctx) {
+        String documentId = ctx.pathParam("documentId");
+        Json.respond(ctx, 200, origin(ctx) + documents.link(caller(ctx), ctx.pathParam("id"), documentId, true,
+                ctx.ip()).orElseThrow(() -> notProcessed(documentId)));
+    }
+
+    /**
+     * GET /documents/download/{id}/{documentId}/{original|text}?org&by&expires&signature: what a
+     * signed link downloads, with no API key; a changed or expired link gets 403, a document gone
+     * since (or whose link's maker may no longer read it) 404. Always an attachment, sandboxed, so
+     * that an HTML original never runs as a page of this origin.
+     */
+    void download(Context ctx) {
+        Documents.Download download;
+        try {
+            download = documents.download(ctx.pathParam("id"), ctx.pathParam("documentId"), ctx.pathParam("kind"),
+                    ctx.queryParam("org"), ctx.queryParam("by"), ctx.queryParam("expires"), ctx.queryParam("signature"),
+                    ctx.ip());
+        } catch (LinkRefused e) {
+            throw new ApiError(403, "invalid_request_error", e.expired() ? "link_expired" : "invalid_signature", null,
+                    e.getMessage(), Map.of());
+        }
+        ctx.header("Content-Security-Policy", "sandbox; default-src 'none'");
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("Content-Disposition", attachment(download.fileName()));
+        ctx.status(200).contentType(download.mimeType() == null ? "application/octet-stream" : download.mimeType())
+                .result(download.bytes());
+    }
+
+    /** Where the caller reached this server: the links it is given start there. */
+    private static String origin(Context ctx) {
+        URI url = URI.create(ctx.url());
+        return url.getScheme() + "://" + url.getRawAuthority();
+    }
+
+    /** A Content-Disposition for {@code name}: plain ASCII for old clients, the exact name in RFC 5987's form. */
+    static String attachment(String name) {
+        String ascii = name.replaceAll("[^A-Za-z0-9._ ()-]", "_");
+        return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''"
+                + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static ApiError notProcessed(String documentId) {
+        return new ApiError(409, "invalid_request_error", "not_processed", null, "document " + documentId
+                + " has no text yet: its processing has not completed", Map.of());
     }
 
     void deleteDocument(Context ctx) {
@@ -307,7 +384,7 @@ final class LibrariesRoutes {
         json.put("tokens_processing_main_content", null);
         json.put("tokens_processing_summary", null);
         json.put("url", null);
-        json.put("attributes", null);
+        json.put("attributes", d.attributes());
         json.put("expires_at", null);
         json.put("processing_status", d.status());
         json.put("processing_error", d.failure());

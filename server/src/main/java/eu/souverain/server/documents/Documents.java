@@ -5,7 +5,9 @@ import eu.souverain.server.audit.AuditLog;
 import eu.souverain.server.documents.Libraries.Library;
 import eu.souverain.server.documents.Libraries.Role;
 import eu.souverain.server.store.Database;
+import eu.souverain.server.tenancy.Labels;
 import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.tenancy.TenancyException;
 import eu.souverain.server.vault.Vault;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.stream.Stream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -85,6 +88,7 @@ public final class Documents implements AutoCloseable {
     private final IndexKeys keys;
     private final DocumentIndex index;
     private final Path root;
+    private final DocumentLinks links;
 
     public Documents(Database database, Vault vault, AuditLog audit, Clock clock, Path dataDir, Settings settings) {
         this.database = database;
@@ -95,6 +99,7 @@ public final class Documents implements AutoCloseable {
         this.keys = new IndexKeys(database, vault, clock);
         this.root = dataDir.resolve(DIRECTORY);
         this.index = new DocumentIndex(root, keys::of);
+        this.links = new DocumentLinks(dataDir.resolve(DocumentLinks.KEY_FILE), clock);
     }
 
     public Settings settings() {
@@ -121,15 +126,15 @@ public final class Documents implements AutoCloseable {
         return audit;
     }
 
-    /** A document as its library's readers see it. */
+    /** A document as its library's readers see it; {@code attributes} null when it has none. */
     public record Document(String id, String libraryId, String name, String extension, String mimeType, long size,
                            String uploadedBy, boolean uploadedByUser, String status, String failure, Integer pages,
                            Integer chunks, String language, Long textSize, java.time.Instant createdAt,
-                           java.time.Instant processedAt) {
+                           java.time.Instant processedAt, Map<String, Object> attributes) {
         static Document of(LibraryDocuments.Info i) {
             return new Document(i.id(), i.libraryId(), i.name(), i.extension(), i.mimeType(), i.size(), i.uploadedBy(),
                     i.uploadedByUser(), i.status(), i.failure(), i.pages(), i.chunks(), i.language(), i.textSize(),
-                    i.createdAt(), i.processedAt());
+                    i.createdAt(), i.processedAt(), i.attributes() == null ? null : DocumentAttributes.read(i.attributes()));
         }
     }
 
@@ -153,6 +158,106 @@ public final class Documents implements AutoCloseable {
         audit.append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.text",
                 id + " (" + text.map(String::length).orElse(0) + " chars)", clientIp, AuditEvent.Outcome.SUCCESS));
         return text;
+    }
+
+    /**
+     * Renames document {@code id} (when {@code name} is not null) and replaces its attributes (when
+     * {@code attributes} is not null; a JSON null or an empty object clears them); Editors may.
+     * Audited "documents.update" with what changed, never the values. Its chunks keep the name they
+     * were indexed under until it is processed again; searches show the new one.
+     */
+    public Document update(Principal caller, String libraryId, String id, String name, JsonNode attributes,
+                           String clientIp) {
+        libraries.require(caller, libraryId, Role.EDITOR, "documents.update", clientIp);
+        LibraryDocuments.Info info = documents.require(libraryId, id);
+        String newName = name == null ? null : checkedName(name);
+        String newAttributes = attributes == null ? null : DocumentAttributes.checked(attributes);
+        List<String> changed = new ArrayList<>();
+        if (newName != null) {
+            changed.add("name");
+        }
+        if (attributes != null) {
+            changed.add("attributes");
+        }
+        database.useTransaction(h -> {
+            documents.update(h, info, newName, attributes != null, newAttributes);
+            libraries.touch(h, libraryId);
+            audit.append(h, AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.update",
+                    id + " (" + (changed.isEmpty() ? "nothing" : String.join(", ", changed)) + ")", clientIp,
+                    AuditEvent.Outcome.SUCCESS));
+        });
+        return Document.of(documents.require(libraryId, id));
+    }
+
+    /** A document's name as given: not blank, at most {@link Libraries#MAX_NAME_CHARS}, no hidden characters. */
+    private static String checkedName(String name) {
+        String stripped = name.strip();
+        if (stripped.isEmpty()) {
+            throw TenancyException.invalid("name", "a document needs a name");
+        }
+        if (stripped.length() > Libraries.MAX_NAME_CHARS) {
+            throw TenancyException.invalid("name", "a document's name is at most " + Libraries.MAX_NAME_CHARS
+                    + " characters");
+        }
+        return Labels.checked("name", stripped);
+    }
+
+    /**
+     * The path and query of a signed link that downloads the document's original ({@code text}
+     * false) or its extracted text, without an API key, for {@link DocumentLinks#LIFETIME}; readers
+     * may ask. Empty for the text of a document not processed yet. Audited "documents.link".
+     */
+    public Optional<String> link(Principal caller, String libraryId, String id, boolean text, String clientIp) {
+        libraries.require(caller, libraryId, Role.VIEWER, "documents.link", clientIp);
+        LibraryDocuments.Info info = documents.require(libraryId, id);
+        if (text && info.textSize() == null) {
+            return Optional.empty();
+        }
+        DocumentLinks.Kind kind = text ? DocumentLinks.Kind.TEXT : DocumentLinks.Kind.ORIGINAL;
+        String link = links.sign(caller.organizationId(), libraryId, id, kind, caller.actorId());
+        audit.append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.link",
+                id + " " + kind.wireName() + " (for " + DocumentLinks.LIFETIME.toMinutes() + " minutes)", clientIp,
+                AuditEvent.Outcome.SUCCESS));
+        return Optional.of(link);
+    }
+
+    /** What a signed link downloads: the bytes, their media type and a file name for them. */
+    public record Download(byte[] bytes, String mimeType, String fileName) {
+    }
+
+    /**
+     * What the signed link of these parts downloads, decrypted from the store: refused ({@link
+     * LinkRefused}) when it is not this server's or is past its time; missing (404) when the
+     * document is gone, or when whoever asked for the link may no longer read its library. Audited
+     * "documents.download" as the one who asked for the link, with the downloader's address and
+     * the size; an expired link is audited DENIED.
+     */
+    public Download download(String libraryId, String id, String kind, String organizationId, String issuedBy,
+                             String expires, String signature, String clientIp) {
+        DocumentLinks.Link link;
+        try {
+            link = links.verify(libraryId, id, kind, organizationId, issuedBy, expires, signature);
+        } catch (LinkRefused e) {
+            if (e.expired()) {
+                DocumentLinks.Link expired = e.link();
+                audit.append(AuditEvent.of(expired.organizationId(), expired.issuedBy(), "documents.download",
+                        expired.documentId() + " " + expired.kind().wireName() + " (expired link)", clientIp,
+                        AuditEvent.Outcome.DENIED));
+            }
+            throw e;
+        }
+        libraries.find(link.organizationId(), link.issuedBy(), link.libraryId())
+                .orElseThrow(() -> TenancyException.notFound("document", id));
+        LibraryDocuments.Info info = documents.require(link.libraryId(), link.documentId());
+        Download download = switch (link.kind()) {
+            case ORIGINAL -> new Download(documents.original(info), info.mimeType(), info.name());
+            case TEXT -> new Download(documents.text(info).orElseThrow(() -> TenancyException.notFound("document", id))
+                    .getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8", info.name() + ".txt");
+        };
+        audit.append(AuditEvent.of(link.organizationId(), link.issuedBy(), "documents.download",
+                id + " " + link.kind().wireName() + " (" + download.bytes().length + " bytes, signed link)", clientIp,
+                AuditEvent.Outcome.SUCCESS));
+        return download;
     }
 
     /** Deletes a document and its chunks; Editors may. Audited "documents.delete" with its size. */
@@ -301,6 +406,7 @@ public final class Documents implements AutoCloseable {
                 doc.put("mime_type", info.mimeType());
                 doc.put("size", info.size());
                 doc.put("status", info.status());
+                doc.put("attributes", info.attributes() == null ? null : DocumentAttributes.read(info.attributes()));
                 doc.put("created_at", info.createdAt().toString());
                 doc.put("original_base64", java.util.Base64.getEncoder().encodeToString(documents.original(info)));
                 doc.put("text", documents.text(info).orElse(null));
