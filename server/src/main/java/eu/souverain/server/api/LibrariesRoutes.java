@@ -9,6 +9,8 @@ import eu.souverain.server.documents.Libraries.Share;
 import eu.souverain.server.documents.LinkRefused;
 import eu.souverain.server.documents.Retrieval;
 import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.tenancy.User;
+import eu.souverain.server.tenancy.Users;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
@@ -18,6 +20,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +38,10 @@ final class LibrariesRoutes {
     private static final Set<String> CREATE_FIELDS = Set.of("name", "description", "chunk_size", "owner_type");
     private static final Set<String> UPDATE_FIELDS = Set.of("name", "description");
     private static final Set<String> DOCUMENT_FIELDS = Set.of("name", "attributes", "expires_at");
-    private static final Set<String> SHARE_FIELDS = Set.of("org_id", "level", "share_with_uuid", "share_with_type");
-    private static final Set<String> UNSHARE_FIELDS = Set.of("org_id", "share_with_uuid", "share_with_type");
+    private static final Set<String> SHARE_FIELDS = Set.of("org_id", "level", "share_with_uuid", "share_with_type",
+            "share_with_email");
+    private static final Set<String> UNSHARE_FIELDS = Set.of("org_id", "share_with_uuid", "share_with_type",
+            "share_with_email");
     private static final Set<String> SEARCH_FIELDS = Set.of("query", "library_ids", "limit", "method");
     static final int MAX_PAGE_SIZE = 100;
     /** Room for a multipart body's boundaries and headers around its file. */
@@ -46,8 +51,10 @@ final class LibrariesRoutes {
     private final Ingestion ingestion;
     private final Retrieval retrieval;
     private final RequestBodies bodies;
+    private final Users users;
 
-    LibrariesRoutes(Documents documents, Ingestion ingestion, Retrieval retrieval, RequestBodies bodies) {
+    LibrariesRoutes(Documents documents, Ingestion ingestion, Retrieval retrieval, RequestBodies bodies, Users users) {
+        this.users = users;
         this.documents = documents;
         this.ingestion = ingestion;
         this.retrieval = retrieval;
@@ -247,29 +254,59 @@ final class LibrariesRoutes {
         ctx.status(204);
     }
 
+    /** GET /v1/libraries/{id}/share: who may use it; a user's share carries their address too. */
     void shares(Context ctx) {
+        Principal caller = caller(ctx);
+        List<Share> shares = libraries().shares(caller, ctx.pathParam("id"), ctx.ip());
+        Map<String, String> addresses = new HashMap<>();
+        users.list(caller.organizationId()).forEach(u -> addresses.put(u.id(), u.email()));
         List<Map<String, Object>> data = new ArrayList<>();
-        for (Share share : libraries().shares(caller(ctx), ctx.pathParam("id"), ctx.ip())) {
-            data.add(share(share, caller(ctx)));
+        for (Share share : shares) {
+            data.add(share(share, caller, addresses.get(share.entityId())));
         }
         Json.respond(ctx, 200, Map.of("data", data));
     }
 
+    /**
+     * PUT /v1/libraries/{id}/share: Mistral's sharing request; a user may also be named by
+     * {@code share_with_email} (Souverain's), an address of the caller's organization.
+     */
     void share(Context ctx) throws IOException {
         RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), SHARE_FIELDS);
         Principal caller = caller(ctx);
-        Share share = libraries().share(caller, ctx.pathParam("id"), body.requiredString("share_with_type"),
-                body.requiredString("share_with_uuid"), Libraries.Role.shareLevel(body.requiredString("level")),
-                ctx.ip());
-        Json.respond(ctx, 200, share(share, caller));
+        String type = body.requiredString("share_with_type");
+        Share share = libraries().share(caller, ctx.pathParam("id"), type, sharedWith(caller, type, body),
+                Libraries.Role.shareLevel(body.requiredString("level")), ctx.ip());
+        Json.respond(ctx, 200, share(share, caller, address(caller, share)));
     }
 
     void unshare(Context ctx) throws IOException {
         RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), UNSHARE_FIELDS);
         Principal caller = caller(ctx);
-        Share share = libraries().unshare(caller, ctx.pathParam("id"), body.requiredString("share_with_type"),
-                body.requiredString("share_with_uuid"), ctx.ip());
-        Json.respond(ctx, 200, share(share, caller));
+        String type = body.requiredString("share_with_type");
+        Share share = libraries().unshare(caller, ctx.pathParam("id"), type, sharedWith(caller, type, body),
+                ctx.ip());
+        Json.respond(ctx, 200, share(share, caller, address(caller, share)));
+    }
+
+    /** The id a share names: {@code share_with_uuid}, or for a user the one whose address is {@code share_with_email}. */
+    private String sharedWith(Principal caller, String type, RequestFields body) {
+        String email = body.string("share_with_email");
+        if (email == null) {
+            return body.requiredString("share_with_uuid");
+        }
+        if (body.string("share_with_uuid") != null || !"User".equalsIgnoreCase(type)) {
+            throw ApiError.invalid("share_with_email", "share_with_email names a user (share_with_type User), in place"
+                    + " of share_with_uuid");
+        }
+        // Refused alike whether the address is another organization's or no one's.
+        return users.member(caller.organizationId(), email).map(User::id).orElseThrow(() -> ApiError.invalid(
+                "share_with_email", "no user of your organization has the address '" + email.strip() + "'"));
+    }
+
+    private String address(Principal caller, Share share) {
+        return "User".equals(share.entityType()) ? users.list(caller.organizationId()).stream()
+                .filter(u -> u.id().equals(share.entityId())).map(User::email).findFirst().orElse(null) : null;
     }
 
     /** POST /v1/search: chunks of the caller's libraries, with their scores and positions. */
@@ -403,7 +440,8 @@ final class LibrariesRoutes {
         };
     }
 
-    private static Map<String, Object> share(Share share, Principal caller) {
+    /** A share as Mistral writes it, with the shared user's address (Souverain's) when it is a user's. */
+    private static Map<String, Object> share(Share share, Principal caller, String email) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("library_id", share.libraryId());
         json.put("user_id", caller.actorId());
@@ -411,6 +449,9 @@ final class LibrariesRoutes {
         json.put("role", share.role().wireName());
         json.put("share_with_type", share.entityType());
         json.put("share_with_uuid", share.entityId());
+        if (email != null) {
+            json.put("share_with_email", email);
+        }
         return json;
     }
 }

@@ -166,7 +166,7 @@ final class ServedRoutes {
                 new FilesRoutes(services.privacy().files(), bodies),
                 new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner,
                 catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()),
-                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);
+                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies, tenancy.users()), services.documents(), ingestion);
         // Jobs a stopped (or killed) server left unfinished go on where they were.
         catalogueJobs.resumeUnfinished();
     }
