@@ -148,13 +148,17 @@ public final class Ingestion implements AutoCloseable {
                 throw TenancyException.conflict("document_id", "document " + id + " is being processed; wait until"
                         + " its status is Completed or Failed");
             }
-            documents.audit().append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.reprocess",
-                    id + " (" + info.size() + " bytes)", clientIp, AuditEvent.Outcome.SUCCESS));
-            submit(caller, rows.require(libraryId, id), original, library.chunkSize(), waiting);
+            if (!submit(caller, rows.require(libraryId, id), original, library.chunkSize(), waiting)) {
+                // Its former processing stands: the document is as it was.
+                rows.restore(id, info.status(), info.failure());
+                throw BackendException.busy("too many documents are being processed; try again later");
+            }
         } catch (RuntimeException e) {
             waiting.decrementAndGet();
             throw e;
         }
+        documents.audit().append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.reprocess",
+                id + " (" + info.size() + " bytes)", clientIp, AuditEvent.Outcome.SUCCESS));
     }
 
     private Document queue(Principal caller, Library library, String name, byte[] bytes, String mimeType,
@@ -172,13 +176,19 @@ public final class Ingestion implements AutoCloseable {
                     AuditEvent.Outcome.SUCCESS));
         });
         LibraryDocuments.Info info = rows.require(library.id(), id);
-        submit(caller, info, bytes, library.chunkSize(), waiting);
+        if (!submit(caller, info, bytes, library.chunkSize(), waiting)) {
+            rows.failed(id, "the server had too many documents to process; upload it again later");
+            throw BackendException.busy("too many documents are being processed; try again later");
+        }
         return Document.of(info);
     }
 
-    /** Queues the processing of {@code info}, which frees {@code waiting}'s place once done. */
-    private void submit(Principal caller, LibraryDocuments.Info info, byte[] bytes, Integer chunkSize,
-                        AtomicInteger waiting) {
+    /**
+     * Queues the processing of {@code info}, which frees {@code waiting}'s place once done; false
+     * when the workers' queue is full.
+     */
+    private boolean submit(Principal caller, LibraryDocuments.Info info, byte[] bytes, Integer chunkSize,
+                           AtomicInteger waiting) {
         try {
             workers.execute(() -> {
                 try {
@@ -187,9 +197,9 @@ public final class Ingestion implements AutoCloseable {
                     waiting.decrementAndGet();
                 }
             });
+            return true;
         } catch (RejectedExecutionException e) {
-            fail(caller, info, "the server had too many documents to process; try again later");
-            throw BackendException.busy("too many documents are being processed; try again later");
+            return false;
         }
     }
 

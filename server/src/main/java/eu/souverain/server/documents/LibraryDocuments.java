@@ -178,6 +178,13 @@ final class LibraryDocuments {
                 .bind("running", RUNNING).bind("id", id).execute()) == 1;
     }
 
+    /** Puts back the status a document had before a reprocessing that could not start. */
+    void restore(String id, String status, String failure) {
+        database.useTransaction(h -> h.createUpdate("UPDATE library_documents SET status = :status, failure = :failure"
+                        + " WHERE id = :id")
+                .bind("status", status).bind("failure", failure).bind("id", id).execute());
+    }
+
     /** Processing failed, for {@code reason}: whatever an earlier processing gave is gone too. */
     void failed(String id, String reason) {
         database.useTransaction(h -> h.createUpdate("""
