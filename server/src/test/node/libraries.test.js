@@ -1,6 +1,7 @@
 // Mistral's official TypeScript SDK managing Souverain's document libraries by base URL alone:
 // create a library, upload a document (multipart), wait for its processing, list it, read its
-// text, share the library with the organization, update and delete it. The SDK validates every
+// text, rename it and give it attributes, download it and its text through signed URLs, reprocess
+// it, share the library with the organization, update and delete it. The SDK validates every
 // response against Mistral's schemas.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -38,6 +39,39 @@ test("a library is created, a document uploaded, processed, listed and read, the
 
   const content = await mistral.beta.libraries.documents.textContent({ libraryId: library.id, documentId: uploaded.id });
   assert.match(content.text, /blue kettle boils at noon/);
+
+  const attributes = { team: "kitchen", year: 2026, checked: true, tags: ["tea", "noon"] };
+  const patched = await mistral.beta.libraries.documents.update({
+    libraryId: library.id, documentId: uploaded.id,
+    updateDocumentRequest: { name: "kettle-notes.txt", attributes },
+  });
+  assert.equal(patched.name, "kettle-notes.txt");
+  assert.deepEqual(patched.attributes, attributes);
+  const put = await mistral.beta.libraries.documents.librariesDocumentsUpdateV1({
+    libraryId: library.id, documentId: uploaded.id, updateDocumentRequest: { name: "kettle.txt" },
+  });
+  assert.equal(put.name, "kettle.txt");
+  assert.deepEqual(put.attributes, attributes);
+
+  // Signed URLs download without the API key.
+  const url = await mistral.beta.libraries.documents.getSignedUrl({ libraryId: library.id, documentId: uploaded.id });
+  const original = await fetch(url);
+  assert.equal(original.status, 200);
+  assert.equal(await original.text(), text);
+  const textUrl = await mistral.beta.libraries.documents.extractedTextSignedUrl({
+    libraryId: library.id, documentId: uploaded.id,
+  });
+  assert.match(await (await fetch(textUrl)).text(), /blue kettle boils at noon/);
+  const tampered = await fetch(url.replace(/signature=.*/, "signature=AAAA"));
+  assert.equal(tampered.status, 403);
+
+  await mistral.beta.libraries.documents.reprocess({ libraryId: library.id, documentId: uploaded.id });
+  for (let i = 0; i < 600; i++) {
+    status = await mistral.beta.libraries.documents.status({ libraryId: library.id, documentId: uploaded.id });
+    if (status.processingStatus !== "Running") break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(status.processingStatus, "Completed");
 
   const libraries = await mistral.beta.libraries.list();
   assert.ok(libraries.data.some((l) => l.id === library.id && l.nbDocuments === 1));

@@ -1,25 +1,19 @@
 // The organization's document libraries: the person's and those shared with them, a library's
 // documents with their processing status, uploads by drag and drop (or the file button) with
-// their progress, deletion, and sharing with the whole organization. Everything comes from the
-// Libraries API (/v1/libraries), as an official Mistral client sees it.
+// their progress, deletion, and sharing with the whole organization or with people of it, named
+// by their address, to read or to add. Everything comes from the Libraries API (/v1/libraries),
+// as an official Mistral client sees it.
 
 import { api } from './api.js';
-import { t, language, applyTranslations } from './i18n.js';
+import { t, applyTranslations } from './i18n.js';
 import { h, announce, append, replace } from './dom.js';
+import { size } from './present.js';
 
 let ctx = null;
 let root = null;
 let el = {};
 let library = null;
 let poll = 0;
-
-/** A size in bytes, in the unit that reads best. */
-function size(bytes) {
-  const number = (n) => n.toLocaleString(language(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  if (bytes < 1024) return t('libraries.bytes', { n: bytes });
-  if (bytes < 1024 * 1024) return t('libraries.kb', { n: number(bytes / 1024) });
-  return t('libraries.mb', { n: number(bytes / 1024 / 1024) });
-}
 
 function layout() {
   el.name = h('input', { id: 'library-name', type: 'text', maxlength: 200, required: true, autocomplete: 'off' });
@@ -129,8 +123,114 @@ async function share(level) {
     else await api.del(`/v1/libraries/${encodeURIComponent(library.id)}/share`, target);
     announce(t(level ? 'libraries.shared' : 'libraries.unshared'));
   } catch (e) {
-    el.error.textContent = e.message;
+    el.shareError.textContent = e.message;
   }
+}
+
+const LEVELS = ['Viewer', 'Editor'];
+
+function levelOptions() {
+  return LEVELS.map((level) => h('option', { value: level }, t(`libraries.people.${level}`)));
+}
+
+/** Shares the library with one person ({share_with_email} or {share_with_uuid}) as {@code level}; true when done. */
+async function shareWithPerson(target, level, who) {
+  el.shareError.textContent = '';
+  try {
+    const done = await api.put(`/v1/libraries/${encodeURIComponent(library.id)}/share`,
+      { share_with_type: 'User', level, ...target });
+    announce(t('libraries.people.shared', { email: done.share_with_email || who, level: t(`libraries.people.${level}`) }));
+    await Promise.all([loadShares(), loadList()]);
+    return true;
+  } catch (e) {
+    el.shareError.textContent = e.message;
+    return false;
+  }
+}
+
+async function unshareWithPerson(s, who) {
+  el.shareError.textContent = '';
+  try {
+    await api.del(`/v1/libraries/${encodeURIComponent(library.id)}/share`,
+      { share_with_type: 'User', share_with_uuid: s.share_with_uuid });
+    announce(t('libraries.people.removed', { email: who }));
+    await Promise.all([loadShares(), loadList()]);
+    document.getElementById('share-email')?.focus();
+  } catch (e) {
+    el.shareError.textContent = e.message;
+  }
+}
+
+function shareRow(s) {
+  const who = s.share_with_email || s.share_with_uuid;
+  const owner = library.role === 'Owner';
+  let access = t(`libraries.people.${s.role}`);
+  if (owner) {
+    access = h('select', { class: 'share-role', 'aria-label': t('libraries.people.level.named', { email: who }) },
+      ...levelOptions());
+    access.value = s.role;
+    access.addEventListener('change', () => shareWithPerson({ share_with_uuid: s.share_with_uuid }, access.value, who));
+  }
+  return h('tr', { dataset: { id: s.share_with_uuid, role: s.role } },
+    h('td', { class: 'share-person' }, who),
+    h('td', {}, access),
+    owner ? h('td', {}, h('button', { type: 'button', class: 'small unshare',
+      'aria-label': t('libraries.people.remove.named', { email: who }), onclick: () => unshareWithPerson(s, who) },
+    t('libraries.people.remove'))) : null);
+}
+
+/** The people the library is shared with by name (its owner apart), each with their access. */
+async function loadShares() {
+  if (!library) return;
+  const id = library.id;
+  const list = await api.get(`/v1/libraries/${encodeURIComponent(id)}/share`);
+  if (!library || library.id !== id) return;
+  const people = list.data.filter((s) => s.share_with_type === 'User' && s.role !== 'Owner');
+  replace(el.shares, ...people.map(shareRow));
+  el.sharesEmpty.hidden = people.length > 0;
+}
+
+/** Who may use the library: the organization, and people named by their address; only its owner changes it. */
+function sharing() {
+  const owner = library.role === 'Owner';
+  const everyone = h('select', { id: 'library-share', disabled: !owner },
+    h('option', { value: '' }, t('libraries.share.private')),
+    h('option', { value: 'Viewer' }, t('libraries.share.viewer')),
+    h('option', { value: 'Editor' }, t('libraries.share.editor')));
+  everyone.value = library.org_sharing_role || '';
+  everyone.addEventListener('change', () => share(everyone.value));
+  el.shares = h('tbody', { id: 'library-shares' });
+  el.sharesEmpty = h('p', { class: 'muted', id: 'library-shares-none' }, t('libraries.people.none'));
+  el.shareError = h('p', { class: 'error', role: 'alert', id: 'share-error' });
+  let form = null;
+  if (owner) {
+    const email = h('input', { id: 'share-email', type: 'email', required: true, autocomplete: 'off', maxlength: 254 });
+    const level = h('select', { id: 'share-level' }, ...levelOptions());
+    form = h('form', { id: 'library-share-person', class: 'row share-person-form' },
+      h('label', { for: 'share-email' }, t('libraries.people.email')), email,
+      h('label', { for: 'share-level' }, t('libraries.people.level')), level,
+      h('button', { type: 'submit', class: 'primary' }, t('libraries.people.add')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const address = email.value.trim();
+      if (await shareWithPerson({ share_with_email: address }, level.value, address)) {
+        email.value = '';
+        email.focus();
+      }
+    });
+  }
+  return h('section', { class: 'library-sharing', 'aria-labelledby': 'library-sharing-title' },
+    h('h3', { id: 'library-sharing-title' }, t('libraries.sharing')),
+    h('label', { for: 'library-share', class: 'inline' }, h('span', {}, t('libraries.share')), everyone),
+    h('table', { class: 'documents shares' },
+      h('caption', { class: 'visually-hidden' }, t('libraries.people')),
+      h('thead', {}, h('tr', {},
+        ...(owner ? ['person', 'access', 'actions'] : ['person', 'access'])
+          .map((c) => h('th', { scope: 'col' }, t(`libraries.people.col.${c}`))))),
+      el.shares),
+    el.sharesEmpty,
+    form,
+    el.shareError);
 }
 
 function uploadAll(files) {
@@ -179,16 +279,9 @@ async function show(id) {
     uploadAll([...event.dataTransfer.files]);
   });
   const owner = library.role === 'Owner';
-  const sharing = h('select', { id: 'library-share', disabled: !owner },
-    h('option', { value: '' }, t('libraries.share.private')),
-    h('option', { value: 'Viewer' }, t('libraries.share.viewer')),
-    h('option', { value: 'Editor' }, t('libraries.share.editor')));
-  sharing.value = library.org_sharing_role || '';
-  sharing.addEventListener('change', () => share(sharing.value));
   replace(el.detail,
     h('div', { class: 'row library-head' },
       h('h2', { id: 'library-title', tabindex: '-1' }, library.name),
-      h('label', { for: 'library-share', class: 'inline' }, h('span', {}, t('libraries.share')), sharing),
       owner ? h('button', { type: 'button', id: 'library-delete', class: 'danger', onclick: removeLibrary },
         t('libraries.delete')) : null),
     h('p', { class: 'muted small' }, t(`libraries.role.${library.role}`)),
@@ -200,8 +293,9 @@ async function show(id) {
       h('thead', {}, h('tr', {},
         ...['name', 'type', 'size', 'status', 'actions'].map((c) => h('th', { scope: 'col' }, t(`libraries.col.${c}`))))),
       el.documents),
-    el.empty);
-  await loadDocuments();
+    el.empty,
+    sharing());
+  await Promise.all([loadDocuments(), loadShares()]);
 }
 
 export const libraries = {

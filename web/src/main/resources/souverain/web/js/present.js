@@ -23,6 +23,14 @@ export function place(location) {
   return location.jurisdiction ? `${line} (${location.jurisdiction})` : line;
 }
 
+/** A size in bytes, in the unit that reads best. */
+export function size(bytes) {
+  const number = (n) => n.toLocaleString(language(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  if (bytes < 1024) return t('facts.bytes', { n: bytes });
+  if (bytes < 1024 * 1024) return t('facts.kb', { n: number(bytes / 1024) });
+  return t('facts.mb', { n: number(bytes / 1024 / 1024) });
+}
+
 /** A yes or no. */
 export function yes(value) {
   return t(value ? 'facts.yes' : 'facts.no');

@@ -1,13 +1,13 @@
 // The sovereignty panel of the open conversation, in the chat's <aside id="side-panel">: where it
-// is stored, that it is encrypted and under which key, who can reach it, and which backend answered
-// each message, where. Every fact comes from GET /v1/conversations/{id}/sovereignty; none is
+// is stored, that it is encrypted and under which key, who can reach it, which backend answered
+// each message, where, and the document libraries its answers drew from. Every fact comes from GET /v1/conversations/{id}/sovereignty; none is
 // written in the page. A button in the conversation's header (#chat-tools) opens and closes it; it
 // follows the chat's 'souverain:conversation' events, and reloads when a new answer is kept.
 
 import { api } from './api.js';
 import { t, onLanguageChange } from './i18n.js';
 import { h, announce, append, replace } from './dom.js';
-import { when, place, facts, section, list, yes } from './present.js';
+import { when, place, facts, section, list, yes, size } from './present.js';
 
 const REPORT_ROLES = ['owner', 'admin', 'auditor'];
 
@@ -101,6 +101,7 @@ function render() {
     encryption(f),
     access(f),
     answers(f),
+    libraries(f),
     reportLink()));
 }
 
@@ -179,6 +180,38 @@ function answers(f) {
     ])));
   return section('sovereignty-answers', 'sovereignty.answers', 3,
     items.length ? h('ol', { class: 'plain answers' }, ...items) : h('p', { class: 'muted' }, t('sovereignty.noAnswers')));
+}
+
+/** The libraries its answers cited that the person may still read; the others only counted, never named. */
+function libraries(f) {
+  const l = f.libraries;
+  if (!l) return null;
+  const items = l.cited.map((library) => h('li', { class: 'library-fact', dataset: { id: library.id } },
+    h('strong', { class: 'library-name' }, library.name),
+    facts([
+      ['sovereignty.libraryId', library.id],
+      ['sovereignty.libraryContent', t('sovereignty.libraryContentValue',
+        { documents: library.documents, size: size(library.bytes), chunks: library.chunks })],
+      ['sovereignty.libraryCitedBy', library.answers === 1 ? t('sovereignty.libraryCitedByOne')
+        : t('sovereignty.libraryCitedByValue', { answers: library.answers })],
+      ['sovereignty.libraryAccess', t(`sovereignty.libraryRole.${library.role}`)],
+    ])));
+  const hidden = l.not_readable
+    ? h('p', { class: 'muted small', id: 'sovereignty-libraries-hidden' }, t('sovereignty.librariesHidden', { n: l.not_readable }))
+    : null;
+  if (!items.length) {
+    return section('sovereignty-libraries', 'sovereignty.libraries', 3,
+      hidden || h('p', { class: 'muted' }, t('sovereignty.noLibraries')));
+  }
+  return section('sovereignty-libraries', 'sovereignty.libraries', 3,
+    h('ul', { class: 'plain cited-libraries' }, ...items),
+    hidden,
+    facts([
+      ['sovereignty.libraryStore', t('sovereignty.libraryStoreValue', { store: f.storage.location })],
+      ['sovereignty.libraryEncryption', l.contents.protection],
+      ['sovereignty.libraryIndex', h('span', { id: 'sovereignty-library-index' }, l.index.location)],
+      ['sovereignty.libraryIndexEncryption', l.index.protection],
+    ]));
 }
 
 function reportLink() {

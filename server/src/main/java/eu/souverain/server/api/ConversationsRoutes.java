@@ -10,6 +10,7 @@ import eu.souverain.server.backends.Completion;
 import eu.souverain.server.calls.ModelCalls;
 import eu.souverain.server.conversations.Conversations;
 import eu.souverain.server.conversations.Conversations.NewMessage;
+import eu.souverain.server.documents.Documents;
 import eu.souverain.server.privacy.Export;
 import eu.souverain.server.provenance.SignedStatement;
 import eu.souverain.server.sovereignty.SovereigntyReport;
@@ -62,10 +63,12 @@ final class ConversationsRoutes {
     private final Generations generations;
     private final RequestBodies bodies;
     private final Grounding grounding;
+    private final Documents documents;
 
     ConversationsRoutes(Conversations conversations, SovereigntyReport report, Generations generations,
-                        RequestBodies bodies, Grounding grounding) {
+                        RequestBodies bodies, Grounding grounding, Documents documents) {
         this.grounding = grounding;
+        this.documents = documents;
         this.conversations = conversations;
         this.report = report;
         this.generations = generations;
@@ -105,12 +108,22 @@ final class ConversationsRoutes {
 
     /**
      * GET /v1/conversations/{id}/sovereignty: where the conversation is stored, under which key, who
-     * can reach it and which backend answered each message; its content stays encrypted.
+     * can reach it, which backend answered each message, and the libraries its answers drew from
+     * (those the caller may still read); its content stays encrypted.
      */
     void sovereignty(Context ctx) {
-        Conversations.Stored stored = conversations.stored(owner(Authentication.principal(ctx)), ctx.pathParam("id"),
-                ctx.ip());
-        Json.respond(ctx, 200, report.conversation(stored));
+        Principal principal = Authentication.principal(ctx);
+        Conversations.Stored stored = conversations.stored(owner(principal), ctx.pathParam("id"), ctx.ip());
+        Map<String, Integer> cited = new LinkedHashMap<>();
+        for (Conversations.StoredMessage message : stored.messages()) {
+            if (message.answer() != null) {
+                message.answer().references().stream().map(r -> r.get("library_id")).filter(String.class::isInstance)
+                        .map(String.class::cast).distinct().forEach(id -> cited.merge(id, 1, Integer::sum));
+            }
+        }
+        ObjectNode facts = report.conversation(stored);
+        facts.set("libraries", documents.cited(principal, cited));
+        Json.respond(ctx, 200, facts);
     }
 
     /** PATCH /v1/conversations/{id}: {title?, system_prompt?, model?, temperature?}. */

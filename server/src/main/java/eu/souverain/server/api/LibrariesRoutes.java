@@ -6,13 +6,21 @@ import eu.souverain.server.documents.Ingestion;
 import eu.souverain.server.documents.Libraries;
 import eu.souverain.server.documents.Libraries.Library;
 import eu.souverain.server.documents.Libraries.Share;
+import eu.souverain.server.documents.LinkRefused;
 import eu.souverain.server.documents.Retrieval;
 import eu.souverain.server.tenancy.Principal;
+import eu.souverain.server.tenancy.User;
+import eu.souverain.server.tenancy.Users;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +37,11 @@ final class LibrariesRoutes {
     private static final long SMALL_BODY = 64 << 10;
     private static final Set<String> CREATE_FIELDS = Set.of("name", "description", "chunk_size", "owner_type");
     private static final Set<String> UPDATE_FIELDS = Set.of("name", "description");
-    private static final Set<String> SHARE_FIELDS = Set.of("org_id", "level", "share_with_uuid", "share_with_type");
-    private static final Set<String> UNSHARE_FIELDS = Set.of("org_id", "share_with_uuid", "share_with_type");
+    private static final Set<String> DOCUMENT_FIELDS = Set.of("name", "attributes", "expires_at");
+    private static final Set<String> SHARE_FIELDS = Set.of("org_id", "level", "share_with_uuid", "share_with_type",
+            "share_with_email");
+    private static final Set<String> UNSHARE_FIELDS = Set.of("org_id", "share_with_uuid", "share_with_type",
+            "share_with_email");
     private static final Set<String> SEARCH_FIELDS = Set.of("query", "library_ids", "limit", "method");
     static final int MAX_PAGE_SIZE = 100;
     /** Room for a multipart body's boundaries and headers around its file. */
@@ -40,8 +51,10 @@ final class LibrariesRoutes {
     private final Ingestion ingestion;
     private final Retrieval retrieval;
     private final RequestBodies bodies;
+    private final Users users;
 
-    LibrariesRoutes(Documents documents, Ingestion ingestion, Retrieval retrieval, RequestBodies bodies) {
+    LibrariesRoutes(Documents documents, Ingestion ingestion, Retrieval retrieval, RequestBodies bodies, Users users) {
+        this.users = users;
         this.documents = documents;
         this.ingestion = ingestion;
         this.retrieval = retrieval;
@@ -160,9 +173,80 @@ final class LibrariesRoutes {
     void text(Context ctx) {
         String documentId = ctx.pathParam("documentId");
         String text = documents.text(caller(ctx), ctx.pathParam("id"), documentId, ctx.ip())
-                .orElseThrow(() -> new ApiError(409, "invalid_request_error", "not_processed", null, "document "
-                        + documentId + " has no text yet: its processing has not completed", Map.of()));
+                .orElseThrow(() -> notProcessed(documentId));
         Json.respond(ctx, 200, Map.of("text", text));
+    }
+
+    /** PUT or PATCH /v1/libraries/{id}/documents/{documentId}: {name?, attributes?}; Mistral's document back. */
+    void updateDocument(Context ctx) throws IOException {
+        RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), DOCUMENT_FIELDS);
+        JsonNode expires = body.node("expires_at");
+        if (expires != null && !expires.isNull()) {
+            throw ApiError.unsupported("expires_at", "documents here do not expire on a date of their own: the"
+                    + " organization's retention deletes them, or DELETE does");
+        }
+        Json.respond(ctx, 200, document(documents.update(caller(ctx), ctx.pathParam("id"), ctx.pathParam("documentId"),
+                body.string("name"), body.node("attributes"), ctx.ip())));
+    }
+
+    /** POST /v1/libraries/{id}/documents/{documentId}/reprocess: processed again from its original; 204. */
+    void reprocess(Context ctx) {
+        ingestion.reprocess(caller(ctx), ctx.pathParam("id"), ctx.pathParam("documentId"), ctx.ip());
+        ctx.status(204);
+    }
+
+    /** GET .../signed-url: a link that downloads the original without an API key, as a JSON string. */
+    void signedUrl(Context ctx) {
+        Json.respond(ctx, 200, origin(ctx) + documents.link(caller(ctx), ctx.pathParam("id"),
+                ctx.pathParam("documentId"), false, ctx.ip()).orElseThrow());
+    }
+
+    /** GET .../extracted-text-signed-url: a link that downloads the extracted text (409 before there is one). */
+    void textSignedUrl(Context ctx) {
+        String documentId = ctx.pathParam("documentId");
+        Json.respond(ctx, 200, origin(ctx) + documents.link(caller(ctx), ctx.pathParam("id"), documentId, true,
+                ctx.ip()).orElseThrow(() -> notProcessed(documentId)));
+    }
+
+    /**
+     * GET /documents/download/{id}/{documentId}/{original|text}?org&by&expires&signature: what a
+     * signed link downloads, with no API key; a changed or expired link gets 403, a document gone
+     * since (or whose link's maker may no longer read it) 404. Always an attachment, sandboxed, so
+     * that an HTML original never runs as a page of this origin.
+     */
+    void download(Context ctx) {
+        Documents.Download download;
+        try {
+            download = documents.download(ctx.pathParam("id"), ctx.pathParam("documentId"), ctx.pathParam("kind"),
+                    ctx.queryParam("org"), ctx.queryParam("by"), ctx.queryParam("expires"), ctx.queryParam("signature"),
+                    ctx.ip());
+        } catch (LinkRefused e) {
+            throw new ApiError(403, "invalid_request_error", e.expired() ? "link_expired" : "invalid_signature", null,
+                    e.getMessage(), Map.of());
+        }
+        ctx.header("Content-Security-Policy", "sandbox; default-src 'none'");
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("Content-Disposition", attachment(download.fileName()));
+        ctx.status(200).contentType(download.mimeType() == null ? "application/octet-stream" : download.mimeType())
+                .result(download.bytes());
+    }
+
+    /** Where the caller reached this server: the links it is given start there. */
+    private static String origin(Context ctx) {
+        URI url = URI.create(ctx.url());
+        return url.getScheme() + "://" + url.getRawAuthority();
+    }
+
+    /** A Content-Disposition for {@code name}: plain ASCII for old clients, the exact name in RFC 5987's form. */
+    static String attachment(String name) {
+        String ascii = name.replaceAll("[^A-Za-z0-9._ ()-]", "_");
+        return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''"
+                + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static ApiError notProcessed(String documentId) {
+        return new ApiError(409, "invalid_request_error", "not_processed", null, "document " + documentId
+                + " has no text yet: its processing has not completed", Map.of());
     }
 
     void deleteDocument(Context ctx) {
@@ -170,29 +254,59 @@ final class LibrariesRoutes {
         ctx.status(204);
     }
 
+    /** GET /v1/libraries/{id}/share: who may use it; a user's share carries their address too. */
     void shares(Context ctx) {
+        Principal caller = caller(ctx);
+        List<Share> shares = libraries().shares(caller, ctx.pathParam("id"), ctx.ip());
+        Map<String, String> addresses = new HashMap<>();
+        users.list(caller.organizationId()).forEach(u -> addresses.put(u.id(), u.email()));
         List<Map<String, Object>> data = new ArrayList<>();
-        for (Share share : libraries().shares(caller(ctx), ctx.pathParam("id"), ctx.ip())) {
-            data.add(share(share, caller(ctx)));
+        for (Share share : shares) {
+            data.add(share(share, caller, addresses.get(share.entityId())));
         }
         Json.respond(ctx, 200, Map.of("data", data));
     }
 
+    /**
+     * PUT /v1/libraries/{id}/share: Mistral's sharing request; a user may also be named by
+     * {@code share_with_email} (Souverain's), an address of the caller's organization.
+     */
     void share(Context ctx) throws IOException {
         RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), SHARE_FIELDS);
         Principal caller = caller(ctx);
-        Share share = libraries().share(caller, ctx.pathParam("id"), body.requiredString("share_with_type"),
-                body.requiredString("share_with_uuid"), Libraries.Role.shareLevel(body.requiredString("level")),
-                ctx.ip());
-        Json.respond(ctx, 200, share(share, caller));
+        String type = body.requiredString("share_with_type");
+        Share share = libraries().share(caller, ctx.pathParam("id"), type, sharedWith(caller, type, body),
+                Libraries.Role.shareLevel(body.requiredString("level")), ctx.ip());
+        Json.respond(ctx, 200, share(share, caller, address(caller, share)));
     }
 
     void unshare(Context ctx) throws IOException {
         RequestFields body = RequestFields.of(bodies.read(ctx, SMALL_BODY), UNSHARE_FIELDS);
         Principal caller = caller(ctx);
-        Share share = libraries().unshare(caller, ctx.pathParam("id"), body.requiredString("share_with_type"),
-                body.requiredString("share_with_uuid"), ctx.ip());
-        Json.respond(ctx, 200, share(share, caller));
+        String type = body.requiredString("share_with_type");
+        Share share = libraries().unshare(caller, ctx.pathParam("id"), type, sharedWith(caller, type, body),
+                ctx.ip());
+        Json.respond(ctx, 200, share(share, caller, address(caller, share)));
+    }
+
+    /** The id a share names: {@code share_with_uuid}, or for a user the one whose address is {@code share_with_email}. */
+    private String sharedWith(Principal caller, String type, RequestFields body) {
+        String email = body.string("share_with_email");
+        if (email == null) {
+            return body.requiredString("share_with_uuid");
+        }
+        if (body.string("share_with_uuid") != null || !"User".equalsIgnoreCase(type)) {
+            throw ApiError.invalid("share_with_email", "share_with_email names a user (share_with_type User), in place"
+                    + " of share_with_uuid");
+        }
+        // Refused alike whether the address is another organization's or no one's.
+        return users.member(caller.organizationId(), email).map(User::id).orElseThrow(() -> ApiError.invalid(
+                "share_with_email", "no user of your organization has the address '" + email.strip() + "'"));
+    }
+
+    private String address(Principal caller, Share share) {
+        return "User".equals(share.entityType()) ? users.list(caller.organizationId()).stream()
+                .filter(u -> u.id().equals(share.entityId())).map(User::email).findFirst().orElse(null) : null;
     }
 
     /** POST /v1/search: chunks of the caller's libraries, with their scores and positions. */
@@ -307,7 +421,7 @@ final class LibrariesRoutes {
         json.put("tokens_processing_main_content", null);
         json.put("tokens_processing_summary", null);
         json.put("url", null);
-        json.put("attributes", null);
+        json.put("attributes", d.attributes());
         json.put("expires_at", null);
         json.put("processing_status", d.status());
         json.put("processing_error", d.failure());
@@ -326,7 +440,8 @@ final class LibrariesRoutes {
         };
     }
 
-    private static Map<String, Object> share(Share share, Principal caller) {
+    /** A share as Mistral writes it, with the shared user's address (Souverain's) when it is a user's. */
+    private static Map<String, Object> share(Share share, Principal caller, String email) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("library_id", share.libraryId());
         json.put("user_id", caller.actorId());
@@ -334,6 +449,9 @@ final class LibrariesRoutes {
         json.put("role", share.role().wireName());
         json.put("share_with_type", share.entityType());
         json.put("share_with_uuid", share.entityId());
+        if (email != null) {
+            json.put("share_with_email", email);
+        }
         return json;
     }
 }

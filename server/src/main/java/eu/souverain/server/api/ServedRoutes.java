@@ -112,6 +112,17 @@ final class ServedRoutes {
         routes.get("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::document), Access.CHAT);
         routes.delete("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::deleteDocument),
                 Access.CHAT);
+        routes.put("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::updateDocument), Access.CHAT);
+        routes.patch("/v1/libraries/{id}/documents/{documentId}", when(s -> s.libraries()::updateDocument),
+                Access.CHAT);
+        routes.post("/v1/libraries/{id}/documents/{documentId}/reprocess", when(s -> s.libraries()::reprocess),
+                Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents/{documentId}/signed-url", when(s -> s.libraries()::signedUrl),
+                Access.CHAT);
+        routes.get("/v1/libraries/{id}/documents/{documentId}/extracted-text-signed-url",
+                when(s -> s.libraries()::textSignedUrl), Access.CHAT);
+        // Outside /v1: a signed link needs no API key; its signature and time are checked instead.
+        routes.get("/documents/download/{id}/{documentId}/{kind}", when(s -> s.libraries()::download));
         routes.get("/v1/libraries/{id}/documents/{documentId}/status", when(s -> s.libraries()::status), Access.CHAT);
         routes.get("/v1/libraries/{id}/documents/{documentId}/text_content", when(s -> s.libraries()::text),
                 Access.CHAT);
@@ -141,7 +152,7 @@ final class ServedRoutes {
         Retrieval retrieval = new Retrieval(services.documents(), ingestion, calls);
         Grounding grounding = new Grounding(retrieval, services.backends());
         ConversationsRoutes conversations = new ConversationsRoutes(services.privacy().conversations(),
-                services.report(), generations, bodies, grounding);
+                services.report(), generations, bodies, grounding, services.documents());
         CatalogueJobs catalogueJobs = new CatalogueJobs(services.catalogue(), calls, PrestaShop.Retry.DEFAULT);
         served = new Served(services.backends(), calls, new ModelsRoute(services.backends(), tenancy.groups()),
                 new ChatCompletionsRoute(generations, conversations, bodies, grounding),
@@ -155,7 +166,7 @@ final class ServedRoutes {
                 new FilesRoutes(services.privacy().files(), bodies),
                 new BatchRoutes(services.privacy().batchJobs(), runner, bodies), runner,
                 catalogueJobs, new CatalogueRoutes(catalogueJobs, bodies, calls.defaultModel()),
-                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies), services.documents(), ingestion);
+                new LibrariesRoutes(services.documents(), ingestion, retrieval, bodies, tenancy.users()), services.documents(), ingestion);
         // Jobs a stopped (or killed) server left unfinished go on where they were.
         catalogueJobs.resumeUnfinished();
     }

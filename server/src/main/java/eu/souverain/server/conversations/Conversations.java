@@ -69,9 +69,9 @@ public final class Conversations {
     /**
      * Who answered a message: the model, the backend and its location, the tokens it counted, and
      * the signed statement that the answer is AI-generated (null for an answer kept before
-     * statements were, or in the sovereignty facts, which open no ciphertext), and the document
-     * passages it cites, as the answer's {@code references} list without their text (empty when it
-     * cites none, or in the sovereignty facts).
+     * statements were, or in the sovereignty facts, which open no other ciphertext), and the
+     * document passages it cites, as the answer's {@code references} list without their text
+     * (empty when it cites none).
      */
     public record Answer(String model, String backend, String backendLocation, int promptTokens, int completionTokens,
                          SignedStatement provenance, List<Map<String, Object>> references) {
@@ -87,8 +87,9 @@ public final class Conversations {
     }
 
     /**
-     * A conversation as the store holds it, read without decrypting anything: whose it is, when it
-     * was made and touched, and for each message its role, time and who answered it.
+     * A conversation as the store holds it, read without decrypting its title or messages: whose
+     * it is, when it was made and touched, and for each message its role, time, who answered it
+     * and the references it cites.
      */
     public record Stored(String id, String organizationId, String ownerId, String userId, Instant createdAt,
                          Instant updatedAt, List<StoredMessage> messages) {
@@ -180,15 +181,21 @@ public final class Conversations {
 
     /**
      * The owner's conversation {@code id} as stored, its contents left encrypted: for the
-     * sovereignty facts of one conversation. Not audited as a read, since no content is opened.
+     * sovereignty facts of one conversation. Only the answers' references are opened, so that the
+     * facts can name the libraries they cite; no title or message is, so it is not audited as a read.
      */
     public Stored stored(Owner owner, String id, String clientIp) {
         Row row = owned(owner, id, new Actor(owner.actorId(), clientIp), "conversations.sovereignty", false);
         List<StoredMessage> messages = database.jdbi().withHandle(h -> h.createQuery(
-                        "SELECT id, seq, role, model, backend, backend_location, prompt_tokens, completion_tokens, created_at"
-                                + " FROM messages WHERE conversation_id = :id ORDER BY seq")
-                .bind("id", id).map((rs, ctx) -> new StoredMessage(rs.getString("id"), rs.getInt("seq"),
-                        rs.getString("role"), answer(rs, null, List.of()), Instant.ofEpochMilli(rs.getLong("created_at")))).list());
+                        "SELECT id, seq, role, model, backend, backend_location, prompt_tokens, completion_tokens, created_at,"
+                                + " answer_references FROM messages WHERE conversation_id = :id ORDER BY seq")
+                .bind("id", id).map((rs, ctx) -> {
+                    String references = open(row, row.id() + "/" + rs.getString("id") + "/references",
+                            rs.getBytes("answer_references"));
+                    return new StoredMessage(rs.getString("id"), rs.getInt("seq"), rs.getString("role"),
+                            answer(rs, null, references == null ? List.of() : References.read(references)),
+                            Instant.ofEpochMilli(rs.getLong("created_at")));
+                }).list());
         return new Stored(row.id(), row.organizationId(), row.ownerId(), row.userId(), Instant.ofEpochMilli(row.createdAt()),
                 Instant.ofEpochMilli(row.updatedAt()), messages);
     }

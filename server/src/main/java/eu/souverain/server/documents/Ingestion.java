@@ -110,18 +110,55 @@ public final class Ingestion implements AutoCloseable {
             throw TenancyException.invalid("file", "unsupported file type " + mimeType + " (from its content): libraries"
                     + " take PDF, DOCX, ODT, PPTX, HTML, Markdown and plain text");
         }
-        AtomicInteger waiting = pending.computeIfAbsent(caller.organizationId(), org -> new AtomicInteger());
-        if (waiting.incrementAndGet() > perOrganization) {
-            waiting.decrementAndGet();
-            throw BackendException.busy("your organization has " + perOrganization + " documents waiting to be"
-                    + " processed; try again when they are done");
-        }
+        AtomicInteger waiting = place(caller);
         try {
             return queue(caller, library, name, bytes, mimeType, clientIp, waiting);
         } catch (RuntimeException e) {
             waiting.decrementAndGet();
             throw e;
         }
+    }
+
+    /** A place in the caller's organization's share of the queue; 429 when it has none left. */
+    private AtomicInteger place(Principal caller) {
+        AtomicInteger waiting = pending.computeIfAbsent(caller.organizationId(), org -> new AtomicInteger());
+        if (waiting.incrementAndGet() > perOrganization) {
+            waiting.decrementAndGet();
+            throw BackendException.busy("your organization has " + perOrganization + " documents waiting to be"
+                    + " processed; try again when they are done");
+        }
+        return waiting;
+    }
+
+    /**
+     * Processes document {@code id} again from its sealed original (Editors may), as the caller:
+     * its text, chunks and embeddings are made anew under the library's chunk size and replace the
+     * old ones, and a renamed document is indexed under its new name. Until then it is Running, its
+     * former text still readable; a document already Running is refused (409). Audited
+     * "documents.reprocess".
+     */
+    public void reprocess(Principal caller, String libraryId, String id, String clientIp) {
+        Library library = documents.libraries().require(caller, libraryId, Role.EDITOR, "documents.reprocess", clientIp);
+        LibraryDocuments rows = documents.rows();
+        LibraryDocuments.Info info = rows.require(libraryId, id);
+        AtomicInteger waiting = place(caller);
+        try {
+            byte[] original = rows.original(info);
+            if (!rows.reprocessing(id)) {
+                throw TenancyException.conflict("document_id", "document " + id + " is being processed; wait until"
+                        + " its status is Completed or Failed");
+            }
+            if (!submit(caller, rows.require(libraryId, id), original, library.chunkSize(), waiting)) {
+                // Its former processing stands: the document is as it was.
+                rows.restore(id, info.status(), info.failure());
+                throw BackendException.busy("too many documents are being processed; try again later");
+            }
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet();
+            throw e;
+        }
+        documents.audit().append(AuditEvent.of(caller.organizationId(), caller.actorId(), "documents.reprocess",
+                id + " (" + info.size() + " bytes)", clientIp, AuditEvent.Outcome.SUCCESS));
     }
 
     private Document queue(Principal caller, Library library, String name, byte[] bytes, String mimeType,
@@ -139,19 +176,31 @@ public final class Ingestion implements AutoCloseable {
                     AuditEvent.Outcome.SUCCESS));
         });
         LibraryDocuments.Info info = rows.require(library.id(), id);
-        try {
-            workers.execute(() -> {
-                try {
-                    process(caller, info, bytes, library.chunkSize());
-                } finally {
-                    waiting.decrementAndGet();
-                }
-            });
-        } catch (RejectedExecutionException e) {
+        if (!submit(caller, info, bytes, library.chunkSize(), waiting)) {
             rows.failed(id, "the server had too many documents to process; upload it again later");
             throw BackendException.busy("too many documents are being processed; try again later");
         }
         return Document.of(info);
+    }
+
+    /**
+     * Queues the processing of {@code info}, which frees {@code waiting}'s place once done; false
+     * when the workers' queue is full.
+     */
+    private boolean submit(Principal caller, LibraryDocuments.Info info, byte[] bytes, Integer chunkSize,
+                           AtomicInteger waiting) {
+        try {
+            workers.execute(() -> {
+                try {
+                    process(caller, info, bytes, chunkSize);
+                } finally {
+                    waiting.decrementAndGet();
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     private void process(Principal uploader, LibraryDocuments.Info info, byte[] bytes, Integer chunkSize) {
@@ -201,14 +250,21 @@ public final class Ingestion implements AutoCloseable {
             fail(uploader, info, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(uploader, info, "interrupted: the server stopped while processing it; upload it again");
+            fail(uploader, info, "interrupted: the server stopped while processing it; reprocess it or upload it again");
         } catch (RuntimeException | IOException e) {
             LOG.warn("document {} failed: {}", info.id(), e.toString());
             fail(uploader, info, "processing failed: " + e.getMessage());
         }
     }
 
+    /** A failed document keeps nothing searchable: a reprocessing that fails takes the former chunks too. */
     private void fail(Principal uploader, LibraryDocuments.Info info, String reason) {
+        try {
+            documents.index().delete(info.organizationId(), "document", info.id());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("document {} failed, and its former chunks could not be removed from the index: {}", info.id(),
+                    e.toString());
+        }
         documents.rows().failed(info.id(), reason);
         documents.audit().append(AuditEvent.of(info.organizationId(), uploader.actorId(), "documents.process",
                 info.id() + " (" + info.size() + " bytes)", null, AuditEvent.Outcome.FAILURE));

@@ -117,7 +117,7 @@ public final class Libraries {
                             AND (l.owner_id = :actor OR l.org_role IS NOT NULL OR s.role IS NOT NULL)
                         ORDER BY l.created_at, l.id""")
                 .bind("org", caller.organizationId()).bind("actor", caller.actorId())
-                .map((rs, ctx) -> library(rs, caller)).list());
+                .map((rs, ctx) -> library(rs, caller.actorId())).list());
     }
 
     /** Every library of {@code organizationId}, whoever may read it: for the sovereignty report and export. */
@@ -135,7 +135,7 @@ public final class Libraries {
      * audited with {@code action} when given.
      */
     public Library require(Principal caller, String id, Role needed, String action, String clientIp) {
-        Optional<Library> found = find(caller, id);
+        Optional<Library> found = find(caller.organizationId(), caller.actorId(), id);
         if (found.isEmpty()) {
             if (action != null) {
                 audit.append(AuditEvent.of(caller.organizationId(), caller.actorId(), action, id, clientIp,
@@ -151,14 +151,15 @@ public final class Libraries {
         return library;
     }
 
-    private Optional<Library> find(Principal caller, String id) {
+    /** Library {@code id} of {@code organizationId} as {@code actorId} sees it, when that actor may read it. */
+    Optional<Library> find(String organizationId, String actorId, String id) {
         return database.jdbi().withHandle(h -> h.createQuery("""
                         SELECT l.*, s.role AS share_role,
                             (SELECT COUNT(*) FROM library_shares c WHERE c.library_id = l.id) AS user_shares
                         FROM libraries l LEFT JOIN library_shares s ON s.library_id = l.id AND s.user_id = :actor
                         WHERE l.id = :id AND l.organization_id = :org""")
-                .bind("id", id).bind("org", caller.organizationId()).bind("actor", caller.actorId())
-                .map((rs, ctx) -> library(rs, caller)).findOne()).filter(l -> l.role() != null);
+                .bind("id", id).bind("org", organizationId).bind("actor", actorId)
+                .map((rs, ctx) -> library(rs, actorId)).findOne()).filter(l -> l.role() != null);
     }
 
     /** Renames or describes library {@code id} (null: unchanged); Editors may; audited "libraries.update". */
@@ -303,14 +304,15 @@ public final class Libraries {
         }
     }
 
-    private Library library(ResultSet rs, Principal caller) throws SQLException {
+    /** A library's row, with {@code actorId}'s role on it (none when null). */
+    private Library library(ResultSet rs, String actorId) throws SQLException {
         String id = rs.getString("id");
         String org = rs.getString("organization_id");
         String orgRole = rs.getString("org_role");
         String shareRole = rs.getString("share_role");
         Role role = null;
-        if (caller != null) {
-            if (caller.actorId().equals(rs.getString("owner_id"))) {
+        if (actorId != null) {
+            if (actorId.equals(rs.getString("owner_id"))) {
                 role = Role.OWNER;
             } else {
                 Role shared = shareRole == null ? null : Role.shareLevel(shareRole);

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 
@@ -167,8 +168,12 @@ public final class Retrieval {
                 }
                 case HYBRID -> index.hybrid(org, libraries, query, embed(caller, query), limit);
             };
-            return hits.stream().map(h -> new Result(h.libraryId(), h.documentId(), h.title(), h.chunk(), h.text(),
-                    h.page() > 0 ? h.page() : null, h.start(), h.end(), h.score(), null)).toList();
+            // A renamed document's chunks keep the name they were indexed under: results show its name now.
+            Map<String, String> names = documents.rows().names(hits.stream().map(DocumentIndex.Hit::documentId)
+                    .collect(java.util.stream.Collectors.toSet()));
+            return hits.stream().map(h -> new Result(h.libraryId(), h.documentId(),
+                    names.getOrDefault(h.documentId(), h.title()), h.chunk(), h.text(), h.page() > 0 ? h.page() : null,
+                    h.start(), h.end(), h.score(), null)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("the document index of " + org + " cannot be searched", e);
         }

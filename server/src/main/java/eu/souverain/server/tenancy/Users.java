@@ -70,6 +70,16 @@ public final class Users {
                 .bind("org", organizationId).map(Users::row).list());
     }
 
+    /**
+     * The user of {@code organizationId} with the address {@code email} (in any case), if there is
+     * one; a user of another organization is none, as is no user.
+     */
+    public Optional<User> member(String organizationId, String email) {
+        String address = Names.email(email == null ? null : email.strip());
+        return tenancy.database.jdbi().withHandle(h -> byEmail(h, address))
+                .filter(u -> u.organizationId().equals(organizationId));
+    }
+
     public User get(String organizationId, String id, Actor actor) {
         return tenancy.inOrganization("users", "user", id, organizationId, actor, "users.read", h -> byId(h, id).orElseThrow());
     }

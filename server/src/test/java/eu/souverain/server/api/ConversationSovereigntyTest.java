@@ -10,6 +10,8 @@ import eu.souverain.server.tenancy.Role;
 import eu.souverain.server.tenancy.Scope;
 import eu.souverain.server.vault.KeyFileMasterKey;
 import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -145,6 +147,71 @@ class ConversationSovereigntyTest {
         // The owner of the conversation is not listed again among those who may erase it.
         assertThat(facts.get("access").get("erase_only").get("api_keys")).extracting(k -> k.get("id").asText())
                 .doesNotContain(facts.get("access").get("owner").get("id").asText());
+    }
+
+    @Test
+    void theLibrariesItsAnswersCitedAreListedWhileTheOwnerMayReadThemAndOnlyCountedOnceUnshared() throws Exception {
+        TestServer ann = f.signedIn("ann@a.example", Role.MEMBER);
+        String annId = f.tenancy.users().list(f.orgA.id()).stream().filter(u -> u.email().equals("ann@a.example"))
+                .findFirst().orElseThrow().id();
+        TestServer bob = f.signedIn("bob@a.example", Role.MEMBER);
+        String library = LibrariesTest.create(bob, "Fire safety");
+        byte[] text = "The fire drill takes place every second Tuesday at ten.".getBytes(StandardCharsets.UTF_8);
+        String document = LibrariesTest.upload(bob, library, "drill.txt", text).body().get("id").asText();
+        assertThat(LibrariesTest.awaitProcessed(bob, library, document).get("processing_status").asText())
+                .isEqualTo("Completed");
+        LibrariesTest.create(bob, "Bob's own notes");
+        assertThat(share(bob, "PUT", library, "{\"level\":\"Viewer\",\"share_with_type\":\"User\","
+                + "\"share_with_uuid\":\"" + annId + "\"}").status()).isEqualTo(200);
+
+        String id = ann.post("/v1/conversations", "{\"title\": \"" + SECRET_TITLE + "\"}").body().get("id").asText();
+        for (int i = 0; i < 2; i++) {
+            TestServer.Reply answer = ann.post("/v1/conversations/" + id + "/completions", "{\"content\": \"When is the"
+                    + " fire drill?\", \"max_tokens\": 4, \"seed\": 1, \"library_ids\": [\"" + library + "\"]}");
+            assertThat(answer.status()).as("%s", answer.body()).isEqualTo(200);
+            assertThat(answer.body().get("references")).isNotEmpty();
+        }
+        ann.post("/v1/conversations/" + id + "/completions", "{\"content\": \"" + SECRET_TEXT + "\", \"max_tokens\": 4}");
+
+        JsonNode libraries = facts(ann, id).get("libraries");
+        assertThat(libraries.get("cited")).hasSize(1);
+        JsonNode cited = libraries.get("cited").get(0);
+        assertThat(cited.get("id").asText()).isEqualTo(library);
+        assertThat(cited.get("name").asText()).isEqualTo("Fire safety");
+        assertThat(cited.get("answers").asInt()).isEqualTo(2);
+        assertThat(cited.get("documents").asInt()).isEqualTo(1);
+        assertThat(cited.get("bytes").asLong()).isEqualTo(text.length);
+        assertThat(cited.get("chunks").asLong()).isPositive();
+        assertThat(cited.get("role").asText()).isEqualTo("Viewer");
+        assertThat(cited.get("shared_with_organization").asText()).isEqualTo("no");
+        assertThat(cited.get("shared_with_users").asInt()).isEqualTo(1);
+        assertThat(libraries.get("not_readable").asInt()).isZero();
+        assertThat(libraries.get("contents").get("location").asText()).contains("library_documents");
+        assertThat(libraries.get("contents").get("protection").asText()).contains("AES-256-GCM");
+        assertThat(libraries.get("index").get("location").asText()).isEqualTo(dir.resolve("documents")
+                .resolve(f.orgA.id()).resolve("index").toAbsolutePath().normalize().toString());
+        assertThat(libraries.get("index").get("protection").asText()).contains("AES-256-CTR");
+        // The facts carry no passage: the document's words stay in it.
+        assertThat(ann.get("/v1/conversations/" + id + "/sovereignty").raw().body()).doesNotContain("Tuesday");
+
+        // Unshared, the library is no longer Ann's to see: counted, never named.
+        assertThat(share(bob, "DELETE", library, "{\"share_with_type\":\"User\",\"share_with_uuid\":\"" + annId
+                + "\"}").status()).isEqualTo(200);
+        TestServer.Reply after = ann.get("/v1/conversations/" + id + "/sovereignty");
+        assertThat(after.body().get("libraries").get("cited")).isEmpty();
+        assertThat(after.body().get("libraries").get("not_readable").asInt()).isEqualTo(1);
+        assertThat(after.raw().body()).doesNotContain("Fire safety", library, "Bob's own notes");
+
+        // A conversation that cites nothing lists nothing.
+        JsonNode none = facts(ann, answered(ann)).get("libraries");
+        assertThat(none.get("cited")).isEmpty();
+        assertThat(none.get("not_readable").asInt()).isZero();
+    }
+
+    private static TestServer.Reply share(TestServer as, String method, String library, String json) {
+        return as.send(HttpRequest.newBuilder(as.uri("/v1/libraries/" + library + "/share"))
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json))
+                .build());
     }
 
     @Test

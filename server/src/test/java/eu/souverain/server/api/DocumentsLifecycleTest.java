@@ -95,10 +95,15 @@ class DocumentsLifecycleTest {
 
     @Test
     void exportsCarryTheLibrariesWithTheirOriginalsAndTexts() throws Exception {
-        libraryWithOneDocument(f.a, "Exported procedure text.");
+        String library = libraryWithOneDocument(f.a, "Exported procedure text.");
+        String id = f.a.get("/v1/libraries/" + library + "/documents").body().get("data").get(0).get("id").asText();
+        assertThat(f.a.send(HttpRequest.newBuilder(f.a.uri("/v1/libraries/" + library + "/documents/" + id))
+                .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+                        "{\"attributes\": {\"owner\": \"Legal\"}}")).build()).status()).isEqualTo(200);
         JsonNode own = f.a.get("/v1/conversations/export").body();
         JsonNode document = own.get("libraries").get(0).get("documents").get(0);
         assertThat(document.get("text").asText()).isEqualTo("Exported procedure text.");
+        assertThat(document.get("attributes").get("owner").asText()).isEqualTo("Legal");
         assertThat(new String(java.util.Base64.getDecoder().decode(document.get("original_base64").asText()),
                 StandardCharsets.UTF_8)).isEqualTo("Exported procedure text.");
         JsonNode all = f.signedIn(TenancyFixture.OWNER_A).get("/v1/admin/export").body();

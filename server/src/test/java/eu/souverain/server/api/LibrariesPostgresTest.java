@@ -12,7 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Libraries on PostgreSQL: the same schema and queries as on SQLite, from upload to search, sharing and erasure. */
+/**
+ * Libraries on PostgreSQL: the same schema and queries as on SQLite, from upload to search, a
+ * document's update and reprocessing, sharing and erasure.
+ */
 class LibrariesPostgresTest {
 
     @TempDir
@@ -33,6 +36,23 @@ class LibrariesPostgresTest {
             assertThat(found.get("data").get(0).get("text").asText()).contains("deux clés");
             assertThat(f.b.get("/v1/libraries/" + library + "/documents/" + id).body().get("language").asText())
                     .isEqualTo("fr");
+            // Renamed and given attributes (V96's sealed column), then reprocessed, then found by its new name.
+            TestServer.Reply patched = f.b.send(HttpRequest.newBuilder(f.b.uri("/v1/libraries/" + library + "/documents/"
+                    + id)).header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+                    "{\"name\":\"coffre-fort.md\",\"attributes\":{\"service\":\"Trésorerie\",\"niveau\":3}}")).build());
+            assertThat(patched.status()).as(patched.raw().body()).isEqualTo(200);
+            assertThat(f.b.get("/v1/libraries/" + library + "/documents/" + id).body().get("attributes").get("service")
+                    .asText()).isEqualTo("Trésorerie");
+            TestServer.Reply cleared = f.b.send(HttpRequest.newBuilder(f.b.uri("/v1/libraries/" + library + "/documents/"
+                    + id)).header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+                    "{\"attributes\":null}")).build());
+            assertThat(cleared.body().get("attributes").isNull()).isTrue();
+            assertThat(f.b.send(HttpRequest.newBuilder(f.b.uri("/v1/libraries/" + library + "/documents/" + id
+                    + "/reprocess")).POST(HttpRequest.BodyPublishers.noBody()).build()).status()).isEqualTo(204);
+            assertThat(LibrariesTest.awaitProcessed(f.b, library, id).get("processing_status").asText())
+                    .isEqualTo("Completed");
+            assertThat(f.b.post("/v1/search", "{\"query\":\"coffre-fort\",\"method\":\"lexical\"}").body()
+                    .get("data").get(0).get("document_name").asText()).isEqualTo("coffre-fort.md");
             TestServer.Reply shared = f.b.send(HttpRequest.newBuilder(f.b.uri("/v1/libraries/" + library + "/share"))
                     .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(
                             "{\"level\":\"Viewer\",\"share_with_uuid\":\"" + f.orgB.id() + "\",\"share_with_type\":\"Org\"}"))

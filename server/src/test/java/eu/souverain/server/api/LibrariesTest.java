@@ -303,4 +303,48 @@ class LibrariesTest {
                 .isEqualTo(200);
         assertThat(f.audit()).anyMatch(e -> "libraries.share".equals(e.get("action")));
     }
+    private static TestServer.Reply share(TestServer as, String method, String library, String json) {
+        return as.send(HttpRequest.newBuilder(as.uri("/v1/libraries/" + library + "/share"))
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json))
+                .build());
+    }
+
+    @Test
+    void aUserIsNamedByTheirAddressToShareWithAndTheSharesShowAddresses() {
+        String library = create(f.a, "Shared by address");
+        String userId = f.tenancy.users().create(f.orgA.id(), "editor@a.example", Role.MEMBER, TenancyFixture.PASSWORD,
+                Actor.SYSTEM, true).user().id();
+        TestServer.Reply shared = share(f.a, "PUT", library,
+                "{\"level\":\"Editor\",\"share_with_type\":\"User\",\"share_with_email\":\" Editor@A.example \"}");
+        assertThat(shared.status()).as(shared.raw().body()).isEqualTo(200);
+        assertThat(shared.body().get("share_with_uuid").asText()).isEqualTo(userId);
+        assertThat(shared.body().get("share_with_email").asText()).isEqualTo("editor@a.example");
+        assertThat(upload(f.signedIn("editor@a.example"), library, "x.txt", "Added.".getBytes(StandardCharsets.UTF_8))
+                .status()).isEqualTo(200);
+
+        JsonNode shares = f.a.get("/v1/libraries/" + library + "/share").body().get("data");
+        assertThat(shares).anySatisfy(s -> {
+            assertThat(s.get("share_with_type").asText()).isEqualTo("User");
+            assertThat(s.get("share_with_uuid").asText()).isEqualTo(userId);
+            assertThat(s.get("share_with_email").asText()).isEqualTo("editor@a.example");
+            assertThat(s.get("role").asText()).isEqualTo("Editor");
+        });
+
+        // No one of the organization has the address, or someone of another has it: refused alike, nothing shared.
+        TestServer.Reply nobody = share(f.a, "PUT", library,
+                "{\"level\":\"Viewer\",\"share_with_type\":\"User\",\"share_with_email\":\"nobody@a.example\"}");
+        TestServer.Reply outsider = share(f.a, "PUT", library,
+                "{\"level\":\"Viewer\",\"share_with_type\":\"User\",\"share_with_email\":\"" + TenancyFixture.OWNER_B + "\"}");
+        assertThat(nobody.status()).isEqualTo(400);
+        assertThat(outsider.status()).isEqualTo(400);
+        assertThat(outsider.body().get("error").get("message").asText()).startsWith("no user of your organization");
+        assertThat(share(f.a, "PUT", library, "{\"level\":\"Viewer\",\"share_with_type\":\"Org\","
+                + "\"share_with_email\":\"editor@a.example\"}").status()).isEqualTo(400);
+        assertThat(f.a.get("/v1/libraries/" + library + "/share").body().get("data")).hasSize(2);
+
+        TestServer.Reply unshared = share(f.a, "DELETE", library,
+                "{\"share_with_type\":\"User\",\"share_with_email\":\"editor@a.example\"}");
+        assertThat(unshared.status()).as(unshared.raw().body()).isEqualTo(200);
+        assertThat(f.signedIn("editor@a.example").get("/v1/libraries/" + library).status()).isEqualTo(404);
+    }
 }

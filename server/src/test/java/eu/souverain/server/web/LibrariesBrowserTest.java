@@ -15,14 +15,16 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * The Libraries page and answers from a library, in the browser: a library created, a PDF uploaded
  * through the file button and a Markdown file dropped on the page, both processed; then in the
  * chat, the library picked, an answer whose sources open the cited passage in the side panel and
  * close with Esc; the conversation reopened (the page reloaded), its answer cites the same sources,
- * whose passage is read from the document, and once the document is deleted says it is gone; in
- * English and in French, with screenshots.
+ * whose passage is read from the document, and once the document is deleted says it is gone; a
+ * library shared with a person named by their address, their access changed and taken back, from
+ * the keyboard; in English and in French, with screenshots.
  */
 class LibrariesBrowserTest {
 
@@ -47,7 +49,8 @@ class LibrariesBrowserTest {
         browser.driver.get(browser.server.url() + "#/libraries");
         browser.waitFor(By.id("library-name")).sendKeys("Safety handbook", Keys.ENTER);
         browser.waitFor(By.id("library-title"));
-        assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("library-title");
+        // The title takes the focus once the library's documents and shares are read.
+        browser.until(d -> "library-title".equals(d.switchTo().activeElement().getAttribute("id")));
         browser.screenshot("libraries-empty");
 
         Path pdf = dir.resolve("fire-drill.pdf");
@@ -128,5 +131,74 @@ class LibrariesBrowserTest {
         browser.screenshot("chat-source-gone-fr");
         browser.driver.switchTo().activeElement().sendKeys(Keys.ESCAPE);
         browser.driver.findElement(By.id("language")).click();
+    }
+    @Test
+    void aLibraryIsSharedWithAPersonByAddressByKeyboardTheirAccessChangedAndTakenBack() throws Exception {
+        String reader = browser.server.newUser(Role.MEMBER);
+        String owner = browser.server.newUser(Role.MEMBER);
+        browser.signIn(owner);
+        String library = new ObjectMapper().readTree(browser.api("post", "/v1/libraries", "{\"name\": \"Procedures\"}"))
+                .get("id").asText();
+        browser.driver.get(browser.server.url() + "#/libraries/" + library);
+        browser.waitFor(By.id("library-shares-none"));
+
+        // An address no one of the organization has is refused, saying so.
+        WebElement email = browser.waitFor(By.id("share-email"));
+        email.sendKeys("nobody@web.test", Keys.ENTER);
+        browser.until(d -> d.findElement(By.id("share-error")).getText().contains("no user of your organization"));
+
+        // The person, by address (in any case), to read and add: picked and sent from the keyboard.
+        email.clear();
+        new Select(browser.driver.findElement(By.id("share-level"))).selectByValue("Editor");
+        email.sendKeys(reader.toUpperCase(), Keys.ENTER);
+        WebElement row = browser.waitFor(By.cssSelector("#library-shares tr[data-role=Editor]"));
+        assertThat(row.getText()).contains(reader);
+        assertThat(browser.driver.findElement(By.id("share-error")).getText()).isEmpty();
+        assertThat(browser.driver.findElement(By.id("library-shares-none")).isDisplayed()).isFalse();
+        // Once shared, the field is emptied and keeps the focus, for the next person.
+        browser.until(d -> "share-email".equals(d.switchTo().activeElement().getAttribute("id")));
+        assertThat(email.getAttribute("value")).isEmpty();
+        browser.screenshot("libraries-sharing");
+
+        // Their access changed from its own labelled field.
+        WebElement access = row.findElement(By.cssSelector("select.share-role"));
+        assertThat(access.getAttribute("aria-label")).isEqualTo("Access of " + reader);
+        new Select(access).selectByValue("Viewer");
+        browser.waitFor(By.cssSelector("#library-shares tr[data-role=Viewer]"));
+        JsonNode shares = new ObjectMapper().readTree(browser.api("get", "/v1/libraries/" + library + "/share", null));
+        assertThat(shares.get("data")).anySatisfy(share -> {
+            assertThat(share.get("share_with_email").asText()).isEqualTo(reader);
+            assertThat(share.get("role").asText()).isEqualTo("Viewer");
+        });
+
+        browser.driver.findElement(By.id("language")).click();
+        browser.until(d -> d.findElement(By.id("libraries-title")).getText().equals("Bibliothèques"));
+        browser.driver.navigate().refresh();
+        browser.waitFor(By.cssSelector("#library-shares tr[data-role=Viewer]"));
+        assertThat(browser.driver.findElement(By.id("library-sharing-title")).getText()).isEqualTo("Partage");
+        assertThat(browser.driver.findElement(By.cssSelector("#library-shares select.share-role option:checked"))
+                .getText()).isEqualTo("Lecture");
+        browser.screenshot("libraries-sharing-fr");
+        browser.driver.findElement(By.id("language")).click();
+
+        // The reader sees who it is shared with, and cannot change it.
+        browser.signIn(reader);
+        browser.driver.get(browser.server.url() + "#/libraries/" + library);
+        WebElement seen = browser.waitFor(By.cssSelector("#library-shares tr[data-role=Viewer]"));
+        assertThat(seen.getText()).contains(reader, "Read");
+        assertThat(browser.driver.findElements(By.id("library-share-person"))).isEmpty();
+        assertThat(browser.driver.findElements(By.cssSelector("#library-shares button.unshare"))).isEmpty();
+        browser.screenshot("libraries-shared-with-me");
+
+        // Taken back from the keyboard: the person loses the library.
+        browser.signIn(owner);
+        browser.driver.get(browser.server.url() + "#/libraries/" + library);
+        WebElement remove = browser.waitFor(By.cssSelector("#library-shares button.unshare"));
+        assertThat(remove.getAttribute("aria-label")).isEqualTo("Stop sharing with " + reader);
+        remove.sendKeys(Keys.ENTER);
+        browser.waitFor(By.id("library-shares-none"));
+        browser.until(d -> "share-email".equals(d.switchTo().activeElement().getAttribute("id")));
+        assertThat(new ObjectMapper().readTree(browser.api("get", "/v1/libraries/" + library + "/share", null))
+                .get("data")).hasSize(1);
     }
 }

@@ -92,6 +92,54 @@ class SovereigntyPanelBrowserTest {
     }
 
     @Test
+    void thePanelListsTheLibrariesItsAnswersDrewFromInEnglishAndFrench() throws Exception {
+        String email = browser.server.newUser(Role.MEMBER);
+        browser.signIn(email);
+        String library = JSON.readTree(browser.api("post", "/v1/libraries", "{\"name\": \"Site safety\"}"))
+                .get("id").asText();
+        String uploaded = (String) ((org.openqa.selenium.JavascriptExecutor) browser.driver).executeAsyncScript("""
+                const [library, done] = arguments;
+                import('/js/api.js').then((m) => m.api.upload('/v1/libraries/' + library + '/documents',
+                    new File(['The fire drill takes place every second Tuesday at ten.'], 'drill.txt',
+                        { type: 'text/plain' }), () => {}))
+                  .then((reply) => done(JSON.stringify(reply)), (e) => done('error: ' + e.message));
+                """, library);
+        String document = JSON.readTree(uploaded).get("id").asText();
+        browser.until(d -> {
+            try {
+                return JSON.readTree(browser.api("get", "/v1/libraries/" + library + "/documents/" + document
+                        + "/status", null)).get("processing_status").asText().equals("Completed");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String id = JSON.readTree(browser.api("post", "/v1/conversations", "{\"title\": \"Drill\"}")).get("id").asText();
+        String answer = browser.api("post", "/v1/conversations/" + id + "/completions", """
+                {"content": "When is the fire drill?", "model": "%s", "max_tokens": 8, "seed": 1,
+                 "library_ids": ["%s"]}""".formatted(WebServer.STORIES, library));
+        assertThat(JSON.readTree(answer).get("references")).isNotEmpty();
+        browser.driver.get(browser.server.url() + "#/chat/" + id);
+        browser.until(d -> !d.findElements(By.cssSelector(".message.assistant")).isEmpty());
+
+        browser.waitFor(By.id("sovereignty-toggle")).click();
+        browser.waitFor(By.cssSelector("#side-panel .library-fact"));
+        String shown = text(By.cssSelector("section[aria-labelledby='sovereignty-libraries']"));
+        assertThat(shown).contains("Libraries it drew from", "Site safety", library, "1 documents", "55 bytes",
+                "one answer of this conversation", "owner", "library_documents", "AES-256-GCM", "AES-256-CTR");
+        assertThat(text(By.id("sovereignty-library-index"))).endsWith("/index");
+        browser.script("document.getElementById('sovereignty-libraries').scrollIntoView()");
+        browser.screenshot("sovereignty-panel-libraries");
+
+        browser.driver.findElement(By.id("language")).click();
+        browser.until(d -> d.findElement(By.id("sovereignty-libraries")).getText().equals("Bibliothèques consultées"));
+        assertThat(text(By.cssSelector("section[aria-labelledby='sovereignty-libraries']")))
+                .contains("Site safety", "55 octets", "une réponse de cette conversation", "propriétaire");
+        browser.script("document.getElementById('sovereignty-libraries').scrollIntoView()");
+        browser.screenshot("sovereignty-panel-libraries-fr");
+        browser.driver.findElement(By.id("language")).click();
+    }
+
+    @Test
     void theOwnersPanelLinksToTheFullReport() throws IOException {
         browser.signIn(WebServer.OWNER);
         answeredConversation();
