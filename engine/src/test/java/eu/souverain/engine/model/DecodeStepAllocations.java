@@ -26,6 +26,7 @@ final class DecodeStepAllocations {
         Path tokenizerSource = Path.of(args[0]);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[1]));
         Path file = Files.createTempFile("souverain-allocations", ".gguf");
+        int status;
         try {
             // Every dimension a multiple of 256, the K-quants' block.
             SyntheticModel.Shape shape = new SyntheticModel.Shape(256, 2, 4, 2, 64, 512, 512, 10000f, 0, false, false);
@@ -34,12 +35,12 @@ final class DecodeStepAllocations {
                         SyntheticModel.Init.standard(3), tokenizer.metadata());
             }
             try (LlamaModel model = LlamaModel.load(file)) {
-                int status = run(model, deadline);
-                System.exit(status);
+                status = run(model, deadline);
             }
         } finally {
             Files.deleteIfExists(file);
         }
+        System.exit(status);
     }
 
     private static int run(LlamaModel model, long deadline) {

@@ -3,9 +3,11 @@ package eu.souverain.server.store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 
 /**
  * Run by {@link SqliteWritersTest} in a JVM whose virtual threads share two carriers, as on a
@@ -22,9 +24,9 @@ final class SqliteWriters {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("souverain-writers");
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         try (Database db = Database.sqlite(dir.resolve(Database.SQLITE_FILE))) {
             CountDownLatch holding = new CountDownLatch(1);
-            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
             Thread holder = Thread.ofVirtual().start(() -> {
                 try {
                     db.useTransaction(h -> {
@@ -53,9 +55,15 @@ final class SqliteWriters {
             for (Thread writer : writers) {
                 writer.join();
             }
-            failures.forEach(System.err::println);
-            System.exit(failures.isEmpty() ? 0 : 3);
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
         }
+        failures.forEach(System.err::println);
+        System.exit(failures.isEmpty() ? 0 : 3);
     }
 
     private static void insert(org.jdbi.v3.core.Handle h, String id) {
