@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * longer stay in the core's L2 (docs/performance.md, "Measurements behind the kernels").
  * Every output is the same fixed-order sum whichever tile, thread share or mode (interpreted or
  * compiled) computes it: lane-wise FMAs over the row in order, then the lanes added as a tree
- * (lane i plus lane i + L/2, and so on down), the order of {@link VectorDot#sum}. The trees of a
+ * (lane i plus lane i + L/2, and so on down), the order of {@link Lanes#sum}. The trees of a
  * tile run on its accumulators stored to the scratch ({@link LaneSums}): sixteen inlined vector
  * reductions make the tile method too big for C2, which then calls them out of line and boxes a
  * vector per call.
@@ -35,8 +35,8 @@ public final class BlockMatmul {
     /** Weight rows decoded together into the scratch. */
     public static final int STRIP = 16;
 
-    private static final VectorSpecies<Float> F = VectorDot.F;
-    private static final int L = VectorDot.L;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
     private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final int PARTS = 16 / L;
@@ -159,16 +159,6 @@ public final class BlockMatmul {
         }
     }
 
-    /** The lanes at {@code a[o..o+L)} added as a tree, overwriting them. */
-    static float sumLanes(float[] a, int o) {
-        for (int half = L / 2; half > 0; half >>= 1) {
-            for (int i = 0; i < half; i++) {
-                a[o + i] += a[o + i + half];
-            }
-        }
-        return a[o];
-    }
-
     /** The same sum as one entry of {@link #tile4x4}, for the tokens and rows left over. */
     private static float dot(float[] w, int wOffset, float[] x, int xOffset, int n, int lanes) {
         FloatVector acc = FloatVector.zero(F);
@@ -176,7 +166,7 @@ public final class BlockMatmul {
             acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
         }
         acc.intoArray(w, lanes);
-        return sumLanes(w, lanes);
+        return Lanes.sumLanes(w, lanes);
     }
 
     /** For rows whose length is not a whole number of vectors (only possible for float types). */
@@ -187,7 +177,7 @@ public final class BlockMatmul {
             acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
         }
         acc.intoArray(w, lanes);
-        float sum = sumLanes(w, lanes);
+        float sum = Lanes.sumLanes(w, lanes);
         for (; k < n; k++) {
             sum += w[wOffset + k] * x[xOffset + k];
         }

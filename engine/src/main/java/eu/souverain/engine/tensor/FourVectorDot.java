@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FourVectorDot {
 
-    private static final VectorSpecies<Float> F = VectorDot.F;
-    private static final int L = VectorDot.L;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
     private static final int PARTS = 16 / L;
     private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
@@ -49,7 +49,7 @@ final class FourVectorDot {
 
     /**
      * Each vector's result from its accumulator's lanes, stored at {@code lanes[k * L..]}: the
-     * lanes added in the tree order of {@link VectorDot#sum}. Four inlined vector reductions
+     * lanes added in the tree order of {@link Lanes#sum}. Four inlined vector reductions
      * would take a kernel past C2's inlining node budget, which then calls them out of line and
      * boxes their vectors.
      */
@@ -60,7 +60,7 @@ final class FourVectorDot {
     /** As {@link #write(float[], int, int, float[], int, int)}, the accumulators from {@code lanes[from..]}. */
     private static void write(float[] lanes, int from, int v, int count, float[] out, int outStride, int row) {
         for (int k = 0; k < 4; k++) {
-            out[pick(v, k, count) * outStride + row] = BlockMatmul.sumLanes(lanes, from + k * L);
+            out[pick(v, k, count) * outStride + row] = Lanes.sumLanes(lanes, from + k * L);
         }
     }
 
@@ -110,7 +110,7 @@ final class FourVectorDot {
         for (int k = 0; k < 4; k++) {
             PreparedVector p = xs[pick(v, k, count)];
             float[] x = p.values();
-            float sum = BlockMatmul.sumLanes(lanes, k * L);
+            float sum = Lanes.sumLanes(lanes, k * L);
             for (int j = i; j < n; j++) {
                 sum += ScalarReference.f16(w, offset + 2L * j) * x[p.offset() + j];
             }

@@ -9,7 +9,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,15 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorDot {
 
-    /**
-     * The widest float vector the CPU has (8 lanes with AVX2, 16 with AVX-512, 4 with NEON), since
-     * every kernel's arithmetic is in float lanes. Capped at 16 lanes because the quantized
-     * kernels widen 16 bytes at a time into 16 / lanes float vectors.
-     */
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() <= 16
-            ? FloatVector.SPECIES_PREFERRED
-            : FloatVector.SPECIES_512;
-    static final int L = F.length();
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
 
     /**
      * 128 bits, 16 quant bytes: every quantized layout stores its quants in runs of 16 or 32 bytes
@@ -44,38 +36,7 @@ final class VectorDot {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
-    /** F's lanes rotated by 8, 4, 2 and 1 for {@link #sum}: constants, so each is one permute. */
-    private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8, 1, true);
-    private static final VectorShuffle<Float> ROTATE_4 = VectorShuffle.iota(F, 4, 1, true);
-    private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(F, 2, 1, true);
-    private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(F, 1, 1, true);
-
     private VectorDot() {
-    }
-
-    /**
-     * The sum of the lanes of {@code v} (of species F) in one fixed order, a tree: lane i plus lane
-     * i + L/2 for each i of the first half, then the same over that half, down to lane 0. Not
-     * reduceLanes(ADD), whose order is unspecified: C2's intrinsic adds in another order than the
-     * Java code that runs before a method is compiled, so a seeded run gave different logits
-     * depending on the JIT's timing. Compiled, this is as fast as the intrinsic, and small enough
-     * for C2 to inline into every kernel.
-     */
-    static float sum(FloatVector v) {
-        FloatVector s = v;
-        if (L > 8) {
-            s = s.add(s.rearrange(ROTATE_8));
-        }
-        if (L > 4) {
-            s = s.add(s.rearrange(ROTATE_4));
-        }
-        if (L > 2) {
-            s = s.add(s.rearrange(ROTATE_2));
-        }
-        if (L > 1) {
-            s = s.add(s.rearrange(ROTATE_1));
-        }
-        return s.lane(0);
     }
 
     static float f32(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -85,7 +46,7 @@ final class VectorDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE);
             acc = wv.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
-        float sum = sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += w.get(ScalarReference.FLOAT_LE, offset + 4L * i) * x[xOffset + i];
         }
@@ -115,7 +76,7 @@ final class VectorDot {
                 acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
             }
         }
-        float sum = sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += ScalarReference.f16(w, offset + 2L * i) * x[xOffset + i];
         }
@@ -134,7 +95,7 @@ final class VectorDot {
                 acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
             }
         }
-        float sum = sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i)) * x[xOffset + i];
         }
@@ -175,7 +136,7 @@ final class VectorDot {
                         .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
             }
         }
-        return sum(acc0.add(acc1));
+        return Lanes.sum(acc0.add(acc1));
     }
 
     static float q4_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
@@ -200,7 +161,7 @@ final class VectorDot {
                         .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
             }
         }
-        return sum(acc0.add(acc1));
+        return Lanes.sum(acc0.add(acc1));
     }
 
     /**
@@ -292,7 +253,7 @@ final class VectorDot {
                 }
             }
         }
-        return sum(acc0.add(acc1).add(acc2.add(acc3)));
+        return Lanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
     }
 
     static float q5K(MemorySegment w, long offset, float[] x, int xOffset, float[] sums, int n) {
@@ -332,7 +293,7 @@ final class VectorDot {
                 acc = sum.fma(FloatVector.broadcast(F, d * scale), acc);
             }
         }
-        return sum(acc) - mins;
+        return Lanes.sum(acc) - mins;
     }
 
     /*
@@ -376,6 +337,6 @@ final class VectorDot {
                 }
             }
         }
-        return sum(acc);
+        return Lanes.sum(acc);
     }
 }
