@@ -273,7 +273,7 @@ public final class BlockMatmul {
             float d = ScalarReference.f16(w, block);
             float dmin = ScalarReference.f16(w, block + 2);
             for (int j = 0; j < 8; j++) {
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                int scaleAndMin = KQuantWithMin.scaleAndMin(w, block + 4, j);
                 FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
                 FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
                 for (int c = 0; c < 32; c += 16) {
@@ -294,7 +294,7 @@ public final class BlockMatmul {
             float d = ScalarReference.f16(w, block);
             float dmin = ScalarReference.f16(w, block + 2);
             for (int j = 0; j < 8; j++) {
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
+                int scaleAndMin = KQuantWithMin.scaleAndMin(w, block + 4, j);
                 FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
                 FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
                 for (int c = 0; c < 32; c += 16) {

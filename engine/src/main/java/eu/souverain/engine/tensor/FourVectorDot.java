@@ -363,8 +363,8 @@ final class FourVectorDot {
             int bytes0to3 = (int) (head >>> 32);
             int bytes4to7 = (int) tail;
             int bytes8to11 = (int) (tail >>> 32);
-            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) VectorDot.highScales(bytes0to3, bytes8to11) << 32;
-            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) VectorDot.highMins(bytes4to7, bytes8to11) << 32;
+            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) KQuantWithMin.highScales(bytes0to3, bytes8to11) << 32;
+            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) KQuantWithMin.highMins(bytes4to7, bytes8to11) << 32;
             for (int p = 0; p < 4; p++) {
                 int pair = (int) (scales >>> 16 * p);
                 int pairMins = (int) (mins >>> 16 * p);

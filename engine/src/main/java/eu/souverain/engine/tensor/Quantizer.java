@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
 public final class Quantizer {
 
     /** Offsets from a rounded scale tried by the search, the rounded one first so that it wins ties. */
-    private static final int[] GUESS_FIRST = {0, -1, 1};
+    static final int[] GUESS_FIRST = {0, -1, 1};
 
     private Quantizer() {
     }
@@ -45,8 +45,8 @@ public final class Quantizer {
                 case BF16 -> out.putShort(bf16(values[o]));
                 case Q8_0 -> q8_0(values, o, out);
                 case Q4_0 -> q4_0(values, o, out);
-                case Q4_K -> kQuantWithMin(values, o, 15, out);
-                case Q5_K -> kQuantWithMin(values, o, 31, out);
+                case Q4_K -> KQuantWithMin.quantize(values, o, 15, out);
+                case Q5_K -> KQuantWithMin.quantize(values, o, 31, out);
                 case Q6_K -> q6K(values, o, out);
                 default -> throw new IllegalStateException("cannot quantize to tensor type " + type);
             }
@@ -64,11 +64,11 @@ public final class Quantizer {
         return (short) ((bits + roundingBias) >>> 16);
     }
 
-    private static float f16Round(float value) {
+    static float f16Round(float value) {
         return Float.float16ToFloat(Float.floatToFloat16(value));
     }
 
-    private static int clamp(int value, int low, int high) {
+    static int clamp(int value, int low, int high) {
         return Math.max(low, Math.min(high, value));
     }
 
@@ -103,99 +103,6 @@ public final class Quantizer {
             int high = clamp(Math.round(v[o + i + 16] * inverse) + 8, 0, 15);
             out.put((byte) (low | high << 4));
         }
-    }
-
-    /**
-     * Q4_K ({@code maxQuant} 15) and Q5_K (31): each sub-block of 32 gets x = scale * q - min with
-     * q in [0, maxQuant] and min &ge; 0 (the sub-block's range always includes 0); scales and
-     * mins are stored as 6-bit multiples of the super-block's f16 d and dmin.
-     */
-    private static void kQuantWithMin(float[] v, int o, int maxQuant, ByteBuffer out) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
-        float maxScale = 0;
-        float maxMin = 0;
-        for (int j = 0; j < 8; j++) {
-            float low = 0;
-            float high = -Float.MAX_VALUE;
-            for (int l = 0; l < 32; l++) {
-                low = Math.min(low, v[o + 32 * j + l]);
-                high = Math.max(high, v[o + 32 * j + l]);
-            }
-            scales[j] = (high - low) / maxQuant;
-            mins[j] = -low;
-            maxScale = Math.max(maxScale, scales[j]);
-            maxMin = Math.max(maxMin, mins[j]);
-        }
-        float d = f16Round(maxScale / 63);
-        float dmin = f16Round(maxMin / 63);
-
-        int[] scaleQuants = new int[8];
-        int[] minQuants = new int[8];
-        int[] q = new int[256];
-        int[] candidate = new int[32];
-        for (int j = 0; j < 8; j++) {
-            int scaleGuess = d == 0 ? 0 : Math.round(scales[j] / d);
-            int minGuess = dmin == 0 ? 0 : Math.round(mins[j] / dmin);
-            double bestError = Double.POSITIVE_INFINITY;
-            for (int scaleStep : GUESS_FIRST) {
-                for (int minStep : GUESS_FIRST) {
-                    int sc = scaleGuess + scaleStep;
-                    int mn = minGuess + minStep;
-                    if (sc < 0 || sc > 63 || mn < 0 || mn > 63) {
-                        continue;
-                    }
-                    float scale = d * sc;
-                    float min = dmin * mn;
-                    float inverse = scale == 0 ? 0 : 1 / scale;
-                    double error = 0;
-                    for (int l = 0; l < 32; l++) {
-                        float x = v[o + 32 * j + l];
-                        candidate[l] = clamp(Math.round((x + min) * inverse), 0, maxQuant);
-                        double diff = x - (scale * candidate[l] - min);
-                        error += diff * diff;
-                    }
-                    if (error < bestError) {
-                        bestError = error;
-                        scaleQuants[j] = sc;
-                        minQuants[j] = mn;
-                        System.arraycopy(candidate, 0, q, 32 * j, 32);
-                    }
-                }
-            }
-        }
-
-        out.putShort(Float.floatToFloat16(d));
-        out.putShort(Float.floatToFloat16(dmin));
-        out.put(packScalesAndMins(scaleQuants, minQuants));
-        if (maxQuant == 31) {
-            byte[] qh = new byte[32];
-            for (int e = 0; e < 256; e++) {
-                qh[e % 32] |= (byte) (((q[e] >>> 4) & 1) << (e / 32));
-            }
-            out.put(qh);
-        }
-        byte[] qs = new byte[128];
-        for (int e = 0; e < 256; e++) {
-            int j = e / 32;
-            qs[32 * (j / 2) + e % 32] |= (byte) ((q[e] & 0xF) << (4 * (j % 2)));
-        }
-        out.put(qs);
-    }
-
-    /** The 12-byte packing of eight 6-bit scales and mins that {@link ScalarReference#scaleAndMin} reads. */
-    private static byte[] packScalesAndMins(int[] scales, int[] mins) {
-        byte[] packed = new byte[12];
-        for (int j = 0; j < 4; j++) {
-            packed[j] = (byte) scales[j];
-            packed[j + 4] = (byte) mins[j];
-        }
-        for (int j = 4; j < 8; j++) {
-            packed[j + 4] = (byte) ((scales[j] & 0xF) | (mins[j] & 0xF) << 4);
-            packed[j - 4] |= (byte) ((scales[j] >>> 4) << 6);
-            packed[j] |= (byte) ((mins[j] >>> 4) << 6);
-        }
-        return packed;
     }
 
     /**

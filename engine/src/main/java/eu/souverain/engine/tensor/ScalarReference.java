@@ -80,26 +80,6 @@ public final class ScalarReference {
     }
 
     /**
-     * The 6-bit scale (in the low half) and 6-bit min (in the high half) of sub-block {@code j}
-     * (0..7) from the 12 packed bytes of a Q4_K or Q5_K block: sub-blocks 0..3 keep theirs in the
-     * low 6 bits of bytes 0..3 (scales) and 4..7 (mins); sub-blocks 4..7 keep their low 4 bits in
-     * the nibbles of bytes 8..11 and their high 2 bits in the top bits of bytes 0..7.
-     */
-    static int scaleAndMin(MemorySegment data, long scales, int j) {
-        int scale;
-        int min;
-        if (j < 4) {
-            scale = u8(data, scales + j) & 63;
-            min = u8(data, scales + j + 4) & 63;
-        } else {
-            int low = u8(data, scales + j + 4);
-            scale = (low & 0xF) | ((u8(data, scales + j - 4) >>> 6) << 4);
-            min = (low >>> 4) | ((u8(data, scales + j) >>> 6) << 4);
-        }
-        return scale | min << 8;
-    }
-
-    /**
      * block_q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block j (32 elements) has
      * x = d*scale_j * q - dmin*min_j, its 4-bit q in qs[32*(j/2) + l]: low nibbles for even j,
      * high nibbles for odd j.
@@ -109,7 +89,7 @@ public final class ScalarReference {
         float dmin = f16(data, block + 2);
         long qs = block + 16;
         for (int j = 0; j < 8; j++) {
-            int sm = scaleAndMin(data, block + 4, j);
+            int sm = KQuantWithMin.scaleAndMin(data, block + 4, j);
             float scale = d * (sm & 0xFF);
             float min = dmin * (sm >>> 8);
             int shift = (j & 1) * 4;
@@ -130,7 +110,7 @@ public final class ScalarReference {
         long qh = block + 16;
         long qs = block + 48;
         for (int j = 0; j < 8; j++) {
-            int sm = scaleAndMin(data, block + 4, j);
+            int sm = KQuantWithMin.scaleAndMin(data, block + 4, j);
             float scale = d * (sm & 0xFF);
             float min = dmin * (sm >>> 8);
             int shift = (j & 1) * 4;

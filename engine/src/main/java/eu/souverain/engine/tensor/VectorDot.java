@@ -165,20 +165,6 @@ final class VectorDot {
     }
 
     /**
-     * The six-bit scales (mins) of sub-blocks 0..3 in the bytes of {@code lowScales}, those of
-     * sub-blocks 4..7 in the bytes of {@code highScales}, decoded from the 12 packed bytes with a
-     * few int operations instead of three byte reads per sub-block: see
-     * {@link ScalarReference#scaleAndMin} for the layout.
-     */
-    static int highScales(int bytes0to3, int bytes8to11) {
-        return (bytes8to11 & 0x0F0F0F0F) | ((bytes0to3 >>> 2) & 0x30303030);
-    }
-
-    static int highMins(int bytes4to7, int bytes8to11) {
-        return ((bytes8to11 >>> 4) & 0x0F0F0F0F) | ((bytes4to7 >>> 2) & 0x30303030);
-    }
-
-    /**
      * Sum over a super-block's sub-blocks j of min_j * (sum of x over sub-block j): what the
      * minimums take off the dot product, from the prepared sums of 32.
      */
@@ -224,8 +210,8 @@ final class VectorDot {
             int bytes0to3 = (int) (head >>> 32);
             int bytes4to7 = (int) tail;
             int bytes8to11 = (int) (tail >>> 32);
-            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) highScales(bytes0to3, bytes8to11) << 32;
-            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) highMins(bytes4to7, bytes8to11) << 32;
+            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) KQuantWithMin.highScales(bytes0to3, bytes8to11) << 32;
+            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) KQuantWithMin.highMins(bytes4to7, bytes8to11) << 32;
             // Pair p: sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) of qs[32p..32p+31].
             for (int p = 0; p < 4; p++) {
                 int pair = (int) (scales >>> 16 * p);
@@ -271,8 +257,8 @@ final class VectorDot {
             int bytes4to7 = (int) tail;
             int bytes8to11 = (int) (tail >>> 32);
             int lowScales = bytes0to3 & 0x3F3F3F3F;
-            int highScales = highScales(bytes0to3, bytes8to11);
-            mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, highMins(bytes4to7, bytes8to11), sums, i / 32);
+            int highScales = KQuantWithMin.highScales(bytes0to3, bytes8to11);
+            mins += dmin * minTerm(bytes4to7 & 0x3F3F3F3F, KQuantWithMin.highMins(bytes4to7, bytes8to11), sums, i / 32);
             // Sub-block j = 2p + s: nibble s of qs[32p..32p+31], fifth bit (16) in bit j of qh[l].
             for (int j = 0; j < 8; j++) {
                 int p = j / 2;
