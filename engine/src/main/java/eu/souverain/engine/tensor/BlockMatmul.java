@@ -54,17 +54,17 @@ public final class BlockMatmul {
 
     /**
      * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for tokens t in [0, tokens) and rows r in
-     * [rowFrom, rowTo), where W is {@code rows x cols} of {@code type} at {@code data}.
+     * [rowFrom, rowTo), where W is {@code rows x cols} of {@code format} at {@code data}, its rows
+     * {@code rowBytes} apart.
      */
-    static void multiply(GGMLType type, MemorySegment data, int rows, int cols, float[] x, int tokens, float[] out,
-                         int rowFrom, int rowTo, float[] scratch) {
-        long rowBytes = type.byteSize(cols);
+    static void multiply(WeightFormat format, MemorySegment data, long rowBytes, int rows, int cols, float[] x,
+                         int tokens, float[] out, int rowFrom, int rowTo, float[] scratch) {
         boolean whole = cols % L == 0;
         int lanes = STRIP * cols;
         for (int r = rowFrom; r < rowTo; r += STRIP) {
             int strip = Math.min(STRIP, rowTo - r);
             for (int i = 0; i < strip; i++) {
-                decode(type, data, (r + i) * rowBytes, cols, scratch, i * cols);
+                format.decode(data, (r + i) * rowBytes, cols, scratch, i * cols);
             }
             if (!whole) {
                 for (int t = 0; t < tokens; t++) {
@@ -184,22 +184,7 @@ public final class BlockMatmul {
         return sum;
     }
 
-    /** Decodes the {@code n} elements at {@code offset} into {@code out[o..o+n)}, vectorized. */
-    static void decode(GGMLType type, MemorySegment w, long offset, int n, float[] out, int o) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(w, ScalarReference.FLOAT_LE, offset, out, o, n);
-            case F16 -> f16(w, offset, n, out, o);
-            case BF16 -> bf16(w, offset, n, out, o);
-            case Q8_0 -> q8_0(w, offset, n, out, o);
-            case Q4_0 -> q4_0(w, offset, n, out, o);
-            case Q4_K -> q4K(w, offset, n, out, o);
-            case Q5_K -> q5K(w, offset, n, out, o);
-            case Q6_K -> q6K(w, offset, n, out, o);
-            default -> throw new IllegalStateException("no kernel for tensor type " + type);
-        }
-    }
-
-    private static void f16(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void f16(MemorySegment w, long offset, int n, float[] out, int o) {
         int step = S.length();
         int i = 0;
         for (int bound = n - n % step; i < bound; i += step) {
@@ -222,7 +207,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void bf16(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void bf16(MemorySegment w, long offset, int n, float[] out, int o) {
         int step = S.length();
         int i = 0;
         for (int bound = n - n % step; i < bound; i += step) {
@@ -238,7 +223,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 32) {
             long block = offset + (long) (i / 32) * 34;
             float d = ScalarReference.f16(w, block);
@@ -251,7 +236,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void q4_0(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void q4_0(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 32) {
             long block = offset + (long) (i / 32) * 18;
             float d = ScalarReference.f16(w, block);
@@ -267,7 +252,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 144;
             float d = ScalarReference.f16(w, block);
@@ -288,7 +273,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void q5K(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void q5K(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 176;
             float d = ScalarReference.f16(w, block);
@@ -312,7 +297,7 @@ public final class BlockMatmul {
         }
     }
 
-    private static void q6K(MemorySegment w, long offset, int n, float[] out, int o) {
+    static void q6K(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 210;
             float d = ScalarReference.f16(w, block + 208);

@@ -23,7 +23,8 @@ public final class Quantizer {
 
     /** The bytes of {@code values} stored as {@code type}; the length must be a whole number of blocks. */
     public static byte[] quantize(GGMLType type, float[] values) {
-        if (!type.hasKernel()) {
+        WeightFormat format = WeightFormat.of(type);
+        if (format == null) {
             throw new IllegalArgumentException("cannot quantize to tensor type " + type);
         }
         long size = type.byteSize(values.length);
@@ -38,19 +39,7 @@ public final class Quantizer {
             }
         }
         ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-        for (int o = 0; o < values.length; o += type.blockSize()) {
-            switch (type) {
-                case F32 -> out.putFloat(values[o]);
-                case F16 -> out.putShort(Float.floatToFloat16(values[o]));
-                case BF16 -> out.putShort(bf16(values[o]));
-                case Q8_0 -> q8_0(values, o, out);
-                case Q4_0 -> q4_0(values, o, out);
-                case Q4_K -> KQuantWithMin.quantize(values, o, 15, out);
-                case Q5_K -> KQuantWithMin.quantize(values, o, 31, out);
-                case Q6_K -> q6K(values, o, out);
-                default -> throw new IllegalStateException("cannot quantize to tensor type " + type);
-            }
-        }
+        format.quantize(values, out);
         return out.array();
     }
 
@@ -73,7 +62,7 @@ public final class Quantizer {
     }
 
     /** Scale max|x| / 127, quants round(x / scale). */
-    private static void q8_0(float[] v, int o, ByteBuffer out) {
+    static void q8_0(float[] v, int o, ByteBuffer out) {
         float absMax = 0;
         for (int i = 0; i < 32; i++) {
             absMax = Math.max(absMax, Math.abs(v[o + i]));
@@ -87,7 +76,7 @@ public final class Quantizer {
     }
 
     /** Scale (value of largest magnitude) / -8, so that value decodes exactly as quant 0 (-8). */
-    private static void q4_0(float[] v, int o, ByteBuffer out) {
+    static void q4_0(float[] v, int o, ByteBuffer out) {
         float extreme = 0;
         for (int i = 0; i < 32; i++) {
             if (Math.abs(v[o + i]) > Math.abs(extreme)) {
@@ -109,7 +98,7 @@ public final class Quantizer {
      * Q6_K: each sub-block of 16 gets x = scale * q with q in [-32, 31] and scale = (its value of
      * largest magnitude) / -32, stored as a signed 8-bit multiple of the super-block's f16 d.
      */
-    private static void q6K(float[] v, int o, ByteBuffer out) {
+    static void q6K(float[] v, int o, ByteBuffer out) {
         float[] scales = new float[16];
         float maxScale = 0;
         for (int k = 0; k < 16; k++) {

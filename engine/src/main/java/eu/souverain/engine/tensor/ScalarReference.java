@@ -30,22 +30,11 @@ public final class ScalarReference {
             throw new IllegalArgumentException(
                     type + " stores blocks of " + type.blockSize() + " elements; " + count + " is not a multiple");
         }
-        int blocks = count / type.blockSize();
-        for (int b = 0; b < blocks; b++) {
-            long block = byteOffset + (long) b * type.blockBytes();
-            int o = outOffset + b * type.blockSize();
-            switch (type) {
-                case F32 -> out[o] = data.get(FLOAT_LE, block);
-                case F16 -> out[o] = f16(data, block);
-                case BF16 -> out[o] = bf16(data.get(SHORT_LE, block));
-                case Q8_0 -> q8_0(data, block, out, o);
-                case Q4_0 -> q4_0(data, block, out, o);
-                case Q4_K -> q4K(data, block, out, o);
-                case Q5_K -> q5K(data, block, out, o);
-                case Q6_K -> q6K(data, block, out, o);
-                default -> throw new UnsupportedOperationException("no decoder for tensor type " + type);
-            }
+        WeightFormat format = WeightFormat.of(type);
+        if (format == null) {
+            throw new UnsupportedOperationException("no decoder for tensor type " + type);
         }
+        format.dequantize(data, byteOffset, out, outOffset, count);
     }
 
     static float f16(MemorySegment data, long offset) {
@@ -62,7 +51,7 @@ public final class ScalarReference {
     }
 
     /** block_q8_0: f16 d, i8 qs[32]; x = qs * d. */
-    private static void q8_0(MemorySegment data, long block, float[] out, int o) {
+    static void q8_0(MemorySegment data, long block, float[] out, int o) {
         float d = f16(data, block);
         for (int i = 0; i < 32; i++) {
             out[o + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) * d;
@@ -70,7 +59,7 @@ public final class ScalarReference {
     }
 
     /** block_q4_0: f16 d, u8 qs[16]; low nibbles are elements 0..15, high nibbles 16..31; x = (q - 8) * d. */
-    private static void q4_0(MemorySegment data, long block, float[] out, int o) {
+    static void q4_0(MemorySegment data, long block, float[] out, int o) {
         float d = f16(data, block);
         for (int i = 0; i < 16; i++) {
             int q = u8(data, block + 2 + i);
@@ -84,7 +73,7 @@ public final class ScalarReference {
      * x = d*scale_j * q - dmin*min_j, its 4-bit q in qs[32*(j/2) + l]: low nibbles for even j,
      * high nibbles for odd j.
      */
-    private static void q4K(MemorySegment data, long block, float[] out, int o) {
+    static void q4K(MemorySegment data, long block, float[] out, int o) {
         float d = f16(data, block);
         float dmin = f16(data, block + 2);
         long qs = block + 16;
@@ -104,7 +93,7 @@ public final class ScalarReference {
      * block_q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]. As Q4_K, with a fifth
      * bit (worth 16) for element l of sub-block j in bit j of qh[l].
      */
-    private static void q5K(MemorySegment data, long block, float[] out, int o) {
+    static void q5K(MemorySegment data, long block, float[] out, int o) {
         float d = f16(data, block);
         float dmin = f16(data, block + 2);
         long qh = block + 16;
@@ -128,7 +117,7 @@ public final class ScalarReference {
      * (low nibble for g &lt; 2, high for g &ge; 2) and its high 2 bits from bits 2g..2g+1 of
      * qh[32n + l]; x = d * scales[e/16] * (q - 32) for element e.
      */
-    private static void q6K(MemorySegment data, long block, float[] out, int o) {
+    static void q6K(MemorySegment data, long block, float[] out, int o) {
         long ql = block;
         long qh = block + 128;
         long scales = block + 192;

@@ -1,0 +1,66 @@
+package eu.souverain.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/** Q4_K: super-blocks of 256 four-bit quants, scaled and offset per sub-block of 32. */
+final class Q4_KFormat extends WeightFormat {
+
+    static final Q4_KFormat INSTANCE = new Q4_KFormat();
+
+    private Q4_KFormat() {
+    }
+
+    @Override
+    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
+        for (int b = 0; b < count / 256; b++) {
+            ScalarReference.q4K(data, offset + 144L * b, out, o + 256 * b);
+        }
+    }
+
+    @Override
+    void quantize(float[] values, ByteBuffer out) {
+        for (int o = 0; o < values.length; o += 256) {
+            KQuantWithMin.quantize(values, o, 15, out);
+        }
+    }
+
+    @Override
+    float dot(MemorySegment data, long offset, int cols, PreparedVector x) {
+        return VectorDot.q4K(data, offset, x.values(), x.offset(), cols);
+    }
+
+    @Override
+    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
+                int rowFrom, int rowTo) {
+        float[] values = x.values();
+        int xOffset = x.offset();
+        for (int r = rowFrom; r < rowTo; r++) {
+            out[outOffset + r] = VectorDot.q4K(data, r * rowBytes, values, xOffset, cols);
+        }
+    }
+
+    @Override
+    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
+                int outStride, int rowFrom, int rowTo) {
+        float[] lanes = FourVectorDot.LANES.get();
+        for (int r = rowFrom; r < rowTo; r++) {
+            long offset = r * rowBytes;
+            int v = 0;
+            while (v < count) {
+                if (count - v > 1) {
+                    FourVectorDot.q4K(data, offset, cols, xs, v, count, out, outStride, r, lanes);
+                    v += 4;
+                } else {
+                    out[v * outStride + r] = VectorDot.q4K(data, offset, xs[v].values(), xs[v].offset(), cols);
+                    v++;
+                }
+            }
+        }
+    }
+
+    @Override
+    void decode(MemorySegment data, long offset, int n, float[] out, int o) {
+        BlockMatmul.q4K(data, offset, n, out, o);
+    }
+}

@@ -1,0 +1,62 @@
+package eu.souverain.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/**
+ * One tensor layout the engine computes with: its reference decode, its kernels and its
+ * quantizer, in one subclass per format, so that a new format is one file and one line of
+ * {@link #of}.
+ *
+ * <p>The loops over a matrix's rows live in each format rather than in {@link Matrix}: the
+ * format is chosen once per share of rows, and each loop calls its own format's static kernel,
+ * the one call C2 sees there.
+ */
+abstract sealed class WeightFormat
+        permits F32Format, F16Format, BF16Format, Q8_0Format, Q4_0Format, Q4_KFormat, Q5_KFormat, Q6_KFormat {
+
+    /** The format of {@code type}, or null where the engine has no kernel for it. */
+    static WeightFormat of(GGMLType type) {
+        return switch (type) {
+            case F32 -> F32Format.INSTANCE;
+            case F16 -> F16Format.INSTANCE;
+            case BF16 -> BF16Format.INSTANCE;
+            case Q8_0 -> Q8_0Format.INSTANCE;
+            case Q4_0 -> Q4_0Format.INSTANCE;
+            case Q4_K -> Q4_KFormat.INSTANCE;
+            case Q5_K -> Q5_KFormat.INSTANCE;
+            case Q6_K -> Q6_KFormat.INSTANCE;
+            default -> null;
+        };
+    }
+
+    /**
+     * The reference decode: the {@code count} elements (whole blocks) stored at {@code offset},
+     * one element at a time, into {@code out[o..o+count)}.
+     */
+    abstract void dequantize(MemorySegment data, long offset, float[] out, int o, int count);
+
+    /** Appends {@code values} (whole blocks, finite where blocks have scales) to {@code out}, encoded. */
+    abstract void quantize(float[] values, ByteBuffer out);
+
+    /** The row of {@code cols} elements stored at {@code offset} times {@code x}. */
+    abstract float dot(MemorySegment data, long offset, int cols, PreparedVector x);
+
+    /** {@code out[outOffset + r] = W[r] . x} for each row r in {@code [rowFrom, rowTo)}; rows are {@code rowBytes} apart. */
+    abstract void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
+                         int rowFrom, int rowTo);
+
+    /**
+     * {@code out[v * outStride + r] = W[r] . xs[v]} for each vector v below {@code count} and each
+     * row r in {@code [rowFrom, rowTo)}, each result the bits of the single-vector product.
+     */
+    abstract void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
+                         int outStride, int rowFrom, int rowTo);
+
+    /**
+     * The {@code n} elements stored at {@code offset} into {@code out[o..o+n)}, vectorized, for
+     * {@link BlockMatmul}'s strips: the floats of {@link #dequantize}, though not always by the
+     * same operations.
+     */
+    abstract void decode(MemorySegment data, long offset, int n, float[] out, int o);
+}
