@@ -6,8 +6,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -182,45 +180,6 @@ public final class BlockMatmul {
             sum += w[wOffset + k] * x[xOffset + k];
         }
         return sum;
-    }
-
-    static void f16(MemorySegment w, long offset, int n, float[] out, int o) {
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                // As in VectorDot.f16: shift into float position, rebias by 2^112, patch inf/NaN.
-                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
-                IntVector magnitude = h.and(0x7FFF);
-                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-                finite.blend(shifted.or(0x7F800000), special)
-                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                        .reinterpretAsFloats()
-                        .intoArray(out, o + i + part * L);
-            }
-        }
-        for (; i < n; i++) {
-            out[o + i] = ScalarReference.f16(w, offset + 2L * i);
-        }
-    }
-
-    static void bf16(MemorySegment w, long offset, int n, float[] out, int o) {
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                ((IntVector) halves.convertShape(VectorOperators.S2I, I, part))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                        .intoArray(out, o + i + part * L);
-            }
-        }
-        for (; i < n; i++) {
-            out[o + i] = ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i));
-        }
     }
 
     static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {

@@ -1,13 +1,14 @@
 package eu.souverain.engine.tensor;
 
+import static eu.souverain.engine.tensor.WeightFormat.pick;
+import static eu.souverain.engine.tensor.WeightFormat.write;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -36,86 +37,7 @@ final class FourVectorDot {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
-    /** Each thread's scratch for the final sums. */
-    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
-
     private FourVectorDot() {
-    }
-
-    /** The index of the k-th vector (0..3) of the group starting at v: the last one repeats. */
-    static int pick(int v, int k, int count) {
-        return Math.min(v + k, count - 1);
-    }
-
-    /**
-     * Each vector's result from its accumulator's lanes, stored at {@code lanes[k * L..]}: the
-     * lanes added in the tree order of {@link Lanes#sum}. Four inlined vector reductions
-     * would take a kernel past C2's inlining node budget, which then calls them out of line and
-     * boxes their vectors.
-     */
-    private static void write(float[] lanes, int v, int count, float[] out, int outStride, int row) {
-        write(lanes, 0, v, count, out, outStride, row);
-    }
-
-    /** As {@link #write(float[], int, int, float[], int, int)}, the accumulators from {@code lanes[from..]}. */
-    private static void write(float[] lanes, int from, int v, int count, float[] out, int outStride, int row) {
-        for (int k = 0; k < 4; k++) {
-            out[pick(v, k, count) * outStride + row] = Lanes.sumLanes(lanes, from + k * L);
-        }
-    }
-
-    /** F16: each run of halves converted once, as {@link VectorDot#f16} converts it; the tail element by element. */
-    static void f16(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,
-                    float[] out, int outStride, int row, float[] lanes) {
-        PreparedVector p0 = xs[pick(v, 0, count)];
-        PreparedVector p1 = xs[pick(v, 1, count)];
-        PreparedVector p2 = xs[pick(v, 2, count)];
-        PreparedVector p3 = xs[pick(v, 3, count)];
-        float[] x0 = p0.values();
-        float[] x1 = p1.values();
-        float[] x2 = p2.values();
-        float[] x3 = p3.values();
-        int o0 = p0.offset();
-        int o1 = p1.offset();
-        int o2 = p2.offset();
-        int o3 = p3.offset();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
-                IntVector magnitude = h.and(0x7FFF);
-                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-                FloatVector value = finite.blend(shifted.or(0x7F800000), special)
-                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                        .reinterpretAsFloats();
-                int e = i + part * L;
-                acc0 = value.fma(FloatVector.fromArray(F, x0, o0 + e), acc0);
-                acc1 = value.fma(FloatVector.fromArray(F, x1, o1 + e), acc1);
-                acc2 = value.fma(FloatVector.fromArray(F, x2, o2 + e), acc2);
-                acc3 = value.fma(FloatVector.fromArray(F, x3, o3 + e), acc3);
-            }
-        }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, L);
-        acc2.intoArray(lanes, 2 * L);
-        acc3.intoArray(lanes, 3 * L);
-        for (int k = 0; k < 4; k++) {
-            PreparedVector p = xs[pick(v, k, count)];
-            float[] x = p.values();
-            float sum = Lanes.sumLanes(lanes, k * L);
-            for (int j = i; j < n; j++) {
-                sum += ScalarReference.f16(w, offset + 2L * j) * x[p.offset() + j];
-            }
-            out[pick(v, k, count) * outStride + row] = sum;
-        }
     }
 
     static void q8_0(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,

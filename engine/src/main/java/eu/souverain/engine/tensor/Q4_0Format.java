@@ -43,7 +43,7 @@ final class Q4_0Format extends WeightFormat {
     @Override
     void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
                 int outStride, int rowFrom, int rowTo) {
-        float[] lanes = FourVectorDot.LANES.get();
+        float[] lanes = LANES.get();
         int r = rowFrom;
         for (; r + 1 < rowTo; r += 2) {
             long offset = r * rowBytes;

@@ -43,7 +43,7 @@ final class Q8_0Format extends WeightFormat {
     @Override
     void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
                 int outStride, int rowFrom, int rowTo) {
-        float[] lanes = FourVectorDot.LANES.get();
+        float[] lanes = LANES.get();
         for (int r = rowFrom; r < rowTo; r++) {
             long offset = r * rowBytes;
             int v = 0;

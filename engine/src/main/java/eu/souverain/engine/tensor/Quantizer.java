@@ -43,16 +43,6 @@ public final class Quantizer {
         return out.array();
     }
 
-    /** The upper half of the float's bits, rounded to nearest even; NaNs stay (quiet) NaNs. */
-    static short bf16(float value) {
-        int bits = Float.floatToRawIntBits(value);
-        if (Float.isNaN(value)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
-    }
-
     static float f16Round(float value) {
         return Float.float16ToFloat(Float.floatToFloat16(value));
     }

@@ -16,7 +16,6 @@ public final class ScalarReference {
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ScalarReference() {
     }
@@ -39,11 +38,6 @@ public final class ScalarReference {
 
     static float f16(MemorySegment data, long offset) {
         return Float.float16ToFloat(data.get(SHORT_LE, offset));
-    }
-
-    /** A bfloat16 is the upper half of a float's bits. */
-    static float bf16(short bits) {
-        return Float.intBitsToFloat(bits << 16);
     }
 
     static int u8(MemorySegment data, long offset) {

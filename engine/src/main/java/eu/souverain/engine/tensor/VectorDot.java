@@ -6,8 +6,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -37,69 +35,6 @@ final class VectorDot {
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     private VectorDot() {
-    }
-
-    static float f32(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            FloatVector wv = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE);
-            acc = wv.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < n; i++) {
-            sum += w.get(ScalarReference.FLOAT_LE, offset + 4L * i) * x[xOffset + i];
-        }
-        return sum;
-    }
-
-    static float f16(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                // Exponent and mantissa shifted into float position, times 2^112, rebias the
-                // exponent (15 to 127) and normalize subnormals in one step; infinities and NaNs
-                // get the all-ones float exponent instead. Several times faster than a scalar
-                // Float.float16ToFloat loop or a buffer of converted values (docs/performance.md,
-                // "Measurements behind the kernels").
-                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
-                IntVector magnitude = h.and(0x7FFF);
-                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-                FloatVector value = finite.blend(shifted.or(0x7F800000), special)
-                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                        .reinterpretAsFloats();
-                acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
-            }
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < n; i++) {
-            sum += ScalarReference.f16(w, offset + 2L * i) * x[xOffset + i];
-        }
-        return sum;
-    }
-
-    static float bf16(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                FloatVector value = ((IntVector) halves.convertShape(VectorOperators.S2I, I, part))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                acc = value.fma(FloatVector.fromArray(F, x, xOffset + i + part * L), acc);
-            }
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < n; i++) {
-            sum += ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i)) * x[xOffset + i];
-        }
-        return sum;
     }
 
     /*

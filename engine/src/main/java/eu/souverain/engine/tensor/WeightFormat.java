@@ -1,7 +1,12 @@
 package eu.souverain.engine.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One tensor layout the engine computes with: its reference decode, its kernels and its
@@ -14,6 +19,27 @@ import java.nio.ByteBuffer;
  */
 abstract sealed class WeightFormat
         permits F32Format, F16Format, BF16Format, Q8_0Format, Q4_0Format, Q4_KFormat, Q5_KFormat, Q6_KFormat {
+
+    static final VectorSpecies<Float> F = Lanes.F;
+    static final int L = Lanes.L;
+
+    /**
+     * 128 bits, 16 quant bytes: every quantized layout stores its quants in runs of 16 or 32 bytes
+     * that map to consecutive elements, and 128 bits is the one shape every SIMD CPU has.
+     */
+    static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
+    static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    static final int PARTS = 16 / L;
+
+    /** Shorts filling a full vector of F's size, widened to two int (then float) vectors. */
+    static final VectorSpecies<Short> S = F.withLanes(short.class);
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+
+    /** Each thread's scratch for the final sums. */
+    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
 
     /** The format of {@code type}, or null where the engine has no kernel for it. */
     static WeightFormat of(GGMLType type) {
@@ -59,4 +85,26 @@ abstract sealed class WeightFormat
      * same operations.
      */
     abstract void decode(MemorySegment data, long offset, int n, float[] out, int o);
+
+    /** The index of the k-th vector (0..3) of the group starting at v: the last one repeats. */
+    static int pick(int v, int k, int count) {
+        return Math.min(v + k, count - 1);
+    }
+
+    /**
+     * Each vector's result from its accumulator's lanes, stored at {@code lanes[k * L..]}: the
+     * lanes added in the tree order of {@link Lanes#sum}. Four inlined vector reductions
+     * would take a kernel past C2's inlining node budget, which then calls them out of line and
+     * boxes their vectors.
+     */
+    static void write(float[] lanes, int v, int count, float[] out, int outStride, int row) {
+        write(lanes, 0, v, count, out, outStride, row);
+    }
+
+    /** As {@link #write(float[], int, int, float[], int, int)}, the accumulators from {@code lanes[from..]}. */
+    static void write(float[] lanes, int from, int v, int count, float[] out, int outStride, int row) {
+        for (int k = 0; k < 4; k++) {
+            out[pick(v, k, count) * outStride + row] = Lanes.sumLanes(lanes, from + k * L);
+        }
+    }
 }
