@@ -182,35 +182,6 @@ public final class BlockMatmul {
         return sum;
     }
 
-    static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 34;
-            float d = ScalarReference.f16(w, block);
-            for (int c = 0; c < 32; c += 16) {
-                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + i + c + p * L);
-                }
-            }
-        }
-    }
-
-    static void q4_0(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 18;
-            float d = ScalarReference.f16(w, block);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
-                        .reinterpretAsBytes().sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d)
-                            .intoArray(out, o + i + 16 * half + p * L);
-                }
-            }
-        }
-    }
-
     static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
         for (int i = 0; i < n; i += 256) {
             long block = offset + (long) (i / 256) * 144;

@@ -51,39 +51,6 @@ public final class Quantizer {
         return Math.max(low, Math.min(high, value));
     }
 
-    /** Scale max|x| / 127, quants round(x / scale). */
-    static void q8_0(float[] v, int o, ByteBuffer out) {
-        float absMax = 0;
-        for (int i = 0; i < 32; i++) {
-            absMax = Math.max(absMax, Math.abs(v[o + i]));
-        }
-        float d = f16Round(absMax / 127);
-        float inverse = d == 0 ? 0 : 1 / d;
-        out.putShort(Float.floatToFloat16(d));
-        for (int i = 0; i < 32; i++) {
-            out.put((byte) clamp(Math.round(v[o + i] * inverse), -127, 127));
-        }
-    }
-
-    /** Scale (value of largest magnitude) / -8, so that value decodes exactly as quant 0 (-8). */
-    static void q4_0(float[] v, int o, ByteBuffer out) {
-        float extreme = 0;
-        for (int i = 0; i < 32; i++) {
-            if (Math.abs(v[o + i]) > Math.abs(extreme)) {
-                extreme = v[o + i];
-            }
-        }
-        // extreme == 0 must give +0, not -0.
-        float d = extreme == 0 ? 0 : f16Round(extreme / -8);
-        float inverse = d == 0 ? 0 : 1 / d;
-        out.putShort(Float.floatToFloat16(d));
-        for (int i = 0; i < 16; i++) {
-            int low = clamp(Math.round(v[o + i] * inverse) + 8, 0, 15);
-            int high = clamp(Math.round(v[o + i + 16] * inverse) + 8, 0, 15);
-            out.put((byte) (low | high << 4));
-        }
-    }
-
     /**
      * Q6_K: each sub-block of 16 gets x = scale * q with q in [-32, 31] and scale = (its value of
      * largest magnitude) / -32, stored as a signed 8-bit multiple of the super-block's f16 d.

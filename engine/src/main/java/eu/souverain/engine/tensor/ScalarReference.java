@@ -44,24 +44,6 @@ public final class ScalarReference {
         return Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, offset));
     }
 
-    /** block_q8_0: f16 d, i8 qs[32]; x = qs * d. */
-    static void q8_0(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        for (int i = 0; i < 32; i++) {
-            out[o + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) * d;
-        }
-    }
-
-    /** block_q4_0: f16 d, u8 qs[16]; low nibbles are elements 0..15, high nibbles 16..31; x = (q - 8) * d. */
-    static void q4_0(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        for (int i = 0; i < 16; i++) {
-            int q = u8(data, block + 2 + i);
-            out[o + i] = ((q & 0xF) - 8) * d;
-            out[o + i + 16] = ((q >>> 4) - 8) * d;
-        }
-    }
-
     /**
      * block_q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block j (32 elements) has
      * x = d*scale_j * q - dmin*min_j, its 4-bit q in qs[32*(j/2) + l]: low nibbles for even j,

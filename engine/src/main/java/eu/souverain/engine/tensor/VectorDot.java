@@ -55,50 +55,6 @@ final class VectorDot {
      * is faster there (docs/performance.md, "Measurements behind the kernels").
      */
 
-    static float q8_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        for (int b = 0, blocks = n / 32; b < blocks; b++) {
-            long block = offset + 34L * b;
-            FloatVector d = FloatVector.broadcast(F, ScalarReference.f16(w, block));
-            ByteVector q0 = ByteVector.fromMemorySegment(B128, w, block + 2, LE);
-            ByteVector q1 = ByteVector.fromMemorySegment(B128, w, block + 18, LE);
-            for (int p = 0; p < PARTS; p++) {
-                int xi = xOffset + 32 * b + p * L;
-                acc0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(d)
-                        .fma(FloatVector.fromArray(F, x, xi), acc0);
-                acc1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d)
-                        .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
-            }
-        }
-        return Lanes.sum(acc0.add(acc1));
-    }
-
-    static float q4_0(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        for (int b = 0, blocks = n / 32; b < blocks; b++) {
-            long block = offset + 18L * b;
-            float scale = ScalarReference.f16(w, block);
-            FloatVector d = FloatVector.broadcast(F, scale);
-            FloatVector offset8 = FloatVector.broadcast(F, -8 * scale);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            // Low nibbles are elements 0..15, high nibbles 16..31; (q - 8) * d as one FMA, q * d - 8d,
-            // exact before its one rounding like the product it replaces, and two vector ops fewer
-            // for C2 to parse: with the byte subtraction, 8 lanes ran out of its node budget.
-            ByteVector low = qs.and(0x0F0F0F0F).reinterpretAsBytes();
-            ByteVector high = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
-            for (int p = 0; p < PARTS; p++) {
-                int xi = xOffset + 32 * b + p * L;
-                acc0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8)
-                        .fma(FloatVector.fromArray(F, x, xi), acc0);
-                acc1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8)
-                        .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
-            }
-        }
-        return Lanes.sum(acc0.add(acc1));
-    }
-
     /**
      * Sum over a super-block's sub-blocks j of min_j * (sum of x over sub-block j): what the
      * minimums take off the dot product, from the prepared sums of 32.

@@ -68,7 +68,10 @@ abstract sealed class WeightFormat
     /** The row of {@code cols} elements stored at {@code offset} times {@code x}. */
     abstract float dot(MemorySegment data, long offset, int cols, PreparedVector x);
 
-    /** {@code out[outOffset + r] = W[r] . x} for each row r in {@code [rowFrom, rowTo)}; rows are {@code rowBytes} apart. */
+    /**
+     * {@code out[outOffset + r] = W[r] . x} for each row r in {@code [rowFrom, rowTo)} of the rows
+     * {@code rowBytes} apart at {@code data}.
+     */
     abstract void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
                          int rowFrom, int rowTo);
 
