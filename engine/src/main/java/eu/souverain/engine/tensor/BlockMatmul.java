@@ -1,12 +1,7 @@
 package eu.souverain.engine.tensor;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,12 +30,6 @@ public final class BlockMatmul {
 
     private static final VectorSpecies<Float> F = Lanes.F;
     private static final int L = Lanes.L;
-    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final int PARTS = 16 / L;
-    private static final VectorSpecies<Short> S = F.withLanes(short.class);
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private BlockMatmul() {
     }
@@ -180,73 +169,5 @@ public final class BlockMatmul {
             sum += w[wOffset + k] * x[xOffset + k];
         }
         return sum;
-    }
-
-    static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 144;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                int scaleAndMin = KQuantWithMin.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
-                for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
-                                .intoArray(out, o + i + 32 * j + c + p * L);
-                    }
-                }
-            }
-        }
-    }
-
-    static void q5K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 176;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                int scaleAndMin = KQuantWithMin.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
-                for (int c = 0; c < 32; c += 16) {
-                    IntVector low = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F);
-                    IntVector fifth = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
-                            .lanewise(VectorOperators.LSHR, j).and(0x01010101).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector q = low.or(fifth).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
-                                .intoArray(out, o + i + 32 * j + c + p * L);
-                    }
-                }
-            }
-        }
-    }
-
-    static void q6K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 210;
-            float d = ScalarReference.f16(w, block + 208);
-            for (int k = 0; k < 16; k++) {
-                // Run k of 16 elements: see VectorDot.q6K for where its bits lie.
-                int h = k / 8;
-                int g = (k / 2) % 4;
-                int c = 16 * (k % 2);
-                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
-                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
-                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
-                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
-                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
-                            .intoArray(out, o + i + 16 * k + p * L);
-                }
-            }
-        }
     }
 }

@@ -38,8 +38,23 @@ abstract sealed class WeightFormat
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
-    /** Each thread's scratch for the final sums. */
-    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
+    /*
+     * The quantized kernels are written out in full, one compact loop body each, with no
+     * helper method taking or returning a vector but the small sum: C2 compiles a hot helper on
+     * its own, then refuses to inline it ("already compiled into a big method") and boxes its
+     * vectors, and a long unrolled body runs out of its inlining node budget with the same result
+     * (measured: Q6_K at a tenth of the speed, allocating 30 KB per 4096-column row).
+     *
+     * Quants are loaded 16 bytes at a time as four ints: unpacking nibbles and bit fields needs
+     * shifts, which x86 has for 16-bit lanes and wider but not for bytes; shifting whole ints and
+     * masking off the bits that crossed into a neighbouring byte does the same in one instruction.
+     *
+     * Each decoded weight vector is multiplied by its block's scale before the fused multiply-add
+     * into the accumulator: one multiply per weight vector instead of a per-block partial sum and
+     * an FMA with the scale. Alone that is about as fast, but it lets the four-vector kernels share
+     * the scaled weights between four vectors, leaving one FMA per weight vector per vector, which
+     * is faster there (docs/performance.md, "Measurements behind the kernels").
+     */
 
     /** The format of {@code type}, or null where the engine has no kernel for it. */
     static WeightFormat of(GGMLType type) {
@@ -65,7 +80,11 @@ abstract sealed class WeightFormat
     /** Appends {@code values} (whole blocks, finite where blocks have scales) to {@code out}, encoded. */
     abstract void quantize(float[] values, ByteBuffer out);
 
-    /** The row of {@code cols} elements stored at {@code offset} times {@code x}. */
+    /**
+     * The row of {@code cols} elements stored at {@code offset} times {@code x}. Each format's
+     * kernel reads the weights straight from the segment and accumulates in float lanes, reducing
+     * once at the end of the row.
+     */
     abstract float dot(MemorySegment data, long offset, int cols, PreparedVector x);
 
     /**
@@ -83,11 +102,27 @@ abstract sealed class WeightFormat
                          int outStride, int rowFrom, int rowTo);
 
     /**
-     * The {@code n} elements stored at {@code offset} into {@code out[o..o+n)}, vectorized, for
-     * {@link BlockMatmul}'s strips: the floats of {@link #dequantize}, though not always by the
-     * same operations.
+     * The {@code n} elements stored at {@code offset} decoded with vectors into
+     * {@code out[o..o+n)}, for {@link BlockMatmul}'s strips. The K-quants decode a weight with one
+     * FMA, so it may differ in its last bit from {@link #dequantize}'s, which rounds twice.
      */
     abstract void decode(MemorySegment data, long offset, int n, float[] out, int o);
+
+    /*
+     * The four-vector kernels (dotFour in the formats that have one) multiply one stored row with
+     * four prepared vectors at once, for a batched decode step: each block of weights is loaded
+     * and decoded once into registers and multiplied with the four vectors. Each vector goes
+     * through exactly the float operations, in the same order, of its format's single-vector
+     * kernel, so its result is bit-identical to that kernel's: the two must change together.
+     *
+     * Each takes the vectors xs[v..v+3]; where fewer than four are left (count - v < 4), the last
+     * one is repeated and its result written again, which costs the spare lanes of work but keeps
+     * one kernel per format. Results go to out[u * outStride + row] for each vector u. lanes is a
+     * scratch of 4 * L floats for the final sums (8 * L for two rows), one per thread (LANES).
+     */
+
+    /** Each thread's scratch for the final sums. */
+    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
 
     /** The index of the k-th vector (0..3) of the group starting at v: the last one repeats. */
     static int pick(int v, int k, int count) {
