@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One tensor layout the engine computes with: its reference decode, its kernels and its
- * quantizer, in one subclass per format, so that a new format is one file and one line of
- * {@link #of}.
+ * quantizer, in one subclass per format, so that a new format is one file, named in the permits
+ * clause and in {@link #of}.
  *
  * <p>The loops over a matrix's rows live in each format rather than in {@link Matrix}: the
  * format is chosen once per share of rows, and each loop calls its own format's static kernel,
@@ -20,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 abstract sealed class WeightFormat
         permits F32Format, F16Format, BF16Format, Q8_0Format, Q4_0Format, Q4_KFormat, Q5_KFormat, Q6_KFormat {
 
+    // The shapes the kernels compute in, inherited by every format: its kernels name them plainly.
     static final VectorSpecies<Float> F = Lanes.F;
     static final int L = Lanes.L;
 
