@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class ArrayMath {
 
     /** The matrix kernels' species: the widest float vector the CPU has, up to 16 lanes. */
-    private static final VectorSpecies<Float> F = VectorDot.F;
+    private static final VectorSpecies<Float> F = Lanes.F;
 
     private static final float LOG2_E = 1.44269504f;
     /** ln 2 split in two: n * LN2_HI is exact for the n that exp meets, LN2_LO is the rest. */
@@ -30,7 +30,7 @@ public final class ArrayMath {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
         }
-        float sum = VectorDot.sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
@@ -111,7 +111,7 @@ public final class ArrayMath {
             e.intoArray(x, offset + i);
             sums = sums.add(e);
         }
-        float sum = VectorDot.sum(sums);
+        float sum = Lanes.sum(sums);
         for (int i = bound; i < n; i++) {
             float e = (float) Math.exp(x[offset + i] - max);
             x[offset + i] = e;

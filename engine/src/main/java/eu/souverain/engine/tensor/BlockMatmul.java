@@ -1,14 +1,7 @@
 package eu.souverain.engine.tensor;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * longer stay in the core's L2 (docs/performance.md, "Measurements behind the kernels").
  * Every output is the same fixed-order sum whichever tile, thread share or mode (interpreted or
  * compiled) computes it: lane-wise FMAs over the row in order, then the lanes added as a tree
- * (lane i plus lane i + L/2, and so on down), the order of {@link VectorDot#sum}. The trees of a
+ * (lane i plus lane i + L/2, and so on down), the order of {@link Lanes#sum}. The trees of a
  * tile run on its accumulators stored to the scratch ({@link LaneSums}): sixteen inlined vector
  * reductions make the tile method too big for C2, which then calls them out of line and boxes a
  * vector per call.
@@ -35,14 +28,8 @@ public final class BlockMatmul {
     /** Weight rows decoded together into the scratch. */
     public static final int STRIP = 16;
 
-    private static final VectorSpecies<Float> F = VectorDot.F;
-    private static final int L = VectorDot.L;
-    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final int PARTS = 16 / L;
-    private static final VectorSpecies<Short> S = F.withLanes(short.class);
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
 
     private BlockMatmul() {
     }
@@ -54,17 +41,17 @@ public final class BlockMatmul {
 
     /**
      * {@code out[t * rows + r] = W[r] · x[t * cols ..]} for tokens t in [0, tokens) and rows r in
-     * [rowFrom, rowTo), where W is {@code rows x cols} of {@code type} at {@code data}.
+     * [rowFrom, rowTo), where W is {@code rows x cols} of {@code format} at {@code data}, its rows
+     * {@code rowBytes} apart.
      */
-    static void multiply(GGMLType type, MemorySegment data, int rows, int cols, float[] x, int tokens, float[] out,
-                         int rowFrom, int rowTo, float[] scratch) {
-        long rowBytes = type.byteSize(cols);
+    static void multiply(WeightFormat format, MemorySegment data, long rowBytes, int rows, int cols, float[] x,
+                         int tokens, float[] out, int rowFrom, int rowTo, float[] scratch) {
         boolean whole = cols % L == 0;
         int lanes = STRIP * cols;
         for (int r = rowFrom; r < rowTo; r += STRIP) {
             int strip = Math.min(STRIP, rowTo - r);
             for (int i = 0; i < strip; i++) {
-                decode(type, data, (r + i) * rowBytes, cols, scratch, i * cols);
+                format.decode(data, (r + i) * rowBytes, cols, scratch, i * cols);
             }
             if (!whole) {
                 for (int t = 0; t < tokens; t++) {
@@ -159,16 +146,6 @@ public final class BlockMatmul {
         }
     }
 
-    /** The lanes at {@code a[o..o+L)} added as a tree, overwriting them. */
-    static float sumLanes(float[] a, int o) {
-        for (int half = L / 2; half > 0; half >>= 1) {
-            for (int i = 0; i < half; i++) {
-                a[o + i] += a[o + i + half];
-            }
-        }
-        return a[o];
-    }
-
     /** The same sum as one entry of {@link #tile4x4}, for the tokens and rows left over. */
     private static float dot(float[] w, int wOffset, float[] x, int xOffset, int n, int lanes) {
         FloatVector acc = FloatVector.zero(F);
@@ -176,7 +153,7 @@ public final class BlockMatmul {
             acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
         }
         acc.intoArray(w, lanes);
-        return sumLanes(w, lanes);
+        return Lanes.sumLanes(w, lanes);
     }
 
     /** For rows whose length is not a whole number of vectors (only possible for float types). */
@@ -187,161 +164,10 @@ public final class BlockMatmul {
             acc = FloatVector.fromArray(F, w, wOffset + k).fma(FloatVector.fromArray(F, x, xOffset + k), acc);
         }
         acc.intoArray(w, lanes);
-        float sum = sumLanes(w, lanes);
+        float sum = Lanes.sumLanes(w, lanes);
         for (; k < n; k++) {
             sum += w[wOffset + k] * x[xOffset + k];
         }
         return sum;
-    }
-
-    /** Decodes the {@code n} elements at {@code offset} into {@code out[o..o+n)}, vectorized. */
-    static void decode(GGMLType type, MemorySegment w, long offset, int n, float[] out, int o) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(w, ScalarReference.FLOAT_LE, offset, out, o, n);
-            case F16 -> f16(w, offset, n, out, o);
-            case BF16 -> bf16(w, offset, n, out, o);
-            case Q8_0 -> q8_0(w, offset, n, out, o);
-            case Q4_0 -> q4_0(w, offset, n, out, o);
-            case Q4_K -> q4K(w, offset, n, out, o);
-            case Q5_K -> q5K(w, offset, n, out, o);
-            case Q6_K -> q6K(w, offset, n, out, o);
-            default -> throw new IllegalStateException("no kernel for tensor type " + type);
-        }
-    }
-
-    private static void f16(MemorySegment w, long offset, int n, float[] out, int o) {
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                // As in VectorDot.f16: shift into float position, rebias by 2^112, patch inf/NaN.
-                IntVector h = (IntVector) halves.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
-                IntVector magnitude = h.and(0x7FFF);
-                IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-                finite.blend(shifted.or(0x7F800000), special)
-                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                        .reinterpretAsFloats()
-                        .intoArray(out, o + i + part * L);
-            }
-        }
-        for (; i < n; i++) {
-            out[o + i] = ScalarReference.f16(w, offset + 2L * i);
-        }
-    }
-
-    private static void bf16(MemorySegment w, long offset, int n, float[] out, int o) {
-        int step = S.length();
-        int i = 0;
-        for (int bound = n - n % step; i < bound; i += step) {
-            ShortVector halves = ShortVector.fromMemorySegment(S, w, offset + 2L * i, LE);
-            for (int part = 0; part < 2; part++) {
-                ((IntVector) halves.convertShape(VectorOperators.S2I, I, part))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                        .intoArray(out, o + i + part * L);
-            }
-        }
-        for (; i < n; i++) {
-            out[o + i] = ScalarReference.bf16(w.get(ScalarReference.SHORT_LE, offset + 2L * i));
-        }
-    }
-
-    private static void q8_0(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 34;
-            float d = ScalarReference.f16(w, block);
-            for (int c = 0; c < 32; c += 16) {
-                ByteVector q = ByteVector.fromMemorySegment(B128, w, block + 2 + c, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, o + i + c + p * L);
-                }
-            }
-        }
-    }
-
-    private static void q4_0(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 18;
-            float d = ScalarReference.f16(w, block);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
-                        .reinterpretAsBytes().sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d)
-                            .intoArray(out, o + i + 16 * half + p * L);
-                }
-            }
-        }
-    }
-
-    private static void q4K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 144;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
-                for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
-                                .intoArray(out, o + i + 32 * j + c + p * L);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void q5K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 176;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                int scaleAndMin = ScalarReference.scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
-                for (int c = 0; c < 32; c += 16) {
-                    IntVector low = IntVector.fromMemorySegment(I128, w, block + 48 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F);
-                    IntVector fifth = IntVector.fromMemorySegment(I128, w, block + 16 + c, LE)
-                            .lanewise(VectorOperators.LSHR, j).and(0x01010101).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector q = low.or(fifth).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
-                                .intoArray(out, o + i + 32 * j + c + p * L);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void q6K(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 210;
-            float d = ScalarReference.f16(w, block + 208);
-            for (int k = 0; k < 16; k++) {
-                // Run k of 16 elements: see VectorDot.q6K for where its bits lie.
-                int h = k / 8;
-                int g = (k / 2) % 4;
-                int c = 16 * (k % 2);
-                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
-                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
-                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
-                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
-                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
-                            .intoArray(out, o + i + 16 * k + p * L);
-                }
-            }
-        }
     }
 }

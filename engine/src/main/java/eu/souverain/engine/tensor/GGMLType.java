@@ -92,9 +92,6 @@ public enum GGMLType {
 
     /** Whether the engine can compute with tensors of this type. */
     public boolean hasKernel() {
-        return switch (this) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
-            default -> false;
-        };
+        return WeightFormat.of(this) != null;
     }
 }

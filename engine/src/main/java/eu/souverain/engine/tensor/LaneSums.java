@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The sums of the lanes of the sixteen accumulators of a {@link BlockMatmul} tile at once, each
- * in the one fixed order of {@link VectorDot#sum}: lane i plus lane i + L/2 for each i of the
+ * in the one fixed order of {@link Lanes#sum}: lane i plus lane i + L/2 for each i of the
  * first half, then the same over that half, down to lane 0. Summed one at a time, from their
- * stored lanes as scalars, they took a sixth of a prompt's time, and one {@link VectorDot#sum}
+ * stored lanes as scalars, they took a sixth of a prompt's time, and one {@link Lanes#sum}
  * each was still slower than this (docs/performance.md, "Measurements behind the kernels").
  *
  * <p>Each level adds the upper half of every segment of lanes to its lower half, two vectors at
@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class LaneSums {
 
-    private static final VectorSpecies<Float> F = VectorDot.F;
-    private static final int L = VectorDot.L;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
 
     /*
      * Level k works on segments of s = L >> k lanes: SECOND_HALVES[k] marks the upper half of

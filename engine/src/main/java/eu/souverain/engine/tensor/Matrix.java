@@ -10,13 +10,15 @@ import java.lang.foreign.MemorySegment;
 public final class Matrix {
 
     private final GGMLType type;
+    private final WeightFormat format;
     private final MemorySegment data;
     private final int rows;
     private final int cols;
     private final long rowBytes;
 
-    private Matrix(GGMLType type, MemorySegment data, int rows, int cols) {
+    private Matrix(GGMLType type, WeightFormat format, MemorySegment data, int rows, int cols) {
         this.type = type;
+        this.format = format;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
@@ -28,7 +30,8 @@ public final class Matrix {
      * {@code type}, a type the engine has kernels for.
      */
     public static Matrix of(GGMLType type, MemorySegment data, int rows, int cols) {
-        if (!type.hasKernel()) {
+        WeightFormat format = WeightFormat.of(type);
+        if (format == null) {
             throw new IllegalArgumentException("no kernel for tensor type " + type);
         }
         if (rows < 0 || cols <= 0) {
@@ -43,7 +46,7 @@ public final class Matrix {
             throw new IllegalArgumentException("a " + rows + " x " + cols + " " + type + " matrix takes "
                     + expected + " bytes, the data has " + data.byteSize());
         }
-        return new Matrix(type, data, rows, cols);
+        return new Matrix(type, format, data, rows, cols);
     }
 
     public GGMLType type() {
@@ -64,24 +67,7 @@ public final class Matrix {
      * {@link #matmul(PreparedVector, float[], int, int, int)}.
      */
     public float dot(int row, float[] x, int xOffset) {
-        return dot(row, PreparedVector.of(x, xOffset, cols));
-    }
-
-    private float dot(int row, PreparedVector x) {
-        long offset = rowOffset(row);
-        float[] values = x.values();
-        int xOffset = x.offset();
-        return switch (type) {
-            case F32 -> VectorDot.f32(data, offset, values, xOffset, cols);
-            case F16 -> VectorDot.f16(data, offset, values, xOffset, cols);
-            case BF16 -> VectorDot.bf16(data, offset, values, xOffset, cols);
-            case Q8_0 -> VectorDot.q8_0(data, offset, values, xOffset, cols);
-            case Q4_0 -> VectorDot.q4_0(data, offset, values, xOffset, cols);
-            case Q4_K -> VectorDot.q4K(data, offset, values, xOffset, cols);
-            case Q5_K -> VectorDot.q5K(data, offset, values, xOffset, x.sums(), cols);
-            case Q6_K -> VectorDot.q6K(data, offset, values, xOffset, cols);
-            default -> throw new IllegalStateException("no kernel for tensor type " + type);
-        };
+        return format.dot(data, rowOffset(row), cols, PreparedVector.of(x, xOffset, cols));
     }
 
     /** {@code out[outOffset + r] = dot(r, x, xOffset)} for each row r in {@code [rowFrom, rowTo)}. */
@@ -98,9 +84,7 @@ public final class Matrix {
         if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
             throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
         }
-        for (int r = rowFrom; r < rowTo; r++) {
-            out[outOffset + r] = dot(r, x);
-        }
+        format.matmul(data, rowBytes, cols, x, out, outOffset, rowFrom, rowTo);
     }
 
     /**
@@ -109,8 +93,8 @@ public final class Matrix {
      * {@code [rowFrom, rowTo)}. Each result is bit-identical to {@link #matmul(PreparedVector,
      * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
      * whatever else shares its step. A row is read from memory once for all vectors; for F16,
-     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors ({@link FourVectorDot}),
-     * and Q4_0 rows go by pairs, each vector loaded once for both.
+     * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors (their formats'
+     * four-vector kernels), and Q4_0 rows go by pairs, each vector loaded once for both.
      */
     public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
         if (count < 0 || count > xs.length) {
@@ -129,53 +113,7 @@ public final class Matrix {
             throw new IllegalArgumentException("an output of " + out.length + " floats for " + count
                     + " vectors of " + rows + " rows with stride " + outStride);
         }
-        boolean four = switch (type) {
-            case F16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
-        float[] lanes = four ? FourVectorDot.LANES.get() : null;
-        int r = rowFrom;
-        if (type == GGMLType.Q4_0) {
-            for (; r + 1 < rowTo; r += 2) {
-                int v = 0;
-                while (v < count) {
-                    if (count - v > 1) {
-                        FourVectorDot.q4_0TwoRows(data, rowOffset(r), rowBytes, cols, xs, v, count, out, outStride, r,
-                                lanes);
-                        v += 4;
-                    } else {
-                        out[v * outStride + r] = dot(r, xs[v]);
-                        out[v * outStride + r + 1] = dot(r + 1, xs[v]);
-                        v++;
-                    }
-                }
-            }
-        }
-        for (; r < rowTo; r++) {
-            int v = 0;
-            while (v < count) {
-                if (four && count - v > 1) {
-                    dotFour(r, xs, v, count, out, outStride, lanes);
-                    v += 4;
-                } else {
-                    out[v * outStride + r] = dot(r, xs[v]);
-                    v++;
-                }
-            }
-        }
-    }
-
-    /** Row {@code row} times {@code xs[v..v+3]} (the last repeated where fewer are left), decoded once. */
-    private void dotFour(int row, PreparedVector[] xs, int v, int count, float[] out, int outStride, float[] lanes) {
-        long offset = rowOffset(row);
-        switch (type) {
-            case F16 -> FourVectorDot.f16(data, offset, cols, xs, v, count, out, outStride, row, lanes);
-            case Q8_0 -> FourVectorDot.q8_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
-            case Q4_0 -> FourVectorDot.q4_0(data, offset, cols, xs, v, count, out, outStride, row, lanes);
-            case Q4_K -> FourVectorDot.q4K(data, offset, cols, xs, v, count, out, outStride, row, lanes);
-            case Q6_K -> FourVectorDot.q6K(data, offset, cols, xs, v, count, out, outStride, row, lanes);
-            default -> throw new IllegalStateException("no four-vector kernel for tensor type " + type);
-        }
+        format.matmul(data, rowBytes, cols, xs, count, out, outStride, rowFrom, rowTo);
     }
 
     /**
@@ -192,12 +130,12 @@ public final class Matrix {
                 || scratch.length < BlockMatmul.scratchLength(cols)) {
             throw new IllegalArgumentException("buffers too small for " + tokens + " tokens through " + this);
         }
-        BlockMatmul.multiply(type, data, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+        BlockMatmul.multiply(format, data, rowBytes, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
     }
 
     /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */
     public void dequantizeRow(int row, float[] out, int outOffset) {
-        ScalarReference.dequantize(type, data, rowOffset(row), out, outOffset, cols);
+        format.dequantize(data, rowOffset(row), out, outOffset, cols);
     }
 
     private long rowOffset(int row) {

@@ -50,13 +50,13 @@ public final class PreparedVector {
         this.values = x;
         this.offset = offset;
         this.length = length;
-        int step = VectorDot.L;
+        int step = Lanes.L;
         for (int run = 0; run < length / RUN; run++) {
-            FloatVector sum = FloatVector.zero(VectorDot.F);
+            FloatVector sum = FloatVector.zero(Lanes.F);
             for (int i = run * RUN; i < (run + 1) * RUN; i += step) {
-                sum = sum.add(FloatVector.fromArray(VectorDot.F, x, offset + i));
+                sum = sum.add(FloatVector.fromArray(Lanes.F, x, offset + i));
             }
-            sums[run] = VectorDot.sum(sum);
+            sums[run] = Lanes.sum(sum);
         }
     }
 

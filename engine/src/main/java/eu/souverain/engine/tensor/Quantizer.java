@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Encodes floats into the tensor layouts the engine computes with, for the GGUF writer that
- * builds synthetic models.
+ * Encodes floats into the tensor layouts the engine computes with (each format's
+ * {@link WeightFormat#quantize}), for the GGUF writer that builds synthetic models.
  *
  * <p>Block scales are rounded to their stored precision (f16, 6-bit or 8-bit) before the quants
  * are chosen, so every quant is the nearest one under the scale that will actually be decoded.
@@ -16,14 +16,15 @@ import java.nio.ByteOrder;
 public final class Quantizer {
 
     /** Offsets from a rounded scale tried by the search, the rounded one first so that it wins ties. */
-    private static final int[] GUESS_FIRST = {0, -1, 1};
+    static final int[] GUESS_FIRST = {0, -1, 1};
 
     private Quantizer() {
     }
 
     /** The bytes of {@code values} stored as {@code type}; the length must be a whole number of blocks. */
     public static byte[] quantize(GGMLType type, float[] values) {
-        if (!type.hasKernel()) {
+        WeightFormat format = WeightFormat.of(type);
+        if (format == null) {
             throw new IllegalArgumentException("cannot quantize to tensor type " + type);
         }
         long size = type.byteSize(values.length);
@@ -38,226 +39,15 @@ public final class Quantizer {
             }
         }
         ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-        for (int o = 0; o < values.length; o += type.blockSize()) {
-            switch (type) {
-                case F32 -> out.putFloat(values[o]);
-                case F16 -> out.putShort(Float.floatToFloat16(values[o]));
-                case BF16 -> out.putShort(bf16(values[o]));
-                case Q8_0 -> q8_0(values, o, out);
-                case Q4_0 -> q4_0(values, o, out);
-                case Q4_K -> kQuantWithMin(values, o, 15, out);
-                case Q5_K -> kQuantWithMin(values, o, 31, out);
-                case Q6_K -> q6K(values, o, out);
-                default -> throw new IllegalStateException("cannot quantize to tensor type " + type);
-            }
-        }
+        format.quantize(values, out);
         return out.array();
     }
 
-    /** The upper half of the float's bits, rounded to nearest even; NaNs stay (quiet) NaNs. */
-    static short bf16(float value) {
-        int bits = Float.floatToRawIntBits(value);
-        if (Float.isNaN(value)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
-    }
-
-    private static float f16Round(float value) {
+    static float f16Round(float value) {
         return Float.float16ToFloat(Float.floatToFloat16(value));
     }
 
-    private static int clamp(int value, int low, int high) {
+    static int clamp(int value, int low, int high) {
         return Math.max(low, Math.min(high, value));
-    }
-
-    /** Scale max|x| / 127, quants round(x / scale). */
-    private static void q8_0(float[] v, int o, ByteBuffer out) {
-        float absMax = 0;
-        for (int i = 0; i < 32; i++) {
-            absMax = Math.max(absMax, Math.abs(v[o + i]));
-        }
-        float d = f16Round(absMax / 127);
-        float inverse = d == 0 ? 0 : 1 / d;
-        out.putShort(Float.floatToFloat16(d));
-        for (int i = 0; i < 32; i++) {
-            out.put((byte) clamp(Math.round(v[o + i] * inverse), -127, 127));
-        }
-    }
-
-    /** Scale (value of largest magnitude) / -8, so that value decodes exactly as quant 0 (-8). */
-    private static void q4_0(float[] v, int o, ByteBuffer out) {
-        float extreme = 0;
-        for (int i = 0; i < 32; i++) {
-            if (Math.abs(v[o + i]) > Math.abs(extreme)) {
-                extreme = v[o + i];
-            }
-        }
-        // extreme == 0 must give +0, not -0.
-        float d = extreme == 0 ? 0 : f16Round(extreme / -8);
-        float inverse = d == 0 ? 0 : 1 / d;
-        out.putShort(Float.floatToFloat16(d));
-        for (int i = 0; i < 16; i++) {
-            int low = clamp(Math.round(v[o + i] * inverse) + 8, 0, 15);
-            int high = clamp(Math.round(v[o + i + 16] * inverse) + 8, 0, 15);
-            out.put((byte) (low | high << 4));
-        }
-    }
-
-    /**
-     * Q4_K ({@code maxQuant} 15) and Q5_K (31): each sub-block of 32 gets x = scale * q - min with
-     * q in [0, maxQuant] and min &ge; 0 (the sub-block's range always includes 0); scales and
-     * mins are stored as 6-bit multiples of the super-block's f16 d and dmin.
-     */
-    private static void kQuantWithMin(float[] v, int o, int maxQuant, ByteBuffer out) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
-        float maxScale = 0;
-        float maxMin = 0;
-        for (int j = 0; j < 8; j++) {
-            float low = 0;
-            float high = -Float.MAX_VALUE;
-            for (int l = 0; l < 32; l++) {
-                low = Math.min(low, v[o + 32 * j + l]);
-                high = Math.max(high, v[o + 32 * j + l]);
-            }
-            scales[j] = (high - low) / maxQuant;
-            mins[j] = -low;
-            maxScale = Math.max(maxScale, scales[j]);
-            maxMin = Math.max(maxMin, mins[j]);
-        }
-        float d = f16Round(maxScale / 63);
-        float dmin = f16Round(maxMin / 63);
-
-        int[] scaleQuants = new int[8];
-        int[] minQuants = new int[8];
-        int[] q = new int[256];
-        int[] candidate = new int[32];
-        for (int j = 0; j < 8; j++) {
-            int scaleGuess = d == 0 ? 0 : Math.round(scales[j] / d);
-            int minGuess = dmin == 0 ? 0 : Math.round(mins[j] / dmin);
-            double bestError = Double.POSITIVE_INFINITY;
-            for (int scaleStep : GUESS_FIRST) {
-                for (int minStep : GUESS_FIRST) {
-                    int sc = scaleGuess + scaleStep;
-                    int mn = minGuess + minStep;
-                    if (sc < 0 || sc > 63 || mn < 0 || mn > 63) {
-                        continue;
-                    }
-                    float scale = d * sc;
-                    float min = dmin * mn;
-                    float inverse = scale == 0 ? 0 : 1 / scale;
-                    double error = 0;
-                    for (int l = 0; l < 32; l++) {
-                        float x = v[o + 32 * j + l];
-                        candidate[l] = clamp(Math.round((x + min) * inverse), 0, maxQuant);
-                        double diff = x - (scale * candidate[l] - min);
-                        error += diff * diff;
-                    }
-                    if (error < bestError) {
-                        bestError = error;
-                        scaleQuants[j] = sc;
-                        minQuants[j] = mn;
-                        System.arraycopy(candidate, 0, q, 32 * j, 32);
-                    }
-                }
-            }
-        }
-
-        out.putShort(Float.floatToFloat16(d));
-        out.putShort(Float.floatToFloat16(dmin));
-        out.put(packScalesAndMins(scaleQuants, minQuants));
-        if (maxQuant == 31) {
-            byte[] qh = new byte[32];
-            for (int e = 0; e < 256; e++) {
-                qh[e % 32] |= (byte) (((q[e] >>> 4) & 1) << (e / 32));
-            }
-            out.put(qh);
-        }
-        byte[] qs = new byte[128];
-        for (int e = 0; e < 256; e++) {
-            int j = e / 32;
-            qs[32 * (j / 2) + e % 32] |= (byte) ((q[e] & 0xF) << (4 * (j % 2)));
-        }
-        out.put(qs);
-    }
-
-    /** The 12-byte packing of eight 6-bit scales and mins that {@link ScalarReference#scaleAndMin} reads. */
-    private static byte[] packScalesAndMins(int[] scales, int[] mins) {
-        byte[] packed = new byte[12];
-        for (int j = 0; j < 4; j++) {
-            packed[j] = (byte) scales[j];
-            packed[j + 4] = (byte) mins[j];
-        }
-        for (int j = 4; j < 8; j++) {
-            packed[j + 4] = (byte) ((scales[j] & 0xF) | (mins[j] & 0xF) << 4);
-            packed[j - 4] |= (byte) ((scales[j] >>> 4) << 6);
-            packed[j] |= (byte) ((mins[j] >>> 4) << 6);
-        }
-        return packed;
-    }
-
-    /**
-     * Q6_K: each sub-block of 16 gets x = scale * q with q in [-32, 31] and scale = (its value of
-     * largest magnitude) / -32, stored as a signed 8-bit multiple of the super-block's f16 d.
-     */
-    private static void q6K(float[] v, int o, ByteBuffer out) {
-        float[] scales = new float[16];
-        float maxScale = 0;
-        for (int k = 0; k < 16; k++) {
-            float extreme = 0;
-            for (int l = 0; l < 16; l++) {
-                if (Math.abs(v[o + 16 * k + l]) > Math.abs(extreme)) {
-                    extreme = v[o + 16 * k + l];
-                }
-            }
-            scales[k] = extreme == 0 ? 0 : extreme / -32;
-            maxScale = Math.max(maxScale, Math.abs(scales[k]));
-        }
-        float d = f16Round(maxScale / 127);
-
-        byte[] scaleQuants = new byte[16];
-        int[] q = new int[256];
-        int[] candidate = new int[16];
-        for (int k = 0; k < 16; k++) {
-            int guess = d == 0 ? 0 : Math.round(scales[k] / d);
-            double bestError = Double.POSITIVE_INFINITY;
-            for (int step : GUESS_FIRST) {
-                int sc = guess + step;
-                if (sc < -128 || sc > 127) {
-                    continue;
-                }
-                float scale = d * sc;
-                float inverse = scale == 0 ? 0 : 1 / scale;
-                double error = 0;
-                for (int l = 0; l < 16; l++) {
-                    float x = v[o + 16 * k + l];
-                    candidate[l] = clamp(Math.round(x * inverse), -32, 31);
-                    double diff = x - scale * candidate[l];
-                    error += diff * diff;
-                }
-                if (error < bestError) {
-                    bestError = error;
-                    scaleQuants[k] = (byte) sc;
-                    System.arraycopy(candidate, 0, q, 16 * k, 16);
-                }
-            }
-        }
-
-        byte[] ql = new byte[128];
-        byte[] qh = new byte[64];
-        for (int e = 0; e < 256; e++) {
-            int n = e / 128;
-            int g = (e % 128) / 32;
-            int l = e % 32;
-            int u = q[e] + 32;
-            ql[64 * n + 32 * (g % 2) + l] |= (byte) ((u & 0xF) << (4 * (g / 2)));
-            qh[32 * n + l] |= (byte) ((u >>> 4) << (2 * g));
-        }
-        out.put(ql);
-        out.put(qh);
-        out.put(scaleQuants);
-        out.putShort(Float.floatToFloat16(d));
     }
 }

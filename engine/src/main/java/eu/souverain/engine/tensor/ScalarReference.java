@@ -5,8 +5,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Plain scalar decoding of each block layout, one element at a time: the definition that the
- * vector kernels and the quantizers are tested against.
+ * Plain scalar decoding of each block layout, one element at a time (each format's
+ * {@link WeightFormat#dequantize}): the definition that the vector kernels and the quantizers are
+ * tested against.
  *
  * <p>The layouts are ggml's, little-endian. The arithmetic follows ggml's reference
  * dequantizers operation for operation (for example {@code (d * scale) * q - dmin * min} for
@@ -15,8 +16,6 @@ import java.nio.ByteOrder;
 public final class ScalarReference {
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ScalarReference() {
     }
@@ -30,137 +29,18 @@ public final class ScalarReference {
             throw new IllegalArgumentException(
                     type + " stores blocks of " + type.blockSize() + " elements; " + count + " is not a multiple");
         }
-        int blocks = count / type.blockSize();
-        for (int b = 0; b < blocks; b++) {
-            long block = byteOffset + (long) b * type.blockBytes();
-            int o = outOffset + b * type.blockSize();
-            switch (type) {
-                case F32 -> out[o] = data.get(FLOAT_LE, block);
-                case F16 -> out[o] = f16(data, block);
-                case BF16 -> out[o] = bf16(data.get(SHORT_LE, block));
-                case Q8_0 -> q8_0(data, block, out, o);
-                case Q4_0 -> q4_0(data, block, out, o);
-                case Q4_K -> q4K(data, block, out, o);
-                case Q5_K -> q5K(data, block, out, o);
-                case Q6_K -> q6K(data, block, out, o);
-                default -> throw new UnsupportedOperationException("no decoder for tensor type " + type);
-            }
+        WeightFormat format = WeightFormat.of(type);
+        if (format == null) {
+            throw new UnsupportedOperationException("no decoder for tensor type " + type);
         }
+        format.dequantize(data, byteOffset, out, outOffset, count);
     }
 
     static float f16(MemorySegment data, long offset) {
         return Float.float16ToFloat(data.get(SHORT_LE, offset));
     }
 
-    /** A bfloat16 is the upper half of a float's bits. */
-    static float bf16(short bits) {
-        return Float.intBitsToFloat(bits << 16);
-    }
-
     static int u8(MemorySegment data, long offset) {
         return Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, offset));
-    }
-
-    /** block_q8_0: f16 d, i8 qs[32]; x = qs * d. */
-    private static void q8_0(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        for (int i = 0; i < 32; i++) {
-            out[o + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) * d;
-        }
-    }
-
-    /** block_q4_0: f16 d, u8 qs[16]; low nibbles are elements 0..15, high nibbles 16..31; x = (q - 8) * d. */
-    private static void q4_0(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        for (int i = 0; i < 16; i++) {
-            int q = u8(data, block + 2 + i);
-            out[o + i] = ((q & 0xF) - 8) * d;
-            out[o + i + 16] = ((q >>> 4) - 8) * d;
-        }
-    }
-
-    /**
-     * The 6-bit scale (in the low half) and 6-bit min (in the high half) of sub-block {@code j}
-     * (0..7) from the 12 packed bytes of a Q4_K or Q5_K block: sub-blocks 0..3 keep theirs in the
-     * low 6 bits of bytes 0..3 (scales) and 4..7 (mins); sub-blocks 4..7 keep their low 4 bits in
-     * the nibbles of bytes 8..11 and their high 2 bits in the top bits of bytes 0..7.
-     */
-    static int scaleAndMin(MemorySegment data, long scales, int j) {
-        int scale;
-        int min;
-        if (j < 4) {
-            scale = u8(data, scales + j) & 63;
-            min = u8(data, scales + j + 4) & 63;
-        } else {
-            int low = u8(data, scales + j + 4);
-            scale = (low & 0xF) | ((u8(data, scales + j - 4) >>> 6) << 4);
-            min = (low >>> 4) | ((u8(data, scales + j) >>> 6) << 4);
-        }
-        return scale | min << 8;
-    }
-
-    /**
-     * block_q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]. Sub-block j (32 elements) has
-     * x = d*scale_j * q - dmin*min_j, its 4-bit q in qs[32*(j/2) + l]: low nibbles for even j,
-     * high nibbles for odd j.
-     */
-    private static void q4K(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        float dmin = f16(data, block + 2);
-        long qs = block + 16;
-        for (int j = 0; j < 8; j++) {
-            int sm = scaleAndMin(data, block + 4, j);
-            float scale = d * (sm & 0xFF);
-            float min = dmin * (sm >>> 8);
-            int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) {
-                int q = (u8(data, qs + 32 * (j / 2) + l) >>> shift) & 0xF;
-                out[o + 32 * j + l] = scale * q - min;
-            }
-        }
-    }
-
-    /**
-     * block_q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]. As Q4_K, with a fifth
-     * bit (worth 16) for element l of sub-block j in bit j of qh[l].
-     */
-    private static void q5K(MemorySegment data, long block, float[] out, int o) {
-        float d = f16(data, block);
-        float dmin = f16(data, block + 2);
-        long qh = block + 16;
-        long qs = block + 48;
-        for (int j = 0; j < 8; j++) {
-            int sm = scaleAndMin(data, block + 4, j);
-            float scale = d * (sm & 0xFF);
-            float min = dmin * (sm >>> 8);
-            int shift = (j & 1) * 4;
-            for (int l = 0; l < 32; l++) {
-                int q = (u8(data, qs + 32 * (j / 2) + l) >>> shift) & 0xF;
-                q |= ((u8(data, qh + l) >>> j) & 1) << 4;
-                out[o + 32 * j + l] = scale * q - min;
-            }
-        }
-    }
-
-    /**
-     * block_q6_K: u8 ql[128], u8 qh[64], i8 scales[16], f16 d. Each half n (128 elements) has
-     * four groups g of 32: element l of group g takes its low 4 bits from ql[64n + 32*(g%2) + l]
-     * (low nibble for g &lt; 2, high for g &ge; 2) and its high 2 bits from bits 2g..2g+1 of
-     * qh[32n + l]; x = d * scales[e/16] * (q - 32) for element e.
-     */
-    private static void q6K(MemorySegment data, long block, float[] out, int o) {
-        long ql = block;
-        long qh = block + 128;
-        long scales = block + 192;
-        float d = f16(data, block + 208);
-        for (int e = 0; e < 256; e++) {
-            int n = e / 128;
-            int g = (e % 128) / 32;
-            int l = e % 32;
-            int low = (u8(data, ql + 64 * n + 32 * (g % 2) + l) >>> (4 * (g / 2))) & 0xF;
-            int high = (u8(data, qh + 32 * n + l) >>> (2 * g)) & 3;
-            float scale = d * data.get(ValueLayout.JAVA_BYTE, scales + e / 16);
-            out[o + e] = scale * ((low | high << 4) - 32);
-        }
     }
 }

@@ -137,11 +137,11 @@ class ArrayMathTest {
     }
 
     private static float[] exp(float[] x) {
-        int lanes = VectorDot.F.length();
+        int lanes = Lanes.F.length();
         float[] padded = java.util.Arrays.copyOf(x, (x.length + lanes - 1) / lanes * lanes);
         float[] result = new float[padded.length];
         for (int i = 0; i < padded.length; i += lanes) {
-            ArrayMath.exp(FloatVector.fromArray(VectorDot.F, padded, i)).intoArray(result, i);
+            ArrayMath.exp(FloatVector.fromArray(Lanes.F, padded, i)).intoArray(result, i);
         }
         return java.util.Arrays.copyOf(result, x.length);
     }
@@ -186,11 +186,11 @@ class ArrayMathTest {
 
     /** y += a * x, one row at a time: what attention did per position before it summed by blocks. */
     private static void axpy(float[] y, int yOffset, float a, float[] x, int xOffset, int n) {
-        FloatVector av = FloatVector.broadcast(VectorDot.F, a);
+        FloatVector av = FloatVector.broadcast(Lanes.F, a);
         int i = 0;
-        for (int bound = VectorDot.F.loopBound(n); i < bound; i += VectorDot.L) {
-            FloatVector yv = FloatVector.fromArray(VectorDot.F, y, yOffset + i);
-            FloatVector.fromArray(VectorDot.F, x, xOffset + i).fma(av, yv).intoArray(y, yOffset + i);
+        for (int bound = Lanes.F.loopBound(n); i < bound; i += Lanes.L) {
+            FloatVector yv = FloatVector.fromArray(Lanes.F, y, yOffset + i);
+            FloatVector.fromArray(Lanes.F, x, xOffset + i).fma(av, yv).intoArray(y, yOffset + i);
         }
         for (; i < n; i++) {
             y[yOffset + i] += a * x[xOffset + i];

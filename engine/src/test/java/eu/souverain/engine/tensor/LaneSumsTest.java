@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** Sixteen accumulators summed at once give each the bits of its own tree sum. */
 class LaneSumsTest {
 
-    private static final int L = VectorDot.L;
+    private static final int L = Lanes.L;
 
     /** Values of very different sizes, so that another order of additions rounds differently. */
     private static float[] accumulators(Random random, int offset) {
@@ -20,7 +20,7 @@ class LaneSumsTest {
         return a;
     }
 
-    /** The order of {@link VectorDot#sum}, written out in scalars. */
+    /** The order of {@link Lanes#sum}, written out in scalars. */
     private static float tree(float[] a, int o) {
         float[] lanes = Arrays.copyOfRange(a, o, o + L);
         for (int half = L / 2; half > 0; half /= 2) {
