@@ -123,6 +123,8 @@ public final class LocalBackend implements Backend {
                 }
                 LlamaModel model = LlamaModel.load(path, settings.contextLength());
                 try {
+                    // Parsed now, not by the first chat: a template that does not parse stops the start here.
+                    model.chatTemplate();
                     ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
                             model.config().contextLength(), model.config().embeddingLength());
                     long kvBytes = settings.kvCacheMegabytes() > 0 ? settings.kvCacheMegabytes() << 20
