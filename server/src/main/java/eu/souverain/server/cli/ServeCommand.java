@@ -30,7 +30,6 @@ import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
 import eu.souverain.tools.ModelFileProblems;
 import eu.souverain.tools.ModelOptions;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,7 +41,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -193,16 +192,7 @@ final class ServeCommand implements Callable<Integer> {
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
         PortCheck.requireFree(host, port);
-        // ONNX Runtime loads the bundled embedding model while the store opens: each takes about a second.
-        CompletableFuture<SentenceEmbeddingModel> sentences = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
-                ? loadInBackground(Math.max(1, threadCount / 2), serving) : CompletableFuture.completedFuture(null);
-        Database database;
-        try {
-            database = store.open();
-        } catch (RuntimeException e) {
-            discard(sentences);
-            throw e;
-        }
+        Database database = store.open();
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
@@ -222,7 +212,6 @@ final class ServeCommand implements Callable<Integer> {
             sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
-            discard(sentences);
             throw e;
         }
         ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
@@ -238,7 +227,6 @@ final class ServeCommand implements Callable<Integer> {
                     tenancy);
         } catch (RuntimeException e) {
             closeStore.run();
-            discard(sentences);
             throw e;
         }
         sso.ifPresent(server::signInWith);
@@ -258,10 +246,14 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // Loaded once the chat models answer (below): ONNX Runtime's start took the cores the rest needed.
+        CompletableFuture<SentenceEmbeddingModel> bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
+                ? new CompletableFuture<>() : null;
         Backends backends;
         try {
-            SentenceEmbeddingModel bundled = loaded(sentences);
-            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here, bundled)),
+            backends = backends(ModelFileProblems.explained(files, () -> bundled == null
+                            ? LocalBackend.load(files, serving, here, null)
+                            : LocalBackend.loadWithBundledSentences(files, serving, here, bundled)),
                     remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
@@ -292,7 +284,6 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
             closeStore.run();
-            discard(sentences);
             throw e;
         }
         err.println("souverain: local engine in " + here.describe()
@@ -308,6 +299,9 @@ final class ServeCommand implements Callable<Integer> {
                 + " (store: " + database.location() + ")");
         err.println("souverain: chat web app at " + origin + "/");
         err.flush();
+        if (bundled != null) {
+            loadBundled(bundled, Math.max(1, threadCount / 2), serving, err);
+        }
         stopped.await();
         return 0;
     }
@@ -329,39 +323,27 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads} threads. */
-    private static CompletableFuture<SentenceEmbeddingModel> loadInBackground(int threads, LocalBackend.Settings serving) {
-        CompletableFuture<SentenceEmbeddingModel> loading = new CompletableFuture<>();
-        Thread.ofPlatform().name("souverain-embedding-model-load").daemon().start(() -> {
-            try {
-                loading.complete(SentenceEmbeddingModel.loadBundled(threads, serving.queueCapacity(),
-                        serving.requestTimeout()));
-            } catch (Throwable e) {
-                // Whatever it is (ONNX Runtime's native library may not load at all), the start waiting for it hears.
-                loading.completeExceptionally(e);
+    /**
+     * Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads}
+     * threads, and says on {@code err} when it serves, or why it cannot: the rest is served meanwhile.
+     */
+    private static void loadBundled(CompletableFuture<SentenceEmbeddingModel> bundled, int threads,
+                                    LocalBackend.Settings serving, PrintWriter err) {
+        long started = System.nanoTime();
+        bundled.whenComplete((model, failure) -> {
+            if (failure instanceof CancellationException) {
+                return;
             }
+            err.println(failure == null
+                    ? "souverain: embedding model " + SentenceEmbeddingModel.BUNDLED + " loaded in "
+                            + (System.nanoTime() - started) / 1_000_000 + " ms"
+                    : "souverain: the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
+                            + failure.getMessage() + "): embeddings answer 503; start with --embedding-model off,"
+                            + " or name another model");
+            err.flush();
         });
-        return loading;
-    }
-
-    /** The model loaded in the background, waited for; its failure is this start's. */
-    private static SentenceEmbeddingModel loaded(CompletableFuture<SentenceEmbeddingModel> loading) throws IOException {
-        try {
-            return loading.join();
-        } catch (CompletionException e) {
-            throw new IOException("the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
-                    + e.getCause().getMessage() + "): start with --embedding-model off, or name another model",
-                    e.getCause());
-        }
-    }
-
-    /** Releases the model loaded in the background, once it is, when the start failed (closing twice is harmless). */
-    private static void discard(CompletableFuture<SentenceEmbeddingModel> loading) {
-        loading.thenAccept(model -> {
-            if (model != null) {
-                model.close();
-            }
-        });
+        SentenceEmbeddingModel.loadBundledInBackground(bundled, threads, serving.queueCapacity(),
+                serving.requestTimeout());
     }
 
     /** Refuses, before anything starts, a --rerank-model that no remote backend serves: the local engine does not rerank. */
