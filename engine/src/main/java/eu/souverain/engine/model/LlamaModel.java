@@ -1,11 +1,11 @@
 package eu.souverain.engine.model;
 
-import static eu.souverain.engine.tensor.ArrayMath.add;
-import static eu.souverain.engine.tensor.ArrayMath.axpyRows;
-import static eu.souverain.engine.tensor.ArrayMath.dot;
-import static eu.souverain.engine.tensor.ArrayMath.rmsnorm;
-import static eu.souverain.engine.tensor.ArrayMath.siluMul;
-import static eu.souverain.engine.tensor.ArrayMath.softmax;
+import static eu.souverain.engine.tensor.ForwardMath.add;
+import static eu.souverain.engine.tensor.ForwardMath.axpyRows;
+import static eu.souverain.engine.tensor.ForwardMath.dot;
+import static eu.souverain.engine.tensor.ForwardMath.rmsnorm;
+import static eu.souverain.engine.tensor.ForwardMath.siluMul;
+import static eu.souverain.engine.tensor.ForwardMath.softmax;
 
 import eu.souverain.engine.chat.ChatTemplate;
 import eu.souverain.engine.gguf.GGUFFile;

@@ -98,6 +98,10 @@ public final class Matrix {
         if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
             throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
         }
+        if (type == GGMLType.F32 && VectorWarmUp.cold((long) rows * cols, (long) (rowTo - rowFrom) * cols)) {
+            ScalarKernels.f32Rows(data, cols, x.values(), x.offset(), out, outOffset, rowFrom, rowTo);
+            return;
+        }
         for (int r = rowFrom; r < rowTo; r++) {
             out[outOffset + r] = dot(r, x);
         }
@@ -128,6 +132,13 @@ public final class Matrix {
         if (count > 0 && out.length < (long) (count - 1) * outStride + rows) {
             throw new IllegalArgumentException("an output of " + out.length + " floats for " + count
                     + " vectors of " + rows + " rows with stride " + outStride);
+        }
+        if (type == GGMLType.F32
+                && VectorWarmUp.cold((long) count * rows * cols, (long) count * (rowTo - rowFrom) * cols)) {
+            for (int v = 0; v < count; v++) {
+                ScalarKernels.f32Rows(data, cols, xs[v].values(), xs[v].offset(), out, v * outStride, rowFrom, rowTo);
+            }
+            return;
         }
         boolean four = switch (type) {
             case F16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
@@ -192,7 +203,12 @@ public final class Matrix {
                 || scratch.length < BlockMatmul.scratchLength(cols)) {
             throw new IllegalArgumentException("buffers too small for " + tokens + " tokens through " + this);
         }
-        BlockMatmul.multiply(type, data, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+        if (type == GGMLType.F32
+                && VectorWarmUp.cold((long) tokens * rows * cols, (long) tokens * (rowTo - rowFrom) * cols)) {
+            ScalarKernels.f32Block(data, rows, cols, x, tokens, out, rowFrom, rowTo);
+        } else {
+            BlockMatmul.multiply(type, data, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+        }
     }
 
     /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */
