@@ -42,6 +42,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -192,7 +193,20 @@ final class ServeCommand implements Callable<Integer> {
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
         PortCheck.requireFree(host, port);
-        Database database = store.open();
+        // Loaded once the chat models answer (below): ONNX Runtime's start took the cores the rest needed.
+        CompletableFuture<SentenceEmbeddingModel> bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
+                ? new CompletableFuture<>() : null;
+        // The chat models load while the store opens and the HTTP server starts, each a few tenths of a second.
+        CompletableFuture<LocalBackend> local = inBackground(() -> ModelFileProblems.explained(files,
+                () -> bundled == null ? LocalBackend.load(files, serving, here, null)
+                        : LocalBackend.loadWithBundledSentences(files, serving, here, bundled)));
+        Database database;
+        try {
+            database = store.open();
+        } catch (RuntimeException e) {
+            discard(local);
+            throw e;
+        }
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
         AuditCheckpoints checkpoints;
@@ -212,6 +226,7 @@ final class ServeCommand implements Callable<Integer> {
             sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
+            discard(local);
             throw e;
         }
         ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
@@ -227,6 +242,7 @@ final class ServeCommand implements Callable<Integer> {
                     tenancy);
         } catch (RuntimeException e) {
             closeStore.run();
+            discard(local);
             throw e;
         }
         sso.ifPresent(server::signInWith);
@@ -246,15 +262,9 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "souverain-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        // Loaded once the chat models answer (below): ONNX Runtime's start took the cores the rest needed.
-        CompletableFuture<SentenceEmbeddingModel> bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
-                ? new CompletableFuture<>() : null;
         Backends backends;
         try {
-            backends = backends(ModelFileProblems.explained(files, () -> bundled == null
-                            ? LocalBackend.load(files, serving, here, null)
-                            : LocalBackend.loadWithBundledSentences(files, serving, here, bundled)),
-                    remotes, embeddingModel.equals("off") ? null : embeddingModel);
+            backends = backends(loaded(local), remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
                     keys, SovereigntyReport.auditKey(store.data), sinks,
@@ -321,6 +331,39 @@ final class ServeCommand implements Callable<Integer> {
             started.forEach(RemoteBackend::close);
             throw e;
         }
+    }
+
+    /** Runs {@code load} on a thread of its own. */
+    private static CompletableFuture<LocalBackend> inBackground(Callable<LocalBackend> load) {
+        CompletableFuture<LocalBackend> loading = new CompletableFuture<>();
+        Thread.ofPlatform().name("souverain-model-load").daemon().start(() -> {
+            try {
+                loading.complete(load.call());
+            } catch (Throwable e) {
+                loading.completeExceptionally(e);
+            }
+        });
+        return loading;
+    }
+
+    /** The models loaded in the background, waited for; their failure is this start's, as thrown there. */
+    private static LocalBackend loaded(CompletableFuture<LocalBackend> loading) throws Exception {
+        try {
+            return loading.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** Releases the models loaded in the background, once they are, when the start failed. */
+    private static void discard(CompletableFuture<LocalBackend> loading) {
+        loading.thenAccept(loaded -> {
+            loaded.shutdown(Duration.ZERO);
+            loaded.close();
+        });
     }
 
     /**
