@@ -139,7 +139,6 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler.ForServlets()));
         });
-        app.start();
     }
 
     /**
@@ -147,7 +146,21 @@ public final class ApiServer implements AutoCloseable {
      * models answer 503 until {@link #serve}.
      */
     public static ApiServer start(Settings settings, Tenancy tenancy) {
+        return create(settings, tenancy).listen();
+    }
+
+    /**
+     * The server with its routes, not listening yet: making them takes a few tenths of a second,
+     * which a start can spend on something else meanwhile.
+     */
+    public static ApiServer create(Settings settings, Tenancy tenancy) {
         return new ApiServer(settings, tenancy);
+    }
+
+    /** Starts listening; see {@link #start}. */
+    public ApiServer listen() {
+        app.start();
+        return this;
     }
 
     /** From now on, the web app may sign in through {@code sso}'s OpenID provider. */

@@ -209,8 +209,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
+        Tenancy tenancy = new Tenancy(database, auditLog, clock);
+        // The HTTP server's routes are made while the keys open; it listens once they have.
+        CompletableFuture<ApiServer> http = inBackground(() -> ApiServer.create(
+                new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)), tenancy));
         AuditCheckpoints checkpoints;
-        Tenancy tenancy;
         Privacy privacy;
         Optional<FirstStart> firstStart;
         Vault keys;
@@ -219,7 +222,6 @@ final class ServeCommand implements Callable<Integer> {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
             keys = vault.open(database, store.data);
             privacy = Privacy.open(database, keys, auditLog, clock);
-            tenancy = new Tenancy(database, auditLog, clock);
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
             checkpoints = audit.start(database, store.data);
@@ -238,9 +240,8 @@ final class ServeCommand implements Callable<Integer> {
         };
         ApiServer server;
         try {
-            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)),
-                    tenancy);
-        } catch (RuntimeException e) {
+            server = loaded(http).listen();
+        } catch (Exception e) {
             closeStore.run();
             discard(local);
             throw e;
@@ -334,9 +335,9 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** Runs {@code load} on a thread of its own. */
-    private static CompletableFuture<LocalBackend> inBackground(Callable<LocalBackend> load) {
-        CompletableFuture<LocalBackend> loading = new CompletableFuture<>();
-        Thread.ofPlatform().name("souverain-model-load").daemon().start(() -> {
+    private static <T> CompletableFuture<T> inBackground(Callable<T> load) {
+        CompletableFuture<T> loading = new CompletableFuture<>();
+        Thread.ofPlatform().name("souverain-start").daemon().start(() -> {
             try {
                 loading.complete(load.call());
             } catch (Throwable e) {
@@ -346,8 +347,8 @@ final class ServeCommand implements Callable<Integer> {
         return loading;
     }
 
-    /** The models loaded in the background, waited for; their failure is this start's, as thrown there. */
-    private static LocalBackend loaded(CompletableFuture<LocalBackend> loading) throws Exception {
+    /** What was made in the background, waited for; its failure is this start's, as thrown there. */
+    private static <T> T loaded(CompletableFuture<T> loading) throws Exception {
         try {
             return loading.join();
         } catch (CompletionException e) {
