@@ -11,6 +11,8 @@ module eu.souverain.engine {
     requires org.slf4j;
     // The expression resolver jinjava asks for template attributes speaks java.beans.
     requires java.desktop;
+    // The kernels' warm-up sees from a thread's allocations when C2 has compiled the vector kernels.
+    requires jdk.management;
 
     exports eu.souverain.engine.chat;
     exports eu.souverain.engine.prompt;

@@ -6,6 +6,7 @@ import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.gguf.TensorInfo;
 import eu.souverain.engine.model.InferenceState;
 import eu.souverain.engine.model.LlamaModel;
+import eu.souverain.engine.tensor.VectorWarmUp;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
@@ -92,7 +93,9 @@ public final class BenchCommand implements Callable<Integer> {
             int[] prompt = randomTokens(promptTokens, model.config().vocabularySize());
 
             // A whole round of each first: shorter warm-ups left the JIT still compiling the kernels.
+            // The vector kernels, not the scalar ones that stand in for them until they are compiled.
             err.printf(Locale.ROOT, "%s: warm-up (pp%d, tg%d)%n", name, promptTokens, genTokens);
+            VectorWarmUp.awaitCompiled();
             promptRate(model, threads, prompt);
             generationRate(model, threads);
             double[] pp = new double[repetitions];

@@ -1,11 +1,11 @@
 package eu.souverain.engine.model;
 
-import static eu.souverain.engine.tensor.ArrayMath.add;
-import static eu.souverain.engine.tensor.ArrayMath.axpyRows;
-import static eu.souverain.engine.tensor.ArrayMath.dot;
-import static eu.souverain.engine.tensor.ArrayMath.rmsnorm;
-import static eu.souverain.engine.tensor.ArrayMath.siluMul;
-import static eu.souverain.engine.tensor.ArrayMath.softmax;
+import static eu.souverain.engine.tensor.ForwardMath.add;
+import static eu.souverain.engine.tensor.ForwardMath.axpyRows;
+import static eu.souverain.engine.tensor.ForwardMath.dot;
+import static eu.souverain.engine.tensor.ForwardMath.rmsnorm;
+import static eu.souverain.engine.tensor.ForwardMath.siluMul;
+import static eu.souverain.engine.tensor.ForwardMath.softmax;
 
 import eu.souverain.engine.chat.ChatTemplate;
 import eu.souverain.engine.gguf.GGUFFile;
@@ -34,7 +34,8 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Tokenizer tokenizer;
-    private final ChatTemplate chatTemplate;
+    /** Made on first use (see {@link #chatTemplate}). */
+    private volatile ChatTemplate chatTemplate;
     private final double[] ropeFrequencies;
     private final float attentionScale;
     // Per layer, the matrices that multiply the same input, for products in one dispatch.
@@ -46,12 +47,6 @@ public final class LlamaModel implements AutoCloseable {
         this.config = config;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        Metadata metadata = file.metadata();
-        this.chatTemplate = ChatTemplate.forModel(
-                metadata.findString("tokenizer.chat_template").orElse(null),
-                text -> tokenizer.findToken(text).isPresent(),
-                tokenizer.tokenText(tokenizer.bosToken()),
-                tokenizer.tokenText(tokenizer.eosToken()));
         this.ropeFrequencies = ropeFrequencies(config, weights.ropeFactors());
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headSize()));
         LlamaWeights.Layer[] layers = weights.layers();
@@ -98,8 +93,28 @@ public final class LlamaModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /**
+     * The file's chat template, or the builtin that matches its vocabulary. Parsed on the first
+     * call, not at load: a raw completion never needs it, and parsing it (the Jinja engine's
+     * start, and logging's) cost a short {@code generate} about 0.4 s of CPU. Throws
+     * {@link eu.souverain.engine.chat.ChatTemplateException} when the file's template does not parse.
+     */
     public ChatTemplate chatTemplate() {
-        return chatTemplate;
+        ChatTemplate template = chatTemplate;
+        if (template == null) {
+            synchronized (this) {
+                template = chatTemplate;
+                if (template == null) {
+                    template = ChatTemplate.forModel(
+                            file.metadata().findString("tokenizer.chat_template").orElse(null),
+                            text -> tokenizer.findToken(text).isPresent(),
+                            tokenizer.tokenText(tokenizer.bosToken()),
+                            tokenizer.tokenText(tokenizer.eosToken()));
+                    chatTemplate = template;
+                }
+            }
+        }
+        return template;
     }
 
     public GGUFFile file() {

@@ -11,15 +11,15 @@ public final class ArrayMath {
     /** The matrix kernels' species: the widest float vector the CPU has, up to 16 lanes. */
     private static final VectorSpecies<Float> F = Lanes.F;
 
-    private static final float LOG2_E = 1.44269504f;
+    static final float LOG2_E = 1.44269504f;
     /** ln 2 split in two: n * LN2_HI is exact for the n that exp meets, LN2_LO is the rest. */
-    private static final float LN2_HI = 0.693145752f;
-    private static final float LN2_LO = 1.42860677e-6f;
+    static final float LN2_HI = 0.693145752f;
+    static final float LN2_LO = 1.42860677e-6f;
     /**
      * 1.5 * 2^23 + 254: adding it to a float below 2^21 in magnitude rounds that to an integer n,
      * leaving n + 254 (twice the exponent bias) in the low mantissa bits.
      */
-    private static final float ROUNDER = 0x1.8p23f + 254;
+    static final float ROUNDER = 0x1.8p23f + 254;
 
     private ArrayMath() {
     }

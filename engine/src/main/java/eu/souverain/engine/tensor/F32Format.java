@@ -10,7 +10,7 @@ final class F32Format extends WeightFormat {
 
     static final F32Format INSTANCE = new F32Format();
 
-    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private F32Format() {
     }

@@ -84,6 +84,10 @@ public final class Matrix {
         if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
             throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
         }
+        if (type == GGMLType.F32 && VectorWarmUp.cold((long) rows * cols, (long) (rowTo - rowFrom) * cols)) {
+            ScalarKernels.f32Rows(data, cols, x.values(), x.offset(), out, outOffset, rowFrom, rowTo);
+            return;
+        }
         format.matmul(data, rowBytes, cols, x, out, outOffset, rowFrom, rowTo);
     }
 
@@ -113,6 +117,13 @@ public final class Matrix {
             throw new IllegalArgumentException("an output of " + out.length + " floats for " + count
                     + " vectors of " + rows + " rows with stride " + outStride);
         }
+        if (type == GGMLType.F32
+                && VectorWarmUp.cold((long) count * rows * cols, (long) count * (rowTo - rowFrom) * cols)) {
+            for (int v = 0; v < count; v++) {
+                ScalarKernels.f32Rows(data, cols, xs[v].values(), xs[v].offset(), out, v * outStride, rowFrom, rowTo);
+            }
+            return;
+        }
         format.matmul(data, rowBytes, cols, xs, count, out, outStride, rowFrom, rowTo);
     }
 
@@ -130,7 +141,12 @@ public final class Matrix {
                 || scratch.length < BlockMatmul.scratchLength(cols)) {
             throw new IllegalArgumentException("buffers too small for " + tokens + " tokens through " + this);
         }
-        BlockMatmul.multiply(format, data, rowBytes, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+        if (type == GGMLType.F32
+                && VectorWarmUp.cold((long) tokens * rows * cols, (long) tokens * (rowTo - rowFrom) * cols)) {
+            ScalarKernels.f32Block(data, rows, cols, x, tokens, out, rowFrom, rowTo);
+        } else {
+            BlockMatmul.multiply(format, data, rowBytes, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+        }
     }
 
     /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */

@@ -50,6 +50,15 @@ public final class PreparedVector {
         this.values = x;
         this.offset = offset;
         this.length = length;
+        if (VectorWarmUp.cold(length, length)) {
+            ScalarKernels.runSums(x, offset, length, sums);
+        } else {
+            vectorSums(x, offset, length, sums);
+        }
+    }
+
+    /** {@code sums[r]} = the sum of run r of {@code x[offset..offset+length)}, its lanes added as a tree. */
+    static void vectorSums(float[] x, int offset, int length, float[] sums) {
         int step = Lanes.L;
         for (int run = 0; run < length / RUN; run++) {
             FloatVector sum = FloatVector.zero(Lanes.F);

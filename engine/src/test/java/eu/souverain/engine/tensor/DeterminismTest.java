@@ -60,7 +60,9 @@ class DeterminismTest {
         String modules = System.getProperty("jdk.module.path");
         String classPath = modules == null ? System.getProperty("java.class.path")
                 : modules + File.pathSeparator + System.getProperty("java.class.path");
-        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", classPath,
+        // The vector kernels from the first call, not their scalar stand-ins (ScalarKernelsTest checks those).
+        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-Dsouverain.kernels.cold-start=false",
+                "-cp", classPath,
                 KernelFingerprints.class.getName()));
         command.addAll(arguments);
         return new ProcessBuilder(command).start();

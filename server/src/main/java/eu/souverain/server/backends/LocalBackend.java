@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The engine in this process: one {@link ModelScheduler} per language model, and a sentence-embedding
@@ -24,10 +25,10 @@ public final class LocalBackend implements Backend {
 
     private final Map<String, ModelScheduler> schedulers;
     /** Null when none is served. */
-    private final SentenceEmbeddingModel sentences;
+    private final SentenceModelHandle sentences;
     private final BackendLocation location;
 
-    private LocalBackend(Map<String, ModelScheduler> schedulers, SentenceEmbeddingModel sentences,
+    private LocalBackend(Map<String, ModelScheduler> schedulers, SentenceModelHandle sentences,
                          BackendLocation location) {
         this.schedulers = schedulers;
         this.sentences = sentences;
@@ -103,6 +104,24 @@ public final class LocalBackend implements Backend {
      */
     public static LocalBackend load(Map<String, Path> files, Settings settings, BackendLocation location,
                                     SentenceEmbeddingModel sentences) throws IOException {
+        return serving(files, settings, location, sentences == null ? null : SentenceModelHandle.loaded(sentences));
+    }
+
+    /**
+     * As {@link #load(Map, Settings, BackendLocation, SentenceEmbeddingModel)}, serving the bundled
+     * sentence-embedding model that {@code bundled} brings once loaded (see
+     * {@link SentenceEmbeddingModel#loadBundledInBackground}): its requests wait for it meanwhile.
+     */
+    public static LocalBackend loadWithBundledSentences(Map<String, Path> files, Settings settings,
+                                                        BackendLocation location,
+                                                        CompletableFuture<SentenceEmbeddingModel> bundled)
+            throws IOException {
+        return serving(files, settings, location,
+                SentenceModelHandle.loading(SentenceEmbeddingModel.bundledInfo(), bundled));
+    }
+
+    private static LocalBackend serving(Map<String, Path> files, Settings settings, BackendLocation location,
+                                        SentenceModelHandle sentences) throws IOException {
         if (sentences != null && files.containsKey(sentences.info().id())) {
             sentences.close();
             throw new IllegalArgumentException("model '" + sentences.info().id() + "' is both a model file and the "
@@ -123,6 +142,8 @@ public final class LocalBackend implements Backend {
                 }
                 LlamaModel model = LlamaModel.load(path, settings.contextLength());
                 try {
+                    // Parsed now, not by the first chat: a template that does not parse stops the start here.
+                    model.chatTemplate();
                     ModelInfo info = new ModelInfo(entry.getKey(), Instant.now().getEpochSecond(),
                             model.config().contextLength(), model.config().embeddingLength());
                     long kvBytes = settings.kvCacheMegabytes() > 0 ? settings.kvCacheMegabytes() << 20
@@ -210,7 +231,7 @@ public final class LocalBackend implements Backend {
     @Override
     public PreparedEmbeddings prepare(EmbeddingRequest request) {
         if (isSentences(request.model())) {
-            return sentences.prepare(request);
+            return sentences.get().prepare(request);
         }
         ModelScheduler scheduler = schedulers.get(request.model());
         if (scheduler == null) {

@@ -34,6 +34,8 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
     private static final String BUNDLED_TOKENIZER = "all-minilm-l6-v2-q-tokenizer.json";
     /** Tokens of one input, [CLS] and [SEP] included: BERT's position embeddings. */
     static final int MAX_INPUT_TOKENS = 512;
+    /** The width of the bundled model's vectors. */
+    static final int BUNDLED_DIMENSIONS = 384;
 
     private final ModelInfo info;
     private final WordPieceTokenizer tokenizer;
@@ -76,12 +78,39 @@ public final class SentenceEmbeddingModel implements AutoCloseable {
         }
         try {
             int dimensions = encoder.encode(tokenizer.encode("")).length;
-            ModelInfo info = new ModelInfo(BUNDLED, Instant.now().getEpochSecond(), MAX_INPUT_TOKENS, dimensions, false);
-            return new SentenceEmbeddingModel(info, tokenizer, encoder, queueCapacity, requestTimeout);
-        } catch (RuntimeException e) {
+            if (dimensions != BUNDLED_DIMENSIONS) {
+                throw new IOException("the bundled embedding model makes vectors of " + dimensions + " dimensions, not "
+                        + BUNDLED_DIMENSIONS);
+            }
+            return new SentenceEmbeddingModel(bundledInfo(), tokenizer, encoder, queueCapacity, requestTimeout);
+        } catch (IOException | RuntimeException e) {
             encoder.close();
             throw e;
         }
+    }
+
+    /** The bundled model's name and shape, known before it loads. */
+    public static ModelInfo bundledInfo() {
+        return new ModelInfo(BUNDLED, Instant.now().getEpochSecond(), MAX_INPUT_TOKENS, BUNDLED_DIMENSIONS, false);
+    }
+
+    /**
+     * Loads the bundled model as {@link #loadBundled} does, on a thread of its own, and completes
+     * {@code into} with it, or with why it could not load (ONNX Runtime's native library may not
+     * load at all). Closes it when {@code into} was cancelled meanwhile: the server stopped.
+     */
+    public static void loadBundledInBackground(CompletableFuture<SentenceEmbeddingModel> into, int threads,
+                                               int queueCapacity, Duration requestTimeout) {
+        Thread.ofPlatform().name("souverain-embedding-model-load").daemon().start(() -> {
+            try {
+                SentenceEmbeddingModel model = loadBundled(threads, queueCapacity, requestTimeout);
+                if (!into.complete(model)) {
+                    model.close();
+                }
+            } catch (Throwable e) {
+                into.completeExceptionally(e);
+            }
+        });
     }
 
     private static InputStream resource(String name) throws IOException {

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 final class AotTraining {
 
     static final String PROPERTY = "souverain.aot-training";
-    private static final Pattern SERVING = Pattern.compile("serving \\S+ at http://");
+    /** What serve says once its bundled embedding model has loaded (or could not), after it serves. */
+    private static final Pattern SERVING = Pattern.compile("embedding model \\S+ (loaded|cannot load)");
 
     private AotTraining() {}
 
@@ -29,7 +30,7 @@ final class AotTraining {
         serveUntilItServes(scratch.resolve("data"));
     }
 
-    /** Starts serve on a free port and waits until its model is loaded; the JVM's exit stops it. */
+    /** Starts serve on a free port and waits until its models are loaded; the JVM's exit stops it. */
     private static void serveUntilItServes(Path data) throws IOException, InterruptedException {
         StringWriter err = new StringWriter();
         PrintWriter discard = new PrintWriter(Writer.nullWriter());

@@ -30,7 +30,6 @@ import eu.souverain.server.tenancy.Tenancy;
 import eu.souverain.server.vault.Vault;
 import eu.souverain.tools.ModelFileProblems;
 import eu.souverain.tools.ModelOptions;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,6 +41,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
@@ -193,20 +193,27 @@ final class ServeCommand implements Callable<Integer> {
         Clock clock = Clock.systemUTC();
         // Before the store is opened: a first start must not make its secrets for a server that cannot listen.
         PortCheck.requireFree(host, port);
-        // ONNX Runtime loads the bundled embedding model while the store opens: each takes about a second.
-        CompletableFuture<SentenceEmbeddingModel> sentences = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
-                ? loadInBackground(Math.max(1, threadCount / 2), serving) : CompletableFuture.completedFuture(null);
+        // Loaded once the chat models answer (below): ONNX Runtime's start took the cores the rest needed.
+        CompletableFuture<SentenceEmbeddingModel> bundled = embeddingModel.equals(SentenceEmbeddingModel.BUNDLED)
+                ? new CompletableFuture<>() : null;
+        // The chat models load while the store opens and the HTTP server starts, each a few tenths of a second.
+        CompletableFuture<LocalBackend> local = inBackground(() -> ModelFileProblems.explained(files,
+                () -> bundled == null ? LocalBackend.load(files, serving, here, null)
+                        : LocalBackend.loadWithBundledSentences(files, serving, here, bundled)));
         Database database;
         try {
             database = store.open();
         } catch (RuntimeException e) {
-            discard(sentences);
+            discard(local);
             throw e;
         }
         store.warnWhenOpenToOthers(err);
         AuditLog auditLog = new AuditLog(database, clock);
+        Tenancy tenancy = new Tenancy(database, auditLog, clock);
+        // The HTTP server's routes are made while the keys open; it listens once they have.
+        CompletableFuture<ApiServer> http = inBackground(() -> ApiServer.create(
+                new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)), tenancy));
         AuditCheckpoints checkpoints;
-        Tenancy tenancy;
         Privacy privacy;
         Optional<FirstStart> firstStart;
         Vault keys;
@@ -215,14 +222,13 @@ final class ServeCommand implements Callable<Integer> {
             // Opened before serving, so that an unsafe or corrupt key file stops the server here.
             keys = vault.open(database, store.data);
             privacy = Privacy.open(database, keys, auditLog, clock);
-            tenancy = new Tenancy(database, auditLog, clock);
             firstStart = FirstStart.run(tenancy, organization, ownerEmail,
                     System.getenv(FirstStart.OWNER_PASSWORD_VARIABLE));
             checkpoints = audit.start(database, store.data);
             sso = singleSignOn.map(settings -> new SingleSignOn(settings, database, tenancy, clock));
         } catch (RuntimeException e) {
             database.close();
-            discard(sentences);
+            discard(local);
             throw e;
         }
         ScheduledExecutorService retention = privacy.retention().schedule(RETENTION_INTERVAL);
@@ -234,11 +240,10 @@ final class ServeCommand implements Callable<Integer> {
         };
         ApiServer server;
         try {
-            server = ApiServer.start(new ApiServer.Settings(host, port, maxBody, Duration.ofSeconds(shutdownGrace)),
-                    tenancy);
-        } catch (RuntimeException e) {
+            server = loaded(http).listen();
+        } catch (Exception e) {
             closeStore.run();
-            discard(sentences);
+            discard(local);
             throw e;
         }
         sso.ifPresent(server::signInWith);
@@ -260,9 +265,7 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Backends backends;
         try {
-            SentenceEmbeddingModel bundled = loaded(sentences);
-            backends = backends(ModelFileProblems.explained(files, () -> LocalBackend.load(files, serving, here, bundled)),
-                    remotes, embeddingModel.equals("off") ? null : embeddingModel);
+            backends = backends(loaded(local), remotes, embeddingModel.equals("off") ? null : embeddingModel);
             Redactions redactions = new Redactions(database, auditLog, clock);
             SovereigntyReport report = new SovereigntyReport(new SovereigntyReport.Installation(database, store.data,
                     keys, SovereigntyReport.auditKey(store.data), sinks,
@@ -292,7 +295,6 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
             closeStore.run();
-            discard(sentences);
             throw e;
         }
         err.println("souverain: local engine in " + here.describe()
@@ -308,6 +310,9 @@ final class ServeCommand implements Callable<Integer> {
                 + " (store: " + database.location() + ")");
         err.println("souverain: chat web app at " + origin + "/");
         err.flush();
+        if (bundled != null) {
+            loadBundled(bundled, Math.max(1, threadCount / 2), serving, err);
+        }
         stopped.await();
         return 0;
     }
@@ -329,39 +334,60 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads} threads. */
-    private static CompletableFuture<SentenceEmbeddingModel> loadInBackground(int threads, LocalBackend.Settings serving) {
-        CompletableFuture<SentenceEmbeddingModel> loading = new CompletableFuture<>();
-        Thread.ofPlatform().name("souverain-embedding-model-load").daemon().start(() -> {
+    /** Runs {@code load} on a thread of its own. */
+    private static <T> CompletableFuture<T> inBackground(Callable<T> load) {
+        CompletableFuture<T> loading = new CompletableFuture<>();
+        Thread.ofPlatform().name("souverain-start").daemon().start(() -> {
             try {
-                loading.complete(SentenceEmbeddingModel.loadBundled(threads, serving.queueCapacity(),
-                        serving.requestTimeout()));
+                loading.complete(load.call());
             } catch (Throwable e) {
-                // Whatever it is (ONNX Runtime's native library may not load at all), the start waiting for it hears.
                 loading.completeExceptionally(e);
             }
         });
         return loading;
     }
 
-    /** The model loaded in the background, waited for; its failure is this start's. */
-    private static SentenceEmbeddingModel loaded(CompletableFuture<SentenceEmbeddingModel> loading) throws IOException {
+    /** What was made in the background, waited for; its failure is this start's, as thrown there. */
+    private static <T> T loaded(CompletableFuture<T> loading) throws Exception {
         try {
             return loading.join();
         } catch (CompletionException e) {
-            throw new IOException("the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
-                    + e.getCause().getMessage() + "): start with --embedding-model off, or name another model",
-                    e.getCause());
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
         }
     }
 
-    /** Releases the model loaded in the background, once it is, when the start failed (closing twice is harmless). */
-    private static void discard(CompletableFuture<SentenceEmbeddingModel> loading) {
-        loading.thenAccept(model -> {
-            if (model != null) {
-                model.close();
-            }
+    /** Releases the models loaded in the background, once they are, when the start failed. */
+    private static void discard(CompletableFuture<LocalBackend> loading) {
+        loading.thenAccept(loaded -> {
+            loaded.shutdown(Duration.ZERO);
+            loaded.close();
         });
+    }
+
+    /**
+     * Loads the bundled sentence-embedding model on a thread of its own, to run on {@code threads}
+     * threads, and says on {@code err} when it serves, or why it cannot: the rest is served meanwhile.
+     */
+    private static void loadBundled(CompletableFuture<SentenceEmbeddingModel> bundled, int threads,
+                                    LocalBackend.Settings serving, PrintWriter err) {
+        long started = System.nanoTime();
+        bundled.whenComplete((model, failure) -> {
+            if (failure instanceof CancellationException) {
+                return;
+            }
+            err.println(failure == null
+                    ? "souverain: embedding model " + SentenceEmbeddingModel.BUNDLED + " loaded in "
+                            + (System.nanoTime() - started) / 1_000_000 + " ms"
+                    : "souverain: the bundled embedding model " + SentenceEmbeddingModel.BUNDLED + " cannot load ("
+                            + failure.getMessage() + "): embeddings answer 503; start with --embedding-model off,"
+                            + " or name another model");
+            err.flush();
+        });
+        SentenceEmbeddingModel.loadBundledInBackground(bundled, threads, serving.queueCapacity(),
+                serving.requestTimeout());
     }
 
     /** Refuses, before anything starts, a --rerank-model that no remote backend serves: the local engine does not rerank. */

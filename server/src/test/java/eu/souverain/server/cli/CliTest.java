@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The command line as a user runs it: real model files, real processes where it matters. */
 class CliTest {
@@ -134,6 +135,26 @@ class CliTest {
         assertThat(turns.get(0)).contains("(0 cached)");
         // The second turn's prompt starts with the first turn's, which the state still holds.
         assertThat(turns.get(1)).containsPattern("\\([1-9]\\d* cached\\)");
+    }
+
+    /** Only the command run is built in full: the others are outlines, which the usage text must not show. */
+    @Test
+    void theUsageListsEveryCommandAndTheOneAskedForIsShownInFull() {
+        Run usage = inProcess("--help");
+        assertThat(usage.exit()).isZero();
+        for (Class<?> command : Main.COMMANDS) {
+            CommandLine.Command annotation = command.getAnnotation(CommandLine.Command.class);
+            String[] summary = annotation.header().length > 0 ? annotation.header() : annotation.description();
+            List<String> words = List.of(summary[0].split(" "));
+            String opening = String.join(" ", words.subList(0, Math.min(3, words.size())));
+            assertThat(usage.out()).contains("\n  " + annotation.name() + " ").contains(opening);
+        }
+        Run keys = inProcess("help", "keys");
+        assertThat(keys.out()).contains("Usage: souverain keys").contains("create").contains("revoke")
+                .isEqualTo(inProcess("keys", "--help").out());
+        Run unknown = inProcess("genrate");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("'genrate'");
     }
 
     private static Run inProcess(String... args) {
