@@ -124,7 +124,7 @@ class SovereigntyPanelBrowserTest {
         browser.waitFor(By.id("sovereignty-toggle")).click();
         browser.waitFor(By.cssSelector("#side-panel .library-fact"));
         String shown = text(By.cssSelector("section[aria-labelledby='sovereignty-libraries']"));
-        assertThat(shown).contains("Libraries it drew from", "Site safety", library, "1 documents", "55 bytes",
+        assertThat(shown).contains("Libraries it drew from", "Site safety", library, "documents: 1", "55 bytes", "indexed passages: 1",
                 "one answer of this conversation", "owner", "library_documents", "AES-256-GCM", "AES-256-CTR");
         assertThat(text(By.id("sovereignty-library-index"))).endsWith("/index");
         browser.script("document.getElementById('sovereignty-libraries').scrollIntoView()");
@@ -133,7 +133,7 @@ class SovereigntyPanelBrowserTest {
         browser.driver.findElement(By.id("language")).click();
         browser.until(d -> d.findElement(By.id("sovereignty-libraries")).getText().equals("Bibliothèques consultées"));
         assertThat(text(By.cssSelector("section[aria-labelledby='sovereignty-libraries']")))
-                .contains("Site safety", "55 octets", "une réponse de cette conversation", "propriétaire");
+                .contains("Site safety", "documents : 1", "55 octets", "une réponse de cette conversation", "propriétaire");
         browser.script("document.getElementById('sovereignty-libraries').scrollIntoView()");
         browser.screenshot("sovereignty-panel-libraries-fr");
         browser.driver.findElement(By.id("language")).click();

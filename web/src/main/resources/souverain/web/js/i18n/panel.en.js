@@ -83,7 +83,7 @@ export default {
   'sovereignty.librariesHidden': 'Cited libraries you can no longer read (unshared or deleted), not named: {n}.',
   'sovereignty.libraryId': 'Id',
   'sovereignty.libraryContent': 'Contents',
-  'sovereignty.libraryContentValue': '{documents} documents · {size} · {chunks} indexed passages',
+  'sovereignty.libraryContentValue': 'documents: {documents} · {size} · indexed passages: {chunks}',
   'sovereignty.libraryCitedBy': 'Cited by',
   'sovereignty.libraryCitedByOne': 'one answer of this conversation',
   'sovereignty.libraryCitedByValue': '{answers} answers of this conversation',

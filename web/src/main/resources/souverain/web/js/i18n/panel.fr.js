@@ -83,7 +83,7 @@ export default {
   'sovereignty.librariesHidden': 'Bibliothèques citées que vous ne pouvez plus lire (plus partagées ou supprimées), non nommées : {n}.',
   'sovereignty.libraryId': 'Identifiant',
   'sovereignty.libraryContent': 'Contenu',
-  'sovereignty.libraryContentValue': '{documents} documents · {size} · {chunks} passages indexés',
+  'sovereignty.libraryContentValue': 'documents : {documents} · {size} · passages indexés : {chunks}',
   'sovereignty.libraryCitedBy': 'Citée par',
   'sovereignty.libraryCitedByOne': 'une réponse de cette conversation',
   'sovereignty.libraryCitedByValue': '{answers} réponses de cette conversation',
