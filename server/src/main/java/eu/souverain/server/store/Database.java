@@ -142,10 +142,10 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
-    /** Runs {@code body} in one transaction: all of its writes commit together, or none does. */
     /**
-     * Runs {@code body} in a transaction. Every write goes through here or {@link #useTransaction}
-     * (a single statement too), never through {@link #jdbi()}, which is for reads.
+     * Runs {@code body} in one transaction: all of its writes commit together, or none does. Every
+     * write goes through here or {@link #useTransaction} (a single statement too), never through
+     * {@link #jdbi()}, which is for reads.
      */
     public <T, X extends Exception> T inTransaction(HandleCallback<T, X> body) throws X {
         if (writer == null) {
