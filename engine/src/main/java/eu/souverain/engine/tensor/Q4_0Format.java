@@ -8,25 +8,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Q4_0: blocks of 32 four-bit quants centred on 8 and an f16 scale. */
-final class Q4_0Format extends WeightFormat {
+final class Q4_0Format extends BlockFormat {
 
     static final Q4_0Format INSTANCE = new Q4_0Format();
 
     private Q4_0Format() {
-    }
-
-    @Override
-    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
-        for (int b = 0; b < count / 32; b++) {
-            dequantizeBlock(data, offset + 18L * b, out, o + 32 * b);
-        }
-    }
-
-    @Override
-    void quantize(float[] values, ByteBuffer out) {
-        for (int o = 0; o < values.length; o += 32) {
-            quantizeBlock(values, o, out);
-        }
+        super(GGMLType.Q4_0);
     }
 
     @Override
@@ -274,7 +261,8 @@ final class Q4_0Format extends WeightFormat {
     }
 
     /** block_q4_0: f16 d, u8 qs[16]; low nibbles are elements 0..15, high nibbles 16..31; x = (q - 8) * d. */
-    private static void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
+    @Override
+    void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         float d = ScalarReference.f16(data, block);
         for (int i = 0; i < 16; i++) {
             int q = ScalarReference.u8(data, block + 2 + i);
@@ -284,7 +272,8 @@ final class Q4_0Format extends WeightFormat {
     }
 
     /** Scale (value of largest magnitude) / -8, so that value decodes exactly as quant 0 (-8). */
-    private static void quantizeBlock(float[] v, int o, ByteBuffer out) {
+    @Override
+    void quantizeBlock(float[] v, int o, ByteBuffer out) {
         float extreme = 0;
         for (int i = 0; i < 32; i++) {
             if (Math.abs(v[o + i]) > Math.abs(extreme)) {

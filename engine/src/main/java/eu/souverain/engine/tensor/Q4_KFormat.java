@@ -12,25 +12,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Q4_K: super-blocks of 256 four-bit quants, scaled and offset per sub-block of 32. */
-final class Q4_KFormat extends WeightFormat {
+final class Q4_KFormat extends BlockFormat {
 
     static final Q4_KFormat INSTANCE = new Q4_KFormat();
 
     private Q4_KFormat() {
-    }
-
-    @Override
-    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
-        for (int b = 0; b < count / 256; b++) {
-            dequantizeBlock(data, offset + 144L * b, out, o + 256 * b);
-        }
-    }
-
-    @Override
-    void quantize(float[] values, ByteBuffer out) {
-        for (int o = 0; o < values.length; o += 256) {
-            KQuantWithMin.quantize(values, o, 15, out);
-        }
+        super(GGMLType.Q4_K);
     }
 
     @Override
@@ -248,7 +235,13 @@ final class Q4_KFormat extends WeightFormat {
      * x = d*scale_j * q - dmin*min_j, its 4-bit q in qs[32*(j/2) + l]: low nibbles for even j,
      * high nibbles for odd j.
      */
-    private static void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
+    @Override
+    void quantizeBlock(float[] values, int o, ByteBuffer out) {
+        KQuantWithMin.quantize(values, o, 15, out);
+    }
+
+    @Override
+    void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         float d = ScalarReference.f16(data, block);
         float dmin = ScalarReference.f16(data, block + 2);
         long qs = block + 16;

@@ -12,25 +12,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Q5_K: super-blocks of 256 five-bit quants, scaled and offset per sub-block of 32. */
-final class Q5_KFormat extends WeightFormat {
+final class Q5_KFormat extends BlockFormat {
 
     static final Q5_KFormat INSTANCE = new Q5_KFormat();
 
     private Q5_KFormat() {
-    }
-
-    @Override
-    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
-        for (int b = 0; b < count / 256; b++) {
-            dequantizeBlock(data, offset + 176L * b, out, o + 256 * b);
-        }
-    }
-
-    @Override
-    void quantize(float[] values, ByteBuffer out) {
-        for (int o = 0; o < values.length; o += 256) {
-            KQuantWithMin.quantize(values, o, 31, out);
-        }
+        super(GGMLType.Q5_K);
     }
 
     @Override
@@ -149,7 +136,13 @@ final class Q5_KFormat extends WeightFormat {
      * block_q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]. As Q4_K, with a fifth
      * bit (worth 16) for element l of sub-block j in bit j of qh[l].
      */
-    private static void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
+    @Override
+    void quantizeBlock(float[] values, int o, ByteBuffer out) {
+        KQuantWithMin.quantize(values, o, 31, out);
+    }
+
+    @Override
+    void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         float d = ScalarReference.f16(data, block);
         float dmin = ScalarReference.f16(data, block + 2);
         long qh = block + 16;

@@ -9,25 +9,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Q6_K: super-blocks of 256 six-bit quants, scaled per sub-block of 16. */
-final class Q6_KFormat extends WeightFormat {
+final class Q6_KFormat extends BlockFormat {
 
     static final Q6_KFormat INSTANCE = new Q6_KFormat();
 
     private Q6_KFormat() {
-    }
-
-    @Override
-    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
-        for (int b = 0; b < count / 256; b++) {
-            dequantizeBlock(data, offset + 210L * b, out, o + 256 * b);
-        }
-    }
-
-    @Override
-    void quantize(float[] values, ByteBuffer out) {
-        for (int o = 0; o < values.length; o += 256) {
-            quantizeBlock(values, o, out);
-        }
+        super(GGMLType.Q6_K);
     }
 
     @Override
@@ -193,7 +180,8 @@ final class Q6_KFormat extends WeightFormat {
      * (low nibble for g &lt; 2, high for g &ge; 2) and its high 2 bits from bits 2g..2g+1 of
      * qh[32n + l]; x = d * scales[e/16] * (q - 32) for element e.
      */
-    private static void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
+    @Override
+    void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         long ql = block;
         long qh = block + 128;
         long scales = block + 192;
@@ -213,7 +201,8 @@ final class Q6_KFormat extends WeightFormat {
      * Q6_K: each sub-block of 16 gets x = scale * q with q in [-32, 31] and scale = (its value of
      * largest magnitude) / -32, stored as a signed 8-bit multiple of the super-block's f16 d.
      */
-    private static void quantizeBlock(float[] v, int o, ByteBuffer out) {
+    @Override
+    void quantizeBlock(float[] v, int o, ByteBuffer out) {
         float[] scales = new float[16];
         float maxScale = 0;
         for (int k = 0; k < 16; k++) {

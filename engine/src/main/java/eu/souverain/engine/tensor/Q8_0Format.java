@@ -8,25 +8,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Q8_0: blocks of 32 signed bytes and an f16 scale. */
-final class Q8_0Format extends WeightFormat {
+final class Q8_0Format extends BlockFormat {
 
     static final Q8_0Format INSTANCE = new Q8_0Format();
 
     private Q8_0Format() {
-    }
-
-    @Override
-    void dequantize(MemorySegment data, long offset, float[] out, int o, int count) {
-        for (int b = 0; b < count / 32; b++) {
-            dequantizeBlock(data, offset + 34L * b, out, o + 32 * b);
-        }
-    }
-
-    @Override
-    void quantize(float[] values, ByteBuffer out) {
-        for (int o = 0; o < values.length; o += 32) {
-            quantizeBlock(values, o, out);
-        }
+        super(GGMLType.Q8_0);
     }
 
     @Override
@@ -146,7 +133,8 @@ final class Q8_0Format extends WeightFormat {
     }
 
     /** block_q8_0: f16 d, i8 qs[32]; x = qs * d. */
-    private static void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
+    @Override
+    void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         float d = ScalarReference.f16(data, block);
         for (int i = 0; i < 32; i++) {
             out[o + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) * d;
@@ -154,7 +142,8 @@ final class Q8_0Format extends WeightFormat {
     }
 
     /** Scale max|x| / 127, quants round(x / scale). */
-    private static void quantizeBlock(float[] v, int o, ByteBuffer out) {
+    @Override
+    void quantizeBlock(float[] v, int o, ByteBuffer out) {
         float absMax = 0;
         for (int i = 0; i < 32; i++) {
             absMax = Math.max(absMax, Math.abs(v[o + i]));

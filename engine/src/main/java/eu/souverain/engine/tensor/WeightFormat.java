@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One tensor layout the engine computes with: its reference decode, its kernels and its
- * quantizer, in one subclass per format, so that a new format is one file, named in the permits
+ * quantizer, in one subclass per format, so that a new format is one file, named in a permits
  * clause and in {@link #of}.
  *
  * <p>The loops over a matrix's rows live in each format rather than in {@link Matrix}: the
@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the one call C2 sees there.
  */
 abstract sealed class WeightFormat
-        permits F32Format, F16Format, BF16Format, Q8_0Format, Q4_0Format, Q4_KFormat, Q5_KFormat, Q6_KFormat {
+        permits F32Format, F16Format, BF16Format, BlockFormat {
 
     // The shapes the kernels compute in, inherited by every format: its kernels name them plainly.
     static final VectorSpecies<Float> F = Lanes.F;
