@@ -3,6 +3,7 @@ package eu.souverain.bench;
 import eu.souverain.engine.tensor.BlockMatmul;
 import eu.souverain.engine.tensor.GGMLType;
 import eu.souverain.engine.tensor.Matrix;
+import eu.souverain.engine.tensor.PreparedVector;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -42,7 +43,7 @@ public class BlockMatmulBenchmark {
 
     private Arena arena;
     private Matrix matrix;
-    private float[] x;
+    private PreparedVector[] xs;
     private float[] out;
     private float[] scratch;
 
@@ -50,7 +51,11 @@ public class BlockMatmulBenchmark {
     public void setUp() {
         arena = Arena.ofShared();
         matrix = Weights.matrix(arena, GGMLType.valueOf(type), ROWS, COLS, 1);
-        x = Weights.gaussian(TOKENS * COLS, 2);
+        float[] x = Weights.gaussian(TOKENS * COLS, 2);
+        xs = new PreparedVector[TOKENS];
+        for (int t = 0; t < TOKENS; t++) {
+            xs[t] = PreparedVector.of(x, t * COLS, COLS);
+        }
         out = new float[TOKENS * ROWS];
         scratch = new float[BlockMatmul.scratchLength(COLS)];
     }
@@ -62,7 +67,7 @@ public class BlockMatmulBenchmark {
 
     @Benchmark
     public float[] matmulBlock() {
-        matrix.matmulBlock(x, TOKENS, out, 0, ROWS, scratch);
+        matrix.matmulBlock(xs, TOKENS, out, 0, ROWS, scratch);
         return out;
     }
 }

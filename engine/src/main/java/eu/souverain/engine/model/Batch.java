@@ -170,13 +170,13 @@ public final class Batch implements AutoCloseable {
             }
             rows += w.rows();
         }
-        if (blocked) {
-            block.set(ws, in, count, outs);
-            parallel.run(rows, block);
-            return;
-        }
         for (int t = 0; t < count; t++) {
             prepared[t].prepare(in, t * cols, cols);
+        }
+        if (blocked) {
+            block.set(ws, count, outs);
+            parallel.run(rows, block);
+            return;
         }
         each.set(ws, count, outs);
         if ((long) rows * cols < PARALLEL_MIN_ELEMENTS) {
@@ -232,19 +232,17 @@ public final class Batch implements AutoCloseable {
     }
 
     private final class BlockTask extends GroupTask {
-        private float[] in;
         private int count;
 
-        void set(Matrix[] ws, float[] in, int count, float[][] outs) {
+        void set(Matrix[] ws, int count, float[][] outs) {
             this.ws = ws;
-            this.in = in;
             this.count = count;
             this.outs = outs;
         }
 
         @Override
         void run(int share, Matrix w, float[] out, int rowFrom, int rowTo) {
-            w.matmulBlock(in, count, out, rowFrom, rowTo, scratch[share]);
+            w.matmulBlock(prepared, count, out, rowFrom, rowTo, scratch[share]);
         }
     }
 }

@@ -136,11 +136,12 @@ final class Parallel implements AutoCloseable {
 
     /**
      * About eight chunks a thread, enough to even out a slow start or an interruption; a multiple
-     * of 16 rows, so that the block product's strips of weight rows stay whole.
+     * of 32 rows, so that the block product's strips of 16 weight rows and Q4_0's tiles of up to
+     * 32 stay whole.
      */
     private static int chunk(int size, int threads) {
         int chunk = size / (8 * threads);
-        return Math.max(16, (chunk + 15) / 16 * 16);
+        return Math.max(32, (chunk + 31) / 32 * 32);
     }
 
     @Override

@@ -30,11 +30,6 @@ final class BF16Format extends WeightFormat {
     }
 
     @Override
-    float dot(MemorySegment data, long offset, int cols, PreparedVector x) {
-        return dot(data, offset, x.values(), x.offset(), cols);
-    }
-
-    @Override
     void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
                 int rowFrom, int rowTo) {
         float[] values = x.values();

@@ -4,14 +4,16 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A row-major matrix of {@code rows} rows of {@code cols} elements stored in the layout of
- * {@code type}, usually a slice of a memory-mapped GGUF file. Immutable and thread-safe: callers
- * split the rows of a {@link #matmul} across threads.
+ * {@code type}, usually a slice of a memory-mapped GGUF file, which the kernels of some types
+ * read from a copy rearranged when the matrix is made (Q4_0: {@link Q4_0Format}). Immutable and
+ * thread-safe: callers split the rows of a {@link #matmul} across threads.
  */
 public final class Matrix {
 
     private final GGMLType type;
     private final WeightFormat format;
     private final MemorySegment data;
+    private final MemorySegment kernelData;
     private final int rows;
     private final int cols;
     private final long rowBytes;
@@ -23,6 +25,7 @@ public final class Matrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type.byteSize(cols);
+        this.kernelData = format.arrange(data, rows, cols);
     }
 
     /**
@@ -62,12 +65,15 @@ public final class Matrix {
     }
 
     /**
-     * The dot product of row {@code row} with {@code x[xOffset..xOffset+cols)}. Prepares the
-     * vector on each call; repeated products with one vector should prepare it once and use
-     * {@link #matmul(PreparedVector, float[], int, int, int)}.
+     * The dot product of row {@code row} with {@code x[xOffset..xOffset+cols)}, as {@link #matmul}
+     * computes it. Prepares the vector on each call; repeated products with one vector should
+     * prepare it once and use {@link #matmul(PreparedVector, float[], int, int, int)}.
      */
     public float dot(int row, float[] x, int xOffset) {
-        return format.dot(data, rowOffset(row), cols, PreparedVector.of(x, xOffset, cols));
+        checkRow(row);
+        float[] out = new float[1];
+        matmul(PreparedVector.of(x, xOffset, cols), out, -row, row, row + 1);
+        return out[0];
     }
 
     /** {@code out[outOffset + r] = dot(r, x, xOffset)} for each row r in {@code [rowFrom, rowTo)}. */
@@ -88,7 +94,7 @@ public final class Matrix {
             ScalarKernels.f32Rows(data, cols, x.values(), x.offset(), out, outOffset, rowFrom, rowTo);
             return;
         }
-        format.matmul(data, rowBytes, cols, x, out, outOffset, rowFrom, rowTo);
+        format.matmul(kernelData, rowBytes, cols, x, out, outOffset, rowFrom, rowTo);
     }
 
     /**
@@ -124,41 +130,56 @@ public final class Matrix {
             }
             return;
         }
-        format.matmul(data, rowBytes, cols, xs, count, out, outStride, rowFrom, rowTo);
+        format.matmul(kernelData, rowBytes, cols, xs, count, out, outStride, rowFrom, rowTo);
     }
 
     /**
-     * The product with a block of {@code tokens} vectors: {@code out[t * rows + r] = dot(r, x, t * cols)}
-     * for each token t and each row r in {@code [rowFrom, rowTo)}, reading each row once for all
-     * tokens. {@code scratch} holds {@link BlockMatmul#scratchLength} floats for this many columns;
-     * each thread needs its own.
+     * The product with a block of {@code tokens} vectors, vector t prepared from
+     * {@code x[t * cols..]} of one array x: {@code out[t * rows + r] = dot(r, x, t * cols)} for each
+     * token t and each row r in {@code [rowFrom, rowTo)}, reading each row once for all tokens.
+     * {@code scratch} holds {@link BlockMatmul#scratchLength} floats for this many columns; each
+     * thread needs its own. Each result is the bits of {@link #matmul(PreparedVector[], int,
+     * float[], int, int, int)}'s for Q4_0, whose block kernel is that batched one; the other types
+     * decode strips of rows to floats and may differ from it in the last bits.
      */
-    public void matmulBlock(float[] x, int tokens, float[] out, int rowFrom, int rowTo, float[] scratch) {
+    public void matmulBlock(PreparedVector[] xs, int tokens, float[] out, int rowFrom, int rowTo, float[] scratch) {
         if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
             throw new IndexOutOfBoundsException("rows [" + rowFrom + ", " + rowTo + ") of a matrix of " + rows);
         }
-        if (x.length < (long) tokens * cols || out.length < (long) tokens * rows
-                || scratch.length < BlockMatmul.scratchLength(cols)) {
+        if (tokens < 0 || tokens > xs.length) {
+            throw new IllegalArgumentException(tokens + " tokens of " + xs.length + " vectors");
+        }
+        if (tokens == 0) {
+            return;
+        }
+        float[] x = xs[0].values();
+        for (int t = 0; t < tokens; t++) {
+            if (xs[t].values() != x || xs[t].offset() != t * cols || xs[t].length() != cols) {
+                throw new IllegalArgumentException("token " + t + " of a block product must be prepared from "
+                        + "elements [" + t * cols + ", " + (t + 1) * cols + ") of the first token's array");
+            }
+        }
+        if (out.length < (long) tokens * rows || scratch.length < BlockMatmul.scratchLength(cols)) {
             throw new IllegalArgumentException("buffers too small for " + tokens + " tokens through " + this);
         }
         if (type == GGMLType.F32
                 && VectorWarmUp.cold((long) tokens * rows * cols, (long) tokens * (rowTo - rowFrom) * cols)) {
             ScalarKernels.f32Block(data, rows, cols, x, tokens, out, rowFrom, rowTo);
         } else {
-            BlockMatmul.multiply(format, data, rowBytes, rows, cols, x, tokens, out, rowFrom, rowTo, scratch);
+            format.matmulBlock(kernelData, rowBytes, rows, cols, xs, tokens, out, rowFrom, rowTo, scratch);
         }
     }
 
     /** Decodes row {@code row} into {@code out[outOffset..outOffset+cols)}. */
     public void dequantizeRow(int row, float[] out, int outOffset) {
-        format.dequantize(data, rowOffset(row), out, outOffset, cols);
+        checkRow(row);
+        format.dequantize(data, row * rowBytes, out, outOffset, cols);
     }
 
-    private long rowOffset(int row) {
+    private void checkRow(int row) {
         if (row < 0 || row >= rows) {
             throw new IndexOutOfBoundsException("row " + row + " of a matrix of " + rows);
         }
-        return row * rowBytes;
     }
 
     @Override

@@ -1,188 +1,205 @@
 package eu.souverain.engine.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import jdk.incubator.vector.ByteVector;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Q4_0: blocks of 32 four-bit quants centred on 8 and an f16 scale. */
+/**
+ * Q4_0: blocks of 32 four-bit quants centred on 8 and an f16 scale.
+ *
+ * <p>The kernels multiply in integers, as llama.cpp does: each vector is quantized to 8 bits per
+ * run of 32 ({@link PreparedVector#quants()}), and a weight block times a vector run is the exact
+ * integer sum of (q - 8) * a, scaled once by both blocks' scales. The weights are rearranged at
+ * load into tiles of {@link #R} rows side by side, one row per 16-bit lane: a tile's block is the
+ * rows' R f16 scales, then their 16 quant bytes, two by two, as R shorts for each pair. The
+ * kernel broadcasts a vector's quant and multiplies it into every row's lane at once, so a row's
+ * sum never crosses lanes: no horizontal reduction, one lane-wise FMA per tile and block.
+ *
+ * <p>The integer sums fit 16 bits: |q - 8| <= 8 and |a| <= 127, so a block's sum is at most
+ * 32 * 8 * 127 = 32,512. The kernel sums q * a (q in 0..15) in wrapping 16-bit lanes and
+ * subtracts 8 * sum(a), also wrapped: the difference modulo 2^16 is the true sum, which the range
+ * makes the one 16-bit value it can be. Integer sums are exact in any order, and every vector goes
+ * through the same float operations whichever kernel and tile computes it, so a product is the
+ * same bits alone or batched, decoded or prefilled.
+ */
 final class Q4_0Format extends BlockFormat {
 
     static final Q4_0Format INSTANCE = new Q4_0Format();
+
+    /** Shorts in one of the float kernels' vectors: each holds one element of R rows. */
+    private static final VectorSpecies<Short> SR = VectorSpecies.of(short.class, F.vectorShape());
+    /** Rows in a tile. */
+    static final int R = SR.length();
+    /** Bytes of one block of a tile: R f16 scales, then 8 pairs of quant bytes of R rows. */
+    private static final int TILE_BLOCK = 18 * R;
+    private static final VectorSpecies<Integer> IR = F.withLanes(int.class);
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
     private Q4_0Format() {
         super(GGMLType.Q4_0);
     }
 
+    /**
+     * The tiles, in memory of their own, as many bytes as the file's blocks. Rows past the last one
+     * fill the last tile with zero scales.
+     */
     @Override
-    float dot(MemorySegment data, long offset, int cols, PreparedVector x) {
-        return dot(data, offset, x.values(), x.offset(), cols);
+    MemorySegment arrange(MemorySegment data, int rows, int cols) {
+        int blocks = cols / 32;
+        int tiles = (rows + R - 1) / R;
+        MemorySegment tiled = Arena.ofAuto().allocate((long) tiles * blocks * TILE_BLOCK, 64);
+        IntStream.range(0, tiles).parallel().forEach(t -> {
+            for (int b = 0; b < blocks; b++) {
+                long to = ((long) t * blocks + b) * TILE_BLOCK;
+                for (int r = 0; r < R && t * R + r < rows; r++) {
+                    long from = ((long) (t * R + r) * blocks + b) * 18;
+                    tiled.set(SHORT_LE, to + 2L * r, data.get(SHORT_LE, from));
+                    for (int pair = 0; pair < 8; pair++) {
+                        tiled.set(SHORT_LE, to + 2L * R + 2L * (pair * R + r), data.get(SHORT_LE, from + 2 + 2 * pair));
+                    }
+                }
+            }
+        });
+        return tiled;
     }
 
     @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
+    void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
                 int rowFrom, int rowTo) {
-        float[] values = x.values();
-        int xOffset = x.offset();
-        for (int r = rowFrom; r < rowTo; r++) {
-            out[outOffset + r] = dot(data, r * rowBytes, values, xOffset, cols);
+        int blocks = cols / 32;
+        float[] lanes = LANES.get();
+        for (int t = rowFrom / R; t * R < rowTo; t++) {
+            int first = t * R;
+            if (first >= rowFrom && first + R <= rowTo) {
+                tile(tiles, blocks, t, x, out, outOffset + first);
+            } else {
+                tile(tiles, blocks, t, x, lanes, 0);
+                for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
+                    out[outOffset + r] = lanes[r - first];
+                }
+            }
         }
     }
 
     @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
+    void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
                 int outStride, int rowFrom, int rowTo) {
+        int blocks = cols / 32;
         float[] lanes = LANES.get();
-        int r = rowFrom;
-        for (; r + 1 < rowTo; r += 2) {
-            long offset = r * rowBytes;
+        for (int t = rowFrom / R; t * R < rowTo; t++) {
+            int first = t * R;
+            boolean whole = first >= rowFrom && first + R <= rowTo;
             int v = 0;
             while (v < count) {
-                if (count - v > 1) {
-                    dotFourTwoRows(data, offset, rowBytes, cols, xs, v, count, out, outStride, r, lanes);
-                    v += 4;
-                } else {
-                    float[] x = xs[v].values();
-                    int xOffset = xs[v].offset();
-                    out[v * outStride + r] = dot(data, offset, x, xOffset, cols);
-                    out[v * outStride + r + 1] = dot(data, offset + rowBytes, x, xOffset, cols);
+                if (count - v == 1) {
+                    if (whole) {
+                        tile(tiles, blocks, t, xs[v], out, v * outStride + first);
+                    } else {
+                        tile(tiles, blocks, t, xs[v], lanes, 0);
+                        copy(lanes, 0, out, v * outStride, first, rowFrom, rowTo);
+                    }
                     v++;
-                }
-            }
-        }
-        for (; r < rowTo; r++) {
-            long offset = r * rowBytes;
-            int v = 0;
-            while (v < count) {
-                if (count - v > 1) {
-                    dotFour(data, offset, cols, xs, v, count, out, outStride, r, lanes);
-                    v += 4;
                 } else {
-                    out[v * outStride + r] = dot(data, offset, xs[v].values(), xs[v].offset(), cols);
-                    v++;
+                    if (whole) {
+                        tileFour(tiles, blocks, t, xs, v, count, out, pick(v, 0, count) * outStride + first,
+                                pick(v, 1, count) * outStride + first, pick(v, 2, count) * outStride + first,
+                                pick(v, 3, count) * outStride + first);
+                    } else {
+                        tileFour(tiles, blocks, t, xs, v, count, lanes, 0, R, 2 * R, 3 * R);
+                        for (int k = 0; k < 4; k++) {
+                            copy(lanes, k * R, out, pick(v, k, count) * outStride, first, rowFrom, rowTo);
+                        }
+                    }
+                    v += 4;
                 }
             }
         }
     }
 
+    /** A prompt's tokens go through the batched kernel: the integer products need no float strips. */
+    @Override
+    void matmulBlock(MemorySegment tiles, long rowBytes, int rows, int cols, PreparedVector[] xs, int tokens,
+                     float[] out, int rowFrom, int rowTo, float[] scratch) {
+        matmul(tiles, rowBytes, cols, xs, tokens, out, rows, rowFrom, rowTo);
+    }
+
+    /** Never called: {@link #matmulBlock} multiplies in integers, without decoding strips. */
     @Override
     void decode(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 32) {
-            long block = offset + (long) (i / 32) * 18;
-            float d = ScalarReference.f16(w, block);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = qs.lanewise(VectorOperators.LSHR, 4 * half).and(0x0F0F0F0F)
-                        .reinterpretAsBytes().sub((byte) 8);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d)
-                            .intoArray(out, o + i + 16 * half + p * L);
-                }
-            }
+        throw new UnsupportedOperationException("Q4_0 block products multiply integer tiles");
+    }
+
+    /** The rows of the tile from {@code first} that fall in [rowFrom, rowTo), from {@code lanes[from..]}. */
+    private static void copy(float[] lanes, int from, float[] out, int outOffset, int first, int rowFrom, int rowTo) {
+        for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
+            out[outOffset + r] = lanes[from + r - first];
         }
     }
 
-    static float dot(MemorySegment w, long offset, float[] x, int xOffset, int n) {
+    /** Tile {@code t} times {@code x}: its R results to {@code out[o..o+R)}. */
+    static void tile(MemorySegment w, int blocks, int t, PreparedVector x, float[] out, int o) {
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        short[] offsets = x.quantOffsets();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
-        for (int b = 0, blocks = n / 32; b < blocks; b++) {
-            long block = offset + 18L * b;
-            float scale = ScalarReference.f16(w, block);
-            FloatVector d = FloatVector.broadcast(F, scale);
-            FloatVector offset8 = FloatVector.broadcast(F, -8 * scale);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            // Low nibbles are elements 0..15, high nibbles 16..31; (q - 8) * d as one FMA, q * d - 8d,
-            // exact before its one rounding like the product it replaces, and two vector ops fewer
-            // for C2 to parse: with the byte subtraction, 8 lanes ran out of its node budget.
-            ByteVector low = qs.and(0x0F0F0F0F).reinterpretAsBytes();
-            ByteVector high = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
-            for (int p = 0; p < PARTS; p++) {
-                int xi = xOffset + 32 * b + p * L;
-                acc0 = ((FloatVector) low.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8)
-                        .fma(FloatVector.fromArray(F, x, xi), acc0);
-                acc1 = ((FloatVector) high.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8)
-                        .fma(FloatVector.fromArray(F, x, xi + 16), acc1);
+        long block = (long) t * blocks * TILE_BLOCK;
+        for (int b = 0; b < blocks; b++, block += TILE_BLOCK) {
+            ShortVector sum = ShortVector.zero(SR);
+            for (int pair = 0, e = 32 * b; pair < 8; pair++, e += 2) {
+                // Bytes 2 * pair and 2 * pair + 1 of each row: elements e and e + 16 in the first,
+                // e + 1 and e + 17 in the second.
+                ShortVector q = ShortVector.fromMemorySegment(SR, w, block + 2L * R * (pair + 1), LE);
+                sum = sum.add(q.and((short) 0xF).mul(a[e]))
+                        .add(q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(a[e + 16]))
+                        .add(q.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(a[e + 1]))
+                        .add(q.lanewise(VectorOperators.LSHR, 12).mul(a[e + 17]));
             }
+            sum = sum.sub(offsets[b]);
+            float d = scales[b];
+            // The scales' f16 bits as floats, exactly: the exponent and mantissa shifted into a
+            // float's places give the value times 2^-112 (subnormals and zero too), which one
+            // multiply restores; infinities and NaNs get the float's all-ones exponent instead.
+            // Written out in both kernels: a helper taking a vector is called boxed.
+            ShortVector halves = ShortVector.fromMemorySegment(SR, w, block, LE);
+            IntVector h0 = (IntVector) halves.convertShape(VectorOperators.S2I, IR, 0);
+            IntVector h1 = (IntVector) halves.convertShape(VectorOperators.S2I, IR, 1);
+            FloatVector scale0 = h0.and(0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                    .lanewise(VectorOperators.OR, 0x7F800000, h0.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                    .or(h0.and(0x80000000)).reinterpretAsFloats().mul(0x1p112f);
+            FloatVector scale1 = h1.and(0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                    .lanewise(VectorOperators.OR, 0x7F800000, h1.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                    .or(h1.and(0x80000000)).reinterpretAsFloats().mul(0x1p112f);
+            acc0 = ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 0)).fma(scale0.mul(d), acc0);
+            acc1 = ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 1)).fma(scale1.mul(d), acc1);
         }
-        return Lanes.sum(acc0.add(acc1));
-    }
-
-    static void dotFour(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,
-                        float[] out, int outStride, int row, float[] lanes) {
-        PreparedVector p0 = xs[pick(v, 0, count)];
-        PreparedVector p1 = xs[pick(v, 1, count)];
-        PreparedVector p2 = xs[pick(v, 2, count)];
-        PreparedVector p3 = xs[pick(v, 3, count)];
-        float[] x0 = p0.values();
-        float[] x1 = p1.values();
-        float[] x2 = p2.values();
-        float[] x3 = p3.values();
-        int o0 = p0.offset();
-        int o1 = p1.offset();
-        int o2 = p2.offset();
-        int o3 = p3.offset();
-        // Accumulator a of vector k is acc<a><k>: the two of the single-vector kernel, for each vector.
-        FloatVector acc00 = FloatVector.zero(F);
-        FloatVector acc10 = acc00;
-        FloatVector acc01 = acc00;
-        FloatVector acc11 = acc00;
-        FloatVector acc02 = acc00;
-        FloatVector acc12 = acc00;
-        FloatVector acc03 = acc00;
-        FloatVector acc13 = acc00;
-        for (int b = 0, blocks = n / 32; b < blocks; b++) {
-            long block = offset + 18L * b;
-            float scale = ScalarReference.f16(w, block);
-            FloatVector d = FloatVector.broadcast(F, scale);
-            FloatVector offset8 = FloatVector.broadcast(F, -8 * scale);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            ByteVector lowBytes = qs.and(0x0F0F0F0F).reinterpretAsBytes();
-            ByteVector highBytes = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
-            for (int p = 0; p < PARTS; p++) {
-                int e = 32 * b + p * L;
-                FloatVector low = ((FloatVector) lowBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
-                FloatVector high = ((FloatVector) highBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
-                acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
-                acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc10);
-                acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
-                acc11 = high.fma(FloatVector.fromArray(F, x1, o1 + e + 16), acc11);
-                acc02 = low.fma(FloatVector.fromArray(F, x2, o2 + e), acc02);
-                acc12 = high.fma(FloatVector.fromArray(F, x2, o2 + e + 16), acc12);
-                acc03 = low.fma(FloatVector.fromArray(F, x3, o3 + e), acc03);
-                acc13 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 16), acc13);
-            }
-        }
-        acc00.add(acc10).intoArray(lanes, 0);
-        acc01.add(acc11).intoArray(lanes, L);
-        acc02.add(acc12).intoArray(lanes, 2 * L);
-        acc03.add(acc13).intoArray(lanes, 3 * L);
-        write(lanes, v, count, out, outStride, row);
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
     }
 
     /**
-     * Q4_0, rows {@code row} and {@code row + 1} (at {@code offset} and {@code offset + rowBytes})
-     * times the four vectors: each vector run loaded once for both rows. A batched decode step is
-     * bound by those loads more than by the arithmetic (docs/performance.md, "Measurements behind the
-     * kernels"). Each row's accumulators take the
-     * FMAs of {@link #dotFour} in the same order, so the results are its bits.
+     * Tile {@code t} times the vectors xs[v..v+3] (the last one repeated where fewer are left):
+     * each pair of quant bytes is loaded and unpacked once for the four. The k-th vector's R
+     * results go to {@code out[ok..]}; each takes {@link #tile}'s float operations in its order, so
+     * they are its bits.
      */
-    static void dotFourTwoRows(MemorySegment w, long offset, long rowBytes, int n, PreparedVector[] xs,
-                               int v, int count, float[] out, int outStride, int row, float[] lanes) {
+    static void tileFour(MemorySegment w, int blocks, int t, PreparedVector[] xs, int v, int count, float[] out,
+                         int o0, int o1, int o2, int o3) {
         PreparedVector p0 = xs[pick(v, 0, count)];
         PreparedVector p1 = xs[pick(v, 1, count)];
         PreparedVector p2 = xs[pick(v, 2, count)];
         PreparedVector p3 = xs[pick(v, 3, count)];
-        float[] x0 = p0.values();
-        float[] x1 = p1.values();
-        float[] x2 = p2.values();
-        float[] x3 = p3.values();
-        int o0 = p0.offset();
-        int o1 = p1.offset();
-        int o2 = p2.offset();
-        int o3 = p3.offset();
-        // Accumulator a of vector k is acc<a><k> for the first row, bcc<a><k> for the second.
+        short[] a0 = p0.quants();
+        short[] a1 = p1.quants();
+        short[] a2 = p2.quants();
+        short[] a3 = p3.quants();
         FloatVector acc00 = FloatVector.zero(F);
         FloatVector acc10 = acc00;
         FloatVector acc01 = acc00;
@@ -191,73 +208,57 @@ final class Q4_0Format extends BlockFormat {
         FloatVector acc12 = acc00;
         FloatVector acc03 = acc00;
         FloatVector acc13 = acc00;
-        FloatVector bcc00 = acc00;
-        FloatVector bcc10 = acc00;
-        FloatVector bcc01 = acc00;
-        FloatVector bcc11 = acc00;
-        FloatVector bcc02 = acc00;
-        FloatVector bcc12 = acc00;
-        FloatVector bcc03 = acc00;
-        FloatVector bcc13 = acc00;
-        for (int b = 0, blocks = n / 32; b < blocks; b++) {
-            long block = offset + 18L * b;
-            float scale = ScalarReference.f16(w, block);
-            FloatVector d = FloatVector.broadcast(F, scale);
-            FloatVector offset8 = FloatVector.broadcast(F, -8 * scale);
-            IntVector qs = IntVector.fromMemorySegment(I128, w, block + 2, LE);
-            ByteVector lowBytes = qs.and(0x0F0F0F0F).reinterpretAsBytes();
-            ByteVector highBytes = qs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
-            long next = block + rowBytes;
-            float nextScale = ScalarReference.f16(w, next);
-            FloatVector nextD = FloatVector.broadcast(F, nextScale);
-            FloatVector nextOffset8 = FloatVector.broadcast(F, -8 * nextScale);
-            IntVector nextQs = IntVector.fromMemorySegment(I128, w, next + 2, LE);
-            ByteVector nextLowBytes = nextQs.and(0x0F0F0F0F).reinterpretAsBytes();
-            ByteVector nextHighBytes = nextQs.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).reinterpretAsBytes();
-            for (int p = 0; p < PARTS; p++) {
-                int e = 32 * b + p * L;
-                FloatVector low = ((FloatVector) lowBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
-                FloatVector high = ((FloatVector) highBytes.convertShape(VectorOperators.B2F, F, p)).fma(d, offset8);
-                FloatVector nextLow = ((FloatVector) nextLowBytes.convertShape(VectorOperators.B2F, F, p))
-                        .fma(nextD, nextOffset8);
-                FloatVector nextHigh = ((FloatVector) nextHighBytes.convertShape(VectorOperators.B2F, F, p))
-                        .fma(nextD, nextOffset8);
-                FloatVector x = FloatVector.fromArray(F, x0, o0 + e);
-                acc00 = low.fma(x, acc00);
-                bcc00 = nextLow.fma(x, bcc00);
-                x = FloatVector.fromArray(F, x0, o0 + e + 16);
-                acc10 = high.fma(x, acc10);
-                bcc10 = nextHigh.fma(x, bcc10);
-                x = FloatVector.fromArray(F, x1, o1 + e);
-                acc01 = low.fma(x, acc01);
-                bcc01 = nextLow.fma(x, bcc01);
-                x = FloatVector.fromArray(F, x1, o1 + e + 16);
-                acc11 = high.fma(x, acc11);
-                bcc11 = nextHigh.fma(x, bcc11);
-                x = FloatVector.fromArray(F, x2, o2 + e);
-                acc02 = low.fma(x, acc02);
-                bcc02 = nextLow.fma(x, bcc02);
-                x = FloatVector.fromArray(F, x2, o2 + e + 16);
-                acc12 = high.fma(x, acc12);
-                bcc12 = nextHigh.fma(x, bcc12);
-                x = FloatVector.fromArray(F, x3, o3 + e);
-                acc03 = low.fma(x, acc03);
-                bcc03 = nextLow.fma(x, bcc03);
-                x = FloatVector.fromArray(F, x3, o3 + e + 16);
-                acc13 = high.fma(x, acc13);
-                bcc13 = nextHigh.fma(x, bcc13);
+        long block = (long) t * blocks * TILE_BLOCK;
+        for (int b = 0; b < blocks; b++, block += TILE_BLOCK) {
+            ShortVector sum0 = ShortVector.zero(SR);
+            ShortVector sum1 = sum0;
+            ShortVector sum2 = sum0;
+            ShortVector sum3 = sum0;
+            for (int pair = 0, e = 32 * b; pair < 8; pair++, e += 2) {
+                ShortVector q = ShortVector.fromMemorySegment(SR, w, block + 2L * R * (pair + 1), LE);
+                ShortVector q0 = q.and((short) 0xF);
+                ShortVector q16 = q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF);
+                ShortVector q1 = q.lanewise(VectorOperators.LSHR, 8).and((short) 0xF);
+                ShortVector q17 = q.lanewise(VectorOperators.LSHR, 12);
+                sum0 = sum0.add(q0.mul(a0[e])).add(q16.mul(a0[e + 16])).add(q1.mul(a0[e + 1])).add(q17.mul(a0[e + 17]));
+                sum1 = sum1.add(q0.mul(a1[e])).add(q16.mul(a1[e + 16])).add(q1.mul(a1[e + 1])).add(q17.mul(a1[e + 17]));
+                sum2 = sum2.add(q0.mul(a2[e])).add(q16.mul(a2[e + 16])).add(q1.mul(a2[e + 1])).add(q17.mul(a2[e + 17]));
+                sum3 = sum3.add(q0.mul(a3[e])).add(q16.mul(a3[e + 16])).add(q1.mul(a3[e + 1])).add(q17.mul(a3[e + 17]));
             }
+            ShortVector halves = ShortVector.fromMemorySegment(SR, w, block, LE);
+            IntVector h0 = (IntVector) halves.convertShape(VectorOperators.S2I, IR, 0);
+            IntVector h1 = (IntVector) halves.convertShape(VectorOperators.S2I, IR, 1);
+            FloatVector scale0 = h0.and(0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                    .lanewise(VectorOperators.OR, 0x7F800000, h0.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                    .or(h0.and(0x80000000)).reinterpretAsFloats().mul(0x1p112f);
+            FloatVector scale1 = h1.and(0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                    .lanewise(VectorOperators.OR, 0x7F800000, h1.and(0x7C00).compare(VectorOperators.EQ, 0x7C00))
+                    .or(h1.and(0x80000000)).reinterpretAsFloats().mul(0x1p112f);
+            sum0 = sum0.sub(p0.quantOffsets()[b]);
+            sum1 = sum1.sub(p1.quantOffsets()[b]);
+            sum2 = sum2.sub(p2.quantOffsets()[b]);
+            sum3 = sum3.sub(p3.quantOffsets()[b]);
+            float d0 = p0.quantScales()[b];
+            float d1 = p1.quantScales()[b];
+            float d2 = p2.quantScales()[b];
+            float d3 = p3.quantScales()[b];
+            acc00 = ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 0)).fma(scale0.mul(d0), acc00);
+            acc10 = ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 1)).fma(scale1.mul(d0), acc10);
+            acc01 = ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 0)).fma(scale0.mul(d1), acc01);
+            acc11 = ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 1)).fma(scale1.mul(d1), acc11);
+            acc02 = ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 0)).fma(scale0.mul(d2), acc02);
+            acc12 = ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 1)).fma(scale1.mul(d2), acc12);
+            acc03 = ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 0)).fma(scale0.mul(d3), acc03);
+            acc13 = ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 1)).fma(scale1.mul(d3), acc13);
         }
-        acc00.add(acc10).intoArray(lanes, 0);
-        acc01.add(acc11).intoArray(lanes, L);
-        acc02.add(acc12).intoArray(lanes, 2 * L);
-        acc03.add(acc13).intoArray(lanes, 3 * L);
-        bcc00.add(bcc10).intoArray(lanes, 4 * L);
-        bcc01.add(bcc11).intoArray(lanes, 5 * L);
-        bcc02.add(bcc12).intoArray(lanes, 6 * L);
-        bcc03.add(bcc13).intoArray(lanes, 7 * L);
-        write(lanes, 0, v, count, out, outStride, row);
-        write(lanes, 4 * L, v, count, out, outStride, row + 1);
+        acc00.intoArray(out, o0);
+        acc10.intoArray(out, o0 + L);
+        acc01.intoArray(out, o1);
+        acc11.intoArray(out, o1 + L);
+        acc02.intoArray(out, o2);
+        acc12.intoArray(out, o2 + L);
+        acc03.intoArray(out, o3);
+        acc13.intoArray(out, o3 + L);
     }
 
     /** block_q4_0: f16 d, u8 qs[16]; low nibbles are elements 0..15, high nibbles 16..31; x = (q - 8) * d. */

@@ -21,11 +21,6 @@ final class Q5_KFormat extends BlockFormat {
     }
 
     @Override
-    float dot(MemorySegment data, long offset, int cols, PreparedVector x) {
-        return dot(data, offset, x.values(), x.offset(), x.sums(), cols);
-    }
-
-    @Override
     void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
                 int rowFrom, int rowTo) {
         float[] values = x.values();

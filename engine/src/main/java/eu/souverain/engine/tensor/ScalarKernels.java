@@ -178,4 +178,26 @@ final class ScalarKernels {
             sums[run] = Lanes.sumLanes(lanes, 0);
         }
     }
+
+    /** Each run quantized to 8 bits, as {@link PreparedVector#vectorQuantize} does it. */
+    static void quantizeRuns(float[] x, int offset, int runs, short[] quants, float[] scales, short[] offsets) {
+        for (int run = 0; run < runs; run++) {
+            int from = offset + run * PreparedVector.RUN;
+            float max = 0;
+            for (int i = 0; i < PreparedVector.RUN; i++) {
+                max = Math.max(max, Math.abs(x[from + i]));
+            }
+            float d = max / 127;
+            float inverse = d == 0 ? 0 : 1 / d;
+            int sum = 0;
+            for (int i = 0; i < PreparedVector.RUN; i++) {
+                float y = x[from + i] * inverse;
+                short q = (short) (int) (y + (y < 0 ? -0.5f : 0.5f));
+                quants[run * PreparedVector.RUN + i] = q;
+                sum += q;
+            }
+            scales[run] = d;
+            offsets[run] = (short) (8 * sum);
+        }
+    }
 }

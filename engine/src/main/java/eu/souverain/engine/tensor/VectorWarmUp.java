@@ -127,6 +127,8 @@ public final class VectorWarmUp {
         float[] out = new float[tokens * rows];
         float[] scratch = new float[BlockMatmul.scratchLength(tail)];
         float[] sums = new float[tail / PreparedVector.RUN];
+        short[] quants = new short[tail];
+        short[] offsets = new short[tail / PreparedVector.RUN];
         float[] work = new float[tail];
         return List.of(
                 () -> F32Format.dot(wholeRows, 0, x, 0, whole),
@@ -134,6 +136,7 @@ public final class VectorWarmUp {
                 () -> BlockMatmul.multiply(F32Format.INSTANCE, wholeRows, 4L * whole, rows, whole, x, tokens, out, 0, rows, scratch),
                 () -> BlockMatmul.multiply(F32Format.INSTANCE, tailRows, 4L * tail, rows, tail, x, tokens, out, 0, rows, scratch),
                 () -> PreparedVector.vectorSums(x, 0, tail, sums),
+                () -> PreparedVector.vectorQuantize(x, 0, tail / PreparedVector.RUN, quants, sums, offsets),
                 () -> ArrayMath.dot(x, 0, y, 0, tail),
                 () -> ArrayMath.axpyRows(work, 0, x, 0, y, 0, tail, 4, tail),
                 () -> ArrayMath.add(work, 0, x, 0, tail),

@@ -82,11 +82,12 @@ abstract sealed class WeightFormat
     abstract void quantize(float[] values, ByteBuffer out);
 
     /**
-     * The row of {@code cols} elements stored at {@code offset} times {@code x}. Each format's
-     * kernel reads the weights straight from the segment and accumulates in float lanes, reducing
-     * once at the end of the row.
+     * The layout the kernels read the stored {@code rows x cols} matrix in: the stored data itself,
+     * or a copy rearranged once at load for kernels that read several rows at once (Q4_0).
      */
-    abstract float dot(MemorySegment data, long offset, int cols, PreparedVector x);
+    MemorySegment arrange(MemorySegment data, int rows, int cols) {
+        return data;
+    }
 
     /**
      * {@code out[outOffset + r] = W[r] . x} for each row r in {@code [rowFrom, rowTo)} of the rows
@@ -101,6 +102,17 @@ abstract sealed class WeightFormat
      */
     abstract void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
                          int outStride, int rowFrom, int rowTo);
+
+    /**
+     * The product with a block of prompt tokens, {@code out[t * rows + r] = W[r] . xs[t]} for rows
+     * r in [rowFrom, rowTo), vector t holding {@code values[t * cols..]} of one array: by default through
+     * {@link BlockMatmul}, which decodes strips of rows to floats in {@code scratch} once for all
+     * tokens.
+     */
+    void matmulBlock(MemorySegment data, long rowBytes, int rows, int cols, PreparedVector[] xs, int tokens,
+                     float[] out, int rowFrom, int rowTo, float[] scratch) {
+        BlockMatmul.multiply(this, data, rowBytes, rows, cols, xs[0].values(), tokens, out, rowFrom, rowTo, scratch);
+    }
 
     /**
      * The {@code n} elements stored at {@code offset} decoded with vectors into

@@ -36,6 +36,20 @@ class LlamaModelTest {
      */
     private static final double TOLERANCE = 1e-4;
 
+    /**
+     * For Q4_0, whose matrices multiply their input rounded to 8 bits as the reference does too:
+     * where the engine's float input and the reference's double one fall on either side of a
+     * rounding boundary, that element moves by a whole step (1/127 of its run's largest), and the
+     * change compounds over the layers: 0.5 to 1.5 % measured. A wrong layout or scale is off by
+     * the order of the logits themselves; the kernels are checked to 2e-4 in MatrixTest, and the
+     * forward pass's wiring at {@link #TOLERANCE} by the other types.
+     */
+    private static final double EIGHT_BIT_TOLERANCE = 5e-2;
+
+    private static double tolerance(GGMLType type) {
+        return type == GGMLType.Q4_0 ? EIGHT_BIT_TOLERANCE : TOLERANCE;
+    }
+
     /** Large enough weights that attention is peaked, so masking and rope errors show. */
     private static final Init INIT = new Init(7, 0.15f, 0.1f);
 
@@ -81,7 +95,7 @@ class LlamaModelTest {
             for (int pos = 0; pos < POSITIONS; pos++) {
                 float[] got = model.forward(state, tokens[pos], pos);
                 double[] want = reference.forward(tokens[pos]);
-                assertThat(relativeError(got, want)).as("position %d", pos).isLessThan(TOLERANCE);
+                assertThat(relativeError(got, want)).as("position %d", pos).isLessThan(tolerance(type));
             }
         }
     }
@@ -112,7 +126,7 @@ class LlamaModelTest {
                     model.ingest(state, tokens, from, to, from, 0, (position, logits) -> {
                         assertThat(position).isEqualTo(seen[0]++);
                         assertThat(relativeError(logits, want[position]))
-                                .as("block %d position %d", block, position).isLessThan(TOLERANCE);
+                                .as("block %d position %d", block, position).isLessThan(tolerance(type));
                     });
                 }
                 assertThat(seen[0]).isEqualTo(POSITIONS);

@@ -32,11 +32,11 @@ class ParallelTest {
     }
 
     @Test
-    void chunksAreWholeStripsOfSixteenRows() {
+    void chunksAreWholeTilesOfThirtyTwoRows() {
         try (Parallel parallel = new Parallel(2)) {
-            parallel.run(5632, (share, from, to) -> {
-                assertThat(from % 16).isZero();
-                assertThat(to == 5632 || to % 16 == 0).as("chunk [%d, %d)", from, to).isTrue();
+            parallel.run(5632 + 16, (share, from, to) -> {
+                assertThat(from % 32).isZero();
+                assertThat(to == 5632 + 16 || to % 32 == 0).as("chunk [%d, %d)", from, to).isTrue();
             });
         }
     }

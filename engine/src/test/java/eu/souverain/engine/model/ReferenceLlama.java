@@ -4,14 +4,20 @@ import eu.souverain.engine.gguf.GGUFFile;
 import eu.souverain.engine.gguf.Metadata;
 import eu.souverain.engine.gguf.TensorInfo;
 import eu.souverain.engine.tensor.ScalarReference;
+import eu.souverain.engine.tensor.GGMLType;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The llama forward pass written the slowest, plainest way: weights dequantized to doubles by the
  * scalar reference, every sum accumulated in double, one loop per formula, configuration read
  * straight from the metadata. It shares no code with the engine's forward pass, so the two
- * agreeing means the engine computes what the maths says.
+ * agreeing means the engine computes what the maths says. A Q4_0 matrix multiplies its input
+ * quantized to 8 bits per run of 32 (scale max |x| / 127, quants rounded), as llama.cpp's and
+ * the engine's integer kernels do.
  */
 final class ReferenceLlama {
 
@@ -24,6 +30,7 @@ final class ReferenceLlama {
     private final double[][][] wq, wk, wv, wo, gate, up, down;
     private final List<double[][]> keys = new ArrayList<>();    // [position][layer][kvHeads*headSize]
     private final List<double[][]> values = new ArrayList<>();
+    private final Set<double[][]> eightBitInput = Collections.newSetFromMap(new IdentityHashMap<>());
 
     ReferenceLlama(GGUFFile file) {
         Metadata m = file.metadata();
@@ -161,7 +168,10 @@ final class ReferenceLlama {
         return out;
     }
 
-    private static double[] matmul(double[][] w, double[] x) {
+    private double[] matmul(double[][] w, double[] x) {
+        if (eightBitInput.contains(w)) {
+            x = eightBit(x);
+        }
         double[] out = new double[w.length];
         for (int r = 0; r < w.length; r++) {
             double s = 0;
@@ -169,6 +179,21 @@ final class ReferenceLlama {
                 s += w[r][c] * x[c];
             }
             out[r] = s;
+        }
+        return out;
+    }
+
+    private static double[] eightBit(double[] x) {
+        double[] out = new double[x.length];
+        for (int from = 0; from < x.length; from += 32) {
+            double max = 0;
+            for (int i = from; i < from + 32; i++) {
+                max = Math.max(max, Math.abs(x[i]));
+            }
+            double d = max / 127;
+            for (int i = from; i < from + 32; i++) {
+                out[i] = d == 0 ? 0 : Math.round(x[i] / d) * d;
+            }
         }
         return out;
     }
@@ -194,7 +219,7 @@ final class ReferenceLlama {
         }
     }
 
-    private static double[][] matrix(GGUFFile file, String name) {
+    private double[][] matrix(GGUFFile file, String name) {
         TensorInfo t = file.tensor(name);
         int rows = Math.toIntExact(t.rows());
         int cols = Math.toIntExact(t.columns());
@@ -205,6 +230,9 @@ final class ReferenceLlama {
             for (int c = 0; c < cols; c++) {
                 m[r][c] = flat[r * cols + c];
             }
+        }
+        if (t.type() == GGMLType.Q4_0) {
+            eightBitInput.add(m);
         }
         return m;
     }

@@ -27,6 +27,15 @@ class BlockMatmulTest {
         return values;
     }
 
+    /** Tokens t in [0, tokens) of {@code x}, each {@code cols} long, prepared. */
+    static PreparedVector[] prepared(float[] x, int tokens, int cols) {
+        PreparedVector[] xs = new PreparedVector[tokens];
+        for (int t = 0; t < tokens; t++) {
+            xs[t] = PreparedVector.of(x, t * cols, cols);
+        }
+        return xs;
+    }
+
     private static Matrix matrix(Arena arena, GGMLType type, Random random, int cols) {
         byte[] bytes = Quantizer.quantize(type, gaussian(random, ROWS * cols));
         MemorySegment segment = arena.allocate(bytes.length + 1).asSlice(1);
@@ -45,17 +54,19 @@ class BlockMatmulTest {
         float[] x = gaussian(random, TOKENS * cols);
         float[] scratch = new float[BlockMatmul.scratchLength(cols)];
         float[] all = new float[TOKENS * ROWS];
-        matrix.matmulBlock(x, TOKENS, all, 0, ROWS, scratch);
+        PreparedVector[] xs = prepared(x, TOKENS, cols);
+        matrix.matmulBlock(xs, TOKENS, all, 0, ROWS, scratch);
 
         float[] row = new float[cols];
         for (int r = 0; r < ROWS; r++) {
             matrix.dequantizeRow(r, row, 0);
             for (int t = 0; t < TOKENS; t++) {
+                double[] input = MatrixTest.kernelInput(matrix.type(), Arrays.copyOfRange(x, t * cols, (t + 1) * cols));
                 double sum = 0;
                 double magnitude = 0;
                 for (int i = 0; i < cols; i++) {
-                    sum += (double) row[i] * x[t * cols + i];
-                    magnitude += Math.abs((double) row[i] * x[t * cols + i]);
+                    sum += row[i] * input[i];
+                    magnitude += Math.abs(row[i] * input[i]);
                 }
                 assertThat((double) all[t * ROWS + r]).as("%s token %d row %d", matrix.type(), t, r)
                         .isCloseTo(sum, org.assertj.core.data.Offset.offset(2e-4 * magnitude));
@@ -65,7 +76,7 @@ class BlockMatmulTest {
         // Rows 1..7 and tokens 0..5: other strips, and tokens 4, 5 now left over instead of tiled.
         float[] part = new float[TOKENS * ROWS];
         Arrays.fill(part, Float.NaN);
-        matrix.matmulBlock(x, 6, part, 1, ROWS - 1, scratch);
+        matrix.matmulBlock(xs, 6, part, 1, ROWS - 1, scratch);
         for (int t = 0; t < TOKENS; t++) {
             for (int r = 0; r < ROWS; r++) {
                 if (t < 6 && r >= 1 && r < ROWS - 1) {
@@ -99,11 +110,46 @@ class BlockMatmulTest {
     void refusesBuffersTooSmall() {
         Matrix matrix = Matrix.of(GGMLType.F32, MemorySegment.ofArray(new float[4 * 32]), 4, 32);
         float[] scratch = new float[BlockMatmul.scratchLength(32)];
-        assertThatThrownBy(() -> matrix.matmulBlock(new float[2 * 32], 3, new float[3 * 4], 0, 4, scratch))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 tokens");
-        assertThatThrownBy(() -> matrix.matmulBlock(new float[32], 1, new float[4], 0, 4, new float[32]))
+        PreparedVector[] two = prepared(new float[2 * 32], 2, 32);
+        assertThatThrownBy(() -> matrix.matmulBlock(two, 3, new float[3 * 4], 0, 4, scratch))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 tokens of 2");
+        assertThatThrownBy(() -> matrix.matmulBlock(two, 2, new float[7], 0, 4, scratch))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 tokens");
+        assertThatThrownBy(() -> matrix.matmulBlock(two, 1, new float[4], 0, 4, new float[32]))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> matrix.matmulBlock(new float[32], 1, new float[4], 0, 5, scratch))
+        assertThatThrownBy(() -> matrix.matmulBlock(two, 1, new float[4], 0, 5, scratch))
                 .isInstanceOf(IndexOutOfBoundsException.class);
+        PreparedVector[] apart = {PreparedVector.of(new float[96], 0, 32), PreparedVector.of(new float[96], 64, 32)};
+        assertThatThrownBy(() -> matrix.matmulBlock(apart, 2, new float[8], 0, 4, scratch))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token 1");
+    }
+
+    /**
+     * Q4_0's block product is its batched decode product, bit for bit, so that a prompt's keys
+     * and values are the ones decoding it token by token would give: over rows that cut its tiles.
+     */
+    @Test
+    void q4_0BlockProductIsTheBatchedProduct() {
+        Random random = new Random(11);
+        int rows = 3 * Q4_0Format.R + 5;
+        int cols = 4 * 32;
+        byte[] bytes = Quantizer.quantize(GGMLType.Q4_0, gaussian(random, rows * cols));
+        Matrix matrix = Matrix.of(GGMLType.Q4_0, MemorySegment.ofArray(bytes), rows, cols);
+        float[] x = gaussian(random, TOKENS * cols);
+        PreparedVector[] xs = prepared(x, TOKENS, cols);
+        float[] block = new float[TOKENS * rows];
+        float[] batched = new float[TOKENS * rows];
+        float[] scratch = new float[BlockMatmul.scratchLength(cols)];
+        for (int[] range : new int[][] {{0, rows}, {3, rows - 2}, {Q4_0Format.R, 2 * Q4_0Format.R + 1}}) {
+            matrix.matmulBlock(xs, TOKENS, block, range[0], range[1], scratch);
+            matrix.matmul(xs, TOKENS, batched, rows, range[0], range[1]);
+            assertThat(block).containsExactly(batched);
+            for (int t = 0; t < TOKENS; t++) {
+                float[] alone = new float[rows];
+                matrix.matmul(xs[t], alone, 0, range[0], range[1]);
+                assertThat(Arrays.copyOfRange(block, t * rows + range[0], t * rows + range[1]))
+                        .containsExactly(Arrays.copyOfRange(alone, range[0], range[1]));
+            }
+        }
     }
 }

@@ -104,8 +104,9 @@ final class KernelFingerprints {
         }
         for (Matrix matrix : blockMatrices) {
             float[] out = new float[BLOCK_TOKENS * BLOCK_ROWS];
+            PreparedVector[] xs = BlockMatmulTest.prepared(tokens, BLOCK_TOKENS, matrix.cols());
             kernels.add(new Kernel("matmulBlock " + matrix.type(),
-                    () -> matrix.matmulBlock(tokens, BLOCK_TOKENS, out, 0, BLOCK_ROWS, scratch), out));
+                    () -> matrix.matmulBlock(xs, BLOCK_TOKENS, out, 0, BLOCK_ROWS, scratch), out));
         }
         PreparedVector prepared = new PreparedVector(BLOCK_COLS);
         kernels.add(new Kernel("prepare", () -> prepared.prepare(x, X_OFFSET, BLOCK_COLS), prepared.sums()));

@@ -94,7 +94,8 @@ class MatrixTest {
      * worst case n * 2^-24 ~ 4.6e-5 of sum |w x|. Decoding a weight with one fused multiply-add
      * instead of a multiply and a subtract changes it by up to 2^-24 of its parts, which for the
      * min-carrying K-quants can be a few times |w|. 2e-4 of sum |w x| covers both; a wrong
-     * layout is off by the order of sum |w x| itself.
+     * layout is off by the order of sum |w x| itself. Q4_0 multiplies with the vector quantized
+     * to 8 bits ({@link #kernelInput}), which the reference then dots too.
      */
     private static void assertKernelsMatchReference(Matrix matrix, MemorySegment data, Random random) {
         GGMLType type = matrix.type();
@@ -103,6 +104,7 @@ class MatrixTest {
         float[] x = new float[xOffset + cols + 3];
         float[] values = gaussian(random, cols);
         System.arraycopy(values, 0, x, xOffset, cols);
+        double[] input = kernelInput(type, values);
 
         float[] expected = new float[matrix.rows()];
         float[] row = new float[cols];
@@ -111,8 +113,8 @@ class MatrixTest {
             double sum = 0;
             double magnitude = 0;
             for (int i = 0; i < cols; i++) {
-                sum += (double) row[i] * values[i];
-                magnitude += Math.abs((double) row[i] * values[i]);
+                sum += row[i] * input[i];
+                magnitude += Math.abs(row[i] * input[i]);
             }
             assertThat(magnitude).as("row %d has weight", r).isGreaterThan(0);
             float dot = matrix.dot(r, x, xOffset);
@@ -133,6 +135,92 @@ class MatrixTest {
             assertThat(out[3 + r]).isEqualTo(expected[r]);
         }
         assertThat(out[3 + matrix.rows() - 1]).isNaN();
+    }
+
+    /**
+     * The vector the kernels of {@code type} multiply {@code x} as: x itself, or for Q4_0 x
+     * quantized to 8 bits per run of 32 (q * d with d = max |x| / 127), which is within half a step
+     * of x.
+     */
+    static double[] kernelInput(GGMLType type, float[] x) {
+        double[] input = new double[x.length];
+        if (type != GGMLType.Q4_0) {
+            for (int i = 0; i < x.length; i++) {
+                input[i] = x[i];
+            }
+            return input;
+        }
+        PreparedVector prepared = PreparedVector.of(x, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            double d = prepared.quantScales()[i / 32];
+            short q = prepared.quants()[i];
+            assertThat(Math.abs(q)).isLessThanOrEqualTo(127);
+            input[i] = q * d;
+            assertThat(Math.abs(input[i] - x[i])).as("element %d", i).isLessThanOrEqualTo(d * 0.5000001);
+        }
+        return input;
+    }
+
+    /**
+     * Q4_0's kernels convert the f16 scales in vector lanes: one row per f16 bit pattern, quants
+     * all 9 (weight 1 * scale) times a vector of ones (quants 127, scale 1/127), so each result is
+     * fma(32 * 127, scale * (1/127), 0), which only the scale's conversion can change.
+     */
+    @Test
+    void q4_0KernelsConvertEveryScaleExactly() {
+        int rows = 0x10000;
+        byte[] bytes = new byte[rows * 18];
+        for (int r = 0; r < rows; r++) {
+            putShort(bytes, r * 18, (short) r);
+            Arrays.fill(bytes, r * 18 + 2, r * 18 + 18, (byte) 0x99);
+        }
+        Matrix matrix = Matrix.of(GGMLType.Q4_0, MemorySegment.ofArray(bytes), rows, 32);
+        float[] ones = new float[32];
+        Arrays.fill(ones, 1f);
+        PreparedVector x = PreparedVector.of(ones, 0, 32);
+        float d = x.quantScales()[0];
+        float[] alone = new float[rows];
+        matrix.matmul(x, alone, 0, 0, rows);
+        float[] batched = new float[2 * rows];
+        matrix.matmul(new PreparedVector[] {x, x}, 2, batched, rows, 0, rows);
+        for (int r = 0; r < rows; r++) {
+            float want = Math.fma(32f * 127, Float.float16ToFloat((short) r) * d, 0f);
+            for (float got : new float[] {alone[r], batched[r], batched[rows + r]}) {
+                if (Float.isNaN(want)) {
+                    assertThat(got).as("scale %04x", r).isNaN();
+                } else {
+                    assertThat(Float.floatToRawIntBits(got)).as("scale %04x", r).isEqualTo(Float.floatToRawIntBits(want));
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_0's integer sums at their extremes, every weight -8 or 7 times quants of +-127: a sum
+     * wrapped wrongly in 16 bits would be off by 65,536 steps (516 here), float rounding by 1e-5.
+     */
+    @Test
+    void q4_0IntegerSumsReachTheirBoundsExactly() {
+        int cols = 64;
+        float[] weights = new float[2 * cols];
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            weights[i] = -8;           // row 0: the most negative quant everywhere (scale 1)
+            weights[cols + i] = i < 32 ? 7 : -8;
+            x[i] = i % 3 == 0 ? -1 : 1;
+        }
+        weights[cols + 32] = 8;        // row 1, second block: scale -1, quants -8 .. 7
+        Matrix matrix = Matrix.of(GGMLType.Q4_0, MemorySegment.ofArray(Quantizer.quantize(GGMLType.Q4_0, weights)), 2, cols);
+        double[] input = kernelInput(GGMLType.Q4_0, x);
+        float[] decoded = new float[cols];
+        for (int r = 0; r < 2; r++) {
+            matrix.dequantizeRow(r, decoded, 0);
+            double sum = 0;
+            for (int i = 0; i < cols; i++) {
+                sum += decoded[i] * input[i];
+            }
+            assertThat((double) matrix.dot(r, x, 0)).as("row %d", r).isCloseTo(sum, org.assertj.core.data.Offset.offset(1e-4));
+        }
     }
 
     @ParameterizedTest

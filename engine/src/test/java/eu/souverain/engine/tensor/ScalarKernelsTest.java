@@ -148,6 +148,42 @@ class ScalarKernelsTest {
         }
     }
 
+    /**
+     * The 8-bit quantization of runs, on values of every scale, with ties (x / d at k + 0.5) and
+     * runs of zeros: the quants, scales and offsets are the vector code's.
+     */
+    @Test
+    void quantizeRuns() {
+        for (double scale : new double[] {1e-30, 1e-3, 1, 1e4}) {
+            int runs = 5;
+            Random random = new Random((long) (scale * 7) + 1);
+            float[] x = values(random, runs * PreparedVector.RUN, scale);
+            Arrays.fill(x, OFFSET + PreparedVector.RUN, OFFSET + 2 * PreparedVector.RUN, 0f);
+            x[OFFSET + 2 * PreparedVector.RUN] = 127;
+            x[OFFSET + 2 * PreparedVector.RUN + 1] = 2.5f;
+            x[OFFSET + 2 * PreparedVector.RUN + 2] = -2.5f;
+            x[OFFSET + 2 * PreparedVector.RUN + 3] = -0f;
+            short[] scalarQuants = new short[runs * PreparedVector.RUN];
+            short[] vectorQuants = new short[runs * PreparedVector.RUN];
+            float[] scalarScales = new float[runs];
+            float[] vectorScales = new float[runs];
+            short[] scalarOffsets = new short[runs];
+            short[] vectorOffsets = new short[runs];
+            ScalarKernels.quantizeRuns(x, OFFSET, runs, scalarQuants, scalarScales, scalarOffsets);
+            PreparedVector.vectorQuantize(x, OFFSET, runs, vectorQuants, vectorScales, vectorOffsets);
+            assertThat(scalarQuants).as("quants at scale %s", scale).containsExactly(vectorQuants);
+            assertSameBits(scalarScales, vectorScales, "scales at scale " + scale);
+            assertThat(scalarOffsets).as("offsets at scale %s", scale).containsExactly(vectorOffsets);
+            if (scale < 1) {
+                // Run 2's largest is 127, so its scale is 1 and 2.5 is a tie, rounded away from zero.
+                assertThat(vectorQuants[2 * PreparedVector.RUN + 1]).isEqualTo((short) 3);
+                assertThat(vectorQuants[2 * PreparedVector.RUN + 2]).isEqualTo((short) -3);
+                assertThat(vectorQuants[2 * PreparedVector.RUN]).isEqualTo((short) 127);
+            }
+            assertThat(vectorScales[1]).isZero();
+        }
+    }
+
     /** Float matrices in native memory, as a mapped file is: a row's products and a block's. */
     @Test
     void f32RowsAndBlocks() {
