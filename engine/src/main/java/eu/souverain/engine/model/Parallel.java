@@ -46,7 +46,6 @@ final class Parallel implements AutoCloseable {
     // Written before the volatile write of generation that publishes them to the workers.
     private ShareTask task;
     private int size;
-    private int chunk;
     private volatile Throwable failure;
 
     Parallel(int threads) {
@@ -74,7 +73,6 @@ final class Parallel implements AutoCloseable {
         }
         this.task = task;
         this.size = size;
-        this.chunk = chunk(size, threads);
         // A worker's failure in a run that the caller's own failure ended is not this run's.
         failure = null;
         nextChunk.set(0);
@@ -129,18 +127,23 @@ final class Parallel implements AutoCloseable {
     }
 
     private void takeChunks(int share) {
-        for (int from = nextChunk.getAndAdd(chunk); from < size; from = nextChunk.getAndAdd(chunk)) {
-            task.run(share, from, Math.min(size, from + chunk));
+        for (int from = nextChunk.get(); from < size; from = nextChunk.get()) {
+            int to = Math.min(size, from + chunk(size - from, workers.length + 1));
+            if (nextChunk.compareAndSet(from, to)) {
+                task.run(share, from, to);
+            }
         }
     }
 
     /**
-     * About eight chunks a thread, enough to even out a slow start or an interruption; a multiple
-     * of 32 rows, so that the block product's strips of 16 weight rows and Q4_0's tiles of up to
-     * 32 stay whole.
+     * The next chunk when {@code left} of the range are left: a share of them that shrinks with
+     * them (guided scheduling), so the threads finish together, a thread slowed down having
+     * left smaller and smaller chunks to the others: with chunks of a fixed size, the caller of a
+     * 2-thread decode step waited for the last chunk 8 % of the step. A multiple of 32 rows, so
+     * that the block product's strips of 16 weight rows and Q4_0's tiles of up to 32 stay whole.
      */
-    private static int chunk(int size, int threads) {
-        int chunk = size / (8 * threads);
+    private static int chunk(int left, int threads) {
+        int chunk = left / (2 * threads);
         return Math.max(32, (chunk + 31) / 32 * 32);
     }
 

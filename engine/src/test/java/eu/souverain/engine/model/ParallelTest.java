@@ -41,6 +41,23 @@ class ParallelTest {
         }
     }
 
+    /** Chunks shrink as the range runs out, down to one tile, so that the threads end together. */
+    @Test
+    void chunksShrinkToOneTileAtTheEnd() {
+        java.util.concurrent.ConcurrentSkipListMap<Integer, Integer> chunks = new java.util.concurrent.ConcurrentSkipListMap<>();
+        try (Parallel parallel = new Parallel(2)) {
+            parallel.run(5632, (share, from, to) -> chunks.put(from, to - from));
+        }
+        assertThat(chunks.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(5632);
+        assertThat(chunks.firstEntry().getValue()).isEqualTo(5632 / 4 / 32 * 32);
+        assertThat(chunks.lastEntry().getValue()).isEqualTo(32);
+        int previous = Integer.MAX_VALUE;
+        for (int size : chunks.values()) {
+            assertThat(size).isLessThanOrEqualTo(previous);
+            previous = size;
+        }
+    }
+
     @Test
     void aFailingChunkFailsTheRunWhicheverThreadRanItAndTheNextRunWorks() {
         try (Parallel parallel = new Parallel(2)) {
