@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * A float vector made ready once for every matrix product that reads it: the values, the sum of
  * each run of 32 of them, and the vector quantized to 8 bits per run of 32. The Q5_K kernel needs
  * the sums for its sub-block minimums: min * sum(x) once per 32 elements instead of a subtraction
- * per element. The Q4_0 kernel multiplies its 4-bit weights with the 8-bit quants in integers
- * ({@link Q4_0Format}). A model's state holds one and prepares it before each matrix product, so
+ * per element. The Q4_0 and Q4_K kernels multiply their 4-bit weights with the 8-bit quants in
+ * integers ({@link TiledFormat}). A model's state holds one and prepares it before each matrix product, so
  * decoding allocates nothing. Not thread-safe to prepare; once prepared, any number of threads
  * may read it.
  */
@@ -78,8 +78,8 @@ public final class PreparedVector {
     /**
      * Each run as llama.cpp's Q8_0 stores activations: a scale d = max |x| / 127 and quants
      * q = x / d rounded half away from zero, in -127..127, so x = q * d up to half a step. Kept as
-     * shorts, the lanes the Q4_0 kernel multiplies in, with 8 * sum(q) for the kernel's offset
-     * (wrapped to 16 bits, as the kernel's sums are). The same bits as {@link
+     * shorts, the lanes the tiled kernels multiply in ({@link TiledFormat}), with 8 * sum(q), at
+     * most 32,512 in magnitude, for their offsets. The same bits as {@link
      * ScalarKernels#quantizeRuns}, which runs while this is not compiled yet.
      */
     static void vectorQuantize(float[] x, int offset, int runs, short[] quants, float[] scales, short[] offsets) {
@@ -143,7 +143,7 @@ public final class PreparedVector {
         return quantScales;
     }
 
-    /** Each run's 8 * (sum of its quants), wrapped to 16 bits. */
+    /** Each run's 8 * (sum of its quants), exact: at most 8 * 32 * 127 = 32,512 in magnitude. */
     short[] quantOffsets() {
         return quantOffsets;
     }

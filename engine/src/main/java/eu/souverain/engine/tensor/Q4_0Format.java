@@ -2,54 +2,29 @@ package eu.souverain.engine.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0: blocks of 32 four-bit quants centred on 8 and an f16 scale.
- *
- * <p>The kernels multiply in integers, as llama.cpp does: each vector is quantized to 8 bits per
- * run of 32 ({@link PreparedVector#quants()}), and a weight block times a vector run is the exact
- * integer sum of (q - 8) * a, scaled once by both blocks' scales. The weights are rearranged at
- * load into tiles of {@link #R} rows side by side, one row per 16-bit lane: a tile's block is the
- * rows' R f16 scales, then their 16 quant bytes, two by two, as R shorts for each pair. The
- * kernel broadcasts a vector's quant and multiplies it into every row's lane at once, so a row's
- * sum never crosses lanes: no horizontal reduction, one lane-wise FMA per tile and block.
- *
- * <p>The integer sums fit 16 bits: |q - 8| <= 8 and |a| <= 127, so a block's sum is at most
- * 32 * 8 * 127 = 32,512. The kernel sums q * a (q in 0..15) in wrapping 16-bit lanes and
- * subtracts 8 * sum(a), also wrapped: the difference modulo 2^16 is the true sum, which the range
- * makes the one 16-bit value it can be. Integer sums are exact in any order, and every vector goes
- * through the same float operations whichever kernel and tile computes it, so a product is the
- * same bits alone or batched, decoded or prefilled.
+ * Q4_0: blocks of 32 four-bit quants centred on 8 and an f16 scale. The tiles ({@link TiledFormat})
+ * hold, per block, the R rows' f16 scales, then their quants: as many bytes as the file's blocks.
  */
-final class Q4_0Format extends BlockFormat {
+final class Q4_0Format extends TiledFormat {
 
     static final Q4_0Format INSTANCE = new Q4_0Format();
 
-    /** Shorts in one of the float kernels' vectors: each holds one element of R rows. */
-    private static final VectorSpecies<Short> SR = VectorSpecies.of(short.class, F.vectorShape());
-    /** Rows in a tile. */
-    static final int R = SR.length();
     /** Bytes of one block of a tile: R f16 scales, then 8 pairs of quant bytes of R rows. */
     private static final int TILE_BLOCK = 18 * R;
-    private static final VectorSpecies<Integer> IR = F.withLanes(int.class);
-    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
     private Q4_0Format() {
         super(GGMLType.Q4_0);
     }
 
-    /**
-     * The tiles, in memory of their own, as many bytes as the file's blocks. Rows past the last one
-     * fill the last tile with zero scales.
-     */
+    /** The tiles, in memory of their own. Rows past the last one fill the last tile with zero scales. */
     @Override
     MemorySegment arrange(MemorySegment data, int rows, int cols) {
         int blocks = cols / 32;
@@ -71,80 +46,8 @@ final class Q4_0Format extends BlockFormat {
     }
 
     @Override
-    void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
-                int rowFrom, int rowTo) {
+    void tile(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
         int blocks = cols / 32;
-        float[] lanes = LANES.get();
-        for (int t = rowFrom / R; t * R < rowTo; t++) {
-            int first = t * R;
-            if (first >= rowFrom && first + R <= rowTo) {
-                tile(tiles, blocks, t, x, out, outOffset + first);
-            } else {
-                tile(tiles, blocks, t, x, lanes, 0);
-                for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
-                    out[outOffset + r] = lanes[r - first];
-                }
-            }
-        }
-    }
-
-    @Override
-    void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
-                int outStride, int rowFrom, int rowTo) {
-        int blocks = cols / 32;
-        float[] lanes = LANES.get();
-        for (int t = rowFrom / R; t * R < rowTo; t++) {
-            int first = t * R;
-            boolean whole = first >= rowFrom && first + R <= rowTo;
-            int v = 0;
-            while (v < count) {
-                if (count - v == 1) {
-                    if (whole) {
-                        tile(tiles, blocks, t, xs[v], out, v * outStride + first);
-                    } else {
-                        tile(tiles, blocks, t, xs[v], lanes, 0);
-                        copy(lanes, 0, out, v * outStride, first, rowFrom, rowTo);
-                    }
-                    v++;
-                } else {
-                    if (whole) {
-                        tileFour(tiles, blocks, t, xs, v, count, out, pick(v, 0, count) * outStride + first,
-                                pick(v, 1, count) * outStride + first, pick(v, 2, count) * outStride + first,
-                                pick(v, 3, count) * outStride + first);
-                    } else {
-                        tileFour(tiles, blocks, t, xs, v, count, lanes, 0, R, 2 * R, 3 * R);
-                        for (int k = 0; k < 4; k++) {
-                            copy(lanes, k * R, out, pick(v, k, count) * outStride, first, rowFrom, rowTo);
-                        }
-                    }
-                    v += 4;
-                }
-            }
-        }
-    }
-
-    /** A prompt's tokens go through the batched kernel: the integer products need no float strips. */
-    @Override
-    void matmulBlock(MemorySegment tiles, long rowBytes, int rows, int cols, PreparedVector[] xs, int tokens,
-                     float[] out, int rowFrom, int rowTo, float[] scratch) {
-        matmul(tiles, rowBytes, cols, xs, tokens, out, rows, rowFrom, rowTo);
-    }
-
-    /** Never called: {@link #matmulBlock} multiplies in integers, without decoding strips. */
-    @Override
-    void decode(MemorySegment w, long offset, int n, float[] out, int o) {
-        throw new UnsupportedOperationException("Q4_0 block products multiply integer tiles");
-    }
-
-    /** The rows of the tile from {@code first} that fall in [rowFrom, rowTo), from {@code lanes[from..]}. */
-    private static void copy(float[] lanes, int from, float[] out, int outOffset, int first, int rowFrom, int rowTo) {
-        for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
-            out[outOffset + r] = lanes[from + r - first];
-        }
-    }
-
-    /** Tile {@code t} times {@code x}: its R results to {@code out[o..o+R)}. */
-    static void tile(MemorySegment w, int blocks, int t, PreparedVector x, float[] out, int o) {
         short[] a = x.quants();
         float[] scales = x.quantScales();
         short[] offsets = x.quantOffsets();
@@ -184,14 +87,10 @@ final class Q4_0Format extends BlockFormat {
         acc1.intoArray(out, o + L);
     }
 
-    /**
-     * Tile {@code t} times the vectors xs[v..v+3] (the last one repeated where fewer are left):
-     * each pair of quant bytes is loaded and unpacked once for the four. The k-th vector's R
-     * results go to {@code out[ok..]}; each takes {@link #tile}'s float operations in its order, so
-     * they are its bits.
-     */
-    static void tileFour(MemorySegment w, int blocks, int t, PreparedVector[] xs, int v, int count, float[] out,
-                         int o0, int o1, int o2, int o3) {
+    @Override
+    void tileFour(MemorySegment w, int cols, int t, PreparedVector[] xs, int v, int count, float[] out,
+                  int o0, int o1, int o2, int o3) {
+        int blocks = cols / 32;
         PreparedVector p0 = xs[pick(v, 0, count)];
         PreparedVector p1 = xs[pick(v, 1, count)];
         PreparedVector p2 = xs[pick(v, 2, count)];

@@ -1,228 +1,207 @@
 package eu.souverain.engine.tensor;
 
-import static eu.souverain.engine.tensor.KQuantWithMin.highMins;
-import static eu.souverain.engine.tensor.KQuantWithMin.highScales;
 import static eu.souverain.engine.tensor.KQuantWithMin.scaleAndMin;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Q4_K: super-blocks of 256 four-bit quants, scaled and offset per sub-block of 32. */
-final class Q4_KFormat extends BlockFormat {
+/**
+ * Q4_K: super-blocks of 256 four-bit quants, scaled and offset per sub-block of 32:
+ * x = d * scale_j * q - dmin * min_j. A sub-block times a vector run is
+ * d_a * (d * scale_j * sum(q a) - dmin * min_j * sum(a)); with S = sum((q - 8) a), the kernels'
+ * exact 16-bit sum ({@link TiledFormat}), that is d_a * d * scale_j * S +
+ * d_a * 8 sum(a) * (d * scale_j - dmin * min_j / 8), two FMAs per sub-block in each row's lane.
+ *
+ * <p>A tile's super-block holds its R rows' d, then dmin / 8, as floats, then for each sub-block
+ * their 6-bit scales and mins as bytes and their quants in Q4_0's order (element k in the low
+ * nibble of byte k, k + 16 in the high one): 152 bytes per row and super-block against the file's
+ * 144, read in the order they are stored (with the scales apart from the quants, a thread read
+ * from memory at half the rate).
+ */
+final class Q4_KFormat extends TiledFormat {
 
     static final Q4_KFormat INSTANCE = new Q4_KFormat();
+
+    private static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * R));
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final int DMIN = 4 * R;
+    /** Where sub-block 0 starts: R scales, R mins, 16 R bytes of quants; then sub-block 1. */
+    private static final int SUB_BLOCKS = 8 * R;
+    private static final int SUB_BLOCK = 18 * R;
+    /** Bytes of one super-block of a tile. */
+    private static final int TILE_SUPER = 152 * R;
 
     private Q4_KFormat() {
         super(GGMLType.Q4_K);
     }
 
+    /** The tiles, in memory of their own. Rows past the last one fill the last tile with zero scales. */
     @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
-                int rowFrom, int rowTo) {
-        float[] values = x.values();
-        int xOffset = x.offset();
-        for (int r = rowFrom; r < rowTo; r++) {
-            out[outOffset + r] = dot(data, r * rowBytes, values, xOffset, cols);
-        }
-    }
-
-    @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
-                int outStride, int rowFrom, int rowTo) {
-        float[] lanes = LANES.get();
-        for (int r = rowFrom; r < rowTo; r++) {
-            long offset = r * rowBytes;
-            int v = 0;
-            while (v < count) {
-                if (count - v > 1) {
-                    dotFour(data, offset, cols, xs, v, count, out, outStride, r, lanes);
-                    v += 4;
-                } else {
-                    out[v * outStride + r] = dot(data, offset, xs[v].values(), xs[v].offset(), cols);
-                    v++;
-                }
-            }
-        }
-    }
-
-    @Override
-    void decode(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 144;
-            float d = ScalarReference.f16(w, block);
-            float dmin = ScalarReference.f16(w, block + 2);
-            for (int j = 0; j < 8; j++) {
-                int scaleAndMin = scaleAndMin(w, block + 4, j);
-                FloatVector scale = FloatVector.broadcast(F, d * (scaleAndMin & 0xFF));
-                FloatVector negMin = FloatVector.broadcast(F, -dmin * (scaleAndMin >>> 8));
-                for (int c = 0; c < 32; c += 16) {
-                    ByteVector q = IntVector.fromMemorySegment(I128, w, block + 16 + 32 * (j / 2) + c, LE)
-                            .lanewise(VectorOperators.LSHR, 4 * (j % 2)).and(0x0F0F0F0F).reinterpretAsBytes();
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(scale, negMin)
-                                .intoArray(out, o + i + 32 * j + c + p * L);
+    MemorySegment arrange(MemorySegment data, int rows, int cols) {
+        int supers = cols / 256;
+        int tiles = (rows + R - 1) / R;
+        MemorySegment tiled = Arena.ofAuto().allocate((long) tiles * supers * TILE_SUPER, 64);
+        IntStream.range(0, tiles).parallel().forEach(t -> {
+            byte[] quants = new byte[256];
+            for (int s = 0; s < supers; s++) {
+                long to = ((long) t * supers + s) * TILE_SUPER;
+                for (int r = 0; r < R && t * R + r < rows; r++) {
+                    long from = ((long) (t * R + r) * supers + s) * 144;
+                    tiled.set(FLOAT_LE, to + 4L * r, ScalarReference.f16(data, from));
+                    tiled.set(FLOAT_LE, to + DMIN + 4L * r, ScalarReference.f16(data, from + 2) * 0.125f);
+                    for (int j = 0; j < 8; j++) {
+                        int scaleAndMin = scaleAndMin(data, from + 4, j);
+                        long subBlock = to + SUB_BLOCKS + (long) SUB_BLOCK * j;
+                        tiled.set(ValueLayout.JAVA_BYTE, subBlock + r, (byte) scaleAndMin);
+                        tiled.set(ValueLayout.JAVA_BYTE, subBlock + R + r, (byte) (scaleAndMin >>> 8));
+                        for (int k = 0; k < 32; k++) {
+                            int q = ScalarReference.u8(data, from + 16 + 32 * (j / 2) + k) >>> 4 * (j & 1) & 0xF;
+                            quants[32 * j + k] = (byte) q;
+                        }
+                    }
+                    for (int j = 0; j < 8; j++) {
+                        for (int pair = 0; pair < 8; pair++) {
+                            int k = 32 * j + 2 * pair;
+                            int bits = quants[k] | quants[k + 16] << 4 | quants[k + 1] << 8 | quants[k + 17] << 12;
+                            tiled.set(SHORT_LE, to + SUB_BLOCKS + (long) SUB_BLOCK * j + 2L * R * (pair + 1) + 2L * r,
+                                    (short) bits);
+                        }
                     }
                 }
             }
-        }
+        });
+        return tiled;
     }
 
-    /*
-     * The K-quants compute sum_j d*scale_j * (q . x)_j - dmin * sum_j min_j * sum(x)_j. Q4_K
-     * decodes each weight as one FMA, q * d*scale_j - dmin*min_j (the reference's two roundings
-     * in one), so its minimums cost two broadcasts per pair of sub-blocks instead of a scalar
-     * loop over the prepared sums: as fast alone, and the
-     * four-vector kernel no longer runs that loop once per vector. At 8 and 4 lanes this kernel
-     * still runs out of C2's inlining node budget and boxes its final sum (one 32-byte vector per
-     * row; it did before these changes too).
-     * Two sub-blocks share each run of quant bytes (low and high nibbles), so each run is
-     * widened to ints once for both and split with a mask and a shift; {@link #dotFour}
-     * shares the decoded weights between vectors with the same arithmetic. Four accumulators
-     * (low and high nibbles of the two runs of a pair) keep the FMA latency off the critical
-     * path (four ran faster than two: docs/performance.md, "Measurements behind the kernels").
-     */
-
-    static float dot(MemorySegment w, long offset, float[] x, int xOffset, int n) {
+    @Override
+    void tile(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
+        int supers = cols / 256;
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        short[] offsets = x.quantOffsets();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int b = 0, blocks = n / 256; b < blocks; b++) {
-            long block = offset + 144L * b;
-            int i = 256 * b;
-            long head = w.get(LONG_LE, block);
-            long tail = w.get(LONG_LE, block + 8);
-            float d = Float.float16ToFloat((short) head);
-            float dmin = Float.float16ToFloat((short) (head >>> 16));
-            int bytes0to3 = (int) (head >>> 32);
-            int bytes4to7 = (int) tail;
-            int bytes8to11 = (int) (tail >>> 32);
-            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) highScales(bytes0to3, bytes8to11) << 32;
-            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) highMins(bytes4to7, bytes8to11) << 32;
-            // Pair p: sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) of qs[32p..32p+31].
-            for (int p = 0; p < 4; p++) {
-                int pair = (int) (scales >>> 16 * p);
-                int pairMins = (int) (mins >>> 16 * p);
-                FloatVector scaleLow = FloatVector.broadcast(F, d * (pair & 0xFF));
-                FloatVector scaleHigh = FloatVector.broadcast(F, d * ((pair >>> 8) & 0xFF));
-                FloatVector minLow = FloatVector.broadcast(F, -dmin * (pairMins & 0xFF));
-                FloatVector minHigh = FloatVector.broadcast(F, -dmin * ((pairMins >>> 8) & 0xFF));
-                for (int part = 0; part < PARTS; part++) {
-                    int xi = xOffset + i + 64 * p + part * L;
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 16 + 32 * p, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
-                    FloatVector high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
-                    acc0 = low.fma(FloatVector.fromArray(F, x, xi), acc0);
-                    acc1 = high.fma(FloatVector.fromArray(F, x, xi + 32), acc1);
-                    q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 32 + 32 * p, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
-                    high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
-                    acc2 = low.fma(FloatVector.fromArray(F, x, xi + 16), acc2);
-                    acc3 = high.fma(FloatVector.fromArray(F, x, xi + 48), acc3);
+        long block = (long) t * supers * TILE_SUPER;
+        for (int s = 0; s < supers; s++, block += TILE_SUPER) {
+            FloatVector d0 = FloatVector.fromMemorySegment(F, w, block, LE);
+            FloatVector d1 = FloatVector.fromMemorySegment(F, w, block + 4L * L, LE);
+            FloatVector dmin0 = FloatVector.fromMemorySegment(F, w, block + DMIN, LE);
+            FloatVector dmin1 = FloatVector.fromMemorySegment(F, w, block + DMIN + 4L * L, LE);
+            for (int j = 0, run = 8 * s; j < 8; j++, run++) {
+                ShortVector sum = ShortVector.zero(SR);
+                long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * j;
+                for (int pair = 0, e = 32 * run; pair < 8; pair++, e += 2) {
+                    ShortVector q = ShortVector.fromMemorySegment(SR, w, subBlock + 2L * R * (pair + 1), LE);
+                    sum = sum.add(q.and((short) 0xF).mul(a[e]))
+                            .add(q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(a[e + 16]))
+                            .add(q.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(a[e + 1]))
+                            .add(q.lanewise(VectorOperators.LSHR, 12).mul(a[e + 17]));
                 }
+                sum = sum.sub(offsets[run]);
+                ByteVector scale = ByteVector.fromMemorySegment(BR, w, subBlock, LE);
+                ByteVector min = ByteVector.fromMemorySegment(BR, w, subBlock + R, LE);
+                FloatVector ds0 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 0)).mul(d0);
+                FloatVector ds1 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 1)).mul(d1);
+                FloatVector c0 = ds0.sub(((FloatVector) min.convertShape(VectorOperators.B2F, F, 0)).mul(dmin0));
+                FloatVector c1 = ds1.sub(((FloatVector) min.convertShape(VectorOperators.B2F, F, 1)).mul(dmin1));
+                float da = scales[run];
+                FloatVector daSum = FloatVector.broadcast(F, da * offsets[run]);
+                acc0 = c0.fma(daSum, ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 0)).fma(ds0.mul(da), acc0));
+                acc1 = c1.fma(daSum, ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 1)).fma(ds1.mul(da), acc1));
             }
         }
-        return Lanes.sum(acc0.add(acc1).add(acc2.add(acc3)));
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
     }
 
-    /**
-     * Q4_K: the weights of each run are decoded (scaled, minimum subtracted) once; each vector
-     * keeps four accumulators as {@link #dot} does.
-     */
-    static void dotFour(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,
-                        float[] out, int outStride, int row, float[] lanes) {
+    @Override
+    void tileFour(MemorySegment w, int cols, int t, PreparedVector[] xs, int v, int count, float[] out,
+                  int o0, int o1, int o2, int o3) {
+        int supers = cols / 256;
         PreparedVector p0 = xs[pick(v, 0, count)];
         PreparedVector p1 = xs[pick(v, 1, count)];
         PreparedVector p2 = xs[pick(v, 2, count)];
         PreparedVector p3 = xs[pick(v, 3, count)];
-        float[] x0 = p0.values();
-        float[] x1 = p1.values();
-        float[] x2 = p2.values();
-        float[] x3 = p3.values();
-        int o0 = p0.offset();
-        int o1 = p1.offset();
-        int o2 = p2.offset();
-        int o3 = p3.offset();
-        // Accumulator a of vector k is acc<a><k>: the four of dot, for each vector.
+        short[] a0 = p0.quants();
+        short[] a1 = p1.quants();
+        short[] a2 = p2.quants();
+        short[] a3 = p3.quants();
         FloatVector acc00 = FloatVector.zero(F);
         FloatVector acc10 = acc00;
-        FloatVector acc20 = acc00;
-        FloatVector acc30 = acc00;
         FloatVector acc01 = acc00;
         FloatVector acc11 = acc00;
-        FloatVector acc21 = acc00;
-        FloatVector acc31 = acc00;
         FloatVector acc02 = acc00;
         FloatVector acc12 = acc00;
-        FloatVector acc22 = acc00;
-        FloatVector acc32 = acc00;
         FloatVector acc03 = acc00;
         FloatVector acc13 = acc00;
-        FloatVector acc23 = acc00;
-        FloatVector acc33 = acc00;
-        for (int b = 0, blocks = n / 256; b < blocks; b++) {
-            long block = offset + 144L * b;
-            int i = 256 * b;
-            long head = w.get(LONG_LE, block);
-            long tail = w.get(LONG_LE, block + 8);
-            float d = Float.float16ToFloat((short) head);
-            float dmin = Float.float16ToFloat((short) (head >>> 16));
-            int bytes0to3 = (int) (head >>> 32);
-            int bytes4to7 = (int) tail;
-            int bytes8to11 = (int) (tail >>> 32);
-            long scales = (bytes0to3 & 0x3F3F3F3FL) | (long) highScales(bytes0to3, bytes8to11) << 32;
-            long mins = (bytes4to7 & 0x3F3F3F3FL) | (long) highMins(bytes4to7, bytes8to11) << 32;
-            for (int p = 0; p < 4; p++) {
-                int pair = (int) (scales >>> 16 * p);
-                int pairMins = (int) (mins >>> 16 * p);
-                FloatVector scaleLow = FloatVector.broadcast(F, d * (pair & 0xFF));
-                FloatVector scaleHigh = FloatVector.broadcast(F, d * ((pair >>> 8) & 0xFF));
-                FloatVector minLow = FloatVector.broadcast(F, -dmin * (pairMins & 0xFF));
-                FloatVector minHigh = FloatVector.broadcast(F, -dmin * ((pairMins >>> 8) & 0xFF));
-                for (int part = 0; part < PARTS; part++) {
-                    int e = i + 64 * p + part * L;
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 16 + 32 * p, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    FloatVector low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
-                    FloatVector high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
-                    acc00 = low.fma(FloatVector.fromArray(F, x0, o0 + e), acc00);
-                    acc10 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 32), acc10);
-                    acc01 = low.fma(FloatVector.fromArray(F, x1, o1 + e), acc01);
-                    acc11 = high.fma(FloatVector.fromArray(F, x1, o1 + e + 32), acc11);
-                    acc02 = low.fma(FloatVector.fromArray(F, x2, o2 + e), acc02);
-                    acc12 = high.fma(FloatVector.fromArray(F, x2, o2 + e + 32), acc12);
-                    acc03 = low.fma(FloatVector.fromArray(F, x3, o3 + e), acc03);
-                    acc13 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 32), acc13);
-                    q = (IntVector) ByteVector.fromMemorySegment(B128, w, block + 32 + 32 * p, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-                    low = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(scaleLow, minLow);
-                    high = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convert(VectorOperators.I2F, 0)).fma(scaleHigh, minHigh);
-                    acc20 = low.fma(FloatVector.fromArray(F, x0, o0 + e + 16), acc20);
-                    acc30 = high.fma(FloatVector.fromArray(F, x0, o0 + e + 48), acc30);
-                    acc21 = low.fma(FloatVector.fromArray(F, x1, o1 + e + 16), acc21);
-                    acc31 = high.fma(FloatVector.fromArray(F, x1, o1 + e + 48), acc31);
-                    acc22 = low.fma(FloatVector.fromArray(F, x2, o2 + e + 16), acc22);
-                    acc32 = high.fma(FloatVector.fromArray(F, x2, o2 + e + 48), acc32);
-                    acc23 = low.fma(FloatVector.fromArray(F, x3, o3 + e + 16), acc23);
-                    acc33 = high.fma(FloatVector.fromArray(F, x3, o3 + e + 48), acc33);
+        long block = (long) t * supers * TILE_SUPER;
+        for (int s = 0; s < supers; s++, block += TILE_SUPER) {
+            for (int j = 0, run = 8 * s; j < 8; j++, run++) {
+                ShortVector sum0 = ShortVector.zero(SR);
+                ShortVector sum1 = sum0;
+                ShortVector sum2 = sum0;
+                ShortVector sum3 = sum0;
+                long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * j;
+                for (int pair = 0, e = 32 * run; pair < 8; pair++, e += 2) {
+                    ShortVector q = ShortVector.fromMemorySegment(SR, w, subBlock + 2L * R * (pair + 1), LE);
+                    ShortVector q0 = q.and((short) 0xF);
+                    ShortVector q16 = q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF);
+                    ShortVector q1 = q.lanewise(VectorOperators.LSHR, 8).and((short) 0xF);
+                    ShortVector q17 = q.lanewise(VectorOperators.LSHR, 12);
+                    sum0 = sum0.add(q0.mul(a0[e])).add(q16.mul(a0[e + 16])).add(q1.mul(a0[e + 1])).add(q17.mul(a0[e + 17]));
+                    sum1 = sum1.add(q0.mul(a1[e])).add(q16.mul(a1[e + 16])).add(q1.mul(a1[e + 1])).add(q17.mul(a1[e + 17]));
+                    sum2 = sum2.add(q0.mul(a2[e])).add(q16.mul(a2[e + 16])).add(q1.mul(a2[e + 1])).add(q17.mul(a2[e + 17]));
+                    sum3 = sum3.add(q0.mul(a3[e])).add(q16.mul(a3[e + 16])).add(q1.mul(a3[e + 1])).add(q17.mul(a3[e + 17]));
                 }
+                ByteVector scale = ByteVector.fromMemorySegment(BR, w, subBlock, LE);
+                ByteVector min = ByteVector.fromMemorySegment(BR, w, subBlock + R, LE);
+                FloatVector ds0 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 0))
+                        .mul(FloatVector.fromMemorySegment(F, w, block, LE));
+                FloatVector ds1 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 1))
+                        .mul(FloatVector.fromMemorySegment(F, w, block + 4L * L, LE));
+                FloatVector c0 = ds0.sub(((FloatVector) min.convertShape(VectorOperators.B2F, F, 0))
+                        .mul(FloatVector.fromMemorySegment(F, w, block + DMIN, LE)));
+                FloatVector c1 = ds1.sub(((FloatVector) min.convertShape(VectorOperators.B2F, F, 1))
+                        .mul(FloatVector.fromMemorySegment(F, w, block + DMIN + 4L * L, LE)));
+                sum0 = sum0.sub(p0.quantOffsets()[run]);
+                sum1 = sum1.sub(p1.quantOffsets()[run]);
+                sum2 = sum2.sub(p2.quantOffsets()[run]);
+                sum3 = sum3.sub(p3.quantOffsets()[run]);
+                float da0 = p0.quantScales()[run];
+                float da1 = p1.quantScales()[run];
+                float da2 = p2.quantScales()[run];
+                float da3 = p3.quantScales()[run];
+                FloatVector daSum = FloatVector.broadcast(F, da0 * p0.quantOffsets()[run]);
+                acc00 = c0.fma(daSum, ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 0)).fma(ds0.mul(da0), acc00));
+                acc10 = c1.fma(daSum, ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 1)).fma(ds1.mul(da0), acc10));
+                daSum = FloatVector.broadcast(F, da1 * p1.quantOffsets()[run]);
+                acc01 = c0.fma(daSum, ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 0)).fma(ds0.mul(da1), acc01));
+                acc11 = c1.fma(daSum, ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 1)).fma(ds1.mul(da1), acc11));
+                daSum = FloatVector.broadcast(F, da2 * p2.quantOffsets()[run]);
+                acc02 = c0.fma(daSum, ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 0)).fma(ds0.mul(da2), acc02));
+                acc12 = c1.fma(daSum, ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 1)).fma(ds1.mul(da2), acc12));
+                daSum = FloatVector.broadcast(F, da3 * p3.quantOffsets()[run]);
+                acc03 = c0.fma(daSum, ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 0)).fma(ds0.mul(da3), acc03));
+                acc13 = c1.fma(daSum, ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 1)).fma(ds1.mul(da3), acc13));
             }
         }
-        acc00.add(acc10).add(acc20.add(acc30)).intoArray(lanes, 0);
-        acc01.add(acc11).add(acc21.add(acc31)).intoArray(lanes, L);
-        acc02.add(acc12).add(acc22.add(acc32)).intoArray(lanes, 2 * L);
-        acc03.add(acc13).add(acc23.add(acc33)).intoArray(lanes, 3 * L);
-        write(lanes, v, count, out, outStride, row);
+        acc00.intoArray(out, o0);
+        acc10.intoArray(out, o0 + L);
+        acc01.intoArray(out, o1);
+        acc11.intoArray(out, o1 + L);
+        acc02.intoArray(out, o2);
+        acc12.intoArray(out, o2 + L);
+        acc03.intoArray(out, o3);
+        acc13.intoArray(out, o3 + L);
     }
 
     /**

@@ -125,22 +125,24 @@ class BlockMatmulTest {
     }
 
     /**
-     * Q4_0's block product is its batched decode product, bit for bit, so that a prompt's keys
-     * and values are the ones decoding it token by token would give: over rows that cut its tiles.
+     * The tiled formats' block product is their batched decode product, bit for bit, so that a
+     * prompt's keys and values are the ones decoding it token by token would give: over rows that
+     * cut the tiles.
      */
-    @Test
-    void q4_0BlockProductIsTheBatchedProduct() {
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K"})
+    void tiledBlockProductIsTheBatchedProduct(GGMLType type) {
         Random random = new Random(11);
-        int rows = 3 * Q4_0Format.R + 5;
-        int cols = 4 * 32;
-        byte[] bytes = Quantizer.quantize(GGMLType.Q4_0, gaussian(random, rows * cols));
-        Matrix matrix = Matrix.of(GGMLType.Q4_0, MemorySegment.ofArray(bytes), rows, cols);
+        int rows = 3 * TiledFormat.R + 5;
+        int cols = 2 * 256;
+        byte[] bytes = Quantizer.quantize(type, gaussian(random, rows * cols));
+        Matrix matrix = Matrix.of(type, MemorySegment.ofArray(bytes), rows, cols);
         float[] x = gaussian(random, TOKENS * cols);
         PreparedVector[] xs = prepared(x, TOKENS, cols);
         float[] block = new float[TOKENS * rows];
         float[] batched = new float[TOKENS * rows];
         float[] scratch = new float[BlockMatmul.scratchLength(cols)];
-        for (int[] range : new int[][] {{0, rows}, {3, rows - 2}, {Q4_0Format.R, 2 * Q4_0Format.R + 1}}) {
+        for (int[] range : new int[][] {{0, rows}, {3, rows - 2}, {TiledFormat.R, 2 * TiledFormat.R + 1}}) {
             matrix.matmulBlock(xs, TOKENS, block, range[0], range[1], scratch);
             matrix.matmul(xs, TOKENS, batched, rows, range[0], range[1]);
             assertThat(block).containsExactly(batched);
