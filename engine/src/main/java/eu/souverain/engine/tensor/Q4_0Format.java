@@ -1,9 +1,8 @@
 package eu.souverain.engine.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.stream.IntStream;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -24,25 +23,26 @@ final class Q4_0Format extends TiledFormat {
         super(GGMLType.Q4_0);
     }
 
-    /** The tiles, in memory of their own. Rows past the last one fill the last tile with zero scales. */
     @Override
-    MemorySegment arrange(MemorySegment data, int rows, int cols) {
-        int blocks = cols / 32;
-        int tiles = (rows + R - 1) / R;
-        MemorySegment tiled = Arena.ofAuto().allocate((long) tiles * blocks * TILE_BLOCK, 64);
-        IntStream.range(0, tiles).parallel().forEach(t -> {
-            for (int b = 0; b < blocks; b++) {
-                long to = ((long) t * blocks + b) * TILE_BLOCK;
-                for (int r = 0; r < R && t * R + r < rows; r++) {
-                    long from = ((long) (t * R + r) * blocks + b) * 18;
-                    tiled.set(SHORT_LE, to + 2L * r, data.get(SHORT_LE, from));
-                    for (int pair = 0; pair < 8; pair++) {
-                        tiled.set(SHORT_LE, to + 2L * R + 2L * (pair * R + r), data.get(SHORT_LE, from + 2 + 2 * pair));
-                    }
+    int tileBytes(int cols) {
+        return cols / 32 * TILE_BLOCK;
+    }
+
+    @Override
+    void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile) {
+        for (int b = 0; b < cols / 32; b++) {
+            int to = b * TILE_BLOCK;
+            for (int r = 0; r < R; r++) {
+                int from = r * rowBytes + 18 * b;
+                tile[to + 2 * r] = stored[from];
+                tile[to + 2 * r + 1] = stored[from + 1];
+                for (int pair = 0; pair < 8; pair++) {
+                    int at = to + 2 * R + 2 * (pair * R + r);
+                    tile[at] = stored[from + 2 + 2 * pair];
+                    tile[at + 1] = stored[from + 3 + 2 * pair];
                 }
             }
-        });
-        return tiled;
+        }
     }
 
     @Override
@@ -85,6 +85,27 @@ final class Q4_0Format extends TiledFormat {
         }
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
+    }
+
+    @Override
+    void tileScalar(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        short[] offsets = x.quantOffsets();
+        Arrays.fill(out, o, o + R, 0f);
+        long block = (long) t * (cols / 32) * TILE_BLOCK;
+        for (int b = 0; b < cols / 32; b++, block += TILE_BLOCK) {
+            for (int r = 0; r < R; r++) {
+                int sum = 0;
+                for (int pair = 0, e = 32 * b; pair < 8; pair++, e += 2) {
+                    int q = w.get(SHORT_LE, block + 2L * R * (pair + 1) + 2L * r);
+                    sum += (q & 0xF) * a[e] + (q >>> 4 & 0xF) * a[e + 16] + (q >>> 8 & 0xF) * a[e + 1]
+                            + (q >>> 12 & 0xF) * a[e + 17];
+                }
+                float scale = Float.float16ToFloat(w.get(SHORT_LE, block + 2L * r));
+                out[o + r] = Math.fma((short) (sum - offsets[b]), scale * scales[b], out[o + r]);
+            }
+        }
     }
 
     @Override

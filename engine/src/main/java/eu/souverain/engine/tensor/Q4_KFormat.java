@@ -2,11 +2,10 @@ package eu.souverain.engine.tensor;
 
 import static eu.souverain.engine.tensor.KQuantWithMin.scaleAndMin;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.util.stream.IntStream;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -44,42 +43,45 @@ final class Q4_KFormat extends TiledFormat {
         super(GGMLType.Q4_K);
     }
 
-    /** The tiles, in memory of their own. Rows past the last one fill the last tile with zero scales. */
     @Override
-    MemorySegment arrange(MemorySegment data, int rows, int cols) {
-        int supers = cols / 256;
-        int tiles = (rows + R - 1) / R;
-        MemorySegment tiled = Arena.ofAuto().allocate((long) tiles * supers * TILE_SUPER, 64);
-        IntStream.range(0, tiles).parallel().forEach(t -> {
-            byte[] quants = new byte[256];
-            for (int s = 0; s < supers; s++) {
-                long to = ((long) t * supers + s) * TILE_SUPER;
-                for (int r = 0; r < R && t * R + r < rows; r++) {
-                    long from = ((long) (t * R + r) * supers + s) * 144;
-                    tiled.set(FLOAT_LE, to + 4L * r, ScalarReference.f16(data, from));
-                    tiled.set(FLOAT_LE, to + DMIN + 4L * r, ScalarReference.f16(data, from + 2) * 0.125f);
-                    for (int j = 0; j < 8; j++) {
-                        int scaleAndMin = scaleAndMin(data, from + 4, j);
-                        long subBlock = to + SUB_BLOCKS + (long) SUB_BLOCK * j;
-                        tiled.set(ValueLayout.JAVA_BYTE, subBlock + r, (byte) scaleAndMin);
-                        tiled.set(ValueLayout.JAVA_BYTE, subBlock + R + r, (byte) (scaleAndMin >>> 8));
-                        for (int k = 0; k < 32; k++) {
-                            int q = ScalarReference.u8(data, from + 16 + 32 * (j / 2) + k) >>> 4 * (j & 1) & 0xF;
-                            quants[32 * j + k] = (byte) q;
-                        }
+    int tileBytes(int cols) {
+        return cols / 256 * TILE_SUPER;
+    }
+
+    @Override
+    void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile) {
+        MemorySegment bytes = MemorySegment.ofArray(stored);
+        byte[] quants = new byte[256];
+        for (int s = 0; s < cols / 256; s++) {
+            int to = s * TILE_SUPER;
+            for (int r = 0; r < R; r++) {
+                int from = r * rowBytes + 144 * s;
+                putFloat(tile, to + 4 * r, Float.float16ToFloat((short) u16(stored, from)));
+                putFloat(tile, to + DMIN + 4 * r, Float.float16ToFloat((short) u16(stored, from + 2)) * 0.125f);
+                for (int j = 0; j < 8; j++) {
+                    int scaleAndMin = scaleAndMin(bytes, from + 4, j);
+                    int subBlock = to + SUB_BLOCKS + SUB_BLOCK * j;
+                    tile[subBlock + r] = (byte) scaleAndMin;
+                    tile[subBlock + R + r] = (byte) (scaleAndMin >>> 8);
+                    for (int k = 0; k < 32; k++) {
+                        quants[32 * j + k] = (byte) (stored[from + 16 + 32 * (j / 2) + k] >>> 4 * (j & 1) & 0xF);
                     }
-                    for (int j = 0; j < 8; j++) {
-                        for (int pair = 0; pair < 8; pair++) {
-                            int k = 32 * j + 2 * pair;
-                            int bits = quants[k] | quants[k + 16] << 4 | quants[k + 1] << 8 | quants[k + 17] << 12;
-                            tiled.set(SHORT_LE, to + SUB_BLOCKS + (long) SUB_BLOCK * j + 2L * R * (pair + 1) + 2L * r,
-                                    (short) bits);
-                        }
+                    for (int pair = 0; pair < 8; pair++) {
+                        int k = 32 * j + 2 * pair;
+                        int at = subBlock + 2 * R * (pair + 1) + 2 * r;
+                        tile[at] = (byte) (quants[k] | quants[k + 16] << 4);
+                        tile[at + 1] = (byte) (quants[k + 1] | quants[k + 17] << 4);
                     }
                 }
             }
-        });
-        return tiled;
+        }
+    }
+
+    private static void putFloat(byte[] bytes, int i, float value) {
+        int bits = Float.floatToRawIntBits(value);
+        for (int k = 0; k < 4; k++) {
+            bytes[i + k] = (byte) (bits >>> 8 * k);
+        }
     }
 
     @Override
@@ -121,6 +123,35 @@ final class Q4_KFormat extends TiledFormat {
         }
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
+    }
+
+    @Override
+    void tileScalar(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        short[] offsets = x.quantOffsets();
+        Arrays.fill(out, o, o + R, 0f);
+        long block = (long) t * (cols / 256) * TILE_SUPER;
+        for (int s = 0; s < cols / 256; s++, block += TILE_SUPER) {
+            for (int r = 0; r < R; r++) {
+                float d = w.get(FLOAT_LE, block + 4L * r);
+                float dmin = w.get(FLOAT_LE, block + DMIN + 4L * r);
+                for (int j = 0, run = 8 * s; j < 8; j++, run++) {
+                    long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * j;
+                    int sum = 0;
+                    for (int pair = 0, e = 32 * run; pair < 8; pair++, e += 2) {
+                        int q = w.get(SHORT_LE, subBlock + 2L * R * (pair + 1) + 2L * r);
+                        sum += (q & 0xF) * a[e] + (q >>> 4 & 0xF) * a[e + 16] + (q >>> 8 & 0xF) * a[e + 1]
+                                + (q >>> 12 & 0xF) * a[e + 17];
+                    }
+                    float ds = w.get(ValueLayout.JAVA_BYTE, subBlock + r) * d;
+                    float c = ds - w.get(ValueLayout.JAVA_BYTE, subBlock + R + r) * dmin;
+                    float da = scales[run];
+                    out[o + r] = Math.fma(c, da * offsets[run],
+                            Math.fma((short) (sum - offsets[run]), ds * da, out[o + r]));
+                }
+            }
+        }
     }
 
     @Override

@@ -1,7 +1,13 @@
 package eu.souverain.engine.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,8 +37,88 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
     static final VectorSpecies<Integer> IR = F.withLanes(int.class);
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
+    private final GGMLType type;
+    private final AtomicBoolean warming = new AtomicBoolean();
+    /** Whether C2 has compiled {@link #tile} and {@link #tileFour}; until then {@link #tileScalar} runs. */
+    private volatile boolean compiled = VectorWarmUp.VECTORS_FROM_START;
+
     TiledFormat(GGMLType type) {
         super(type);
+        this.type = type;
+    }
+
+    /**
+     * The tiles, in memory of their own, each made from its rows' stored bytes copied at once
+     * (rows past the last one zero: zero scales). The stored rows are then unloaded from memory
+     * where they are mapped from the file: the kernels read only the tiles, and a mapped model
+     * would otherwise take its weights' memory twice. The first matrix also starts the warm-up
+     * of this format's kernels.
+     */
+    @Override
+    final MemorySegment arrange(MemorySegment data, int rows, int cols) {
+        startWarmUp();
+        int rowBytes = Math.toIntExact(type.byteSize(cols));
+        int tileBytes = tileBytes(cols);
+        int tiles = (rows + R - 1) / R;
+        MemorySegment tiled = Arena.ofAuto().allocate((long) tiles * tileBytes, 64);
+        int shares = Math.min(tiles, 8 * Runtime.getRuntime().availableProcessors());
+        IntStream.range(0, shares).parallel().forEach(share -> {
+            byte[] stored = new byte[R * rowBytes];
+            byte[] tile = new byte[tileBytes];
+            for (int t = share; t < tiles; t += shares) {
+                int count = Math.min(R, rows - t * R);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) t * R * rowBytes, stored, 0, count * rowBytes);
+                Arrays.fill(stored, count * rowBytes, stored.length, (byte) 0);
+                arrangeTile(stored, rowBytes, cols, tile);
+                MemorySegment.copy(tile, 0, tiled, ValueLayout.JAVA_BYTE, (long) t * tileBytes, tileBytes);
+            }
+        });
+        if (data.isMapped()) {
+            data.unload();
+        }
+        return tiled;
+    }
+
+    /**
+     * Compiles this format's kernels on a thread of their own, once per run, while the model
+     * loads (C2 takes about 1.4 s of runs to compile both). Until then the products run
+     * {@link #tileScalar}, which gives the same bits: run cold, a Vector API kernel boxes every
+     * vector, and the first token of a TinyLlama-shape Q4_0 model took 2 s.
+     */
+    private void startWarmUp() {
+        if (compiled || !warming.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("souverain-" + type + "-warm-up").start(() -> {
+            int cols = 1024;
+            float[] values = new float[R * cols];
+            Random random = new Random(1);
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) random.nextGaussian();
+            }
+            MemorySegment tiles = arrange(MemorySegment.ofArray(Quantizer.quantize(type, values)), R, cols);
+            float[] x = new float[4 * cols];
+            PreparedVector[] xs = new PreparedVector[4];
+            for (int v = 0; v < xs.length; v++) {
+                xs[v] = PreparedVector.of(x, v * cols, cols);
+            }
+            float[] out = new float[4 * R];
+            VectorWarmUp.compile(List.of(
+                    () -> tile(tiles, cols, 0, xs[0], out, 0),
+                    () -> tileFour(tiles, cols, 0, xs, 0, 4, out, 0, R, 2 * R, 3 * R)));
+            compiled = true;
+        });
+    }
+
+    /** Bytes of one tile of a matrix of {@code cols} columns. */
+    abstract int tileBytes(int cols);
+
+    /** The tile of the R rows in {@code stored}, {@code rowBytes} apart, into {@code tile}. */
+    abstract void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile);
+
+    /** The little-endian short at {@code bytes[i]}. */
+    static int u16(byte[] bytes, int i) {
+        return bytes[i] & 0xFF | (bytes[i + 1] & 0xFF) << 8;
     }
 
     /** Tile {@code t} of a matrix of {@code cols} columns times {@code x}: its R results to {@code out[o..o+R)}. */
@@ -46,16 +132,28 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
     abstract void tileFour(MemorySegment tiles, int cols, int t, PreparedVector[] xs, int v, int count, float[] out,
                            int o0, int o1, int o2, int o3);
 
+    /** {@link #tile} one row and element at a time, the same bits, for while it is not compiled. */
+    abstract void tileScalar(MemorySegment tiles, int cols, int t, PreparedVector x, float[] out, int o);
+
     @Override
     final void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
                 int rowFrom, int rowTo) {
         float[] lanes = LANES.get();
+        boolean vectors = compiled;
         for (int t = rowFrom / R; t * R < rowTo; t++) {
             int first = t * R;
             if (first >= rowFrom && first + R <= rowTo) {
-                tile(tiles, cols, t, x, out, outOffset + first);
+                if (vectors) {
+                    tile(tiles, cols, t, x, out, outOffset + first);
+                } else {
+                    tileScalar(tiles, cols, t, x, out, outOffset + first);
+                }
             } else {
-                tile(tiles, cols, t, x, lanes, 0);
+                if (vectors) {
+                    tile(tiles, cols, t, x, lanes, 0);
+                } else {
+                    tileScalar(tiles, cols, t, x, lanes, 0);
+                }
                 for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
                     out[outOffset + r] = lanes[r - first];
                 }
@@ -66,6 +164,12 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
     @Override
     final void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
                 int outStride, int rowFrom, int rowTo) {
+        if (!compiled) {
+            for (int v = 0; v < count; v++) {
+                matmul(tiles, rowBytes, cols, xs[v], out, v * outStride, rowFrom, rowTo);
+            }
+            return;
+        }
         float[] lanes = LANES.get();
         for (int t = rowFrom / R; t * R < rowTo; t++) {
             int first = t * R;

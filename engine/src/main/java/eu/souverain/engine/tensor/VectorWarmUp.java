@@ -42,8 +42,11 @@ public final class VectorWarmUp {
     /** After this long, the vector kernels are taken whatever the warm-up found (the JIT may be off). */
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
-    private static volatile boolean compiled =
+    /** Whether the vector kernels run from the start: system property souverain.kernels.cold-start=false. */
+    static final boolean VECTORS_FROM_START =
             !Boolean.parseBoolean(System.getProperty("souverain.kernels.cold-start", "true"));
+
+    private static volatile boolean compiled = VECTORS_FROM_START;
     private static final AtomicLong coldWork = new AtomicLong();
     private static final AtomicBoolean started = new AtomicBoolean();
     private static final CountDownLatch warm = new CountDownLatch(1);
@@ -87,22 +90,29 @@ public final class VectorWarmUp {
 
     private static void warmUp() {
         try {
-            ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long deadline = System.nanoTime() + LIMIT.toNanos();
-            // All of them in turn, so that C2 compiles one while the others run.
-            List<Runnable> left = new ArrayList<>(kernels());
-            while (!left.isEmpty() && System.nanoTime() < deadline) {
-                left.removeIf(kernel -> {
-                    long before = threads.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 100; i++) {
-                        kernel.run();
-                    }
-                    return threads.getCurrentThreadAllocatedBytes() - before < 100 * BOXED_BYTES_PER_CALL;
-                });
-            }
+            compile(kernels());
         } finally {
             compiled = true;
             warm.countDown();
+        }
+    }
+
+    /**
+     * Runs {@code kernels} on this thread, all of them in turn so that C2 compiles one while the
+     * others run, until each runs without allocating (or {@link #LIMIT} has passed).
+     */
+    static void compile(List<Runnable> kernels) {
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        List<Runnable> left = new ArrayList<>(kernels);
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            left.removeIf(kernel -> {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    kernel.run();
+                }
+                return threads.getCurrentThreadAllocatedBytes() - before < 100 * BOXED_BYTES_PER_CALL;
+            });
         }
     }
 

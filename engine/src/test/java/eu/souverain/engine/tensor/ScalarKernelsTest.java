@@ -184,6 +184,36 @@ class ScalarKernelsTest {
         }
     }
 
+    /** The tiled formats' scalar stand-in gives their vector kernels' bits, alone and four at a time. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K"})
+    void tiledKernels(GGMLType type) {
+        Random random = new Random(type.ordinal());
+        int cols = 512;
+        int rows = TiledFormat.R;
+        float[] weights = values(random, rows * cols, 0.1);
+        TiledFormat format = (TiledFormat) WeightFormat.of(type);
+        byte[] bytes = Quantizer.quantize(type, Arrays.copyOf(weights, rows * cols));
+        MemorySegment tiles = format.arrange(MemorySegment.ofArray(bytes), rows, cols);
+        for (double scale : new double[] {1e-3, 1, 1e3}) {
+            float[] x = values(random, 4 * cols, scale);
+            PreparedVector[] xs = new PreparedVector[4];
+            for (int v = 0; v < 4; v++) {
+                xs[v] = PreparedVector.of(x, v * cols, cols);
+            }
+            float[] four = new float[4 * rows];
+            format.tileFour(tiles, cols, 0, xs, 0, 4, four, 0, rows, 2 * rows, 3 * rows);
+            for (int v = 0; v < 4; v++) {
+                float[] scalar = new float[rows];
+                float[] vector = new float[rows];
+                format.tileScalar(tiles, cols, 0, xs[v], scalar, 0);
+                format.tile(tiles, cols, 0, xs[v], vector, 0);
+                assertSameBits(scalar, vector, type + " vector " + v + " at scale " + scale);
+                assertSameBits(scalar, Arrays.copyOfRange(four, v * rows, (v + 1) * rows), type + " of four, " + v);
+            }
+        }
+    }
+
     /** Float matrices in native memory, as a mapped file is: a row's products and a block's. */
     @Test
     void f32RowsAndBlocks() {
