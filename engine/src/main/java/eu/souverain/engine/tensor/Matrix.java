@@ -104,7 +104,7 @@ public final class Matrix {
      * float[], int, int, int)}'s for that vector alone, so a sequence decodes the same tokens
      * whatever else shares its step. A row is read from memory once for all vectors; for F16,
      * Q8_0, Q4_0, Q4_K and Q6_K each block is also decoded once for four vectors (their formats'
-     * four-vector kernels), and Q4_0 rows go by pairs, each vector loaded once for both.
+     * four-vector kernels; Q4_0 and Q4_K a tile of rows at a time).
      */
     public void matmul(PreparedVector[] xs, int count, float[] out, int outStride, int rowFrom, int rowTo) {
         if (count < 0 || count > xs.length) {
