@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
  * its reference decode and its quantizer go a block at a time.
  */
 abstract sealed class BlockFormat extends WeightFormat
-        permits Q8_0Format, TiledFormat, Q5_KFormat, Q6_KFormat {
+        permits Q8_0Format, TiledFormat, Q5_KFormat {
 
     private final int blockSize;
     private final int blockBytes;

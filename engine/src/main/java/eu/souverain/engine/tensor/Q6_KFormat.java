@@ -3,178 +3,220 @@ package eu.souverain.engine.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Q6_K: super-blocks of 256 six-bit quants, scaled per sub-block of 16. */
-final class Q6_KFormat extends BlockFormat {
+/**
+ * Q6_K: super-blocks of 256 six-bit quants, scaled per sub-block of 16: x = d * scale_k * (q - 32).
+ * A sub-block of 16 quants (q - 32 in -32..31) times 8-bit inputs can reach 65,024 in magnitude,
+ * past 16 bits, so the kernels sum each half of 8 on its own: sum(q a) - 32 sum(a), exact in
+ * wrapping 16-bit lanes as in {@link TiledFormat} (at most 32,512), scaled by d * scale_k and the
+ * input's run scale. The kernels add up sum(a) from the quants they broadcast.
+ *
+ * <p>A tile's super-block holds its R rows' d as floats, then for each sub-block their signed
+ * 8-bit scales and their quants a byte each, two elements to a 16-bit lane: 276 bytes per row and
+ * super-block against the file's 210.
+ */
+final class Q6_KFormat extends TiledFormat {
 
     static final Q6_KFormat INSTANCE = new Q6_KFormat();
+
+    private static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * R));
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Where sub-block 0 starts: R scales, then 8 pairs of quants as R shorts each; then sub-block 1. */
+    private static final int SUB_BLOCKS = 4 * R;
+    private static final int SUB_BLOCK = 17 * R;
+    /** Bytes of one super-block of a tile. */
+    private static final int TILE_SUPER = 276 * R;
 
     private Q6_KFormat() {
         super(GGMLType.Q6_K);
     }
 
     @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
-                int rowFrom, int rowTo) {
-        float[] values = x.values();
-        int xOffset = x.offset();
-        for (int r = rowFrom; r < rowTo; r++) {
-            out[outOffset + r] = dot(data, r * rowBytes, values, xOffset, cols);
-        }
+    int tileBytes(int cols) {
+        return cols / 256 * TILE_SUPER;
     }
 
     @Override
-    void matmul(MemorySegment data, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
-                int outStride, int rowFrom, int rowTo) {
-        float[] lanes = LANES.get();
-        for (int r = rowFrom; r < rowTo; r++) {
-            long offset = r * rowBytes;
-            int v = 0;
-            while (v < count) {
-                if (count - v > 1) {
-                    dotFour(data, offset, cols, xs, v, count, out, outStride, r, lanes);
-                    v += 4;
-                } else {
-                    out[v * outStride + r] = dot(data, offset, xs[v].values(), xs[v].offset(), cols);
-                    v++;
+    void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile) {
+        for (int s = 0; s < cols / 256; s++) {
+            int to = s * TILE_SUPER;
+            for (int r = 0; r < R; r++) {
+                int from = r * rowBytes + 210 * s;
+                int bits = Float.floatToRawIntBits(Float.float16ToFloat((short) u16(stored, from + 208)));
+                for (int k = 0; k < 4; k++) {
+                    tile[to + 4 * r + k] = (byte) (bits >>> 8 * k);
+                }
+                for (int k = 0; k < 16; k++) {
+                    tile[to + SUB_BLOCKS + SUB_BLOCK * k + r] = stored[from + 192 + k];
+                }
+                for (int e = 0; e < 256; e++) {
+                    int n = e / 128;
+                    int g = (e % 128) / 32;
+                    int l = e % 32;
+                    int low = (stored[from + 64 * n + 32 * (g % 2) + l] & 0xFF) >>> 4 * (g / 2) & 0xF;
+                    int high = (stored[from + 128 + 32 * n + l] & 0xFF) >>> 2 * g & 3;
+                    int k = e / 16;
+                    int pair = e % 16 / 2;
+                    tile[to + SUB_BLOCKS + SUB_BLOCK * k + R + 2 * R * pair + 2 * r + e % 2] = (byte) (low | high << 4);
                 }
             }
         }
     }
 
     @Override
-    void decode(MemorySegment w, long offset, int n, float[] out, int o) {
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 210;
-            float d = ScalarReference.f16(w, block + 208);
+    void tile(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
+        int supers = cols / 256;
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        long block = (long) t * supers * TILE_SUPER;
+        for (int s = 0; s < supers; s++, block += TILE_SUPER) {
+            FloatVector d0 = FloatVector.fromMemorySegment(F, w, block, LE);
+            FloatVector d1 = FloatVector.fromMemorySegment(F, w, block + 4L * L, LE);
             for (int k = 0; k < 16; k++) {
-                // Run k of 16 elements: see dot for where its bits lie.
-                int h = k / 8;
-                int g = (k / 2) % 4;
-                int c = 16 * (k % 2);
-                IntVector low = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * (g % 2) + c, LE)
-                        .lanewise(VectorOperators.LSHR, 4 * (g / 2)).and(0x0F0F0F0F);
-                IntVector high = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * g).and(0x03030303).lanewise(VectorOperators.LSHL, 4);
-                ByteVector q = low.or(high).reinterpretAsBytes().sub((byte) 32);
-                float scale = d * w.get(ValueLayout.JAVA_BYTE, block + 192 + k);
-                for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(scale)
-                            .intoArray(out, o + i + 16 * k + p * L);
+                long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * k;
+                ByteVector scale = ByteVector.fromMemorySegment(BR, w, subBlock, LE);
+                float da = scales[8 * s + k / 2];
+                FloatVector ds0 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 0)).mul(d0).mul(da);
+                FloatVector ds1 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 1)).mul(d1).mul(da);
+                for (int half = 0, e = 256 * s + 16 * k; half < 2; half++) {
+                    ShortVector sum = ShortVector.zero(SR);
+                    int plain = 0;
+                    for (int pair = 4 * half; pair < 4 * half + 4; pair++, e += 2) {
+                        ShortVector q = ShortVector.fromMemorySegment(SR, w, subBlock + R + 2L * R * pair, LE);
+                        sum = sum.add(q.and((short) 0xFF).mul(a[e])).add(q.lanewise(VectorOperators.LSHR, 8).mul(a[e + 1]));
+                        plain += a[e] + a[e + 1];
+                    }
+                    sum = sum.sub((short) (32 * plain));
+                    acc0 = ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 0)).fma(ds0, acc0);
+                    acc1 = ((FloatVector) sum.convertShape(VectorOperators.S2F, F, 1)).fma(ds1, acc1);
                 }
             }
         }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
     }
 
-    /*
-     * Q6_K has no minimum but sixteen signed scales, one per 16 elements: sum_k d*scale_k * (q . x)_k.
-     * Groups g and g + 2 of a half take the low and high nibbles of the same ql bytes, so each
-     * 16-byte run of ql (and of qh) is loaded once for both, in a loop over the nibble small
-     * enough for C2 to parse: with both groups written out, it ran out of its inlining node
-     * budget before the final sum and boxed that vector on every call. A flat loop over the
-     * runs of all super-blocks, re-reading d on each, was a sixth slower.
-     */
-
-    static float dot(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 210;
-            float d = ScalarReference.f16(w, block + 208);
-            long scalesLow = w.get(LONG_LE, block + 192);
-            long scalesHigh = w.get(LONG_LE, block + 200);
-            // Iteration t: half h = t / 4, group pair p = (t / 2) % 2, run l = c..c+15. Group
-            // g's element 32g + l of the half has its low 4 bits in nibble g/2 of
-            // ql[64h + 32*(g%2) + l] and its high 2 bits in bits 2g..2g+1 of qh[32h + l], moved
-            // into bits 4..5 of the byte; its scale is 8h + 2g + c/16.
-            for (int t = 0; t < 8; t++) {
-                int h = t / 4;
-                int p = (t / 2) % 2;
-                int c = 16 * (t % 2);
-                IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
-                IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * p);
-                long scales = (h == 0 ? scalesLow : scalesHigh) >>> 8 * (2 * p + c / 16);
-                // Nibble s: group p + 2s.
-                for (int s = 0; s < 2; s++) {
-                    ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
-                            .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
-                            .reinterpretAsBytes().sub((byte) 32);
-                    FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s));
-                    for (int part = 0; part < PARTS; part++) {
-                        FloatVector qf = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(scale);
-                        acc = qf.fma(FloatVector.fromArray(F, x, xOffset + i + 128 * h + 64 * s + 32 * p + c + part * L), acc);
+    @Override
+    void tileScalar(MemorySegment w, int cols, int t, PreparedVector x, float[] out, int o) {
+        short[] a = x.quants();
+        float[] scales = x.quantScales();
+        Arrays.fill(out, o, o + R, 0f);
+        long block = (long) t * (cols / 256) * TILE_SUPER;
+        for (int s = 0; s < cols / 256; s++, block += TILE_SUPER) {
+            for (int r = 0; r < R; r++) {
+                float d = w.get(FLOAT_LE, block + 4L * r);
+                for (int k = 0; k < 16; k++) {
+                    long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * k;
+                    float ds = w.get(ValueLayout.JAVA_BYTE, subBlock + r) * d * scales[8 * s + k / 2];
+                    for (int half = 0, e = 256 * s + 16 * k; half < 2; half++) {
+                        int sum = 0;
+                        int plain = 0;
+                        for (int pair = 4 * half; pair < 4 * half + 4; pair++, e += 2) {
+                            int q = w.get(SHORT_LE, subBlock + R + 2L * R * pair + 2L * r);
+                            sum += (q & 0xFF) * a[e] + (q >>> 8 & 0xFF) * a[e + 1];
+                            plain += a[e] + a[e + 1];
+                        }
+                        out[o + r] = Math.fma((short) (sum - 32 * plain), ds, out[o + r]);
                     }
                 }
             }
         }
-        return Lanes.sum(acc);
     }
 
-    static void dotFour(MemorySegment w, long offset, int n, PreparedVector[] xs, int v, int count,
-                        float[] out, int outStride, int row, float[] lanes) {
+    @Override
+    void tileFour(MemorySegment w, int cols, int t, PreparedVector[] xs, int v, int count, float[] out,
+                  int o0, int o1, int o2, int o3) {
+        int supers = cols / 256;
         PreparedVector p0 = xs[pick(v, 0, count)];
         PreparedVector p1 = xs[pick(v, 1, count)];
         PreparedVector p2 = xs[pick(v, 2, count)];
         PreparedVector p3 = xs[pick(v, 3, count)];
-        float[] x0 = p0.values();
-        float[] x1 = p1.values();
-        float[] x2 = p2.values();
-        float[] x3 = p3.values();
-        int o0 = p0.offset();
-        int o1 = p1.offset();
-        int o2 = p2.offset();
-        int o3 = p3.offset();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int i = 0; i < n; i += 256) {
-            long block = offset + (long) (i / 256) * 210;
-            float d = ScalarReference.f16(w, block + 208);
-            long scalesLow = w.get(LONG_LE, block + 192);
-            long scalesHigh = w.get(LONG_LE, block + 200);
-            // The iterations of dot, in its order.
-            for (int t = 0; t < 8; t++) {
-                int h = t / 4;
-                int p = (t / 2) % 2;
-                int c = 16 * (t % 2);
-                IntVector ql = IntVector.fromMemorySegment(I128, w, block + 64 * h + 32 * p + c, LE);
-                IntVector qh = IntVector.fromMemorySegment(I128, w, block + 128 + 32 * h + c, LE)
-                        .lanewise(VectorOperators.LSHR, 2 * p);
-                long scales = (h == 0 ? scalesLow : scalesHigh) >>> 8 * (2 * p + c / 16);
-                for (int s = 0; s < 2; s++) {
-                    ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * s).and(0x0F0F0F0F)
-                            .or(qh.lanewise(VectorOperators.LSHL, 4 - 4 * s).and(0x30303030))
-                            .reinterpretAsBytes().sub((byte) 32);
-                    FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >>> 32 * s));
-                    for (int part = 0; part < PARTS; part++) {
-                        FloatVector qf = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(scale);
-                        int e = i + 128 * h + 64 * s + 32 * p + c + part * L;
-                        acc0 = qf.fma(FloatVector.fromArray(F, x0, o0 + e), acc0);
-                        acc1 = qf.fma(FloatVector.fromArray(F, x1, o1 + e), acc1);
-                        acc2 = qf.fma(FloatVector.fromArray(F, x2, o2 + e), acc2);
-                        acc3 = qf.fma(FloatVector.fromArray(F, x3, o3 + e), acc3);
+        short[] a0 = p0.quants();
+        short[] a1 = p1.quants();
+        short[] a2 = p2.quants();
+        short[] a3 = p3.quants();
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc10 = acc00;
+        FloatVector acc01 = acc00;
+        FloatVector acc11 = acc00;
+        FloatVector acc02 = acc00;
+        FloatVector acc12 = acc00;
+        FloatVector acc03 = acc00;
+        FloatVector acc13 = acc00;
+        long block = (long) t * supers * TILE_SUPER;
+        for (int s = 0; s < supers; s++, block += TILE_SUPER) {
+            for (int k = 0; k < 16; k++) {
+                long subBlock = block + SUB_BLOCKS + (long) SUB_BLOCK * k;
+                ByteVector scale = ByteVector.fromMemorySegment(BR, w, subBlock, LE);
+                FloatVector d0 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 0))
+                        .mul(FloatVector.fromMemorySegment(F, w, block, LE));
+                FloatVector d1 = ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 1))
+                        .mul(FloatVector.fromMemorySegment(F, w, block + 4L * L, LE));
+                int run = 8 * s + k / 2;
+                FloatVector ds00 = d0.mul(p0.quantScales()[run]);
+                FloatVector ds10 = d1.mul(p0.quantScales()[run]);
+                FloatVector ds01 = d0.mul(p1.quantScales()[run]);
+                FloatVector ds11 = d1.mul(p1.quantScales()[run]);
+                FloatVector ds02 = d0.mul(p2.quantScales()[run]);
+                FloatVector ds12 = d1.mul(p2.quantScales()[run]);
+                FloatVector ds03 = d0.mul(p3.quantScales()[run]);
+                FloatVector ds13 = d1.mul(p3.quantScales()[run]);
+                for (int half = 0, e = 256 * s + 16 * k; half < 2; half++) {
+                    ShortVector sum0 = ShortVector.zero(SR);
+                    ShortVector sum1 = sum0;
+                    ShortVector sum2 = sum0;
+                    ShortVector sum3 = sum0;
+                    int plain0 = 0;
+                    int plain1 = 0;
+                    int plain2 = 0;
+                    int plain3 = 0;
+                    for (int pair = 4 * half; pair < 4 * half + 4; pair++, e += 2) {
+                        ShortVector q = ShortVector.fromMemorySegment(SR, w, subBlock + R + 2L * R * pair, LE);
+                        ShortVector q0 = q.and((short) 0xFF);
+                        ShortVector q1 = q.lanewise(VectorOperators.LSHR, 8);
+                        sum0 = sum0.add(q0.mul(a0[e])).add(q1.mul(a0[e + 1]));
+                        sum1 = sum1.add(q0.mul(a1[e])).add(q1.mul(a1[e + 1]));
+                        sum2 = sum2.add(q0.mul(a2[e])).add(q1.mul(a2[e + 1]));
+                        sum3 = sum3.add(q0.mul(a3[e])).add(q1.mul(a3[e + 1]));
+                        plain0 += a0[e] + a0[e + 1];
+                        plain1 += a1[e] + a1[e + 1];
+                        plain2 += a2[e] + a2[e + 1];
+                        plain3 += a3[e] + a3[e + 1];
                     }
+                    sum0 = sum0.sub((short) (32 * plain0));
+                    sum1 = sum1.sub((short) (32 * plain1));
+                    sum2 = sum2.sub((short) (32 * plain2));
+                    sum3 = sum3.sub((short) (32 * plain3));
+                    acc00 = ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 0)).fma(ds00, acc00);
+                    acc10 = ((FloatVector) sum0.convertShape(VectorOperators.S2F, F, 1)).fma(ds10, acc10);
+                    acc01 = ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 0)).fma(ds01, acc01);
+                    acc11 = ((FloatVector) sum1.convertShape(VectorOperators.S2F, F, 1)).fma(ds11, acc11);
+                    acc02 = ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 0)).fma(ds02, acc02);
+                    acc12 = ((FloatVector) sum2.convertShape(VectorOperators.S2F, F, 1)).fma(ds12, acc12);
+                    acc03 = ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 0)).fma(ds03, acc03);
+                    acc13 = ((FloatVector) sum3.convertShape(VectorOperators.S2F, F, 1)).fma(ds13, acc13);
                 }
             }
         }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, L);
-        acc2.intoArray(lanes, 2 * L);
-        acc3.intoArray(lanes, 3 * L);
-        write(lanes, v, count, out, outStride, row);
+        acc00.intoArray(out, o0);
+        acc10.intoArray(out, o0 + L);
+        acc01.intoArray(out, o1);
+        acc11.intoArray(out, o1 + L);
+        acc02.intoArray(out, o2);
+        acc12.intoArray(out, o2 + L);
+        acc03.intoArray(out, o3);
+        acc13.intoArray(out, o3 + L);
     }
 
-    /**
-     * block_q6_K: u8 ql[128], u8 qh[64], i8 scales[16], f16 d. Each half n (128 elements) has
-     * four groups g of 32: element l of group g takes its low 4 bits from ql[64n + 32*(g%2) + l]
-     * (low nibble for g &lt; 2, high for g &ge; 2) and its high 2 bits from bits 2g..2g+1 of
-     * qh[32n + l]; x = d * scales[e/16] * (q - 32) for element e.
-     */
     @Override
     void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         long ql = block;

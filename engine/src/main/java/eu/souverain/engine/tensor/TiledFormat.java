@@ -11,24 +11,25 @@ import java.util.stream.IntStream;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A 4-bit format whose kernels multiply in integers, as llama.cpp's do, on its weights rearranged
- * at load into tiles of {@link #R} rows side by side, one row per 16-bit lane (Q4_0, Q4_K).
+ * A format whose kernels multiply in integers, as llama.cpp's do, on its weights rearranged at
+ * load into tiles of {@link #R} rows side by side, one row per 16-bit lane (Q4_0, Q4_K, Q6_K).
  *
  * <p>Each vector is quantized to 8 bits per run of 32 ({@link PreparedVector#quants()}). A run of
  * 32 weights with 4-bit quants q (0..15) times a vector run with quants a is the exact integer
  * sum of (q - 8) * a, scaled by the weights' and the run's scales. That sum fits 16 bits:
  * |q - 8| <= 8 and |a| <= 127, so it is at most 32 * 8 * 127 = 32,512. The kernels sum q * a in
  * wrapping 16-bit lanes and subtract 8 * sum(a): the difference modulo 2^16 is the true sum, which
- * the range makes the one 16-bit value it can be. A tile's quants for a run are its rows' 16 quant
- * bytes (element k in the low nibble of byte k, element k + 16 in the high one), two by two, as R
- * shorts per pair of bytes. The kernel broadcasts a vector's quant and multiplies it into every
- * row's lane at once, so a row's sum never crosses lanes: no horizontal reduction.
+ * the range makes the one 16-bit value it can be (Q6_K's 6-bit quants do the same over 8
+ * elements). A 4-bit tile's quants for a run are its rows' 16 quant bytes (element k in the low
+ * nibble of byte k, element k + 16 in the high one), two by two, as R shorts per pair of bytes.
+ * The kernel broadcasts a vector's quant and multiplies it into every row's lane at once, so a
+ * row's sum never crosses lanes: no horizontal reduction.
  *
  * <p>Integer sums are exact in any order, and each vector goes through the same float operations
  * in its format's one-vector and four-vector kernels, so a product is the same bits alone or
  * batched, decoded or prefilled (prompts go through the four-vector kernel too).
  */
-abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFormat {
+abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFormat, Q6_KFormat {
 
     /** Shorts in one of the float kernels' vectors: each holds one element of R rows. */
     static final VectorSpecies<Short> SR = VectorSpecies.of(short.class, F.vectorShape());

@@ -37,7 +37,7 @@ class LlamaModelTest {
     private static final double TOLERANCE = 1e-4;
 
     /**
-     * For Q4_0 and Q4_K, whose matrices multiply their input rounded to 8 bits as the reference does too:
+     * For Q4_0, Q4_K and Q6_K, whose matrices multiply their input rounded to 8 bits as the reference does too:
      * where the engine's float input and the reference's double one fall on either side of a
      * rounding boundary, that element moves by a whole step (1/127 of its run's largest), and the
      * change compounds over the layers: 0.5 to 1.5 % measured. A wrong layout or scale is off by
@@ -47,7 +47,7 @@ class LlamaModelTest {
     private static final double EIGHT_BIT_TOLERANCE = 5e-2;
 
     private static double tolerance(GGMLType type) {
-        return type == GGMLType.Q4_0 || type == GGMLType.Q4_K ? EIGHT_BIT_TOLERANCE : TOLERANCE;
+        return type == GGMLType.Q4_0 || type == GGMLType.Q4_K || type == GGMLType.Q6_K ? EIGHT_BIT_TOLERANCE : TOLERANCE;
     }
 
     /** Large enough weights that attention is peaked, so masking and rope errors show. */

@@ -15,7 +15,7 @@ import java.util.Set;
  * The llama forward pass written the slowest, plainest way: weights dequantized to doubles by the
  * scalar reference, every sum accumulated in double, one loop per formula, configuration read
  * straight from the metadata. It shares no code with the engine's forward pass, so the two
- * agreeing means the engine computes what the maths says. A Q4_0 or Q4_K matrix multiplies its input
+ * agreeing means the engine computes what the maths says. A Q4_0, Q4_K or Q6_K matrix multiplies its input
  * quantized to 8 bits per run of 32 (scale max |x| / 127, quants rounded), as llama.cpp's and
  * the engine's integer kernels do.
  */
@@ -231,7 +231,7 @@ final class ReferenceLlama {
                 m[r][c] = flat[r * cols + c];
             }
         }
-        if (t.type() == GGMLType.Q4_0 || t.type() == GGMLType.Q4_K) {
+        if (t.type() == GGMLType.Q4_0 || t.type() == GGMLType.Q4_K || t.type() == GGMLType.Q6_K) {
             eightBitInput.add(m);
         }
         return m;

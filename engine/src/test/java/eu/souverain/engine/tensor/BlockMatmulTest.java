@@ -130,7 +130,7 @@ class BlockMatmulTest {
      * cut the tiles.
      */
     @ParameterizedTest
-    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K"})
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K", "Q6_K"})
     void tiledBlockProductIsTheBatchedProduct(GGMLType type) {
         Random random = new Random(11);
         int rows = 3 * TiledFormat.R + 5;

@@ -94,7 +94,7 @@ class MatrixTest {
      * worst case n * 2^-24 ~ 4.6e-5 of sum |w x|. Decoding a weight with one fused multiply-add
      * instead of a multiply and a subtract changes it by up to 2^-24 of its parts, which for the
      * min-carrying K-quants can be a few times |w|. 2e-4 of sum |w x| covers both; a wrong
-     * layout is off by the order of sum |w x| itself. Q4_0 and Q4_K multiply with the vector
+     * layout is off by the order of sum |w x| itself. The tiled formats multiply with the vector
      * quantized to 8 bits ({@link #kernelInput}), which the reference then dots too.
      */
     private static void assertKernelsMatchReference(Matrix matrix, MemorySegment data, Random random) {
@@ -138,13 +138,13 @@ class MatrixTest {
     }
 
     /**
-     * The vector the kernels of {@code type} multiply {@code x} as: x itself, or for Q4_0 and Q4_K x
-     * quantized to 8 bits per run of 32 (q * d with d = max |x| / 127), which is within half a step
+     * The vector the kernels of {@code type} multiply {@code x} as: x itself, or for the tiled
+     * formats (Q4_0, Q4_K, Q6_K) x quantized to 8 bits per run of 32 (q * d with d = max |x| / 127), which is within half a step
      * of x.
      */
     static double[] kernelInput(GGMLType type, float[] x) {
         double[] input = new double[x.length];
-        if (type != GGMLType.Q4_0 && type != GGMLType.Q4_K) {
+        if (!(WeightFormat.of(type) instanceof TiledFormat)) {
             for (int i = 0; i < x.length; i++) {
                 input[i] = x[i];
             }

@@ -186,7 +186,7 @@ class ScalarKernelsTest {
 
     /** The tiled formats' scalar stand-in gives their vector kernels' bits, alone and four at a time. */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K"})
+    @org.junit.jupiter.params.provider.EnumSource(value = GGMLType.class, names = {"Q4_0", "Q4_K", "Q6_K"})
     void tiledKernels(GGMLType type) {
         Random random = new Random(type.ordinal());
         int cols = 512;
