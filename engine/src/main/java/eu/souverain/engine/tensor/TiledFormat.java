@@ -138,7 +138,7 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
 
     @Override
     final void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector x, float[] out, int outOffset,
-                int rowFrom, int rowTo) {
+                      int rowFrom, int rowTo) {
         float[] lanes = LANES.get();
         boolean vectors = compiled;
         for (int t = rowFrom / R; t * R < rowTo; t++) {
@@ -155,16 +155,14 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
                 } else {
                     tileScalar(tiles, cols, t, x, lanes, 0);
                 }
-                for (int r = Math.max(first, rowFrom); r < Math.min(first + R, rowTo); r++) {
-                    out[outOffset + r] = lanes[r - first];
-                }
+                copy(lanes, 0, out, outOffset, first, rowFrom, rowTo);
             }
         }
     }
 
     @Override
     final void matmul(MemorySegment tiles, long rowBytes, int cols, PreparedVector[] xs, int count, float[] out,
-                int outStride, int rowFrom, int rowTo) {
+                      int outStride, int rowFrom, int rowTo) {
         if (!compiled) {
             for (int v = 0; v < count; v++) {
                 matmul(tiles, rowBytes, cols, xs[v], out, v * outStride, rowFrom, rowTo);
@@ -205,7 +203,7 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
     /** A prompt's tokens go through the four-vector kernel: the integer products need no float strips. */
     @Override
     final void matmulBlock(MemorySegment tiles, long rowBytes, int rows, int cols, PreparedVector[] xs, int tokens,
-                     float[] out, int rowFrom, int rowTo, float[] scratch) {
+                           float[] out, int rowFrom, int rowTo, float[] scratch) {
         matmul(tiles, rowBytes, cols, xs, tokens, out, rows, rowFrom, rowTo);
     }
 
