@@ -131,7 +131,8 @@ abstract sealed class WeightFormat
      * Each takes the vectors xs[v..v+3]; where fewer than four are left (count - v < 4), the last
      * one is repeated and its result written again, which costs the spare lanes of work but keeps
      * one kernel per format. Results go to out[u * outStride + row] for each vector u. lanes is a
-     * scratch of 4 * L floats for the final sums (8 * L for two rows), one per thread (LANES).
+     * scratch of 4 * L floats for the final sums, one per thread (LANES); the tiled formats
+     * (TiledFormat) take all 8 * L for four vectors' results over a tile cut by its row range.
      */
 
     /** Each thread's scratch for the final sums. */
