@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A float vector made ready once for every matrix product that reads it: the values, the sum of
  * each run of 32 of them, and the vector quantized to 8 bits per run of 32. The Q5_K kernel needs
  * the sums for its sub-block minimums: min * sum(x) once per 32 elements instead of a subtraction
- * per element. The Q4_0 and Q4_K kernels multiply their 4-bit weights with the 8-bit quants in
- * integers ({@link TiledFormat}). A model's state holds one and prepares it before each matrix product, so
- * decoding allocates nothing. Not thread-safe to prepare; once prepared, any number of threads
- * may read it.
+ * per element. The tiled formats (Q4_0, Q4_K, Q6_K) multiply their weights with the 8-bit
+ * quants in integers ({@link TiledFormat}). A model's state holds one and prepares it before each
+ * matrix product, so decoding allocates nothing. Not thread-safe to prepare; once prepared, any
+ * number of threads may read it.
  */
 public final class PreparedVector {
 

@@ -83,7 +83,7 @@ abstract sealed class WeightFormat
 
     /**
      * The layout the kernels read the stored {@code rows x cols} matrix in: the stored data itself,
-     * or a copy rearranged once at load for kernels that read several rows at once (Q4_0).
+     * or a copy rearranged once at load for kernels that read several rows at once ({@link TiledFormat}).
      */
     MemorySegment arrange(MemorySegment data, int rows, int cols) {
         return data;
@@ -105,9 +105,9 @@ abstract sealed class WeightFormat
 
     /**
      * The product with a block of prompt tokens, {@code out[t * rows + r] = W[r] . xs[t]} for rows
-     * r in [rowFrom, rowTo), vector t holding {@code values[t * cols..]} of one array: by default through
-     * {@link BlockMatmul}, which decodes strips of rows to floats in {@code scratch} once for all
-     * tokens.
+     * r in [rowFrom, rowTo), vector t holding {@code values[t * cols..]} of one array: by default
+     * through {@link BlockMatmul}, which decodes strips of rows to floats in {@code scratch} once
+     * for all tokens.
      */
     void matmulBlock(MemorySegment data, long rowBytes, int rows, int cols, PreparedVector[] xs, int tokens,
                      float[] out, int rowFrom, int rowTo, float[] scratch) {
