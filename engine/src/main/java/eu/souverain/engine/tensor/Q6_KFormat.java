@@ -217,6 +217,12 @@ final class Q6_KFormat extends TiledFormat {
         acc13.intoArray(out, o3 + L);
     }
 
+    /**
+     * block_q6_K: u8 ql[128], u8 qh[64], i8 scales[16], f16 d. Each half n (128 elements) has
+     * four groups g of 32: element l of group g takes its low 4 bits from ql[64n + 32*(g%2) + l]
+     * (low nibble for g &lt; 2, high for g &ge; 2) and its high 2 bits from bits 2g..2g+1 of
+     * qh[32n + l]; x = d * scales[e/16] * (q - 32) for element e.
+     */
     @Override
     void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         long ql = block;
