@@ -56,15 +56,15 @@ final class Q4_KFormat extends TiledFormat {
             int to = s * TILE_SUPER;
             for (int r = 0; r < R; r++) {
                 int from = r * rowBytes + 144 * s;
-                putFloat(tile, to + 4 * r, Float.float16ToFloat((short) u16(stored, from)));
-                putFloat(tile, to + DMIN + 4 * r, Float.float16ToFloat((short) u16(stored, from + 2)) * 0.125f);
+                putFloat(tile, to + 4 * r, ScalarReference.f16(bytes, from));
+                putFloat(tile, to + DMIN + 4 * r, ScalarReference.f16(bytes, from + 2) * 0.125f);
                 for (int j = 0; j < 8; j++) {
                     int scaleAndMin = scaleAndMin(bytes, from + 4, j);
                     int subBlock = to + SUB_BLOCKS + SUB_BLOCK * j;
                     tile[subBlock + r] = (byte) scaleAndMin;
                     tile[subBlock + R + r] = (byte) (scaleAndMin >>> 8);
                     for (int k = 0; k < 32; k++) {
-                        quants[32 * j + k] = (byte) (stored[from + 16 + 32 * (j / 2) + k] >>> 4 * (j & 1) & 0xF);
+                        quants[32 * j + k] = (byte) quant(bytes, from, j, k);
                     }
                     for (int pair = 0; pair < 8; pair++) {
                         int k = 32 * j + 2 * pair;
@@ -74,13 +74,6 @@ final class Q4_KFormat extends TiledFormat {
                     }
                 }
             }
-        }
-    }
-
-    private static void putFloat(byte[] bytes, int i, float value) {
-        int bits = Float.floatToRawIntBits(value);
-        for (int k = 0; k < 4; k++) {
-            bytes[i + k] = (byte) (bits >>> 8 * k);
         }
     }
 
@@ -249,16 +242,18 @@ final class Q4_KFormat extends TiledFormat {
     void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
         float d = ScalarReference.f16(data, block);
         float dmin = ScalarReference.f16(data, block + 2);
-        long qs = block + 16;
         for (int j = 0; j < 8; j++) {
             int sm = scaleAndMin(data, block + 4, j);
             float scale = d * (sm & 0xFF);
             float min = dmin * (sm >>> 8);
-            int shift = (j & 1) * 4;
             for (int l = 0; l < 32; l++) {
-                int q = (ScalarReference.u8(data, qs + 32 * (j / 2) + l) >>> shift) & 0xF;
-                out[o + 32 * j + l] = scale * q - min;
+                out[o + 32 * j + l] = scale * quant(data, block, j, l) - min;
             }
         }
+    }
+
+    /** The 4-bit quant of element l of sub-block j of the block at {@code block}. */
+    private static int quant(MemorySegment data, long block, int j, int l) {
+        return ScalarReference.u8(data, block + 16 + 32 * (j / 2) + l) >>> 4 * (j & 1) & 0xF;
     }
 }

@@ -45,26 +45,19 @@ final class Q6_KFormat extends TiledFormat {
 
     @Override
     void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile) {
+        MemorySegment bytes = MemorySegment.ofArray(stored);
         for (int s = 0; s < cols / 256; s++) {
             int to = s * TILE_SUPER;
             for (int r = 0; r < R; r++) {
                 int from = r * rowBytes + 210 * s;
-                int bits = Float.floatToRawIntBits(Float.float16ToFloat((short) u16(stored, from + 208)));
-                for (int k = 0; k < 4; k++) {
-                    tile[to + 4 * r + k] = (byte) (bits >>> 8 * k);
-                }
+                putFloat(tile, to + 4 * r, ScalarReference.f16(bytes, from + 208));
                 for (int k = 0; k < 16; k++) {
                     tile[to + SUB_BLOCKS + SUB_BLOCK * k + r] = stored[from + 192 + k];
                 }
                 for (int e = 0; e < 256; e++) {
-                    int n = e / 128;
-                    int g = (e % 128) / 32;
-                    int l = e % 32;
-                    int low = (stored[from + 64 * n + 32 * (g % 2) + l] & 0xFF) >>> 4 * (g / 2) & 0xF;
-                    int high = (stored[from + 128 + 32 * n + l] & 0xFF) >>> 2 * g & 3;
                     int k = e / 16;
                     int pair = e % 16 / 2;
-                    tile[to + SUB_BLOCKS + SUB_BLOCK * k + R + 2 * R * pair + 2 * r + e % 2] = (byte) (low | high << 4);
+                    tile[to + SUB_BLOCKS + SUB_BLOCK * k + R + 2 * R * pair + 2 * r + e % 2] = (byte) quant(bytes, from, e);
                 }
             }
         }
@@ -225,19 +218,21 @@ final class Q6_KFormat extends TiledFormat {
      */
     @Override
     void dequantizeBlock(MemorySegment data, long block, float[] out, int o) {
-        long ql = block;
-        long qh = block + 128;
-        long scales = block + 192;
         float d = ScalarReference.f16(data, block + 208);
         for (int e = 0; e < 256; e++) {
-            int n = e / 128;
-            int g = (e % 128) / 32;
-            int l = e % 32;
-            int low = (ScalarReference.u8(data, ql + 64 * n + 32 * (g % 2) + l) >>> (4 * (g / 2))) & 0xF;
-            int high = (ScalarReference.u8(data, qh + 32 * n + l) >>> (2 * g)) & 3;
-            float scale = d * data.get(ValueLayout.JAVA_BYTE, scales + e / 16);
-            out[o + e] = scale * ((low | high << 4) - 32);
+            float scale = d * data.get(ValueLayout.JAVA_BYTE, block + 192 + e / 16);
+            out[o + e] = scale * (quant(data, block, e) - 32);
         }
+    }
+
+    /** The 6-bit quant (0..63) of element e of the block at {@code block}, as the layout above stores it. */
+    private static int quant(MemorySegment data, long block, int e) {
+        int n = e / 128;
+        int g = (e % 128) / 32;
+        int l = e % 32;
+        int low = ScalarReference.u8(data, block + 64 * n + 32 * (g % 2) + l) >>> 4 * (g / 2) & 0xF;
+        int high = ScalarReference.u8(data, block + 128 + 32 * n + l) >>> 2 * g & 3;
+        return low | high << 4;
     }
 
     /**

@@ -117,9 +117,12 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
     /** The tile of the R rows in {@code stored}, {@code rowBytes} apart, into {@code tile}. */
     abstract void arrangeTile(byte[] stored, int rowBytes, int cols, byte[] tile);
 
-    /** The little-endian short at {@code bytes[i]}. */
-    static int u16(byte[] bytes, int i) {
-        return bytes[i] & 0xFF | (bytes[i + 1] & 0xFF) << 8;
+    /** Writes {@code value} little-endian at {@code bytes[i..i+4)}. */
+    static void putFloat(byte[] bytes, int i, float value) {
+        int bits = Float.floatToRawIntBits(value);
+        for (int k = 0; k < 4; k++) {
+            bytes[i + k] = (byte) (bits >>> 8 * k);
+        }
     }
 
     /** Tile {@code t} of a matrix of {@code cols} columns times {@code x}: its R results to {@code out[o..o+R)}. */
@@ -143,18 +146,15 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
         boolean vectors = compiled;
         for (int t = rowFrom / R; t * R < rowTo; t++) {
             int first = t * R;
-            if (first >= rowFrom && first + R <= rowTo) {
-                if (vectors) {
-                    tile(tiles, cols, t, x, out, outOffset + first);
-                } else {
-                    tileScalar(tiles, cols, t, x, out, outOffset + first);
-                }
+            boolean whole = first >= rowFrom && first + R <= rowTo;
+            float[] into = whole ? out : lanes;
+            int at = whole ? outOffset + first : 0;
+            if (vectors) {
+                tile(tiles, cols, t, x, into, at);
             } else {
-                if (vectors) {
-                    tile(tiles, cols, t, x, lanes, 0);
-                } else {
-                    tileScalar(tiles, cols, t, x, lanes, 0);
-                }
+                tileScalar(tiles, cols, t, x, into, at);
+            }
+            if (!whole) {
                 copy(lanes, 0, out, outOffset, first, rowFrom, rowTo);
             }
         }
@@ -173,29 +173,29 @@ abstract sealed class TiledFormat extends BlockFormat permits Q4_0Format, Q4_KFo
         for (int t = rowFrom / R; t * R < rowTo; t++) {
             int first = t * R;
             boolean whole = first >= rowFrom && first + R <= rowTo;
+            float[] into = whole ? out : lanes;
             int v = 0;
             while (v < count) {
                 if (count - v == 1) {
-                    if (whole) {
-                        tile(tiles, cols, t, xs[v], out, v * outStride + first);
-                    } else {
-                        tile(tiles, cols, t, xs[v], lanes, 0);
+                    tile(tiles, cols, t, xs[v], into, whole ? v * outStride + first : 0);
+                    if (!whole) {
                         copy(lanes, 0, out, v * outStride, first, rowFrom, rowTo);
                     }
                     v++;
-                } else {
-                    if (whole) {
-                        tileFour(tiles, cols, t, xs, v, count, out, pick(v, 0, count) * outStride + first,
-                                pick(v, 1, count) * outStride + first, pick(v, 2, count) * outStride + first,
-                                pick(v, 3, count) * outStride + first);
-                    } else {
-                        tileFour(tiles, cols, t, xs, v, count, lanes, 0, R, 2 * R, 3 * R);
-                        for (int k = 0; k < 4; k++) {
-                            copy(lanes, k * R, out, pick(v, k, count) * outStride, first, rowFrom, rowTo);
-                        }
-                    }
-                    v += 4;
+                    continue;
                 }
+                // Each vector's results at its place in out, or the k-th's at k * R of the scratch.
+                tileFour(tiles, cols, t, xs, v, count, into,
+                        whole ? pick(v, 0, count) * outStride + first : 0,
+                        whole ? pick(v, 1, count) * outStride + first : R,
+                        whole ? pick(v, 2, count) * outStride + first : 2 * R,
+                        whole ? pick(v, 3, count) * outStride + first : 3 * R);
+                if (!whole) {
+                    for (int k = 0; k < 4; k++) {
+                        copy(lanes, k * R, out, pick(v, k, count) * outStride, first, rowFrom, rowTo);
+                    }
+                }
+                v += 4;
             }
         }
     }
